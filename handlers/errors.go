@@ -1,0 +1,76 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+
+	"peiling/models"
+)
+
+// errorView is the Dutch error page.
+type errorView struct {
+	Status  int
+	Heading string
+	Message string
+	Back    string // a link to go on from, if any
+}
+
+// handleError is the only place where an error becomes a page.
+func (h *Handler) handleError(c *echo.Context, err error) {
+	if r, _ := echo.UnwrapResponse(c.Response()); r != nil && r.Committed {
+		return
+	}
+	view := describeError(err)
+	if view.Status >= 500 {
+		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Path(), "err", err)
+	}
+	if view.Status == http.StatusTooManyRequests {
+		if rl := (*retryAfterError)(nil); errors.As(err, &rl) {
+			c.Response().Header().Set("Retry-After", rl.seconds())
+		}
+	}
+	if slug := c.Param("slug"); slug != "" && view.Back == "" && view.Status < 500 {
+		view.Back = "/s/" + slug
+	}
+	if rerr := c.Render(view.Status, "site/error", view); rerr != nil {
+		h.log.Error("render error page", "err", rerr)
+		_ = c.String(view.Status, http.StatusText(view.Status))
+	}
+}
+
+func describeError(err error) errorView {
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return errorView{Status: http.StatusNotFound, Heading: "Pagina niet gevonden", Message: "Deze pagina bestaat niet (meer). Controleer het adres, of begin bij de startpagina van de peiling."}
+	case errors.Is(err, models.ErrSurveyClosed):
+		return errorView{Status: http.StatusGone, Heading: "Deze peiling is gesloten", Message: "De peiling neemt geen antwoorden meer aan, dus wat u net verstuurde is niet opgeslagen. Antwoorden die vóór de sluiting waren verzonden, tellen mee."}
+	case errors.Is(err, models.ErrSurveyNotOpen):
+		return errorView{Status: http.StatusForbidden, Heading: "Deze peiling is nog niet geopend", Message: "U kunt de peiling invullen zodra de onderzoeker haar opent. Probeer het later opnieuw via dezelfde link."}
+	case errors.Is(err, models.ErrAlreadySubmitted):
+		return errorView{Status: http.StatusConflict, Heading: "Deze antwoorden zijn al verzonden", Message: "De peiling voor deze gemeente is al ingevuld en verzonden. Er is niets overschreven."}
+	case errors.Is(err, middleware.ErrCSRFInvalid):
+		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
+	}
+	var tooMany *retryAfterError
+	if errors.As(err, &tooMany) {
+		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."}
+	}
+	status := echo.StatusCode(err)
+	switch status {
+	case 0:
+		status = http.StatusInternalServerError
+	case http.StatusNotFound:
+		return describeError(models.ErrNotFound)
+	case http.StatusMethodNotAllowed:
+		return errorView{Status: status, Heading: "Dat kan hier niet", Message: "Deze pagina kan zo niet worden gebruikt. Ga terug en probeer het opnieuw."}
+	case http.StatusRequestEntityTooLarge:
+		return errorView{Status: status, Heading: "Te veel tekst in één keer", Message: "Uw antwoorden zijn samen te lang om te versturen. Maak de langste antwoorden korter en probeer het opnieuw."}
+	}
+	if status >= 500 {
+		return errorView{Status: status, Heading: "Er ging iets mis aan onze kant", Message: "Probeer het over een paar minuten opnieuw. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
+	}
+	return errorView{Status: status, Heading: "Dit verzoek kunnen we niet verwerken", Message: "Ga terug en probeer het opnieuw."}
+}

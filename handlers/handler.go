@@ -1,0 +1,71 @@
+// Package handlers is Peiling's HTTP layer: routes, pages, forms and the one error path.
+package handlers
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v5"
+
+	"peiling/models"
+)
+
+// Config is what the HTTP layer needs from the outside world.
+type Config struct {
+	// BaseURL is the public address, e.g. https://peiling.example.nl; when empty, links are
+	// built from the request. An https address makes every cookie Secure.
+	BaseURL    string
+	SessionKey []byte // 64 bytes: 32 to sign, 32 to encrypt
+	Templates  fs.FS
+	Static     fs.FS
+	Log        *slog.Logger
+}
+
+// Limits on what a request may carry.
+const (
+	maxBodyBytes    = 256 << 10 // a whole section of open answers is far below this
+	sessionLifetime = 30 * 24 * time.Hour
+)
+
+// Handler holds what every request shares.
+type Handler struct {
+	db        *models.DB
+	registers *models.Registers
+	render    *Renderer
+	sessions  *sessions.CookieStore
+	cfg       Config
+	log       *slog.Logger
+	resumes   *failureLimiter
+}
+
+// New builds the echo instance with every route.
+func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
+	if len(cfg.SessionKey) != 64 {
+		return nil, nil, fmt.Errorf("session key must be 64 bytes, got %d", len(cfg.SessionKey))
+	}
+	render, err := NewRenderer(cfg.Templates, cfg.Static)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := sessions.NewCookieStore(cfg.SessionKey[:32], cfg.SessionKey[32:])
+	store.Options = &sessions.Options{Path: "/", MaxAge: int(sessionLifetime.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	h := &Handler{
+		db:        db,
+		registers: &models.Registers{},
+		render:    render,
+		sessions:  store,
+		cfg:       cfg,
+		log:       cfg.Log,
+		resumes:   newFailureLimiter(20, 10*time.Minute),
+	}
+	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError})
+	h.routes(e)
+	return e, h, nil
+}
+
+// Rendered lists the templates rendered so far; tests use it to find pages no test reached.
+func (h *Handler) Rendered() map[string]bool { return h.render.rendered() }

@@ -1,0 +1,206 @@
+package handlers
+
+import (
+	"net/url"
+	"strings"
+
+	"peiling/models"
+)
+
+// questionView is one question as the section page shows it, with what was typed or saved.
+type questionView struct {
+	Kind       string
+	Name       string // form field
+	ID         string // id of the first control: where an error link lands
+	Text, Help string
+	HintID     string
+	Optional   bool
+	Value      string
+	Error      string
+	ErrorID    string
+	Choices    []choiceView
+	Statements []statementView
+	Other      *otherView
+	MaxLength  int
+	Unit       string
+	Options    []string // municipality names for the picker
+	ListID     string
+}
+
+type choiceView struct {
+	ID, Value, Label string
+	Checked          bool
+	Other            bool
+}
+
+type otherView struct {
+	Name, ID, Value, Error, ErrorID string
+}
+
+type statementView struct {
+	Name, ID, Legend string
+	Error, ErrorID   string
+	Choices          []choiceView
+}
+
+// problemView is one line of the error summary.
+type problemView struct {
+	Href, Message string
+}
+
+// fieldID turns a form field name into an id that is valid in HTML and CSS.
+func fieldID(name string, parts ...string) string {
+	id := "f-" + strings.ReplaceAll(name, ".", "-")
+	for _, p := range parts {
+		id += "-" + p
+	}
+	return id
+}
+
+// buildQuestions makes the views of section si from values and problems, and the error
+// summary that links to the fields in the same order.
+func buildQuestions(def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register) ([]questionView, []problemView) {
+	msgs := map[string]string{}
+	for _, p := range problems {
+		if _, dup := msgs[p.Field]; !dup {
+			msgs[p.Field] = p.Message
+		}
+	}
+	anchors := map[string]string{}
+	var views []questionView
+	for qi := range def.Sections[si].Questions {
+		q := &def.Sections[si].Questions[qi]
+		v := questionView{Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
+			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
+		if q.Help != "" {
+			v.HintID = fieldID(q.Code, "hint")
+		}
+		switch q.Kind {
+		case models.KindSingle, models.KindMulti:
+			v.Choices = choices(q.Code, q.Choices(), values[q.Code])
+			v.ID = v.Choices[0].ID
+			if hasOther(q.Options) {
+				name := models.OtherField(q)
+				v.Other = &otherView{Name: name, ID: fieldID(name), Value: values.Get(name), Error: msgs[name], ErrorID: fieldID(name, "error")}
+				anchors[name] = v.Other.ID
+			}
+		case models.KindLikert:
+			for _, s := range q.Statements {
+				name := models.StatementField(q, s)
+				sv := statementView{Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
+					Choices: choices(name, q.Choices(), values[name])}
+				sv.ID = sv.Choices[0].ID
+				anchors[name] = sv.ID
+				v.Statements = append(v.Statements, sv)
+			}
+			v.ID = v.Statements[0].ID
+		case models.KindMunicipality:
+			v.ListID = fieldID(q.Code, "list")
+			for _, m := range reg.List {
+				v.Options = append(v.Options, m.Name)
+			}
+		}
+		anchors[q.Code] = v.ID
+		views = append(views, v)
+	}
+	var summary []problemView
+	for _, p := range problems {
+		summary = append(summary, problemView{Href: "#" + anchors[p.Field], Message: p.Message})
+	}
+	return views, summary
+}
+
+func choices(name string, opts []models.Option, picked []string) []choiceView {
+	out := make([]choiceView, 0, len(opts))
+	for _, o := range opts {
+		checked := false
+		for _, p := range picked {
+			checked = checked || p == o.Code
+		}
+		out = append(out, choiceView{ID: fieldID(name, o.Code), Value: o.Code, Label: o.Label, Checked: checked, Other: o.Other})
+	}
+	return out
+}
+
+func hasOther(opts []models.Option) bool {
+	for _, o := range opts {
+		if o.Other {
+			return true
+		}
+	}
+	return false
+}
+
+// summarySection is one section on the check-your-answers and confirmation pages.
+type summarySection struct {
+	Title   string
+	EditURL string
+	Rows    []summaryRow
+}
+
+type summaryRow struct {
+	Question string
+	Answers  []string
+	EditURL  string
+	Missing  bool // required and not answered
+}
+
+// summarise lists every question with its answer in words.
+func summarise(def *models.Definition, slug string, answers []models.Answer) []summarySection {
+	byQ := map[string][]models.Answer{}
+	for _, a := range answers {
+		byQ[a.Question] = append(byQ[a.Question], a)
+	}
+	missing := map[string]bool{}
+	for _, code := range def.Missing(answers) {
+		missing[code] = true
+	}
+	var out []summarySection
+	for si, s := range def.Sections {
+		sec := summarySection{Title: s.Title, EditURL: stepURL(slug, si+1) + "?terug=controleren"}
+		for qi := range s.Questions {
+			q := &s.Questions[qi]
+			sec.Rows = append(sec.Rows, summaryRow{Question: q.Text, Answers: answerWords(q, byQ[q.Code]),
+				EditURL: sec.EditURL + "#" + fieldID(q.Code), Missing: missing[q.Code]})
+		}
+		out = append(out, sec)
+	}
+	return out
+}
+
+func answerWords(q *models.Question, as []models.Answer) []string {
+	label := func(opts []models.Option, code string) string {
+		for _, o := range opts {
+			if o.Code == code {
+				return o.Label
+			}
+		}
+		return code
+	}
+	var out []string
+	for _, a := range as {
+		switch q.Kind {
+		case models.KindMunicipality:
+			out = append(out, a.Text)
+		case models.KindSingle, models.KindMulti:
+			w := label(q.Choices(), a.Option)
+			if a.Text != "" {
+				w += ": " + a.Text
+			}
+			out = append(out, w)
+		case models.KindLikert:
+			for _, s := range q.Statements {
+				if s.Code == a.Item {
+					out = append(out, s.Text+" — "+label(q.Choices(), a.Option))
+				}
+			}
+		case models.KindText:
+			out = append(out, a.Text)
+		case models.KindNumber:
+			if a.Number != nil {
+				out = append(out, strings.TrimSpace(models.FormatNumber(*a.Number)+" "+q.Unit))
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+)
+
+// Renderer renders pages: each page file is parsed once, at start, into its own clone of the
+// layout and partials.
+type Renderer struct {
+	pages  map[string]*template.Template
+	mu     sync.Mutex
+	seen   map[string]bool
+	assets map[string]string // static path → content hash
+}
+
+// frame is what every page gets; Data is the page's own typed view.
+type frame struct {
+	CSRF  string
+	Flash string
+	Data  any
+}
+
+var amsterdam = mustLocation("Europe/Amsterdam")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return loc
+}
+
+var dutchMonths = []string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"}
+
+// dutchTime writes t as "3 januari 2018 om 14:05" in Amsterdam time.
+func dutchTime(t time.Time) string {
+	t = t.In(amsterdam)
+	return fmt.Sprintf("%d %s %d om %02d:%02d", t.Day(), dutchMonths[t.Month()-1], t.Year(), t.Hour(), t.Minute())
+}
+
+// NewRenderer parses every page below templates and hashes every static file.
+func NewRenderer(templates, static fs.FS) (*Renderer, error) {
+	r := &Renderer{pages: map[string]*template.Template{}, seen: map[string]bool{}, assets: map[string]string{}}
+	if err := r.hashAssets(static); err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"asset":       r.asset,
+		"dutchTime":   dutchTime,
+		"paragraphs":  paragraphs,
+		"inc":         func(i int) int { return i + 1 },
+		"choiceGroup": choiceGroup,
+		"summaryOf":   func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "layout.html", "partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	err = fs.WalkDir(templates, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") || p == "layout.html" || strings.HasPrefix(p, "partials/") {
+			return err
+		}
+		page, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		if _, err := page.ParseFS(templates, p); err != nil {
+			return fmt.Errorf("parse %s: %w", p, err)
+		}
+		r.pages[strings.TrimSuffix(p, ".html")] = page
+		return nil
+	})
+	return r, err
+}
+
+// Render implements echo.Renderer.
+func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) error {
+	page, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	r.mu.Lock()
+	r.seen[name] = true
+	r.mu.Unlock()
+	f := frame{Data: data}
+	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
+		f.CSRF = tok
+	}
+	if flash, ok := c.Get(flashKey).(string); ok {
+		f.Flash = flash
+	}
+	return page.ExecuteTemplate(w, "layout.html", f)
+}
+
+func (r *Renderer) rendered() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for name := range r.pages {
+		out[name] = r.seen[name]
+	}
+	return out
+}
+
+func (r *Renderer) hashAssets(static fs.FS) error {
+	return fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		r.assets[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+}
+
+// asset returns the URL of a static file with its content hash, so it can be cached for a year.
+func (r *Renderer) asset(p string) (string, error) {
+	hash, ok := r.assets[p]
+	if !ok {
+		return "", fmt.Errorf("no static file %q", p)
+	}
+	return path.Join("/static", p) + "?v=" + hash, nil
+}
+
+// paragraphs splits text at blank lines.
+func paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// choiceGroupView is one radio or checkbox group for the "choices" partial.
+type choiceGroupView struct {
+	Type, Name string
+	Choices    []choiceView
+	Scale      bool
+}
+
+func choiceGroup(v any, multi, scale bool) (choiceGroupView, error) {
+	typ := "radio"
+	if multi {
+		typ = "checkbox"
+	}
+	switch v := v.(type) {
+	case questionView:
+		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale}, nil
+	case statementView:
+		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale}, nil
+	}
+	return choiceGroupView{}, fmt.Errorf("choiceGroup: unexpected %T", v)
+}
+
+type summaryGroup struct {
+	Sections []summarySection
+	Edit     bool
+}

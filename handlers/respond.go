@@ -1,0 +1,428 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"peiling/models"
+)
+
+func stepURL(slug string, n int) string { return fmt.Sprintf("/s/%s/stap/%d", slug, n) }
+func checkURL(slug string) string       { return "/s/" + slug + "/controleren" }
+
+// loadSurvey returns the survey named in the URL with its definition.
+func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definition, error) {
+	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return nil, nil, err
+	}
+	def, err := s.Def()
+	return s, def, err
+}
+
+// loadDraft returns the visitor's response to survey; ErrNotFound when the session has none.
+func (h *Handler) loadDraft(c *echo.Context, s *models.Survey) (*models.Response, error) {
+	return models.FindResponse(h.db.Read.WithContext(c.Request().Context()), s, h.draftToken(c, s.Slug))
+}
+
+// noDraft sends a visitor without a (valid) draft back to the start page.
+func (h *Handler) noDraft(c *echo.Context, s *models.Survey) error {
+	if err := h.flash(c, "We konden uw antwoorden op deze computer niet terugvinden. Begin opnieuw, of gebruik de link die u bewaarde om verder te gaan."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug)
+}
+
+type startView struct {
+	Survey       *models.Survey
+	Def          *models.Definition
+	Steps        int
+	ContinueURL  string // set when this browser has a draft
+	Submitted    *models.Response
+	Municipality string
+	Accepting    bool
+	ClosedReason string
+}
+
+func (h *Handler) showStart(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	view := startView{Survey: s, Def: def, Steps: len(def.Sections), Accepting: s.Accepting() == nil}
+	status := http.StatusOK
+	switch s.Status {
+	case models.StatusClosed:
+		status = http.StatusGone
+	case models.StatusDraft:
+		return models.ErrSurveyNotOpen
+	}
+	if r, err := h.loadDraft(c, s); err == nil {
+		if r.Submitted() {
+			view.Submitted = r
+			view.Municipality = h.municipalityName(c, s, r)
+		} else {
+			view.ContinueURL = continueURL(s.Slug, r, len(def.Sections))
+		}
+	}
+	return c.Render(status, "respond/start", view)
+}
+
+// continueURL is where a draft picks up: the first section not yet saved, or the check page.
+func continueURL(slug string, r *models.Response, steps int) string {
+	if r.Reached >= steps {
+		return checkURL(slug)
+	}
+	return stepURL(slug, r.Reached+1)
+}
+
+func (h *Handler) municipalityName(c *echo.Context, s *models.Survey, r *models.Response) string {
+	if r.MunicipalityCode == nil {
+		return ""
+	}
+	reg, err := h.registers.Get(h.db.Read, s.Register)
+	if err != nil {
+		return *r.MunicipalityCode
+	}
+	if m, ok := reg.ByCode(*r.MunicipalityCode); ok {
+		return m.Name
+	}
+	return *r.MunicipalityCode
+}
+
+func (h *Handler) startDraft(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	// A double click on Start, or Start after Back, continues the draft this browser has.
+	if r, err := h.loadDraft(c, s); err == nil && !r.Submitted() {
+		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	}
+	_, token, err := models.StartDraft(h.db.Write.WithContext(c.Request().Context()), s)
+	if err != nil {
+		return err
+	}
+	if err := h.setDraftToken(c, s.Slug, token); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, 1))
+}
+
+type sectionView struct {
+	Survey    *models.Survey
+	Section   models.Section
+	Step      int
+	Steps     int
+	Questions []questionView
+	Errors    []problemView
+	ToCheck   bool // came from the check page: Volgende goes back there
+	BackURL   string
+}
+
+// step reads the section number from the URL.
+func step(c *echo.Context, def *models.Definition) (int, error) {
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > len(def.Sections) {
+		return 0, models.ErrNotFound
+	}
+	return n, nil
+}
+
+func (h *Handler) showSection(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Accepting(); err != nil {
+		return err
+	}
+	n, err := step(c, def)
+	if err != nil {
+		return err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.noDraft(c, s)
+	}
+	if err != nil {
+		return err
+	}
+	if r.Submitted() {
+		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+	}
+	if n > r.Reached+1 { // no skipping past unanswered pages
+		return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, r.Reached+1))
+	}
+	answers, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
+	if err != nil {
+		return err
+	}
+	return h.renderSection(c, http.StatusOK, s, def, n, def.Values(answers), nil)
+}
+
+func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, n int, values url.Values, problems []models.Problem) error {
+	reg, err := h.registers.Get(h.db.Read, s.Register)
+	if err != nil {
+		return err
+	}
+	qs, summary := buildQuestions(def, n-1, values, problems, reg)
+	view := sectionView{Survey: s, Section: def.Sections[n-1], Step: n, Steps: len(def.Sections), Questions: qs, Errors: summary,
+		ToCheck: c.QueryParam("terug") == "controleren" || c.FormValue("terug") == "controleren", BackURL: "/s/" + s.Slug}
+	if n > 1 {
+		view.BackURL = stepURL(s.Slug, n-1)
+	}
+	return c.Render(status, "respond/section", view)
+}
+
+func (h *Handler) saveSection(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Accepting(); err != nil {
+		return err
+	}
+	n, err := step(c, def)
+	if err != nil {
+		return err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.noDraft(c, s)
+	}
+	if err != nil {
+		return err
+	}
+	form, err := c.FormValues()
+	if err != nil {
+		return echo.ErrBadRequest.Wrap(err)
+	}
+	action := form.Get("actie")
+	reg, err := h.registers.Get(h.db.Read, s.Register)
+	if err != nil {
+		return err
+	}
+	answers, problems := def.ReadSection(n-1, form, reg, action == "volgende")
+	if len(problems) > 0 {
+		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, n, form, problems)
+	}
+	err = models.SaveSection(h.db.Write.WithContext(c.Request().Context()), s, r, n-1, answers)
+	var taken *models.TakenError
+	if errors.As(err, &taken) {
+		return h.renderSection(c, http.StatusConflict, s, def, n, form, []models.Problem{h.takenProblem(def, reg, taken)})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, len(def.Sections), action, form.Get("terug") == "controleren"))
+}
+
+func (h *Handler) takenProblem(def *models.Definition, reg *models.Register, taken *models.TakenError) models.Problem {
+	name := taken.Code
+	if m, ok := reg.ByCode(taken.Code); ok {
+		name = m.Name
+	}
+	msg := fmt.Sprintf("Gemeente %s heeft deze peiling al ingevuld en verzonden. Per gemeente telt één inzending; kies een andere gemeente als u zich vergiste.", name)
+	if !taken.Submitted {
+		msg = fmt.Sprintf("Een collega van gemeente %s is al met deze peiling bezig. Vraag die collega om de link achter ‘Opslaan en later verder’: daarmee gaat u samen verder met dezelfde antwoorden.", name)
+	}
+	return models.Problem{Field: def.MunicipalityQuestion().Code, Message: msg}
+}
+
+// nextURL is where a saved section leads, by the button that was pressed.
+func nextURL(slug string, n, steps int, action string, toCheck bool) string {
+	switch {
+	case action == "later":
+		return "/s/" + slug + "/later"
+	case action == "vorige" && n > 1:
+		return stepURL(slug, n-1)
+	case action == "vorige":
+		return "/s/" + slug
+	case toCheck || n == steps:
+		return checkURL(slug)
+	}
+	return stepURL(slug, n+1)
+}
+
+type checkView struct {
+	Survey       *models.Survey
+	Sections     []summarySection
+	Errors       []problemView
+	SubmissionID string
+	Steps        int
+}
+
+func (h *Handler) showCheck(c *echo.Context) error {
+	return h.renderCheck(c, http.StatusOK)
+}
+
+func (h *Handler) renderCheck(c *echo.Context, status int) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Accepting(); err != nil {
+		return err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.noDraft(c, s)
+	}
+	if err != nil {
+		return err
+	}
+	if r.Submitted() {
+		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+	}
+	if r.Reached < len(def.Sections) {
+		return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, r.Reached+1))
+	}
+	answers, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
+	if err != nil {
+		return err
+	}
+	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections)}
+	for _, sec := range view.Sections {
+		for _, row := range sec.Rows {
+			if row.Missing {
+				view.Errors = append(view.Errors, problemView{Href: row.EditURL, Message: "Beantwoord nog de vraag: " + row.Question})
+			}
+		}
+	}
+	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
+		status = http.StatusUnprocessableEntity
+	}
+	return c.Render(status, "respond/check", view)
+}
+
+var submissionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+func (h *Handler) submitResponse(c *echo.Context) error {
+	s, _, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.noDraft(c, s)
+	}
+	if err != nil {
+		return err
+	}
+	id := c.FormValue("inzending")
+	if !submissionIDPattern.MatchString(id) {
+		return echo.ErrBadRequest
+	}
+	err = models.Submit(h.db.Write.WithContext(c.Request().Context()), s, r, id)
+	if errors.Is(err, models.ErrIncomplete) {
+		return h.renderCheck(c, http.StatusUnprocessableEntity)
+	}
+	if err != nil {
+		return err
+	}
+	h.log.Info("response submitted", "survey", s.Slug, "response", r.ID)
+	return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+}
+
+type confirmView struct {
+	Survey       *models.Survey
+	Reference    string
+	Municipality string
+	SubmittedAt  time.Time
+	Sections     []summarySection
+}
+
+func (h *Handler) showConfirmation(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.noDraft(c, s)
+	}
+	if err != nil {
+		return err
+	}
+	if !r.Submitted() {
+		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	}
+	answers, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
+	if err != nil {
+		return err
+	}
+	view := confirmView{Survey: s, Reference: *r.Reference, Municipality: h.municipalityName(c, s, r), SubmittedAt: *r.SubmittedAt,
+		Sections: summarise(def, s.Slug, answers)}
+	return c.Render(http.StatusOK, "respond/confirmation", view)
+}
+
+type resumeView struct {
+	Survey      *models.Survey
+	Link        string
+	ContinueURL string
+}
+
+func (h *Handler) showResumeLink(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Accepting(); err != nil {
+		return err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.noDraft(c, s)
+	}
+	if err != nil {
+		return err
+	}
+	view := resumeView{Survey: s, Link: h.absURL(c, "/s/"+s.Slug+"/hervat/"+h.draftToken(c, s.Slug)), ContinueURL: continueURL(s.Slug, r, len(def.Sections))}
+	return c.Render(http.StatusOK, "respond/resume", view)
+}
+
+// absURL makes a link that works outside this browser.
+func (h *Handler) absURL(c *echo.Context, path string) string {
+	if h.cfg.BaseURL != "" {
+		return h.cfg.BaseURL + path
+	}
+	return c.Scheme() + "://" + c.Request().Host + path
+}
+
+func (h *Handler) resumeDraft(c *echo.Context) error {
+	s, def, err := h.loadSurvey(c)
+	if err != nil {
+		return err
+	}
+	ip, at := c.RealIP(), time.Now()
+	if wait := h.resumes.blocked(ip, at); wait > 0 {
+		return &retryAfterError{wait: wait}
+	}
+	token := c.Param("token")
+	r, err := models.FindResponse(h.db.Read.WithContext(c.Request().Context()), s, token)
+	if errors.Is(err, models.ErrNotFound) {
+		h.resumes.fail(ip, at)
+		return c.Render(http.StatusNotFound, "respond/badlink", s)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.setDraftToken(c, s.Slug, token); err != nil {
+		return err
+	}
+	if r.Submitted() {
+		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+	}
+	if err := s.Accepting(); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+}

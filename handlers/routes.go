@@ -1,0 +1,27 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+)
+
+// routes lists Peiling's whole URL space.
+func (h *Handler) routes(e *echo.Echo) {
+	e.Use(middleware.Recover(), h.logRequests(), securityHeaders, middleware.BodyLimit(maxBodyBytes), h.csrf())
+
+	e.GET("/healthz", h.health)
+	e.StaticFS("/static", h.cfg.Static, cacheStatic)
+	e.GET("/", h.showHome)
+
+	// Respondents: one questionnaire per municipality.
+	s := e.Group("/s/:slug")
+	s.GET("", h.showStart)
+	s.POST("/start", h.startDraft)
+	s.GET("/stap/:n", h.showSection)
+	s.POST("/stap/:n", h.saveSection)
+	s.GET("/controleren", h.showCheck)
+	s.POST("/verzenden", h.submitResponse)
+	s.GET("/bevestiging", h.showConfirmation)
+	s.GET("/later", h.showResumeLink)
+	s.GET("/hervat/:token", h.resumeDraft)
+}

@@ -1,0 +1,253 @@
+// Command peiling serves questionnaires for research among Dutch municipalities.
+package main
+
+import (
+	"context"
+	"crypto/sha512"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"peiling/handlers"
+	"peiling/models"
+)
+
+//go:embed templates static
+var files embed.FS
+
+// Config is everything the process takes from flags and the environment.
+type Config struct {
+	Addr       string
+	DB         string
+	BaseURL    string
+	SessionKey string
+}
+
+const usage = `peiling: questionnaires for research among Dutch municipalities
+
+usage:
+  peiling [flags] [serve]              serve the web app (default)
+  peiling [flags] import [-open] FILE  load a survey definition (docs/survey-format.md)
+  peiling [flags] register -name KEY FILE
+                                       load a municipality register from CSV
+                                       (columns code,name,province,population,population_date)
+
+flags (each with an environment variable as default):
+`
+
+func main() {
+	cfg := Config{
+		Addr:       envOr("PEILING_ADDR", "localhost:8080"),
+		DB:         envOr("PEILING_DB", "peiling.db"),
+		BaseURL:    os.Getenv("PEILING_BASE_URL"),
+		SessionKey: os.Getenv("PEILING_SESSION_KEY"),
+	}
+	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
+	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
+	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, flag.Args(), log); err != nil {
+		fmt.Fprintln(os.Stderr, "peiling:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// run carries out one command.
+func run(ctx context.Context, cfg Config, args []string, log *slog.Logger) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "import":
+		return importSurvey(cfg, args, os.Stdout, log)
+	case "register":
+		return loadRegister(cfg, args, os.Stdout, log)
+	}
+	return fmt.Errorf("unknown command %q (try -h)", cmd)
+}
+
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	started := time.Now()
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+		log.Info("database closed", "path", cfg.DB)
+	}()
+	if err := models.SeedDefaults(db.Write); err != nil {
+		return fmt.Errorf("load defaults: %w", err)
+	}
+	key, err := sessionKey(cfg, db)
+	if err != nil {
+		return err
+	}
+	templates, _ := fs.Sub(files, "templates")
+	static, _ := fs.Sub(files, "static")
+	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log})
+	if err != nil {
+		return err
+	}
+	sc := echo.StartConfig{
+		Address:         cfg.Addr,
+		HideBanner:      true,
+		HidePort:        true,
+		GracefulTimeout: 20 * time.Second,
+		ListenerAddrFunc: func(addr net.Addr) {
+			url := "http://" + addr.String()
+			if cfg.BaseURL != "" {
+				url = cfg.BaseURL
+			}
+			fmt.Printf("peiling: serving on %s (database %s)\n", url, cfg.DB)
+			log.Info("listening", "addr", addr.String(), "startup_ms", time.Since(started).Milliseconds())
+		},
+		BeforeServeFunc: func(s *http.Server) error {
+			s.ReadHeaderTimeout = 10 * time.Second
+			s.ReadTimeout = time.Minute
+			s.WriteTimeout = 2 * time.Minute
+			s.IdleTimeout = 2 * time.Minute
+			return nil
+		},
+	}
+	if err := sc.Start(ctx, e); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped: in-flight requests finished")
+	return nil
+}
+
+// sessionKey derives the 64-byte cookie key from PEILING_SESSION_KEY, or keeps one in the database.
+func sessionKey(cfg Config, db *models.DB) ([]byte, error) {
+	if cfg.SessionKey == "" {
+		return models.SessionKey(db.Write)
+	}
+	if len(cfg.SessionKey) < 32 {
+		return nil, errors.New("PEILING_SESSION_KEY must be at least 32 characters")
+	}
+	sum := sha512.Sum512([]byte(cfg.SessionKey))
+	return sum[:], nil
+}
+
+func importSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
+	fl := flag.NewFlagSet("import", flag.ContinueOnError)
+	open := fl.Bool("open", false, "open the survey for respondents at once")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 1 {
+		return errors.New("usage: peiling import [-open] FILE")
+	}
+	file := fl.Arg(0)
+	data, err := readLimited(file, models.MaxDefinitionBytes)
+	if err != nil {
+		return err
+	}
+	def, err := models.ParseDefinition(file, data)
+	if err != nil {
+		return err
+	}
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := models.SeedDefaults(db.Write); err != nil {
+		return err
+	}
+	status := models.StatusDraft
+	if *open {
+		status = models.StatusOpen
+	}
+	s, err := models.ImportSurvey(db.Write, def, status)
+	if err != nil {
+		var de *models.DefinitionError
+		if errors.As(err, &de) {
+			de.File = file
+		}
+		return err
+	}
+	fmt.Fprintf(out, "imported %q as /s/%s (%s)\n", s.Title, s.Slug, s.Status)
+	return nil
+}
+
+func loadRegister(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
+	fl := flag.NewFlagSet("register", flag.ContinueOnError)
+	name := fl.String("name", "", "register key, e.g. 2019; surveys name it in their register field")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 1 || *name == "" {
+		return errors.New("usage: peiling register -name KEY FILE.csv")
+	}
+	f, err := os.Open(fl.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	list, err := models.ReadRegisterCSV(fl.Arg(0), io.LimitReader(f, 10<<20))
+	if err != nil {
+		return err
+	}
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := models.LoadRegister(db.Write, *name, list); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "loaded register %s: %d municipalities\n", *name, len(list))
+	return nil
+}
+
+// readLimited reads a file, refusing one larger than limit.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: het bestand is groter dan %d kB", path, limit>>10)
+	}
+	return data, nil
+}

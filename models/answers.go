@@ -1,0 +1,284 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Problem is one thing wrong with what a respondent entered, in Dutch, tied to a form field.
+type Problem struct {
+	Field   string // form field name: "afdeling", "afdeling.anders", "kc_stellingen.meer_samenwerken"
+	Message string
+}
+
+// Form field names: a question's code, "code.anders" for its write-in, "code.statement" for a
+// likert statement.
+const otherSuffix = ".anders"
+
+// OtherField is the form field of a question's "anders, namelijk" text.
+func OtherField(q *Question) string { return q.Code + otherSuffix }
+
+// StatementField is the form field of one likert statement.
+func StatementField(q *Question, s Statement) string { return q.Code + "." + s.Code }
+
+// ReadSection checks the form values of section si against the definition and returns the
+// answers to store. Problems are in question order. With strict unset (saving to come back
+// later) unanswered required questions are not a problem; malformed answers always are.
+func (d *Definition) ReadSection(si int, form url.Values, reg *Register, strict bool) ([]Answer, []Problem) {
+	var answers []Answer
+	var problems []Problem
+	for qi := range d.Sections[si].Questions {
+		q := &d.Sections[si].Questions[qi]
+		as, ps := readQuestion(q, form, reg, strict)
+		answers = append(answers, as...)
+		problems = append(problems, ps...)
+	}
+	return answers, problems
+}
+
+func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]Answer, []Problem) {
+	need := strict && q.Required
+	problem := func(field, msg string) []Problem { return []Problem{{Field: field, Message: msg}} }
+	switch q.Kind {
+	case KindMunicipality:
+		in := strings.TrimSpace(form.Get(q.Code))
+		if in == "" {
+			if need {
+				return nil, problem(q.Code, "Kies de gemeente waarvoor u de peiling invult")
+			}
+			return nil, nil
+		}
+		m, ok := reg.Find(in)
+		if !ok {
+			return nil, problem(q.Code, fmt.Sprintf("Kies een gemeente uit de lijst: %q staat niet in de lijst van gemeenten", clip(in, 60)))
+		}
+		return []Answer{{Question: q.Code, Option: m.Code, Text: m.Name}}, nil
+	case KindSingle:
+		return readChoice(q, form, q.Code, q.Choices(), need, "Kies een antwoord bij: "+q.Text)
+	case KindMulti:
+		return readMulti(q, form, need)
+	case KindLikert:
+		var answers []Answer
+		var problems []Problem
+		for _, s := range q.Statements {
+			as, ps := readChoice(q, form, StatementField(q, s), q.Choices(), need, "Geef aan in hoeverre u het eens bent met: "+s.Text)
+			for i := range as {
+				as[i].Item = s.Code
+			}
+			answers = append(answers, as...)
+			problems = append(problems, ps...)
+		}
+		return answers, problems
+	case KindText:
+		text := normaliseText(form.Get(q.Code))
+		if p := checkText(q.Code, text, q.TextLimit()); p != nil {
+			return nil, p
+		}
+		if text == "" {
+			if need {
+				return nil, problem(q.Code, "Vul een antwoord in bij: "+q.Text)
+			}
+			return nil, nil
+		}
+		return []Answer{{Question: q.Code, Text: text}}, nil
+	case KindNumber:
+		return readNumber(q, form, need)
+	}
+	return nil, nil
+}
+
+// readChoice reads one radio group (a single question or one likert statement).
+func readChoice(q *Question, form url.Values, field string, choices []Option, need bool, missing string) ([]Answer, []Problem) {
+	vals := form[field]
+	if len(vals) == 0 || vals[0] == "" {
+		if need {
+			return nil, []Problem{{Field: field, Message: missing}}
+		}
+		return nil, nil
+	}
+	if len(vals) > 1 {
+		return nil, []Problem{{Field: field, Message: "Kies één antwoord"}}
+	}
+	opt, ok := findOption(choices, vals[0])
+	if !ok {
+		return nil, []Problem{{Field: field, Message: "Kies een van de genoemde antwoorden"}}
+	}
+	a := Answer{Question: q.Code, Option: opt.Code}
+	if opt.Other {
+		text, p := readOther(q, form)
+		if p != nil {
+			return nil, p
+		}
+		a.Text = text
+	}
+	return []Answer{a}, nil
+}
+
+func readMulti(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
+	picked := map[string]bool{}
+	for _, v := range form[q.Code] {
+		if _, ok := findOption(q.Options, v); !ok {
+			return nil, []Problem{{Field: q.Code, Message: "Kies alleen uit de genoemde antwoorden"}}
+		}
+		picked[v] = true
+	}
+	if len(picked) == 0 {
+		if need {
+			return nil, []Problem{{Field: q.Code, Message: "Kies minstens één antwoord bij: " + q.Text}}
+		}
+		return nil, nil
+	}
+	var answers []Answer
+	for _, o := range q.Options { // the defined order, whatever order the form sent
+		if !picked[o.Code] {
+			continue
+		}
+		a := Answer{Question: q.Code, Option: o.Code}
+		if o.Other {
+			text, p := readOther(q, form)
+			if p != nil {
+				return nil, p
+			}
+			a.Text = text
+		}
+		answers = append(answers, a)
+	}
+	return answers, nil
+}
+
+func readOther(q *Question, form url.Values) (string, []Problem) {
+	field := OtherField(q)
+	text := normaliseText(form.Get(field))
+	if p := checkText(field, text, 500); p != nil {
+		return "", p
+	}
+	if text == "" {
+		return "", []Problem{{Field: field, Message: "Vul in wat u bedoelt met ‘Anders, namelijk’"}}
+	}
+	return text, nil
+}
+
+func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
+	in := strings.TrimSpace(form.Get(q.Code))
+	fail := func(msg string) ([]Answer, []Problem) { return nil, []Problem{{Field: q.Code, Message: msg}} }
+	if in == "" {
+		if need {
+			return fail("Vul een getal in bij: " + q.Text)
+		}
+		return nil, nil
+	}
+	// Dutch writes 1.234,5; accept that, and 1234.5 from a keyboard that sends dots.
+	norm := in
+	if strings.Contains(norm, ",") {
+		norm = strings.ReplaceAll(strings.ReplaceAll(norm, ".", ""), ",", ".")
+	}
+	n, err := strconv.ParseFloat(norm, 64)
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) || len(in) > 30 {
+		return fail("Vul een getal in, zoals 12 of 3,5")
+	}
+	if q.Integer && n != math.Trunc(n) {
+		return fail("Vul een heel getal in, zonder komma")
+	}
+	if q.Min != nil && n < *q.Min {
+		return fail("Vul een getal in van minimaal " + FormatNumber(*q.Min))
+	}
+	if q.Max != nil && n > *q.Max {
+		return fail("Vul een getal in van maximaal " + FormatNumber(*q.Max))
+	}
+	return []Answer{{Question: q.Code, Number: &n}}, nil
+}
+
+// FormatNumber writes n the Dutch way: a decimal comma, no trailing zeros.
+func FormatNumber(n float64) string {
+	return strings.Replace(strconv.FormatFloat(n, 'f', -1, 64), ".", ",", 1)
+}
+
+func checkText(field, text string, limit int) []Problem {
+	if !utf8.ValidString(text) {
+		return []Problem{{Field: field, Message: "Uw antwoord bevat tekens die we niet kunnen lezen; typ het opnieuw of plak het als platte tekst"}}
+	}
+	if n := utf8.RuneCountInString(text); n > limit {
+		return []Problem{{Field: field, Message: fmt.Sprintf("Uw antwoord is %d tekens lang; het mag hoogstens %d tekens zijn", n, limit)}}
+	}
+	return nil
+}
+
+// normaliseText trims the answer and turns Windows line ends into \n, so counts match what people see.
+func normaliseText(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+}
+
+func findOption(opts []Option, code string) (Option, bool) {
+	for _, o := range opts {
+		if o.Code == code {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// Values turns stored answers back into form values, so a page shows what was saved.
+func (d *Definition) Values(answers []Answer) url.Values {
+	v := url.Values{}
+	byCode := map[string]*Question{}
+	for _, q := range d.Questions() {
+		byCode[q.Code] = q
+	}
+	for _, a := range answers {
+		q := byCode[a.Question]
+		if q == nil {
+			continue
+		}
+		switch q.Kind {
+		case KindMunicipality:
+			v.Set(q.Code, a.Text)
+		case KindSingle, KindMulti:
+			v.Add(q.Code, a.Option)
+			if a.Text != "" {
+				v.Set(OtherField(q), a.Text)
+			}
+		case KindLikert:
+			v.Set(q.Code+"."+a.Item, a.Option)
+		case KindText:
+			v.Set(q.Code, a.Text)
+		case KindNumber:
+			if a.Number != nil {
+				v.Set(q.Code, FormatNumber(*a.Number))
+			}
+		}
+	}
+	return v
+}
+
+// Missing returns the codes of required questions without a (complete) answer.
+func (d *Definition) Missing(answers []Answer) []string {
+	have := map[string]int{}
+	for _, a := range answers {
+		have[a.Question]++
+	}
+	var missing []string
+	for _, q := range d.Questions() {
+		if !q.Required {
+			continue
+		}
+		want := 1
+		if q.Kind == KindLikert {
+			want = len(q.Statements)
+		}
+		if have[q.Code] < want {
+			missing = append(missing, q.Code)
+		}
+	}
+	return missing
+}

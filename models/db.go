@@ -1,0 +1,85 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// DB holds the two pools on one SQLite file: SQLite has a single writer, so all writes go
+// through one connection (no SQLITE_BUSY between our own writers), reads use several.
+type DB struct {
+	Write *gorm.DB
+	Read  *gorm.DB
+}
+
+// Open opens (and creates) the SQLite file at path and migrates it.
+//
+// synchronous=FULL: an acknowledged answer must survive a process kill and a power loss;
+// NORMAL in WAL mode survives the first but may lose the last commits on the second.
+func Open(path string, log *slog.Logger) (*DB, error) {
+	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	base := "file:" + url.PathEscape(path) + "?" + pragmas
+	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
+
+	write, err := gorm.Open(sqlite.Open(base+"&_txlock=immediate"), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	wsql, err := write.DB()
+	if err != nil {
+		return nil, err
+	}
+	wsql.SetMaxOpenConns(1)
+	wsql.SetConnMaxIdleTime(0)
+
+	if err := Migrate(write); err != nil {
+		wsql.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+
+	read, err := gorm.Open(sqlite.Open(base+"&_pragma=query_only(1)"), cfg)
+	if err != nil {
+		wsql.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	rsql, err := read.DB()
+	if err != nil {
+		wsql.Close()
+		return nil, err
+	}
+	rsql.SetMaxOpenConns(8)
+	log.Debug("database open", "path", path)
+	return &DB{Write: write, Read: read}, nil
+}
+
+// Ping reports whether both pools answer.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.Read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		return err
+	}
+	return d.Write.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
+}
+
+// Close checkpoints the WAL and closes both pools.
+func (d *DB) Close() error {
+	var errs []error
+	if rsql, err := d.Read.DB(); err == nil {
+		errs = append(errs, rsql.Close())
+	}
+	if wsql, err := d.Write.DB(); err == nil {
+		errs = append(errs, d.Write.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error, wsql.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// now is the clock of record; time is stored in UTC.
+func now() time.Time { return time.Now().UTC() }

@@ -1,0 +1,48 @@
+package models
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// schemaVersion records the numbered steps that ran; AutoMigrate covers additive shape.
+type schemaVersion struct {
+	Version   int       `gorm:"primaryKey"`
+	AppliedAt time.Time `gorm:"not null"`
+}
+
+// steps are hand-made changes AutoMigrate cannot express. Append only; never edit a shipped step.
+var steps = []string{
+	// 1: one response row per municipality per survey, whether draft or submitted.
+	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality ON responses(survey_id, municipality_code)`,
+}
+
+var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}}
+
+// Migrate brings the schema up to date; it is idempotent.
+func Migrate(db *gorm.DB) error {
+	if err := db.AutoMigrate(&schemaVersion{}); err != nil {
+		return err
+	}
+	var done int64
+	if err := db.Model(&schemaVersion{}).Count(&done).Error; err != nil {
+		return err
+	}
+	if err := db.AutoMigrate(tables...); err != nil {
+		return err
+	}
+	for i := int(done); i < len(steps); i++ {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(steps[i]).Error; err != nil {
+				return err
+			}
+			return tx.Create(&schemaVersion{Version: i + 1, AppliedAt: now()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("schema step %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
