@@ -54,7 +54,9 @@ func cacheStatic(next echo.HandlerFunc) echo.HandlerFunc {
 // token in a cookie and the form. Two instances, because echo fixes the cookie's Secure flag.
 func (h *Handler) csrf() echo.MiddlewareFunc {
 	cfg := middleware.CSRFConfig{TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: "peiling_csrf", CookiePath: "/",
-		CookieHTTPOnly: true, CookieSameSite: http.SameSiteLaxMode, CookieMaxAge: int(sessionLifetime.Seconds())}
+		CookieHTTPOnly: true, CookieSameSite: http.SameSiteLaxMode, CookieMaxAge: int(sessionLifetime.Seconds()),
+		// A missing token is as forged as a wrong one: one clear 403 page for both.
+		ErrorHandler: func(c *echo.Context, err error) error { return middleware.ErrCSRFInvalid }}
 	plain := middleware.CSRFWithConfig(cfg)
 	cfg.CookieSecure = true
 	secure := middleware.CSRFWithConfig(cfg)
