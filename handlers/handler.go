@@ -37,9 +37,13 @@ type Handler struct {
 	registers *models.Registers
 	render    *Renderer
 	sessions  *sessions.CookieStore
-	cfg       Config
-	log       *slog.Logger
-	resumes   *failureLimiter
+	// adminSessions is a separate cookie: it lives only as long as the browser and expires on
+	// inactivity, unlike a respondent's month-long draft cookie.
+	adminSessions *sessions.CookieStore
+	cfg           Config
+	log           *slog.Logger
+	resumes       *failureLimiter
+	logins        *failureLimiter
 }
 
 // New builds the echo instance with every route.
@@ -53,16 +57,20 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	}
 	store := sessions.NewCookieStore(cfg.SessionKey[:32], cfg.SessionKey[32:])
 	store.Options = &sessions.Options{Path: "/", MaxAge: int(sessionLifetime.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	admin := sessions.NewCookieStore(cfg.SessionKey[:32], cfg.SessionKey[32:])
+	admin.Options = &sessions.Options{Path: "/", MaxAge: 0, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{
-		db:        db,
-		registers: &models.Registers{},
-		render:    render,
-		sessions:  store,
-		cfg:       cfg,
-		log:       cfg.Log,
-		resumes:   newFailureLimiter(20, 10*time.Minute),
+		db:            db,
+		registers:     &models.Registers{},
+		render:        render,
+		sessions:      store,
+		adminSessions: admin,
+		cfg:           cfg,
+		log:           cfg.Log,
+		resumes:       newFailureLimiter(20, 10*time.Minute),
+		logins:        newFailureLimiter(10, 15*time.Minute),
 	}
-	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError})
+	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator()})
 	h.routes(e)
 	return e, h, nil
 }

@@ -24,4 +24,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	s.GET("/bevestiging", h.showConfirmation)
 	s.GET("/later", h.showResumeLink)
 	s.GET("/hervat/:token", h.resumeDraft)
+
+	// Researchers: fieldwork, and results once a survey is closed.
+	e.GET("/admin/login", h.showLogin)
+	e.POST("/admin/login", h.login)
+	e.POST("/admin/logout", h.logout)
+	a := e.Group("/admin", h.requireResearcher)
+	a.GET("", h.showDashboard)
 }

@@ -1,0 +1,36 @@
+package models
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// SurveyOverview is a survey with its fieldwork counts: numbers only, never answer content.
+type SurveyOverview struct {
+	Survey
+	Submitted      int64
+	Drafts         int64
+	Population     int64 // municipalities in the survey's register
+	LastResponseAt *time.Time
+}
+
+// RatePercent is the response rate against the register, rounded to a whole percent.
+func (o SurveyOverview) RatePercent() int64 {
+	if o.Population == 0 {
+		return 0
+	}
+	return (o.Submitted*100 + o.Population/2) / o.Population
+}
+
+// SurveyOverviews returns every survey with its counts, newest first.
+func SurveyOverviews(db *gorm.DB) ([]SurveyOverview, error) {
+	var out []SurveyOverview
+	err := db.Raw(`SELECT s.*,
+		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'submitted') AS submitted,
+		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'draft') AS drafts,
+		(SELECT COUNT(*) FROM municipalities m WHERE m.register = s.register) AS population,
+		(SELECT MAX(r.submitted_at) FROM responses r WHERE r.survey_id = s.id) AS last_response_at
+		FROM surveys s ORDER BY s.created_at DESC`).Scan(&out).Error
+	return out, err
+}
