@@ -8,6 +8,11 @@ import (
 	"peiling/models"
 )
 
+// fieldworkRoutes are the researcher's pages for running surveys (all under /admin).
+func (h *Handler) fieldworkRoutes(a *echo.Group) {
+	a.GET("", h.showDashboard)
+}
+
 type dashboardView struct {
 	Researcher *models.Researcher
 	Surveys    []models.SurveyOverview

@@ -30,5 +30,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/admin/login", h.login)
 	e.POST("/admin/logout", h.logout)
 	a := e.Group("/admin", h.requireResearcher)
-	a.GET("", h.showDashboard)
+	h.fieldworkRoutes(a)
+	h.resultsRoutes(e, a)
 }
