@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -162,6 +163,10 @@ func readOther(q *Question, form url.Values) (string, []Problem) {
 	return text, nil
 }
 
+var plainNumber = regexp.MustCompile(`^-?\d+(\.\d+)?$`) // no exponents, no Inf or NaN
+
+var dutchThousands = regexp.MustCompile(`^-?\d{1,3}(\.\d{3})+$`)
+
 func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 	in := strings.TrimSpace(form.Get(q.Code))
 	fail := func(msg string) ([]Answer, []Problem) { return nil, []Problem{{Field: q.Code, Message: msg}} }
@@ -171,13 +176,13 @@ func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 		}
 		return nil, nil
 	}
-	// Dutch writes 1.234,5; accept that, and 1234.5 from a keyboard that sends dots.
+	// Dutch writes 1.234,5 and 1.200; accept those, and 1234.5 from a keyboard that sends dots.
 	norm := in
-	if strings.Contains(norm, ",") {
+	if strings.Contains(norm, ",") || dutchThousands.MatchString(norm) {
 		norm = strings.ReplaceAll(strings.ReplaceAll(norm, ".", ""), ",", ".")
 	}
 	n, err := strconv.ParseFloat(norm, 64)
-	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) || len(in) > 30 {
+	if err != nil || !plainNumber.MatchString(norm) || len(in) > 30 {
 		return fail("Vul een getal in, zoals 12 of 3,5")
 	}
 	if q.Integer && n != math.Trunc(n) {

@@ -146,6 +146,17 @@ func (r *Register) ByCode(code string) (*Municipality, bool) {
 	return m, ok
 }
 
+// NewRegister indexes list (which it sorts by name) for lookups by code and by name.
+func NewRegister(key string, list []Municipality) *Register {
+	sort.Slice(list, func(i, j int) bool { return strings.ToLower(list[i].Name) < strings.ToLower(list[j].Name) })
+	r := &Register{Key: key, List: list, byCode: map[string]*Municipality{}, byName: map[string]*Municipality{}}
+	for i := range list {
+		r.byCode[list[i].Code] = &list[i]
+		r.byName[strings.ToLower(list[i].Name)] = &list[i]
+	}
+	return r
+}
+
 // Registers caches registers by key: they change only when a researcher loads one again.
 type Registers struct {
 	mu    sync.Mutex
@@ -166,12 +177,7 @@ func (rs *Registers) Get(db *gorm.DB, key string) (*Register, error) {
 	if len(list) == 0 {
 		return nil, fmt.Errorf("register %s: %w", key, ErrNotFound)
 	}
-	sort.Slice(list, func(i, j int) bool { return strings.ToLower(list[i].Name) < strings.ToLower(list[j].Name) })
-	r := &Register{Key: key, List: list, byCode: map[string]*Municipality{}, byName: map[string]*Municipality{}}
-	for i := range list {
-		r.byCode[list[i].Code] = &list[i]
-		r.byName[strings.ToLower(list[i].Name)] = &list[i]
-	}
+	r := NewRegister(key, list)
 	if rs.cache == nil {
 		rs.cache = map[string]*Register{}
 	}
