@@ -19,7 +19,7 @@ var steps = []string{
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality ON responses(survey_id, municipality_code)`,
 }
 
-var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}}
+var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {

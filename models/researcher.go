@@ -36,17 +36,48 @@ func NormaliseEmail(email string) (string, error) {
 	return email, nil
 }
 
-// SetResearcher creates the account for email, or sets its password if it exists.
+// MaxPasswordBytes is where bcrypt stops reading.
+const MaxPasswordBytes = 72
+
+// CheckPassword applies the password rules: at least MinPasswordLength characters and at
+// most MaxPasswordBytes bytes.
+func CheckPassword(password string) error {
+	if len([]rune(password)) < MinPasswordLength || len(password) > MaxPasswordBytes {
+		return fmt.Errorf("%w: use %d characters or more, at most %d bytes", ErrPasswordLength, MinPasswordLength, MaxPasswordBytes)
+	}
+	return nil
+}
+
+// How saveResearcher treats an existing or missing account.
+const (
+	createOnly = iota
+	updateOnly
+	createOrUpdate
+)
+
+// SetResearcher creates the account for email, or sets its password if it is another one,
+// as the system (start-up from the environment, tests).
 func SetResearcher(db *gorm.DB, email, password string) (*Researcher, error) {
+	return saveResearcher(db, email, password, System, createOrUpdate)
+}
+
+// AddResearcher creates an account; an existing address gives ErrResearcherExists.
+func AddResearcher(db *gorm.DB, email, password string, who Actor) (*Researcher, error) {
+	return saveResearcher(db, email, password, who, createOnly)
+}
+
+// SetPassword sets the password of an existing account; a missing one gives ErrNotFound.
+func SetPassword(db *gorm.DB, email, password string, who Actor) (*Researcher, error) {
+	return saveResearcher(db, email, password, who, updateOnly)
+}
+
+func saveResearcher(db *gorm.DB, email, password string, who Actor, mode int) (*Researcher, error) {
 	email, err := NormaliseEmail(email)
 	if err != nil {
 		return nil, err
 	}
-	if len([]rune(password)) < MinPasswordLength {
-		return nil, fmt.Errorf("password must be at least %d characters", MinPasswordLength)
-	}
-	if len(password) > 72 { // bcrypt reads no further
-		return nil, errors.New("password must be at most 72 bytes")
+	if err := CheckPassword(password); err != nil {
+		return nil, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
@@ -56,18 +87,44 @@ func SetResearcher(db *gorm.DB, email, password string) (*Researcher, error) {
 	err = db.Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("email = ?", email).Take(&r).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			r = Researcher{Email: email, PasswordHash: string(hash)}
-			return tx.Create(&r).Error
+			if mode == updateOnly {
+				return ErrNotFound
+			}
+			return createResearcher(tx, &r, email, string(hash), who)
 		}
 		if err != nil {
 			return err
 		}
-		return tx.Model(&r).Update("password_hash", string(hash)).Error
+		if mode == createOnly {
+			return ErrResearcherExists
+		}
+		if bcrypt.CompareHashAndPassword([]byte(r.PasswordHash), []byte(password)) == nil {
+			return nil // the same password again (every start with PEILING_ADMIN_PASSWORD): nothing to record
+		}
+		if err := tx.Model(&r).Update("password_hash", string(hash)).Error; err != nil {
+			return err
+		}
+		return audit(tx, who, now(), ActionPasswordSet, nil, r.Email, nil)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("set researcher %s: %w", email, err)
+		return nil, fmt.Errorf("save researcher: %w", err)
 	}
 	return &r, nil
+}
+
+func createResearcher(tx *gorm.DB, r *Researcher, email, hash string, who Actor) error {
+	*r = Researcher{Email: email, PasswordHash: hash}
+	err := tx.Create(r).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return ErrResearcherExists
+	}
+	if err != nil {
+		return err
+	}
+	if who.Name == "" { // the new researcher made the account themselves (setup link)
+		who = By(r)
+	}
+	return audit(tx, who, now(), ActionResearcherCreated, nil, r.Email, nil)
 }
 
 // dummyHash makes a login for an unknown address cost as much as one for a known address.

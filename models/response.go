@@ -157,8 +157,11 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 
 // checkWritable refuses changes to a submitted response or in a survey that stopped accepting.
 func checkWritable(tx *gorm.DB, surveyID, responseID uint) error {
-	var state struct{ SurveyStatus, ResponseStatus string }
-	err := tx.Raw(`SELECT s.status AS survey_status, r.status AS response_status
+	var state struct {
+		SurveyStatus, ResponseStatus string
+		ClosesAt                     *time.Time
+	}
+	err := tx.Raw(`SELECT s.status AS survey_status, r.status AS response_status, s.closes_at
 		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = ? AND s.id = ?`, responseID, surveyID).Scan(&state).Error
 	if err != nil {
 		return err
@@ -169,7 +172,7 @@ func checkWritable(tx *gorm.DB, surveyID, responseID uint) error {
 	if state.ResponseStatus == ResponseSubmitted {
 		return ErrAlreadySubmitted
 	}
-	s := Survey{Status: state.SurveyStatus}
+	s := Survey{Status: state.SurveyStatus, ClosesAt: state.ClosesAt}
 	return s.Accepting()
 }
 

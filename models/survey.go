@@ -29,6 +29,7 @@ type Survey struct {
 	UpdatedAt  time.Time `gorm:"not null"`
 	OpenedAt   *time.Time
 	ClosedAt   *time.Time
+	ClosesAt   *time.Time // optional: the survey closes by itself at this moment (lifecycle.go)
 }
 
 // definitions caches parsed definitions: a survey's definition only changes on import,
@@ -54,6 +55,9 @@ func (s *Survey) Def() (*Definition, error) {
 
 // Accepting reports whether respondents may start and save answers now.
 func (s *Survey) Accepting() error {
+	if s.Status == StatusOpen && s.ClosesAt != nil && !now().Before(*s.ClosesAt) {
+		return ErrSurveyClosed // due: the closer will record the close within half a minute
+	}
 	switch s.Status {
 	case StatusOpen:
 		return nil
