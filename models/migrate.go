@@ -19,7 +19,8 @@ var steps = []string{
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality ON responses(survey_id, municipality_code)`,
 }
 
-var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{}}
+var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
+	&ResultSettings{}, &Aggregate{}, &Theme{}, &AnswerTheme{}, &APIToken{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {

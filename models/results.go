@@ -1,10 +1,252 @@
 package models
 
-import "gorm.io/gorm"
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ErrResultsEmbargo is a request for results, exports or answer content of a survey that is
+// not closed: nothing is visible during fieldwork, not even to the researcher.
+var ErrResultsEmbargo = errors.New("results are available only after closing")
+
+// Breakdown dimensions. DimAll is the whole group of respondents.
+const (
+	DimAll        = ""
+	DimDepartment = "afdeling"
+	DimProvince   = "provincie"
+	DimSize       = "grootte"
+)
+
+// Dimensions lists the breakdowns in the order the results page offers them.
+var Dimensions = []string{DimDepartment, DimProvince, DimSize}
+
+// DimensionLabel is the Dutch name of a breakdown dimension.
+func DimensionLabel(dim string) string {
+	switch dim {
+	case DimDepartment:
+		return "Afdeling"
+	case DimProvince:
+		return "Provincie"
+	case DimSize:
+		return "Gemeentegrootte"
+	}
+	return "Alle respondenten"
+}
+
+// SizeClass is a class of municipalities by population: the CBS gemeentegrootte classes,
+// merged so that no class of the 2018 register is tiny (docs/results.md).
+type SizeClass struct {
+	Key   string
+	Label string
+	Min   int // inclusive
+}
+
+// SizeClasses are the classes from small to large; each includes its lower bound.
+var SizeClasses = []SizeClass{
+	{"a_lt10k", "minder dan 10.000 inwoners", 0},
+	{"b_10k_20k", "10.000 tot 20.000 inwoners", 10_000},
+	{"c_20k_50k", "20.000 tot 50.000 inwoners", 20_000},
+	{"d_50k_100k", "50.000 tot 100.000 inwoners", 50_000},
+	{"e_ge100k", "100.000 inwoners of meer", 100_000},
+}
+
+// sizeCaseSQL maps m.population to a SizeClass key in SQL.
+func sizeCaseSQL() string {
+	s := "CASE WHEN m.population IS NULL THEN ''"
+	for i := len(SizeClasses) - 1; i >= 0; i-- {
+		s += fmt.Sprintf(" WHEN m.population >= %d THEN '%s'", SizeClasses[i].Min, SizeClasses[i].Key)
+	}
+	return s + " END"
+}
+
+// Aggregate is one stored count of a closed survey: how many submitted responses in group Grp
+// of dimension Dimension gave Option to Question (and likert statement Item).
+//
+// Two kinds of rows carry an empty Option: the number of respondents who answered the
+// question (or statement), and, with an empty Question as well, the number of respondents in
+// the group. Total is the sum of the answers of a number question.
+type Aggregate struct {
+	SurveyID  uint   `gorm:"primaryKey;autoIncrement:false"`
+	Dimension string `gorm:"primaryKey"`
+	Grp       string `gorm:"primaryKey"`
+	Question  string `gorm:"primaryKey"`
+	Item      string `gorm:"primaryKey"`
+	Option    string `gorm:"primaryKey"`
+	N         int64  `gorm:"not null"`
+	Total     float64
+}
+
+// ResultSettings are a survey's reporting choices.
+type ResultSettings struct {
+	SurveyID uint `gorm:"primaryKey;autoIncrement:false"`
+	// MinGroupSize hides a breakdown group with fewer respondents (and, by complementary
+	// suppression, one more group when only one would be hidden).
+	MinGroupSize      int  `gorm:"not null;default:5"`
+	Published         bool `gorm:"not null;default:false"`
+	PublicOpenAnswers bool `gorm:"not null;default:false"`
+	PublishedAt       *time.Time
+	UpdatedAt         time.Time
+}
+
+// DefaultMinGroupSize is the smallest breakdown group shown unless a survey sets another.
+const DefaultMinGroupSize = 5
+
+// SettingsOf returns survey id's result settings, or the defaults when none were saved.
+func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
+	s := ResultSettings{SurveyID: surveyID, MinGroupSize: DefaultMinGroupSize}
+	err := db.Where("survey_id = ?", surveyID).Take(&s).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return s, nil
+	}
+	return s, err
+}
+
+// SaveSettings stores a survey's result settings. Publishing needs a closed survey.
+func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
+	if survey.Status != StatusClosed {
+		return ErrResultsEmbargo
+	}
+	if s.MinGroupSize < 1 {
+		s.MinGroupSize = 1
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		old, err := SettingsOf(tx, survey.ID)
+		if err != nil {
+			return err
+		}
+		s.SurveyID, s.UpdatedAt, s.PublishedAt = survey.ID, now(), old.PublishedAt
+		if s.Published && !old.Published {
+			t := now()
+			s.PublishedAt = &t
+		}
+		if !s.Published {
+			s.PublishedAt = nil
+		}
+		return tx.Save(&s).Error
+	})
+}
+
+// CheckReportable returns ErrResultsEmbargo unless the survey is closed.
+func CheckReportable(s *Survey) error {
+	if s.Status != StatusClosed {
+		return ErrResultsEmbargo
+	}
+	return nil
+}
+
+// profileQuestion is the question that describes who answered: the single question coded
+// "afdeling", or else the first single question of the survey.
+func profileQuestion(def *Definition) *Question {
+	var first *Question
+	for _, q := range def.Questions() {
+		if q.Kind != KindSingle {
+			continue
+		}
+		if q.Code == DimDepartment {
+			return q
+		}
+		if first == nil {
+			first = q
+		}
+	}
+	return first
+}
 
 // ComputeAggregates computes and stores the aggregates of a survey that is being closed;
-// it runs inside the closing transaction.
-func ComputeAggregates(tx *gorm.DB, surveyID uint) error { return nil }
+// it runs inside the closing transaction. One pass over the answers builds a small cube
+// (question × option × department × province × size class) in a temporary table; the
+// overall figures and each breakdown are sums over that cube.
+func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
+	var s Survey
+	if err := tx.Take(&s, surveyID).Error; err != nil {
+		return notFound(err)
+	}
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	var multi, oneEach []string // multi: distinct respondents; single/likert: one answer each
+	for _, q := range def.Questions() {
+		switch q.Kind {
+		case KindMulti:
+			multi = append(multi, q.Code)
+		case KindSingle, KindLikert:
+			oneEach = append(oneEach, q.Code)
+		}
+	}
+	dept := ""
+	if pq := profileQuestion(def); pq != nil {
+		dept = pq.Code
+	}
+	municipality := def.MunicipalityQuestion().Code
+	stmts := []sqlStep{
+		{`DROP TABLE IF EXISTS temp.agg_groups`, nil},
+		{`DROP TABLE IF EXISTS temp.agg_cube`, nil},
+		{`DELETE FROM aggregates WHERE survey_id = ?`, []any{surveyID}},
+		// Every submitted response with its group in each dimension.
+		{`CREATE TEMP TABLE agg_groups AS
+			SELECT r.id AS response_id, COALESCE(d.option, '') AS department,
+				COALESCE(m.province, '') AS province, ` + sizeCaseSQL() + ` AS size
+			FROM responses r
+			LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+			LEFT JOIN answers d ON d.response_id = r.id AND d.question = ?
+			WHERE r.survey_id = ? AND r.status = ?`, []any{s.Register, dept, surveyID, ResponseSubmitted}},
+		// The single pass over the answers. Text and number answers have an empty option, so
+		// their row is already the number of respondents who answered.
+		{`CREATE TEMP TABLE agg_cube AS
+			SELECT a.question, a.item, a.option, g.department, g.province, g.size,
+				COUNT(*) AS n, COALESCE(SUM(a.number), 0) AS total
+			FROM agg_groups g JOIN answers a ON a.response_id = g.response_id
+			WHERE a.question <> ?
+			GROUP BY a.question, a.item, a.option, g.department, g.province, g.size`, []any{municipality}},
+		{`INSERT INTO agg_cube SELECT '', '', '', department, province, size, COUNT(*), 0
+			FROM agg_groups GROUP BY department, province, size`, nil},
+	}
+	if len(multi) > 0 {
+		stmts = append(stmts, sqlStep{`INSERT INTO agg_cube SELECT a.question, '', '', g.department, g.province, g.size, COUNT(DISTINCT a.response_id), 0
+			FROM agg_groups g JOIN answers a ON a.response_id = g.response_id
+			WHERE a.question IN ? GROUP BY a.question, g.department, g.province, g.size`, []any{multi}})
+	}
+	if len(oneEach) > 0 {
+		stmts = append(stmts, sqlStep{`INSERT INTO agg_cube SELECT question, item, '', department, province, size, SUM(n), 0
+			FROM agg_cube WHERE question IN ? AND option <> '' GROUP BY question, item, department, province, size`, []any{oneEach}})
+	}
+	roll := `INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
+		SELECT ?, ?, %s, question, item, option, SUM(n), SUM(total) FROM agg_cube GROUP BY %s question, item, option`
+	stmts = append(stmts,
+		sqlStep{fmt.Sprintf(roll, "''", ""), []any{surveyID, DimAll}},
+		sqlStep{fmt.Sprintf(roll, "province", "province,"), []any{surveyID, DimProvince}},
+		sqlStep{fmt.Sprintf(roll, "size", "size,"), []any{surveyID, DimSize}},
+	)
+	if dept != "" {
+		stmts = append(stmts, sqlStep{fmt.Sprintf(roll, "department", "department,"), []any{surveyID, DimDepartment}})
+	}
+	stmts = append(stmts,
+		sqlStep{`DROP TABLE temp.agg_groups`, nil},
+		sqlStep{`DROP TABLE temp.agg_cube`, nil})
+	for _, st := range stmts {
+		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
+			return fmt.Errorf("aggregates of survey %d: %w", surveyID, err)
+		}
+	}
+	return nil
+}
 
-// DropAggregates removes stored aggregates when a survey is reopened.
-func DropAggregates(tx *gorm.DB, surveyID uint) error { return nil }
+// sqlStep is one statement of a longer computation.
+type sqlStep struct {
+	sql  string
+	args []any
+}
+
+// DropAggregates removes stored aggregates when a survey is reopened, and takes a
+// published results page down: figures of a survey in fieldwork are never shown.
+func DropAggregates(tx *gorm.DB, surveyID uint) error {
+	if err := tx.Where("survey_id = ?", surveyID).Delete(&Aggregate{}).Error; err != nil {
+		return err
+	}
+	return tx.Model(&ResultSettings{}).Where("survey_id = ?", surveyID).
+		Updates(map[string]any{"published": false, "published_at": nil}).Error
+}

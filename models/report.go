@@ -1,0 +1,334 @@
+package models
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Report is the results of a closed survey as the results page, the exports and the API show
+// them: counts from the aggregates table, percentages computed here (docs/results.md).
+type Report struct {
+	Survey       *Survey
+	Def          *Definition
+	Respondents  int64
+	Population   int64 // municipalities in the survey's register
+	RatePercent  int
+	OpenedAt     *time.Time
+	ClosedAt     *time.Time
+	MinGroupSize int
+	Dimension    string  // DimAll, or the breakdown shown
+	Groups       []Group // the breakdown's groups; empty without a breakdown
+	Questions    []QuestionResult
+	Profile      *QuestionResult // the department question, if the survey has one
+}
+
+// Group is one group of a breakdown. Hidden groups are too small to show (or would give a
+// small group away by subtraction); their figures are left out everywhere.
+type Group struct {
+	Key    string
+	Label  string
+	N      int64
+	Hidden bool
+}
+
+// Share is one option with its count and its percentage of the base.
+type Share struct {
+	Code    string
+	Label   string
+	Count   int64
+	Percent int
+}
+
+// Figures are a question's results in one group (or in total). For a single or likert
+// question N excludes "weet niet"; DontKnow counts it apart.
+type Figures struct {
+	Hidden   bool
+	N        int64
+	Options  []Share
+	DontKnow int64
+	Mean     float64 // number questions
+	// Likert only: the combined shares, from the counts (largest remainder over the three).
+	Disagree, Neutral, Agree int
+}
+
+// StatementResult is one likert statement with its figures per cell.
+type StatementResult struct {
+	Code  string
+	Text  string
+	Cells []Figures
+}
+
+// QuestionResult is one question's results; Cells[0] is the total, Cells[i] belongs to
+// Report.Groups[i-1].
+type QuestionResult struct {
+	Q          *Question
+	Section    string
+	Cells      []Figures
+	Statements []StatementResult
+}
+
+// Kind is the question's kind.
+func (q QuestionResult) Kind() string { return q.Q.Kind }
+
+// aggKey addresses one aggregate row within a dimension.
+type aggKey struct{ grp, question, item, option string }
+
+// LoadReport reads the aggregates of a closed survey for dimension dim (DimAll for none).
+func LoadReport(db *gorm.DB, s *Survey, dim string) (*Report, error) {
+	if err := CheckReportable(s); err != nil {
+		return nil, err
+	}
+	def, err := s.Def()
+	if err != nil {
+		return nil, err
+	}
+	settings, err := SettingsOf(db, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if dim != DimAll && dim != DimDepartment && dim != DimProvince && dim != DimSize {
+		dim = DimAll
+	}
+	var rows []Aggregate
+	if err := db.Where("survey_id = ? AND dimension IN ?", s.ID, []string{DimAll, dim}).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read aggregates of %s: %w", s.Slug, err)
+	}
+	total, byGroup := map[aggKey]Aggregate{}, map[aggKey]Aggregate{}
+	for _, r := range rows {
+		k := aggKey{r.Grp, r.Question, r.Item, r.Option}
+		if r.Dimension == DimAll {
+			total[k] = r
+		} else {
+			byGroup[k] = r
+		}
+	}
+	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: dim}
+	rep.Respondents = total[aggKey{}].N
+	if err := db.Model(&Municipality{}).Where("register = ?", s.Register).Count(&rep.Population).Error; err != nil {
+		return nil, err
+	}
+	rep.RatePercent = roundPercent(rep.Respondents, rep.Population)
+	if dim != DimAll {
+		rep.Groups = groupsOf(def, dim, byGroup, settings.MinGroupSize)
+	}
+	profile := profileQuestion(def)
+	for _, sec := range def.Sections {
+		for qi := range sec.Questions {
+			q := &sec.Questions[qi]
+			if q.Kind == KindMunicipality {
+				continue
+			}
+			qr := QuestionResult{Q: q, Section: sec.Title}
+			cells := append([]cellSource{{"", total, false}}, groupSources(rep.Groups, byGroup)...)
+			if q.Kind == KindLikert {
+				for _, st := range q.Statements {
+					sr := StatementResult{Code: st.Code, Text: st.Text}
+					for _, c := range cells {
+						sr.Cells = append(sr.Cells, figuresOf(q, st.Code, c))
+					}
+					qr.Statements = append(qr.Statements, sr)
+				}
+			} else {
+				for _, c := range cells {
+					qr.Cells = append(qr.Cells, figuresOf(q, "", c))
+				}
+			}
+			rep.Questions = append(rep.Questions, qr)
+		}
+	}
+	for i := range rep.Questions {
+		if profile != nil && rep.Questions[i].Q.Code == profile.Code {
+			rep.Profile = &rep.Questions[i]
+		}
+	}
+	return rep, nil
+}
+
+type cellSource struct {
+	grp    string
+	rows   map[aggKey]Aggregate
+	hidden bool
+}
+
+func groupSources(groups []Group, rows map[aggKey]Aggregate) []cellSource {
+	out := make([]cellSource, len(groups))
+	for i, g := range groups {
+		out[i] = cellSource{g.Key, rows, g.Hidden}
+	}
+	return out
+}
+
+// figuresOf computes one cell: counts in the defined order, percentages of those who answered.
+func figuresOf(q *Question, item string, c cellSource) Figures {
+	if c.hidden {
+		return Figures{Hidden: true}
+	}
+	get := func(option string) Aggregate { return c.rows[aggKey{c.grp, q.Code, item, option}] }
+	answered := get("")
+	f := Figures{N: answered.N}
+	switch q.Kind {
+	case KindText:
+		return f
+	case KindNumber:
+		if f.N > 0 {
+			f.Mean = answered.Total / float64(f.N)
+		}
+		return f
+	}
+	opts := q.Options
+	if q.Kind == KindLikert {
+		opts = q.ScaleOptions
+	}
+	if q.Kind != KindMulti {
+		f.DontKnow = get(DontKnowCode).N
+		f.N -= f.DontKnow
+	}
+	counts := make([]int64, len(opts))
+	for i, o := range opts {
+		counts[i] = get(o.Code).N
+		f.Options = append(f.Options, Share{Code: o.Code, Label: o.Label, Count: counts[i]})
+	}
+	var pcts []int
+	if q.Kind == KindMulti {
+		pcts = make([]int, len(counts))
+		for i, n := range counts {
+			pcts[i] = roundPercent(n, f.N)
+		}
+	} else {
+		pcts = LargestRemainder(counts, f.N)
+	}
+	for i := range f.Options {
+		f.Options[i].Percent = pcts[i]
+	}
+	if q.Kind == KindLikert {
+		f.Disagree, f.Neutral, f.Agree = combined(counts, f.N)
+	}
+	return f
+}
+
+// combined splits a scale into its lower half, its middle (odd scales only) and its upper half
+// and returns their shares, adding up to 100.
+func combined(counts []int64, base int64) (disagree, neutral, agree int) {
+	k := len(counts)
+	var lo, mid, hi int64
+	for i, n := range counts {
+		switch {
+		case i < k/2:
+			lo += n
+		case k%2 == 1 && i == k/2:
+			mid += n
+		default:
+			hi += n
+		}
+	}
+	p := LargestRemainder([]int64{lo, mid, hi}, base)
+	return p[0], p[1], p[2]
+}
+
+// roundPercent is n of base as a whole percentage, half rounded up; 0 when base is 0.
+func roundPercent(n, base int64) int {
+	if base <= 0 {
+		return 0
+	}
+	return int((n*200 + base) / (base * 2))
+}
+
+// LargestRemainder turns counts into whole percentages of base that add up to 100 when the
+// counts add up to base: each share is rounded down, and the points still missing go to the
+// largest remainders (ties to the earlier option).
+func LargestRemainder(counts []int64, base int64) []int {
+	out := make([]int, len(counts))
+	if base <= 0 {
+		return out
+	}
+	type rem struct {
+		i int
+		r int64
+	}
+	rems := make([]rem, len(counts))
+	given, sum := 0, int64(0)
+	for i, n := range counts {
+		out[i] = int(n * 100 / base)
+		rems[i] = rem{i, n * 100 % base}
+		given += out[i]
+		sum += n
+	}
+	missing := int(sum*100/base) - given
+	if sum*100%base*2 >= base { // counts that do not add up to base: round their total half up
+		missing++
+	}
+	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
+	for j := 0; j < missing && j < len(rems); j++ {
+		out[rems[j].i]++
+	}
+	return out
+}
+
+// groupsOf lists a dimension's groups in a fixed order with their sizes and applies the
+// minimum group size.
+func groupsOf(def *Definition, dim string, rows map[aggKey]Aggregate, minSize int) []Group {
+	size := func(key string) int64 { return rows[aggKey{grp: key}].N }
+	var gs []Group
+	switch dim {
+	case DimDepartment:
+		if pq := profileQuestion(def); pq != nil {
+			for _, o := range pq.Choices() {
+				gs = append(gs, Group{Key: o.Code, Label: o.Label})
+			}
+		}
+	case DimSize:
+		for _, c := range SizeClasses {
+			gs = append(gs, Group{Key: c.Key, Label: c.Label})
+		}
+	case DimProvince:
+		var names []string
+		for k := range rows {
+			if k.question == "" && k.grp != "" {
+				names = append(names, k.grp)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			gs = append(gs, Group{Key: n, Label: n})
+		}
+	}
+	if size("") > 0 {
+		gs = append(gs, Group{Key: "", Label: "Onbekend"})
+	}
+	for i := range gs {
+		gs[i].N = size(gs[i].Key)
+	}
+	Suppress(gs, minSize)
+	return gs
+}
+
+// Suppress hides the groups with fewer than minSize respondents. When that hides exactly one
+// group with respondents, the smallest group still shown is hidden too: otherwise the hidden
+// group's figures would follow from the total minus the groups shown. Empty groups give
+// nothing away and are hidden as well.
+func Suppress(gs []Group, minSize int) {
+	hidden := 0
+	for i := range gs {
+		if gs[i].N < int64(minSize) {
+			gs[i].Hidden = true
+			if gs[i].N > 0 {
+				hidden++
+			}
+		}
+	}
+	if hidden != 1 {
+		return
+	}
+	next := -1
+	for i := range gs {
+		if !gs[i].Hidden && (next < 0 || gs[i].N < gs[next].N) {
+			next = i
+		}
+	}
+	if next >= 0 {
+		gs[next].Hidden = true
+	}
+}

@@ -1,0 +1,271 @@
+package models
+
+import (
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// articleResponses builds the 119 responses the article reports (3 January 2018): counts
+// chosen so that the published percentages follow from them.
+func articleResponses(t *testing.T, db *DB, s *Survey) []SeededResponse {
+	t.Helper()
+	var ms []Municipality
+	if err := db.Read.Where("register = ?", s.Register).Order("code").Limit(119).Find(&ms).Error; err != nil {
+		t.Fatal(err)
+	}
+	// first counts respondents [0, n) as picking an option.
+	first := func(i, n int) bool { return i < n }
+	likert := func(i int, counts ...int) string { // counts per scale point, in scale order
+		codes := []string{"helemaal_oneens", "oneens", "neutraal", "eens", "helemaal_eens", DontKnowCode}
+		for k, n := range counts {
+			if i < n {
+				return codes[k]
+			}
+			i -= n
+		}
+		return DontKnowCode
+	}
+	out := make([]SeededResponse, 119)
+	for i := range out {
+		dept := "communicatie" // 89 = three quarters
+		switch {
+		case i >= 89 && i < 111:
+			dept = "dienstverlening" // 22: almost one fifth
+		case i >= 111 && i < 115:
+			dept = "participatie"
+		case i >= 115:
+			dept = "anders"
+		}
+		as := []Answer{
+			{Question: "gemeente", Option: ms[i].Code, Text: ms[i].Name},
+			{Question: "afdeling", Option: dept},
+			{Question: "kc_stellingen", Item: "meer_samenwerken", Option: likert(i, 1, 3, 10, 45, 60)}, // 105 agree: 88 %
+			{Question: "kc_stellingen", Item: "bestuur_geen_reden", Option: likert(i, 47, 30, 23, 10, 5)}, // 77 of 115 disagree: 67 %; 4 weet niet
+			{Question: "kc_concreet", Text: "Antwoord " + ms[i].Name},
+		}
+		if dept == "anders" {
+			as[1].Text = "Informatiebeheer"
+		}
+		for code, n := range map[string]int{"basis_op_orde": 95, "sturing": 65, "data_proactief": 62, "serviceniveau": 13} {
+			if first(i, n) {
+				as = append(as, Answer{Question: "kc_plannen", Option: code})
+			}
+		}
+		if i >= 95 && i >= 65 && i >= 62 { // everyone answers the question
+			as = append(as, Answer{Question: "kc_plannen", Option: "anders", Text: "Iets anders"})
+		}
+		out[i] = SeededResponse{Municipality: ms[i].Code, Answers: as}
+	}
+	return out
+}
+
+func closeForTest(t *testing.T, db *DB, s *Survey) {
+	t.Helper()
+	if err := CloseSurvey(db.Write, s.ID, System, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := FindSurvey(db.Read, s.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*s = *fresh
+}
+
+func questionResult(t *testing.T, rep *Report, code string) QuestionResult {
+	t.Helper()
+	for _, q := range rep.Questions {
+		if q.Q.Code == code {
+			return q
+		}
+	}
+	t.Fatalf("no question %s in the report", code)
+	return QuestionResult{}
+}
+
+func TestArticleFiguresAreReproduced(t *testing.T) {
+	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	s := referenceSurvey(t, db)
+	if err := InsertSubmitted(db.Write, s, articleResponses(t, db, s)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadReport(db.Read, s, DimAll); !errors.Is(err, ErrResultsEmbargo) {
+		t.Fatalf("report of an open survey: %v, want the embargo", err)
+	}
+	closeForTest(t, db, s)
+	rep, err := LoadReport(db.Read, s, DimAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Respondents != 119 || rep.Population != 380 || rep.RatePercent != 31 {
+		t.Errorf("response: %d of %d = %d %%, want 119 of 380 = 31 %%", rep.Respondents, rep.Population, rep.RatePercent)
+	}
+	plans := questionResult(t, rep, "kc_plannen").Cells[0]
+	if plans.N != 119 || plans.Options[0].Code != "basis_op_orde" || plans.Options[0].Percent != 80 || plans.Options[0].Count != 95 {
+		t.Errorf("basis op orde: %+v of %d, want 95 = 80 %% of 119", plans.Options[0], plans.N)
+	}
+	if got := []int{plans.Options[1].Percent, plans.Options[2].Percent, plans.Options[3].Percent}; !reflect.DeepEqual(got, []int{55, 52, 11}) {
+		t.Errorf("sturing, data, serviceniveau = %v %%, want the article's 55, 52, 11", got)
+	}
+	st := questionResult(t, rep, "kc_stellingen").Statements
+	if st[0].Cells[0].Agree != 88 {
+		t.Errorf("agree with meer samenwerken = %d %%, want 88", st[0].Cells[0].Agree)
+	}
+	if st[2].Cells[0].Disagree != 67 || st[2].Cells[0].N != 115 || st[2].Cells[0].DontKnow != 4 {
+		t.Errorf("bestuur geen reden: %+v, want 67 %% disagree of 115, 4 weet niet apart", st[2].Cells[0])
+	}
+	if st[1].Cells[0].N != 0 {
+		t.Errorf("an unanswered statement has n = %d", st[1].Cells[0].N)
+	}
+	dept := rep.Profile.Cells[0]
+	if dept.Options[0].Percent != 75 || dept.Options[1].Percent != 19 {
+		t.Errorf("profile: %+v, want 75 %% communicatie and 19 %% (almost one fifth) dienstverlening", dept.Options)
+	}
+	if n := questionResult(t, rep, "kc_concreet").Cells[0].N; n != 119 {
+		t.Errorf("open answers counted: %d", n)
+	}
+}
+
+func TestBreakdownsAddUpAndSmallGroupsAreHidden(t *testing.T) {
+	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	s := referenceSurvey(t, db)
+	if err := SeedResponses(db.Write, s, 200, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	closeForTest(t, db, s)
+	for _, dim := range Dimensions {
+		rep, err := LoadReport(db.Read, s, dim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, g := range rep.Groups {
+			sum += g.N
+			if g.N > 0 && g.N < 5 && !g.Hidden {
+				t.Errorf("%s: group %s of %d shown", dim, g.Label, g.N)
+			}
+		}
+		if sum != 200 {
+			t.Errorf("%s: groups add up to %d, want 200", dim, sum)
+		}
+		// Every shown group's counts equal a count straight from the answers.
+		plans := questionResult(t, rep, "kc_plannen")
+		for gi, g := range rep.Groups {
+			cell := plans.Cells[gi+1]
+			if g.Hidden != cell.Hidden {
+				t.Fatalf("%s: group %s hidden %v, cell hidden %v", dim, g.Label, g.Hidden, cell.Hidden)
+			}
+			if g.Hidden {
+				if cell.N != 0 || cell.Options != nil {
+					t.Errorf("%s: hidden group %s still carries figures", dim, g.Label)
+				}
+				continue
+			}
+			want := countDirect(t, db, s, dim, g.Key, "kc_plannen", "basis_op_orde")
+			if cell.Options[0].Count != want {
+				t.Errorf("%s/%s basis_op_orde = %d, want %d", dim, g.Key, cell.Options[0].Count, want)
+			}
+		}
+	}
+	if err := DropAggregates(db.Write, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	var left int64
+	db.Read.Model(&Aggregate{}).Where("survey_id = ?", s.ID).Count(&left)
+	if left != 0 {
+		t.Errorf("%d aggregate rows left after dropping", left)
+	}
+}
+
+// countDirect counts, without the aggregates table, the submitted responses in a group that
+// gave option to question.
+func countDirect(t *testing.T, db *DB, s *Survey, dim, grp, question, option string) int64 {
+	t.Helper()
+	var rows []struct {
+		Department, Province string
+		Population           int
+	}
+	err := db.Read.Raw(`SELECT d.option AS department, m.province, m.population FROM responses r
+		JOIN answers a ON a.response_id = r.id AND a.question = ? AND a.option = ?
+		JOIN answers d ON d.response_id = r.id AND d.question = 'afdeling'
+		JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+		WHERE r.survey_id = ? AND r.status = 'submitted'`, question, option, s.Register, s.ID).Scan(&rows).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, r := range rows {
+		key := r.Department
+		switch dim {
+		case DimProvince:
+			key = r.Province
+		case DimSize:
+			for _, c := range SizeClasses {
+				if r.Population >= c.Min {
+					key = c.Key
+				}
+			}
+		}
+		if key == grp {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSuppressHidesSmallGroupsAndTheirComplement(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes []int64
+		want  []bool
+	}{
+		{"all large", []int64{10, 20, 30}, []bool{false, false, false}},
+		{"one small: the next smallest goes too", []int64{3, 20, 8, 30}, []bool{true, false, true, false}},
+		{"two small: enough", []int64{3, 2, 20, 30}, []bool{true, true, false, false}},
+		{"empty groups give nothing away", []int64{0, 20, 30}, []bool{true, false, false}},
+		{"one small and an empty one", []int64{0, 4, 20, 30}, []bool{true, true, true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs := make([]Group, len(tt.sizes))
+			for i, n := range tt.sizes {
+				gs[i].N = n
+			}
+			Suppress(gs, 5)
+			var got []bool
+			for _, g := range gs {
+				got = append(got, g.Hidden)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("hidden = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSharesOfOneQuestionAddUpTo100(t *testing.T) {
+	tests := []struct {
+		counts []int64
+		want   []int
+	}{
+		{[]int64{1, 1, 1}, []int{34, 33, 33}},
+		{[]int64{89, 22, 4, 4}, []int{75, 19, 3, 3}},
+		{[]int64{0, 0, 0}, []int{0, 0, 0}},
+		{[]int64{2, 1}, []int{67, 33}},
+	}
+	for _, tt := range tests {
+		var base int64
+		for _, n := range tt.counts {
+			base += n
+		}
+		if got := LargestRemainder(tt.counts, base); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("LargestRemainder(%v) = %v, want %v", tt.counts, got, tt.want)
+		}
+	}
+	if got := roundPercent(1, 8); got != 13 { // 12.5 rounds half up
+		t.Errorf("roundPercent(1, 8) = %d", got)
+	}
+}
