@@ -21,9 +21,9 @@ type Theme struct {
 
 // AnswerTheme tags one answer with one theme.
 type AnswerTheme struct {
-	ThemeID  uint   `gorm:"primaryKey;autoIncrement:false"`
-	Theme    *Theme `gorm:"constraint:OnDelete:CASCADE"`
-	AnswerID uint   `gorm:"primaryKey;autoIncrement:false;index"`
+	ThemeID  uint    `gorm:"primaryKey;autoIncrement:false"`
+	Theme    *Theme  `gorm:"constraint:OnDelete:CASCADE"`
+	AnswerID uint    `gorm:"primaryKey;autoIncrement:false;index"`
 	Answer   *Answer `gorm:"constraint:OnDelete:CASCADE"`
 }
 

@@ -43,7 +43,7 @@ func articleResponses(t *testing.T, db *DB, s *Survey) []SeededResponse {
 		as := []Answer{
 			{Question: "gemeente", Option: ms[i].Code, Text: ms[i].Name},
 			{Question: "afdeling", Option: dept},
-			{Question: "kc_stellingen", Item: "meer_samenwerken", Option: likert(i, 1, 3, 10, 45, 60)}, // 105 agree: 88 %
+			{Question: "kc_stellingen", Item: "meer_samenwerken", Option: likert(i, 1, 3, 10, 45, 60)},    // 105 agree: 88 %
 			{Question: "kc_stellingen", Item: "bestuur_geen_reden", Option: likert(i, 47, 30, 23, 10, 5)}, // 77 of 115 disagree: 67 %; 4 weet niet
 			{Question: "kc_concreet", Text: "Antwoord " + ms[i].Name},
 		}
