@@ -44,6 +44,7 @@ usage:
   peiling [flags] register -name KEY FILE
                                        load a municipality register from CSV
                                        (columns code,name,province,population,population_date)
+  peiling [flags] backup FILE          write a consistent copy of the database, also while serving
 
 flags (each with an environment variable as default):
 `
@@ -94,6 +95,8 @@ func run(ctx context.Context, cfg Config, args []string, log *slog.Logger) error
 		return importSurvey(cfg, args, os.Stdout, log)
 	case "register":
 		return loadRegister(cfg, args, os.Stdout, log)
+	case "backup":
+		return backup(cfg, args, os.Stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try -h)", cmd)
 }
@@ -232,6 +235,25 @@ func loadRegister(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 		return err
 	}
 	fmt.Fprintf(out, "loaded register %s: %d municipalities\n", *name, len(list))
+	return nil
+}
+
+// backup copies the database while the server may be running; restoring is copying FILE
+// back to the -db path while the server is stopped.
+func backup(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) != 1 {
+		return errors.New("usage: peiling backup FILE")
+	}
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	started := time.Now()
+	if err := models.Backup(db.Write, args[0]); err != nil { // its own process: no server writes wait on this connection
+		return err
+	}
+	fmt.Fprintf(out, "backup of %s written to %s in %s\n", cfg.DB, args[0], time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
