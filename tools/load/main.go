@@ -1,0 +1,426 @@
+// Command load plays concurrent respondents through whole questionnaires against a Peiling
+// server on this machine, and reports throughput, latency per step and errors.
+//
+//	go run ./tools/load -prepare -db /tmp/load.db      # once: a 9,999-municipality register and 10 load surveys
+//	peiling -db /tmp/load.db -addr 127.0.0.1:8090 &
+//	go run ./tools/load -url http://127.0.0.1:8090 -c 50 -d 30s -pid $!
+//
+// It refuses any address that is not loopback: it is a measuring tool, not a weapon.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"peiling/models"
+)
+
+// Load surveys: copies of the reference survey on a register large enough for a long run.
+const (
+	loadRegister = "load"
+	loadSurveys  = 10
+	loadCodes    = 9999 // CBS codes are four digits
+)
+
+func main() {
+	var (
+		prepare   = flag.Bool("prepare", false, "create the load register and surveys in -db, then exit")
+		dbPath    = flag.String("db", "", "database file for -prepare")
+		base      = flag.String("url", "http://127.0.0.1:8080", "server to load (loopback only)")
+		workers   = flag.Int("c", 50, "concurrent respondents")
+		duration  = flag.Duration("d", 30*time.Second, "how long to run")
+		pid       = flag.Int("pid", 0, "server process id, to report its peak memory (VmHWM)")
+		confirmed = flag.String("confirmed", "", "append survey,municipality,reference of every confirmation received to this file")
+		first     = flag.Int("first", 0, "first municipality number to use (to continue after an earlier run on the same database)")
+	)
+	flag.Parse()
+	if *prepare {
+		if err := prepareDB(*dbPath); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("prepared %s: register %q with %d municipalities, surveys load-1..load-%d\n", *dbPath, loadRegister, loadCodes, loadSurveys)
+		return
+	}
+	if err := checkLoopback(*base); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+
+	r, err := newRun(*base, *confirmed, *first)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+	started := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < *workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.respondent(ctx)
+		}()
+	}
+	wg.Wait()
+	r.report(os.Stdout, time.Since(started), *workers, peakRSS(*pid))
+	if r.errorCount() > 0 {
+		os.Exit(1)
+	}
+}
+
+// checkLoopback refuses addresses that are not this machine.
+func checkLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("refusing %s: only loopback addresses (127.0.0.0/8, ::1, localhost) may be loaded", host)
+	}
+	return nil
+}
+
+func prepareDB(path string) error {
+	if path == "" {
+		return errors.New("-prepare needs -db")
+	}
+	db, err := models.Open(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := models.SeedDefaults(db.Write); err != nil {
+		return err
+	}
+	list := make([]models.Municipality, 0, loadCodes)
+	for i := 1; i <= loadCodes; i++ {
+		list = append(list, models.Municipality{Code: fmt.Sprintf("%04d", i), Name: fmt.Sprintf("Testgemeente %04d", i),
+			Province: "Utrecht", Population: 1000 + i*37, PopulationDate: "2018-01-01"})
+	}
+	if err := models.LoadRegister(db.Write, loadRegister, list); err != nil {
+		return err
+	}
+	ref, err := models.ReferenceSurvey()
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= loadSurveys; i++ {
+		src := strings.Replace(string(ref), "slug: klantcontact-2018", fmt.Sprintf("slug: load-%d", i), 1)
+		src = strings.Replace(src, `register: "2018"`, `register: "`+loadRegister+`"`, 1)
+		def, err := models.ParseDefinition("load", []byte(src))
+		if err != nil {
+			return err
+		}
+		if _, err := models.ImportSurvey(db.Write, def, models.StatusOpen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run is one load run: the shared counters of all respondents.
+type run struct {
+	base      string
+	def       *models.Definition
+	next      atomic.Int64 // municipality sequence
+	completed atomic.Int64
+	requests  atomic.Int64
+
+	mu        sync.Mutex
+	latencies map[string][]time.Duration
+	errors    map[string]int
+	out       *os.File
+}
+
+func newRun(base, confirmed string, first int) (*run, error) {
+	ref, err := models.ReferenceSurvey()
+	if err != nil {
+		return nil, err
+	}
+	def, err := models.ParseDefinition("reference", ref)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{base: strings.TrimSuffix(base, "/"), def: def, latencies: map[string][]time.Duration{}, errors: map[string]int{}}
+	r.next.Store(int64(first))
+	if confirmed != "" {
+		if r.out, err = os.OpenFile(confirmed, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+var (
+	csrfField = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
+	submitID  = regexp.MustCompile(`name="inzending" value="([^"]*)"`)
+	reference = regexp.MustCompile(`PL-[A-Z0-9]{4}-[A-Z0-9]{4}`)
+)
+
+// respondent fills in questionnaires one after another until ctx ends.
+func (r *run) respondent(ctx context.Context) {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	for ctx.Err() == nil {
+		n := r.next.Add(1)
+		survey := fmt.Sprintf("load-%d", (n-1)/loadCodes+1)
+		code := fmt.Sprintf("%04d", (n-1)%loadCodes+1)
+		if (n-1)/loadCodes >= loadSurveys {
+			return // every municipality of every load survey has answered
+		}
+		err := r.questionnaire(ctx, rng, survey, code)
+		if err != nil && ctx.Err() == nil {
+			r.fail(err.Error())
+		}
+	}
+}
+
+type stepError struct{ step, kind string }
+
+func (e *stepError) Error() string { return e.step + ": " + e.kind }
+
+// questionnaire plays one respondent: start page, Start, every section, check, submit.
+func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, survey, code string) error {
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base := r.base + "/s/" + survey
+	page, err := r.get(ctx, client, "start page", base)
+	if err != nil {
+		return err
+	}
+	next, err := r.post(ctx, client, "start", base+"/start", url.Values{"_csrf": {csrf(page)}})
+	if err != nil {
+		return err
+	}
+	for si := range r.def.Sections {
+		page, err = r.get(ctx, client, "section page", r.base+next)
+		if err != nil {
+			return err
+		}
+		form := r.answers(rng, si, "Testgemeente "+code)
+		form.Set("_csrf", csrf(page))
+		form.Set("actie", "volgende")
+		if next, err = r.post(ctx, client, "section save", r.base+next, form); err != nil {
+			return err
+		}
+	}
+	page, err = r.get(ctx, client, "check page", r.base+next)
+	if err != nil {
+		return err
+	}
+	id := submitID.FindStringSubmatch(page)
+	if id == nil {
+		return &stepError{"check page", "no submission id"}
+	}
+	if next, err = r.post(ctx, client, "submit", base+"/verzenden", url.Values{"_csrf": {csrf(page)}, "inzending": {id[1]}}); err != nil {
+		return err
+	}
+	page, err = r.get(ctx, client, "confirmation", r.base+next)
+	if err != nil {
+		return err
+	}
+	ref := reference.FindString(page)
+	if ref == "" {
+		return &stepError{"confirmation", "no reference"}
+	}
+	r.completed.Add(1)
+	if r.out != nil {
+		r.mu.Lock()
+		fmt.Fprintf(r.out, "%s,%s,%s\n", survey, code, ref)
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+func csrf(page string) string {
+	if m := csrfField.FindStringSubmatch(page); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// answers makes a valid, random answer to section si.
+func (r *run) answers(rng *rand.Rand, si int, municipality string) url.Values {
+	form := url.Values{}
+	for _, q := range r.def.Sections[si].Questions {
+		switch q.Kind {
+		case models.KindMunicipality:
+			form.Set(q.Code, municipality)
+		case models.KindSingle:
+			o := q.Choices()[rng.IntN(len(q.Choices()))]
+			form.Set(q.Code, o.Code)
+			if o.Other {
+				form.Set(models.OtherField(&q), "eigen antwoord")
+			}
+		case models.KindMulti:
+			for _, o := range q.Options {
+				if rng.IntN(2) == 0 {
+					form.Add(q.Code, o.Code)
+					if o.Other {
+						form.Set(models.OtherField(&q), "iets anders")
+					}
+				}
+			}
+		case models.KindLikert:
+			for _, s := range q.Statements {
+				form.Set(models.StatementField(&q, s), q.ScaleOptions[rng.IntN(len(q.ScaleOptions))].Code)
+			}
+		case models.KindText:
+			form.Set(q.Code, "Wij gaan aan de slag met klantcontact en participatie in de wijk.")
+		}
+	}
+	return form
+}
+
+func (r *run) get(ctx context.Context, c *http.Client, step, u string) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := r.do(c, step, req, http.StatusOK)
+	if err != nil {
+		return "", err
+	}
+	return resp, nil
+}
+
+// post sends a form and returns where the 303 leads.
+func (r *run) post(ctx context.Context, c *http.Client, step, u string, form url.Values) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r.do(c, step, req, http.StatusSeeOther)
+}
+
+func (r *run) do(c *http.Client, step string, req *http.Request, want int) (string, error) {
+	t := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		if req.Context().Err() != nil {
+			return "", err
+		}
+		return "", &stepError{step, "network: " + trimErr(err)}
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(t)
+	r.requests.Add(1)
+	if err != nil {
+		return "", &stepError{step, "read: " + trimErr(err)}
+	}
+	if resp.StatusCode != want {
+		return "", &stepError{step, "HTTP " + strconv.Itoa(resp.StatusCode)}
+	}
+	r.mu.Lock()
+	r.latencies[step] = append(r.latencies[step], d)
+	r.mu.Unlock()
+	if want == http.StatusSeeOther {
+		return resp.Header.Get("Location"), nil
+	}
+	return string(body), nil
+}
+
+func trimErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+func (r *run) fail(kind string) {
+	r.mu.Lock()
+	r.errors[kind]++
+	r.mu.Unlock()
+}
+
+func (r *run) errorCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.errors {
+		n += c
+	}
+	return n
+}
+
+// peakRSS reads the server's peak resident memory since it started (VmHWM).
+func peakRSS(pid int) string {
+	if pid == 0 {
+		return "not measured (pass -pid)"
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return fmt.Sprintf("%.1f MB", float64(kb)/1024)
+		}
+	}
+	return "unknown"
+}
+
+func (r *run) report(w io.Writer, elapsed time.Duration, workers int, rss string) {
+	secs := elapsed.Seconds()
+	fmt.Fprintf(w, "load: %d concurrent respondents for %.1f s against %s\n", workers, secs, r.base)
+	fmt.Fprintf(w, "completed questionnaires: %d (%.1f/s)\n", r.completed.Load(), float64(r.completed.Load())/secs)
+	fmt.Fprintf(w, "requests: %d (%.0f/s)\n", r.requests.Load(), float64(r.requests.Load())/secs)
+	fmt.Fprintf(w, "server peak RSS: %s\n", rss)
+	fmt.Fprintf(w, "%-14s %8s %9s %9s %9s\n", "step", "n", "p50 ms", "p95 ms", "p99 ms")
+	steps := []string{"start page", "start", "section page", "section save", "check page", "submit", "confirmation"}
+	var all []time.Duration
+	for _, s := range steps {
+		ds := r.latencies[s]
+		all = append(all, ds...)
+		fmt.Fprintf(w, "%-14s %8d %9.1f %9.1f %9.1f\n", s, len(ds), pct(ds, 50), pct(ds, 95), pct(ds, 99))
+	}
+	fmt.Fprintf(w, "%-14s %8d %9.1f %9.1f %9.1f\n", "all", len(all), pct(all, 50), pct(all, 95), pct(all, 99))
+	if len(r.errors) == 0 {
+		fmt.Fprintln(w, "errors: 0")
+		return
+	}
+	fmt.Fprintln(w, "errors:")
+	kinds := make([]string, 0, len(r.errors))
+	for k := range r.errors {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "  %6d  %s\n", r.errors[k], k)
+	}
+}
+
+func pct(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s)-1) * p / 100)
+	return float64(s[i].Microseconds()) / 1000
+}
