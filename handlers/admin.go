@@ -1,21 +1,48 @@
 package handlers
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
 	"peiling/models"
 )
 
-// fieldworkRoutes are the researcher's pages for running surveys (all under /admin).
+// fieldworkRoutes are the researcher's pages for running surveys (all under /admin). During
+// fieldwork they show counts and who responded, never what anyone answered.
 func (h *Handler) fieldworkRoutes(a *echo.Group) {
 	a.GET("", h.showDashboard)
+	a.GET("/surveys/:slug", h.showSurvey)
+	a.POST("/surveys/:slug/openen", h.openSurvey)
+	a.GET("/surveys/:slug/sluiten", h.confirmClose)
+	a.POST("/surveys/:slug/sluiten", h.closeSurvey)
+	a.POST("/surveys/:slug/sluittijd", h.setClosingTime)
+}
+
+// statusView is a survey status as the researcher reads it.
+type statusView struct {
+	Label, Class string
+}
+
+var statusViews = map[string]statusView{
+	models.StatusDraft:  {"concept", "tag--draft"},
+	models.StatusOpen:   {"open", "tag--open"},
+	models.StatusClosed: {"gesloten", "tag--closed"},
+}
+
+type surveyRow struct {
+	models.SurveyOverview
+	State statusView
+	URL   string
 }
 
 type dashboardView struct {
 	Researcher *models.Researcher
-	Surveys    []models.SurveyOverview
+	Surveys    []surveyRow
 }
 
 func (h *Handler) showDashboard(c *echo.Context) error {
@@ -23,5 +50,218 @@ func (h *Handler) showDashboard(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Render(http.StatusOK, "admin/dashboard", dashboardView{Researcher: researcher(c), Surveys: list})
+	rows := make([]surveyRow, len(list))
+	for i, o := range list {
+		rows[i] = surveyRow{SurveyOverview: o, State: statusViews[o.Status], URL: "/admin/surveys/" + o.Slug}
+	}
+	return c.Render(http.StatusOK, "admin/dashboard", dashboardView{Researcher: researcher(c), Surveys: rows})
+}
+
+// closingTimeForm sets or clears the moment a survey closes by itself.
+type closingTimeForm struct {
+	ClosesAt string `form:"sluittijd" validate:"max=32"`
+	Action   string `form:"actie" validate:"omitempty,oneof=opslaan wissen"`
+}
+
+// surveyView is the survey's fieldwork page: counts, who responded, and the audit log.
+type surveyView struct {
+	Researcher *models.Researcher
+	Survey     *models.SurveyOverview
+	State      statusView
+	Provinces  []models.ProvinceProgress
+	Audit      []auditRow
+	ClosesAt   string // the closing time as the datetime-local input shows it
+	Errors     []problemView
+	Field      map[string]string
+}
+
+type auditRow struct {
+	At   time.Time
+	Who  string
+	What string
+}
+
+func (h *Handler) showSurvey(c *echo.Context) error {
+	view, err := h.surveyPage(c)
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "admin/survey", view)
+}
+
+// surveyPage reads everything the survey page shows.
+func (h *Handler) surveyPage(c *echo.Context) (*surveyView, error) {
+	db := h.db.Read.WithContext(c.Request().Context())
+	o, err := models.FindSurveyOverview(db, c.Param("slug"))
+	if err != nil {
+		return nil, err
+	}
+	reg, err := h.registers.Get(db, o.Register)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := models.RespondedCodes(db, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := models.SurveyAudit(db, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	view := &surveyView{Researcher: researcher(c), Survey: o, State: statusViews[o.Status],
+		Provinces: models.ByProvince(reg, codes), Audit: auditRows(entries)}
+	if o.ClosesAt != nil {
+		view.ClosesAt = o.ClosesAt.In(amsterdam).Format(localInputLayout)
+	}
+	return view, nil
+}
+
+func (h *Handler) openSurvey(c *echo.Context) error {
+	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	r := researcher(c)
+	if err := models.OpenSurvey(h.db.Write.WithContext(c.Request().Context()), s.ID, models.By(r), time.Now().UTC()); err != nil {
+		return err
+	}
+	msg := "De peiling is geopend. Gemeenten kunnen haar nu invullen."
+	if s.Status == models.StatusClosed {
+		msg = "De peiling is heropend. De uitkomsten zijn niet meer te zien tot u haar weer sluit."
+	}
+	h.log.Info("survey opened", "survey", s.Slug, "researcher", r.ID, "was", s.Status)
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
+}
+
+type closeView struct {
+	Researcher *models.Researcher
+	Survey     *models.SurveyOverview
+	Errors     []problemView
+	Field      map[string]string
+}
+
+func (h *Handler) confirmClose(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if o.Status != models.StatusOpen {
+		return models.ErrWrongStatus
+	}
+	return c.Render(http.StatusOK, "admin/close", closeView{Researcher: researcher(c), Survey: o})
+}
+
+func (h *Handler) closeSurvey(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if o.Status != models.StatusOpen {
+		return models.ErrWrongStatus
+	}
+	if c.FormValue("bevestig") != "ja" {
+		msg := "Vink aan dat u de peiling wilt sluiten"
+		return c.Render(http.StatusUnprocessableEntity, "admin/close", closeView{Researcher: researcher(c), Survey: o,
+			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
+	}
+	r := researcher(c)
+	if err := models.CloseSurvey(h.db.Write.WithContext(c.Request().Context()), o.ID, models.By(r), time.Now().UTC()); err != nil {
+		return err
+	}
+	h.log.Info("survey closed", "survey", o.Slug, "researcher", r.ID, "responses", o.Submitted)
+	return h.redirectWithFlash(c, "/admin/surveys/"+o.Slug, "De peiling is gesloten. Er worden geen antwoorden meer aangenomen.")
+}
+
+func (h *Handler) setClosingTime(c *echo.Context) error {
+	var form closingTimeForm
+	if err := c.Bind(&form); err != nil {
+		return echo.ErrBadRequest.Wrap(err)
+	}
+	var closesAt *time.Time
+	problem := ""
+	if err := c.Validate(&form); err != nil {
+		problem = "Vul een datum en tijd in, zoals 31-03-2018 17:00"
+	} else if form.Action != "wissen" {
+		closesAt, problem = parseClosingTime(form.ClosesAt)
+	}
+	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if problem == "" {
+		err = models.SetClosingTime(h.db.Write.WithContext(c.Request().Context()), s.ID, closesAt, models.By(researcher(c)), time.Now().UTC())
+		if errors.Is(err, models.ErrClosingTimePast) {
+			problem = "Kies een sluittijd die nog moet komen"
+		} else if err != nil {
+			return err
+		}
+	}
+	if problem != "" {
+		return h.renderClosingTimeProblem(c, form, problem)
+	}
+	msg := "De sluittijd is gewist. De peiling sluit alleen als u haar zelf sluit."
+	if closesAt != nil {
+		msg = "De peiling sluit vanzelf op " + dutchTime(*closesAt) + "."
+	}
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
+}
+
+func (h *Handler) renderClosingTimeProblem(c *echo.Context, form closingTimeForm, problem string) error {
+	view, err := h.surveyPage(c)
+	if err != nil {
+		return err
+	}
+	view.ClosesAt = form.ClosesAt
+	view.Errors = []problemView{{Href: "#sluittijd", Message: problem}}
+	view.Field = map[string]string{"sluittijd": problem}
+	return c.Render(http.StatusUnprocessableEntity, "admin/survey", view)
+}
+
+// localInputLayout is how an <input type="datetime-local"> sends its value.
+const localInputLayout = "2006-01-02T15:04"
+
+// parseClosingTime reads a datetime-local value as Amsterdam time; browsers without the
+// input type let people type, so a Dutch "31-03-2018 17:00" is read too.
+func parseClosingTime(v string) (*time.Time, string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, "Vul de sluittijd in, of kies ‘Sluittijd wissen’"
+	}
+	for _, layout := range []string{localInputLayout, "2006-01-02T15:04:05", "2-1-2006 15:04", "2-1-2006 15.04"} {
+		if t, err := time.ParseInLocation(layout, v, amsterdam); err == nil {
+			t = t.UTC()
+			return &t, ""
+		}
+	}
+	return nil, "Vul een datum en tijd in, zoals 31-03-2018 17:00"
+}
+
+// auditWords says in Dutch what each audit action did.
+var auditWords = map[string]string{
+	models.ActionOpened:             "Peiling geopend",
+	models.ActionReopened:           "Peiling heropend; de uitkomsten zijn weer afgeschermd",
+	models.ActionClosed:             "Peiling gesloten",
+	models.ActionAutoClosed:         "Peiling vanzelf gesloten op de sluittijd",
+	models.ActionClosingTimeSet:     "Sluittijd ingesteld",
+	models.ActionClosingTimeCleared: "Sluittijd gewist",
+	models.ActionResearcherCreated:  "Account aangemaakt",
+	models.ActionPasswordSet:        "Wachtwoord ingesteld",
+}
+
+func auditRows(entries []models.AuditEntry) []auditRow {
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		what := auditWords[e.Action]
+		if what == "" {
+			what = e.Action
+		}
+		if e.ClosesAt != nil && (e.Action == models.ActionClosingTimeSet || e.Action == models.ActionAutoClosed) {
+			what += fmt.Sprintf(" (%s)", dutchTime(*e.ClosesAt))
+		}
+		if e.Subject != "" {
+			what += ": " + e.Subject
+		}
+		rows[i] = auditRow{At: e.At, Who: e.Actor, What: what}
+	}
+	return rows
 }

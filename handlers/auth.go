@@ -86,13 +86,28 @@ func (h *Handler) login(c *echo.Context) error {
 	if err := models.RecordLogin(db, r); err != nil {
 		return err
 	}
-	s := h.adminSession(c)
-	s.Values = map[any]any{researcherKey: r.ID, "seen": time.Now().Unix()} // a fresh session: no fixation
-	if err := h.saveAdminSession(c, s); err != nil {
+	if err := h.startAdminSession(c, r); err != nil {
 		return err
 	}
 	h.log.Info("researcher logged in", "researcher", r.ID)
 	return c.Redirect(http.StatusSeeOther, form.Next)
+}
+
+// startAdminSession logs r in with a fresh session: no fixation.
+func (h *Handler) startAdminSession(c *echo.Context, r *models.Researcher) error {
+	s := h.adminSession(c)
+	s.Values = map[any]any{researcherKey: r.ID, "seen": time.Now().Unix()}
+	return h.saveAdminSession(c, s)
+}
+
+// redirectWithFlash sends the researcher to another page, which shows msg once.
+func (h *Handler) redirectWithFlash(c *echo.Context, to, msg string) error {
+	s := h.adminSession(c)
+	s.Values[flashKey] = msg
+	if err := h.saveAdminSession(c, s); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }
 
 func (h *Handler) logout(c *echo.Context) error {
@@ -133,8 +148,17 @@ func (h *Handler) requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		dirty := false
 		if time.Since(time.Unix(seen, 0)) > time.Minute { // refresh the idle clock, not on every request
 			s.Values["seen"] = time.Now().Unix()
+			dirty = true
+		}
+		if flash, ok := s.Values[flashKey].(string); ok && c.Request().Method == http.MethodGet {
+			c.Set(flashKey, flash) // shown once, by the renderer
+			delete(s.Values, flashKey)
+			dirty = true
+		}
+		if dirty {
 			if err := h.saveAdminSession(c, s); err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
@@ -15,7 +16,8 @@ type errorView struct {
 	Status  int
 	Heading string
 	Message string
-	Back    string // a link to go on from, if any
+	Back     string // a link to go on from, if any
+	BackText string // the link's text; the survey's start page when empty
 }
 
 // handleError is the only place where an error becomes a page.
@@ -34,6 +36,9 @@ func (h *Handler) handleError(c *echo.Context, err error) {
 	}
 	if slug := c.Param("slug"); slug != "" && view.Back == "" && view.Status < 500 {
 		view.Back = "/s/" + slug
+		if strings.HasPrefix(c.Request().URL.Path, "/admin/") {
+			view.Back, view.BackText = "/admin/surveys/"+slug, "Terug naar de peiling"
+		}
 	}
 	if rerr := c.Render(view.Status, "site/error", view); rerr != nil {
 		h.log.Error("render error page", "err", rerr)
@@ -51,6 +56,10 @@ func describeError(err error) errorView {
 		return errorView{Status: http.StatusForbidden, Heading: "Deze peiling is nog niet geopend", Message: "U kunt de peiling invullen zodra de onderzoeker haar opent. Probeer het later opnieuw via dezelfde link."}
 	case errors.Is(err, models.ErrAlreadySubmitted):
 		return errorView{Status: http.StatusConflict, Heading: "Deze antwoorden zijn al verzonden", Message: "De peiling voor deze gemeente is al ingevuld en verzonden. Er is niets overschreven."}
+	case errors.Is(err, models.ErrWrongStatus):
+		return errorView{Status: http.StatusConflict, Heading: "Dat kan niet in deze fase van de peiling", Message: "De status van de peiling is intussen veranderd, of deze stap past niet bij de huidige status. Er is niets gewijzigd. Bekijk de peiling en probeer het opnieuw."}
+	case errors.Is(err, models.ErrBadSetupLink):
+		return errorView{Status: http.StatusNotFound, Heading: "Deze installatielink werkt niet (meer)", Message: "De link is al gebruikt, of er bestaat al een account voor een onderzoeker. Log in, of vraag de beheerder om een account (peiling user add).", Back: "/admin/login", BackText: "Naar de inlogpagina"}
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}

@@ -56,8 +56,30 @@ func dutchRule(fe validator.FieldError, label string) string {
 		return fmt.Sprintf("%s mag hoogstens %s tekens zijn", label, fe.Param())
 	case "min":
 		return fmt.Sprintf("%s moet minstens %s zijn", label, fe.Param())
+	case "eqfield":
+		return label + " is niet hetzelfde als daarvoor"
+	case "datetime":
+		return "Vul bij " + strings.ToLower(label) + " een datum en tijd in, zoals 31-03-2018 17:00"
 	case "oneof":
 		return "Kies een van de genoemde mogelijkheden bij " + strings.ToLower(label)
 	}
 	return label + " is niet geldig"
+}
+
+// setProblem puts msg on field, replacing a message the validator gave it.
+func setProblem(summary []problemView, fields map[string]string, field, msg string) ([]problemView, map[string]string) {
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	if _, had := fields[field]; had {
+		for i := range summary {
+			if summary[i].Href == "#"+field {
+				summary[i].Message = msg
+			}
+		}
+	} else {
+		summary = append(summary, problemView{Href: "#" + field, Message: msg})
+	}
+	fields[field] = msg
+	return summary, fields
 }

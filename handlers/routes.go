@@ -29,6 +29,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/admin/login", h.showLogin)
 	e.POST("/admin/login", h.login)
 	e.POST("/admin/logout", h.logout)
+	e.GET("/admin/setup/:token", h.showSetup)
+	e.POST("/admin/setup/:token", h.createFirstResearcher)
 	a := e.Group("/admin", h.requireResearcher)
 	h.fieldworkRoutes(a)
 	h.resultsRoutes(e, a)

@@ -52,6 +52,7 @@ type testApp struct {
 	t   *testing.T
 	db  *models.DB
 	srv *httptest.Server
+	h   *Handler
 }
 
 func newTestApp(t *testing.T) *testApp {
@@ -82,7 +83,7 @@ func newTestApp(t *testing.T) *testApp {
 			t.Error(err)
 		}
 	})
-	return &testApp{t: t, db: db, srv: srv}
+	return &testApp{t: t, db: db, srv: srv, h: h}
 }
 
 // setStatus changes a survey's status directly, as the researcher's close button will.

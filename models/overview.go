@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,20 +29,49 @@ const overviewSQL = `SELECT s.*,
 		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'submitted') AS submitted,
 		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'draft') AS drafts,
 		(SELECT COUNT(*) FROM municipalities m WHERE m.register = s.register) AS population,
-		(SELECT MAX(r.submitted_at) FROM responses r WHERE r.survey_id = s.id) AS last_response_at
+		(SELECT MAX(r.submitted_at) FROM responses r WHERE r.survey_id = s.id) AS last_response
 		FROM surveys s`
+
+// overviewRow is what overviewSQL returns: SQLite gives MAX() of a datetime column back as
+// text, which the driver does not turn into a time.
+type overviewRow struct {
+	SurveyOverview
+	LastResponse *string
+}
+
+// sqliteTime is how the driver writes a time.Time.
+const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
+
+func overviews(db *gorm.DB, query string, args ...any) ([]SurveyOverview, error) {
+	var rows []overviewRow
+	if err := db.Raw(query, args...).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]SurveyOverview, len(rows))
+	for i, r := range rows {
+		out[i] = r.SurveyOverview
+		if r.LastResponse == nil {
+			continue
+		}
+		t, err := time.Parse(sqliteTime, *r.LastResponse)
+		if err != nil {
+			return nil, fmt.Errorf("survey %s: last response time: %w", r.Slug, err)
+		}
+		t = t.UTC()
+		out[i].LastResponseAt = &t
+	}
+	return out, nil
+}
 
 // SurveyOverviews returns every survey with its counts, newest first.
 func SurveyOverviews(db *gorm.DB) ([]SurveyOverview, error) {
-	var out []SurveyOverview
-	err := db.Raw(overviewSQL + ` ORDER BY s.created_at DESC`).Scan(&out).Error
-	return out, err
+	return overviews(db, overviewSQL+` ORDER BY s.created_at DESC`)
 }
 
 // FindSurveyOverview returns the survey with slug and its counts.
 func FindSurveyOverview(db *gorm.DB, slug string) (*SurveyOverview, error) {
-	var out []SurveyOverview
-	if err := db.Raw(overviewSQL+` WHERE s.slug = ?`, slug).Scan(&out).Error; err != nil {
+	out, err := overviews(db, overviewSQL+` WHERE s.slug = ?`, slug)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
