@@ -9,6 +9,7 @@ require (
 	github.com/labstack/echo/v5 v5.4.4
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.59.0
+	golang.org/x/term v0.48.0
 	gorm.io/gorm v1.31.2
 )
 

@@ -34,7 +34,21 @@ type Config struct {
 	DB         string
 	BaseURL    string
 	SessionKey string
+	// AdminEmail and AdminPassword, when set, make sure this researcher account exists with
+	// this password at every start. Environment only: a flag would show in the process list.
+	AdminEmail    string
+	AdminPassword string
 }
+
+// Streams are the process's standard input and output; tests pass pipes and buffers.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+}
+
+// closerInterval is how often serve looks for surveys whose closing time has passed.
+// Respondents are refused from the closing time on regardless (models.Survey.Accepting).
+const closerInterval = 30 * time.Second
 
 const usage = `peiling: questionnaires for research among Dutch municipalities
 
@@ -45,6 +59,16 @@ usage:
                                        load a municipality register from CSV
                                        (columns code,name,province,population,population_date)
   peiling [flags] backup FILE          write a consistent copy of the database, also while serving
+  peiling [flags] user add EMAIL       create a researcher account
+  peiling [flags] user passwd EMAIL    set a researcher's password
+                                       (both read the password from the terminal without
+                                       echo, or the first line of standard input)
+
+environment only:
+  PEILING_ADMIN_EMAIL, PEILING_ADMIN_PASSWORD
+                                       create this researcher account at start, or set its
+                                       password; without them and without any account, serve
+                                       prints a one-time setup link
 
 flags (each with an environment variable as default):
 `
@@ -55,6 +79,9 @@ func main() {
 		DB:         envOr("PEILING_DB", "peiling.db"),
 		BaseURL:    os.Getenv("PEILING_BASE_URL"),
 		SessionKey: os.Getenv("PEILING_SESSION_KEY"),
+
+		AdminEmail:    os.Getenv("PEILING_ADMIN_EMAIL"),
+		AdminPassword: os.Getenv("PEILING_ADMIN_PASSWORD"),
 	}
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
 	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
@@ -82,26 +109,33 @@ func envOr(key, fallback string) string {
 	return fallback
 }
 
-// run carries out one command.
+// run carries out one command on the process's standard input and output.
 func run(ctx context.Context, cfg Config, args []string, log *slog.Logger) error {
+	return runWith(ctx, cfg, args, Streams{In: os.Stdin, Out: os.Stdout}, log)
+}
+
+// runWith carries out one command on std.
+func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *slog.Logger) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, cfg, log)
+		return serve(ctx, cfg, std.Out, log)
 	case "import":
-		return importSurvey(cfg, args, os.Stdout, log)
+		return importSurvey(cfg, args, std.Out, log)
 	case "register":
-		return loadRegister(cfg, args, os.Stdout, log)
+		return loadRegister(cfg, args, std.Out, log)
 	case "backup":
-		return backup(cfg, args, os.Stdout, log)
+		return backup(cfg, args, std.Out, log)
+	case "user":
+		return userCommand(cfg, args, std, log)
 	}
 	return fmt.Errorf("unknown command %q (try -h)", cmd)
 }
 
-func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
 	started := time.Now()
 	db, err := models.Open(cfg.DB, log)
 	if err != nil {
@@ -120,6 +154,21 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	setupPath, err := bootstrapResearcher(db, cfg, log)
+	if err != nil {
+		return err
+	}
+	closeDueSurveys(db, time.Now(), log) // closing times that passed while the process was down
+	ctx, cancel := context.WithCancel(ctx)
+	closerDone := make(chan struct{})
+	go func() {
+		defer close(closerDone)
+		runCloser(ctx, db, closerInterval, log)
+	}()
+	defer func() { // before the database closes
+		cancel()
+		<-closerDone
+	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
 	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log})
@@ -136,7 +185,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			if cfg.BaseURL != "" {
 				url = cfg.BaseURL
 			}
-			fmt.Printf("peiling: serving on %s (database %s)\n", url, cfg.DB)
+			fmt.Fprintf(out, "peiling: serving on %s (database %s)\n", url, cfg.DB)
+			if setupPath != "" {
+				// The link is the key to the first account, so it goes to the console, not
+				// into the structured log that may be shipped elsewhere.
+				fmt.Fprintf(out, "peiling: no researcher account yet; create the first one at %s%s (the link works once)\n", url, setupPath)
+				log.Warn("no researcher account yet: open the setup link printed on standard output")
+			}
 			log.Info("listening", "addr", addr.String(), "startup_ms", time.Since(started).Milliseconds())
 		},
 		BeforeServeFunc: func(s *http.Server) error {

@@ -13,9 +13,9 @@ import (
 
 // errorView is the Dutch error page.
 type errorView struct {
-	Status  int
-	Heading string
-	Message string
+	Status   int
+	Heading  string
+	Message  string
 	Back     string // a link to go on from, if any
 	BackText string // the link's text; the survey's start page when empty
 }
