@@ -43,10 +43,16 @@ type surveyRow struct {
 type dashboardView struct {
 	Researcher *models.Researcher
 	Surveys    []surveyRow
+	Accounts   []auditRow // the latest changes to researcher accounts
 }
 
 func (h *Handler) showDashboard(c *echo.Context) error {
-	list, err := models.SurveyOverviews(h.db.Read.WithContext(c.Request().Context()))
+	db := h.db.Read.WithContext(c.Request().Context())
+	list, err := models.SurveyOverviews(db)
+	if err != nil {
+		return err
+	}
+	accounts, err := models.AccountAudit(db, 10)
 	if err != nil {
 		return err
 	}
@@ -54,7 +60,7 @@ func (h *Handler) showDashboard(c *echo.Context) error {
 	for i, o := range list {
 		rows[i] = surveyRow{SurveyOverview: o, State: statusViews[o.Status], URL: "/admin/surveys/" + o.Slug}
 	}
-	return c.Render(http.StatusOK, "admin/dashboard", dashboardView{Researcher: researcher(c), Surveys: rows})
+	return c.Render(http.StatusOK, "admin/dashboard", dashboardView{Researcher: researcher(c), Surveys: rows, Accounts: auditRows(accounts)})
 }
 
 // closingTimeForm sets or clears the moment a survey closes by itself.
