@@ -49,13 +49,13 @@ func TestMain(m *testing.M) {
 
 // testApp is the real app on a temporary SQLite file, served through httptest.
 type testApp struct {
-	t   *testing.T
+	t   testing.TB
 	db  *models.DB
 	srv *httptest.Server
 	h   *Handler
 }
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t testing.TB) *testApp {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	db, err := models.Open(filepath.Join(t.TempDir(), "peiling.db"), log)
@@ -97,7 +97,7 @@ func (a *testApp) setStatus(slug, status string) {
 // client is a browser: it keeps cookies, follows redirects and sends the CSRF token that the
 // last page's form carried.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *testApp
 	http *http.Client
 	last *page
@@ -176,7 +176,7 @@ func (c *client) start() *page {
 	return p
 }
 
-func (p *page) mustContain(t *testing.T, want ...string) {
+func (p *page) mustContain(t testing.TB, want ...string) {
 	t.Helper()
 	for _, w := range want {
 		if !strings.Contains(p.Body, w) {
@@ -186,7 +186,7 @@ func (p *page) mustContain(t *testing.T, want ...string) {
 }
 
 // hidden returns the value of a hidden input on the page.
-func (p *page) hidden(t *testing.T, name string) string {
+func (p *page) hidden(t testing.TB, name string) string {
 	t.Helper()
 	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(p.Body)
 	if m == nil {

@@ -1,0 +1,150 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"testing"
+
+	"peiling/models"
+)
+
+// The benchmarks below measure Peiling's own paths next to the ceilings they are held to
+// (docs/performance.md): a bare 5 KB html/template page and a raw SQLite submit.
+
+// BenchmarkBareTemplate is the ceiling for page rendering: a 5 KB page from html/template.
+func BenchmarkBareTemplate(b *testing.B) {
+	tpl := template.Must(template.New("p").Parse(`<!doctype html><html lang="nl"><head><title>{{.Title}}</title></head><body>{{range .Rows}}<p class="row">{{.}}</p>{{end}}</body></html>`))
+	rows := make([]string, 100)
+	for i := range rows {
+		rows[i] = fmt.Sprintf("Regel %d met wat tekst om de pagina op vijf kilobyte te brengen.", i)
+	}
+	data := struct {
+		Title string
+		Rows  []string
+	}{"Peiling", rows}
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := tpl.Execute(&buf, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "bytes/page")
+}
+
+// BenchmarkSectionPage renders the likert section (step 2) for a respondent with saved answers.
+func BenchmarkSectionPage(b *testing.B) {
+	for _, step := range []int{1, 2} {
+		b.Run(fmt.Sprintf("step %d", step), func(b *testing.B) {
+			app := newTestApp(b)
+			c := app.newClient()
+			c.start()
+			c.fillAll("Ede")
+			path := fmt.Sprintf("/s/%s/stap/%d", refSlug, step)
+			b.ReportAllocs()
+			for b.Loop() {
+				if p := c.get(path); p.Status != 200 {
+					b.Fatal(p.Status)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSaveSection saves the likert section again and again (POST, then the redirect).
+func BenchmarkSaveSection(b *testing.B) {
+	app := newTestApp(b)
+	c := app.newClient()
+	c.start()
+	c.fillAll("Ede")
+	form := sectionAnswers("Ede")[1]
+	form.Set("actie", "volgende")
+	form.Set("terug", "controleren")
+	c.get("/s/" + refSlug + "/stap/2")
+	form.Set("_csrf", csrfField.FindStringSubmatch(c.last.Body)[1])
+	body := form.Encode()
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := c.postRaw("/s/"+refSlug+"/stap/2", body); p.Status != 200 {
+			b.Fatal(p.Status)
+		}
+	}
+}
+
+// BenchmarkSubmit measures models.Submit on complete drafts, next to the raw SQLite ceiling:
+// one response and its answers inserted with plain SQL in one transaction.
+func BenchmarkSubmit(b *testing.B) {
+	app := newTestApp(b)
+	survey, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("peiling", func(b *testing.B) {
+		drafts := completeDrafts(b, app, survey, b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := models.Submit(app.db.Write, survey, drafts[i], models.NewToken()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw sqlite ceiling", func(b *testing.B) {
+		sqlDB, _ := app.db.Write.DB()
+		ctx := context.Background()
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			tx, err := sqlDB.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, err := tx.Exec(`INSERT INTO responses (survey_id, status, token_hash, reached, created_at, updated_at) VALUES (?, 'submitted', ?, 5, datetime(), datetime())`, survey.ID, fmt.Sprintf("raw-%d-%d", b.N, i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			id, _ := res.LastInsertId()
+			for q := 0; q < 15; q++ {
+				if _, err := tx.Exec(`INSERT INTO answers (response_id, question, item, option, text) VALUES (?, ?, '', 'ja', '')`, id, fmt.Sprintf("q%d", q)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// completeDrafts makes n drafts with every section saved, each for its own municipality.
+func completeDrafts(b *testing.B, app *testApp, survey *models.Survey, n int) []*models.Response {
+	b.Helper()
+	def, _ := survey.Def()
+	reg, err := (&models.Registers{}).Get(app.db.Read, survey.Register)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n > len(reg.List) {
+		b.Fatalf("only %d municipalities for %d drafts", len(reg.List), n)
+	}
+	out := make([]*models.Response, n)
+	for i := range out {
+		r, _, err := models.StartDraft(app.db.Write, survey)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for si, form := range sectionAnswers(reg.List[i].Name) {
+			answers, problems := def.ReadSection(si, form, reg, true)
+			if len(problems) > 0 {
+				b.Fatal(problems)
+			}
+			if err := models.SaveSection(app.db.Write, survey, r, si, answers); err != nil {
+				b.Fatal(err)
+			}
+		}
+		out[i] = r
+	}
+	return out
+}
