@@ -39,7 +39,7 @@ type OpenAnswer struct {
 	ID     uint
 	Option string // the option it explains; empty for an open question
 	Text   string
-	Themes []uint
+	Themes []uint `gorm:"-"`
 }
 
 // MaxThemeName bounds a theme's name.

@@ -1,0 +1,345 @@
+package handlers
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"peiling/models"
+)
+
+// respondent is one generated respondent of the known data set: every answer follows from
+// its number, so the expected counts can be worked out without the app.
+type respondent struct {
+	Municipality models.Municipality
+	Department   string
+	Plans        []string // kc_plannen
+	Other        string   // kc_plannen "anders" text, when Plans holds anders
+	Together     string   // kc_stellingen.meer_samenwerken
+	Concrete     string   // kc_concreet
+}
+
+var scale = []string{"helemaal_oneens", "oneens", "neutraal", "eens", "helemaal_eens"}
+
+// tricky open answers: each must come out as text on every page and neutralised in exports.
+var tricky = []string{
+	`<script>alert("x")</script> en 'quotes' & "meer"`,
+	"Regel één\nRegel twee 🎉",
+	`=HYPERLINK("http://evil.example","klik")`,
+	"+31 6 12345678",
+	"@SUM(A1:A2)",
+	"-1+1",
+}
+
+// knownSet builds 40 respondents: 20 in Zuid-Holland, 12 in Noord-Brabant, 5 in Utrecht and 3
+// in Limburg (too small: Utrecht is then hidden as its complement).
+func knownSet(t *testing.T, app *testApp) []respondent {
+	t.Helper()
+	want := []struct {
+		province string
+		n        int
+	}{{"Zuid-Holland", 20}, {"Noord-Brabant", 12}, {"Utrecht", 5}, {"Limburg", 3}}
+	var out []respondent
+	for _, w := range want {
+		var ms []models.Municipality
+		if err := app.db.Read.Where("register = ? AND province = ?", "2018", w.province).Order("code").Limit(w.n).Find(&ms).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			out = append(out, respondent{Municipality: m})
+		}
+	}
+	for i := range out {
+		r := &out[i]
+		switch {
+		case i%10 < 6:
+			r.Department = "communicatie"
+		case i%10 < 8:
+			r.Department = "dienstverlening"
+		case i%10 == 8:
+			r.Department = "participatie"
+		default:
+			r.Department = "anders"
+		}
+		if i%5 != 0 {
+			r.Plans = append(r.Plans, "basis_op_orde")
+		}
+		if i%2 == 0 {
+			r.Plans = append(r.Plans, "sturing")
+		}
+		if i%7 == 3 {
+			r.Plans = append(r.Plans, "anders")
+			r.Other = tricky[(i/7)%len(tricky)]
+		}
+		if i%4 == 0 {
+			r.Together = models.DontKnowCode
+		} else {
+			r.Together = scale[(i*3)%5]
+		}
+		if i < len(tricky) {
+			r.Concrete = tricky[i]
+		} else if i%3 == 0 {
+			r.Concrete = fmt.Sprintf("Plan nummer %d", i)
+		}
+	}
+	return out
+}
+
+// submit sends one respondent's questionnaire through the forms, as a browser would.
+func (r respondent) submit(t *testing.T, app *testApp) {
+	t.Helper()
+	c := app.newClient()
+	c.start()
+	sections := []url.Values{
+		{"gemeente": {r.Municipality.Code}, "afdeling": {r.Department}},
+		{"kc_plannen": r.Plans, "kc_stellingen.meer_samenwerken": {r.Together}, "kc_concreet": {r.Concrete}},
+		{}, {}, {},
+	}
+	if r.Department == "anders" {
+		sections[0].Set("afdeling.anders", "Informatiebeheer")
+	}
+	if r.Other != "" {
+		sections[1].Set("kc_plannen.anders", r.Other)
+	}
+	var p *page
+	for i, form := range sections {
+		form.Set("actie", "volgende")
+		p = c.post(fmt.Sprintf("/s/%s/stap/%d", refSlug, i+1), form)
+		if p.Status != http.StatusOK {
+			t.Fatalf("%s step %d: %d", r.Municipality.Name, i+1, p.Status)
+		}
+	}
+	p = c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {p.hidden(t, "inzending")}})
+	if !strings.HasSuffix(p.URL, "/bevestiging") {
+		t.Fatalf("%s: submit ended at %s (%d)", r.Municipality.Name, p.URL, p.Status)
+	}
+}
+
+// closeSurvey closes the reference survey the way the researcher's button does.
+func (a *testApp) closeSurvey() *models.Survey {
+	a.t.Helper()
+	s, err := models.FindSurvey(a.db.Read, refSlug)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if err := models.CloseSurvey(a.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
+		a.t.Fatal(err)
+	}
+	s, _ = models.FindSurvey(a.db.Read, refSlug)
+	return s
+}
+
+// submitKnownSet submits the known set through the forms and closes the survey.
+func submitKnownSet(t *testing.T, app *testApp) []respondent {
+	t.Helper()
+	set := knownSet(t, app)
+	for _, r := range set {
+		r.submit(t, app)
+	}
+	app.closeSurvey()
+	return set
+}
+
+// expected is what a results view must show, counted here from the generated set alone.
+type expected struct {
+	n, together, togetherDK int
+	plans                   map[string]int
+	dept                    map[string]int
+	scale                   map[string]int
+}
+
+func expect(set []respondent, keep func(respondent) bool) expected {
+	e := expected{plans: map[string]int{}, dept: map[string]int{}, scale: map[string]int{}}
+	for _, r := range set {
+		if !keep(r) {
+			continue
+		}
+		e.n++
+		e.dept[r.Department]++
+		for _, p := range r.Plans {
+			e.plans[p]++
+		}
+		if r.Together == models.DontKnowCode {
+			e.togetherDK++
+		} else {
+			e.together++
+			e.scale[r.Together]++
+		}
+	}
+	return e
+}
+
+// halfUp is a percentage rounded half up, computed independently of the app.
+func halfUp(n, base int) int { return int(math.Floor(float64(n)*100/float64(base) + 0.5)) }
+
+// hamilton is the largest remainder method, computed independently of the app.
+func hamilton(counts []int, base int) []int {
+	out := make([]int, len(counts))
+	type r struct {
+		i   int
+		rem float64
+	}
+	var rs []r
+	sum := 0
+	for i, n := range counts {
+		exact := float64(n) * 100 / float64(base)
+		out[i] = int(math.Floor(exact))
+		sum += out[i]
+		rs = append(rs, r{i, exact - math.Floor(exact)})
+	}
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].rem > rs[b].rem })
+	for k := 0; k < 100-sum; k++ {
+		out[rs[k].i]++
+	}
+	return out
+}
+
+var all = func(respondent) bool { return true }
+
+func TestResultsPageShowsTheKnownCounts(t *testing.T) {
+	app := newTestApp(t)
+	set := submitKnownSet(t, app)
+	res := app.asResearcher()
+	p := res.get("/admin/surveys/" + refSlug + "/results")
+	if p.Status != http.StatusOK {
+		t.Fatalf("results page: %d", p.Status)
+	}
+	e := expect(set, all)
+	p.mustContain(t, fmt.Sprintf("%d van 380 gemeenten (%d %%)", e.n, halfUp(e.n, 380)), "Profiel van de respondenten")
+	plansN := 0
+	for _, r := range set {
+		if len(r.Plans) > 0 {
+			plansN++
+		}
+	}
+	for _, code := range []string{"basis_op_orde", "sturing"} {
+		label := map[string]string{"basis_op_orde": "De basis van het klantcontact op orde brengen", "sturing": "Meer sturing aanbrengen in het klantcontact"}[code]
+		want := fmt.Sprintf("<th scope=\"row\">%s</th><td>%d %% (%d)</td>", label, halfUp(e.plans[code], plansN), e.plans[code])
+		p.mustContain(t, want)
+	}
+	// Department: one answer each, shares add to 100 by the largest remainder.
+	depts := []string{"communicatie", "dienstverlening", "participatie", "anders"}
+	counts := make([]int, len(depts))
+	for i, d := range depts {
+		counts[i] = e.dept[d]
+	}
+	pcts := hamilton(counts, e.n)
+	p.mustContain(t, fmt.Sprintf("<th scope=\"row\">Communicatie</th><td>%d %% (%d)</td>", pcts[0], counts[0]))
+	// Likert: distribution without "weet niet", and the combined shares.
+	sc := make([]int, 5)
+	for i, code := range scale {
+		sc[i] = e.scale[code]
+	}
+	dist := hamilton(sc, e.together)
+	comb := hamilton([]int{sc[0] + sc[1], sc[2], sc[3] + sc[4]}, e.together)
+	row := fmt.Sprintf("<td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %%</td><td>%d %%</td><td>%d %%</td><td>%d</td><td>%d</td>",
+		dist[0], sc[0], dist[1], sc[1], dist[2], sc[2], dist[3], sc[3], dist[4], sc[4], comb[0], comb[1], comb[2], e.together, e.togetherDK)
+	p.mustContain(t, row, "<svg", "<title id=\"grafiek-kc_plannen-t\">", "<desc id=\"grafiek-kc_stellingen-d\">")
+	// Open answers and "anders" texts are text, never markup.
+	if strings.Contains(p.Body, "<script>alert") {
+		t.Error("an open answer reached the results page as markup")
+	}
+	p.mustContain(t, html.EscapeString(`=HYPERLINK("http://evil.example","klik")`))
+
+	svg := res.get("/admin/surveys/" + refSlug + "/results/chart/kc_stellingen.svg")
+	if svg.Status != http.StatusOK || !strings.HasPrefix(svg.Header.Get("Content-Type"), "image/svg+xml") || !strings.Contains(svg.Body, "<title") {
+		t.Errorf("chart download: %d %s", svg.Status, svg.Header.Get("Content-Type"))
+	}
+}
+
+func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
+	app := newTestApp(t)
+	set := submitKnownSet(t, app)
+	res := app.asResearcher()
+	p := res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")
+	if p.Status != http.StatusOK {
+		t.Fatalf("breakdown: %d", p.Status)
+	}
+	plansIn := func(province string) (answered int) {
+		for _, r := range set {
+			if r.Municipality.Province == province && len(r.Plans) > 0 {
+				answered++
+			}
+		}
+		return answered
+	}
+	for _, prov := range []string{"Zuid-Holland", "Noord-Brabant"} {
+		e := expect(set, func(r respondent) bool { return r.Municipality.Province == prov })
+		p.mustContain(t, fmt.Sprintf("<th scope=\"row\">%s</th><td>%d</td>", prov, e.n), fmt.Sprintf("%s (n = %d)", prov, e.n))
+		if !strings.Contains(p.Body, fmt.Sprintf("%d %% (%d)", halfUp(e.plans["basis_op_orde"], plansIn(prov)), e.plans["basis_op_orde"])) {
+			t.Errorf("%s: basis op orde %d of %d not on the page", prov, e.plans["basis_op_orde"], plansIn(prov))
+		}
+	}
+	// Limburg (3) is below 5; Utrecht (5) goes as its complement, or Limburg = total − rest.
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>", "<th scope=\"row\">Utrecht</th><td>niet getoond</td>", "Limburg (te klein)", "Utrecht (te klein)")
+
+	// A smaller minimum shows Utrecht and Limburg again.
+	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"3"}})
+	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>3</td>", "<th scope=\"row\">Utrecht</th><td>5</td>")
+
+	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=afdeling")
+	e := expect(set, func(r respondent) bool { return r.Department == "communicatie" })
+	p.mustContain(t, fmt.Sprintf("<th scope=\"row\">Communicatie</th><td>%d</td>", e.n))
+	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=grootte")
+	var sum int
+	for _, m := range regexp.MustCompile(`<th scope="row">[^<]*inwoners[^<]*</th><td>(\d+)</td>`).FindAllStringSubmatch(p.Body, -1) {
+		var n int
+		fmt.Sscan(m[1], &n)
+		sum += n
+	}
+	if sum != len(set) && !strings.Contains(p.Body, "niet getoond") {
+		t.Errorf("size classes add up to %d of %d", sum, len(set))
+	}
+}
+
+func TestOpenAnswersAreSearchableAndTaggable(t *testing.T) {
+	app := newTestApp(t)
+	set := submitKnownSet(t, app)
+	res := app.asResearcher()
+	base := "/admin/surveys/" + refSlug + "/results/open/kc_concreet"
+	p := res.get(base)
+	n := 0
+	for _, r := range set {
+		if r.Concrete != "" {
+			n++
+		}
+	}
+	p.mustContain(t, fmt.Sprintf("%d antwoorden", n), html.EscapeString(tricky[0]), "Regel één\nRegel twee 🎉")
+	if strings.Contains(p.Body, "<script>alert") {
+		t.Error("open answer rendered as markup")
+	}
+	p = res.get(base + "?q=" + url.QueryEscape("plan nummer"))
+	p.mustContain(t, "antwoorden met ‘plan nummer’")
+	if strings.Contains(p.Body, "Regel twee") {
+		t.Error("search kept an answer without the words")
+	}
+	p = res.post(base+"/themes", url.Values{"naam": {"Plannen"}})
+	p.mustContain(t, "Plannen")
+	if p = res.post(base+"/themes", url.Values{"naam": {"  "}}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("empty theme name: %d", p.Status)
+	}
+	theme := regexp.MustCompile(`<option value="(\d+)">Plannen</option>`).FindStringSubmatch(res.get(base).Body)
+	answers := regexp.MustCompile(`id="antwoord-(\d+)"`).FindAllStringSubmatch(res.last.Body, -1)
+	if theme == nil || len(answers) < 2 {
+		t.Fatal("no theme or answers to tag")
+	}
+	for _, a := range answers[:2] {
+		res.post(base+"/tags", url.Values{"antwoord": {a[1]}, "thema": {theme[1]}})
+	}
+	res.post(base+"/tags", url.Values{"antwoord": {answers[1][1]}, "thema": {theme[1]}, "actie": {"verwijderen"}})
+	res.get("/admin/surveys/"+refSlug+"/results").mustContain(t, "<th scope=\"row\">Plannen</th><td>1</td>")
+	// An answer of another question cannot be tagged with this question's theme.
+	var other models.Answer
+	app.db.Read.Where("question = ?", "afdeling").First(&other)
+	if p := res.post(base+"/tags", url.Values{"antwoord": {fmt.Sprint(other.ID)}, "thema": {theme[1]}}); p.Status != http.StatusNotFound {
+		t.Errorf("tagging another question's answer: %d", p.Status)
+	}
+}

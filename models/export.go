@@ -1,0 +1,170 @@
+package models
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Column is one column of the raw data export and its codebook entry.
+type Column struct {
+	Name     string // e.g. afdeling, kc_plannen_basis_op_orde, kc_stellingen_meer_samenwerken
+	Question string // the question's code; empty for the response's own columns
+	Kind     string // the question's kind, or "id", "tijd", "code", "tekst"
+	Text     string // the question text (and statement or option)
+	Values   []Option
+	// what the column holds for a response's answers
+	item, option string
+	flag         bool // multi: 1 when option ticked, 0 when the question was answered without it
+	other        bool // the "anders, namelijk" text of option
+}
+
+// Cell is one value of the raw export: a text or a number, or neither when empty.
+type Cell struct {
+	Text   string
+	Number *float64
+}
+
+// Empty reports whether the cell holds nothing.
+func (c Cell) Empty() bool { return c.Text == "" && c.Number == nil }
+
+// Columns lists the raw export's columns for def, in questionnaire order.
+func Columns(def *Definition) []Column {
+	cols := []Column{
+		{Name: "respondent", Kind: "id", Text: "Volgnummer van de inzending (intern id)"},
+		{Name: "ingediend", Kind: "tijd", Text: "Moment van verzenden (UTC, ISO 8601)"},
+	}
+	yesNo := []Option{{Code: "1", Label: "aangekruist"}, {Code: "0", Label: "niet aangekruist (vraag wel beantwoord)"}}
+	for _, q := range def.Questions() {
+		switch q.Kind {
+		case KindMunicipality:
+			cols = append(cols,
+				Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " (CBS-gemeentecode)"},
+				Column{Name: q.Code + "_naam", Question: q.Code, Kind: q.Kind, Text: q.Text + " (naam)", other: true})
+		case KindSingle:
+			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text, Values: q.Choices()})
+			for _, o := range q.Options {
+				if o.Other {
+					cols = append(cols, Column{Name: q.Code + "_" + o.Code + "_tekst", Question: q.Code, Kind: "tekst", Text: q.Text + " – " + o.Label + " (toelichting)", option: o.Code, other: true})
+				}
+			}
+		case KindMulti:
+			for _, o := range q.Options {
+				cols = append(cols, Column{Name: q.Code + "_" + o.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " – " + o.Label, Values: yesNo, option: o.Code, flag: true})
+			}
+			for _, o := range q.Options {
+				if o.Other {
+					cols = append(cols, Column{Name: q.Code + "_" + o.Code + "_tekst", Question: q.Code, Kind: "tekst", Text: q.Text + " – " + o.Label + " (toelichting)", option: o.Code, other: true})
+				}
+			}
+		case KindLikert:
+			for _, st := range q.Statements {
+				cols = append(cols, Column{Name: q.Code + "_" + st.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " – " + st.Text, Values: q.Choices(), item: st.Code})
+			}
+		case KindText:
+			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text})
+		case KindNumber:
+			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text})
+		}
+	}
+	return cols
+}
+
+// RawResponse is one submitted response with its answers.
+type RawResponse struct {
+	ID          uint
+	SubmittedAt time.Time
+	Answers     []Answer
+}
+
+// Row returns the response's value for each column.
+func (r *RawResponse) Row(cols []Column) []Cell {
+	answered := map[string]bool{}
+	byKey := map[[3]string]Answer{}
+	for _, a := range r.Answers {
+		answered[a.Question] = true
+		byKey[[3]string{a.Question, a.Item, a.Option}] = a
+		byKey[[3]string{a.Question, a.Item, ""}] = a // single, likert, text, number: one answer
+	}
+	out := make([]Cell, len(cols))
+	for i, c := range cols {
+		switch {
+		case c.Kind == "id":
+			n := float64(r.ID)
+			out[i].Number = &n
+		case c.Kind == "tijd":
+			out[i].Text = r.SubmittedAt.UTC().Format(time.RFC3339)
+		case c.flag:
+			if answered[c.Question] {
+				n := 0.0
+				if _, ok := byKey[[3]string{c.Question, "", c.option}]; ok {
+					n = 1
+				}
+				out[i].Number = &n
+			}
+		case c.other:
+			if a, ok := byKey[[3]string{c.Question, "", c.option}]; ok {
+				out[i].Text = a.Text
+			}
+		case c.Kind == KindText:
+			out[i].Text = byKey[[3]string{c.Question, "", ""}].Text
+		case c.Kind == KindNumber:
+			out[i].Number = byKey[[3]string{c.Question, "", ""}].Number
+		default: // municipality code, single option, likert scale code
+			out[i].Text = byKey[[3]string{c.Question, c.item, ""}].Option
+		}
+	}
+	return out
+}
+
+// StreamResponses calls fn for every submitted response of a closed survey, in the order
+// they were started, reading row by row: memory does not grow with the number of responses.
+func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error {
+	if err := CheckReportable(s); err != nil {
+		return err
+	}
+	rows, err := db.Raw(`SELECT r.id, r.submitted_at, a.question, a.item, a.option, a.text, a.number
+		FROM responses r LEFT JOIN answers a ON a.response_id = r.id
+		WHERE r.survey_id = ? AND r.status = ? ORDER BY r.id, a.id`, s.ID, ResponseSubmitted).Rows()
+	if err != nil {
+		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+	}
+	defer rows.Close()
+	var cur *RawResponse
+	for rows.Next() {
+		var (
+			id                          uint
+			at                          sql.NullTime
+			question, item, option, txt sql.NullString
+			number                      sql.NullFloat64
+		)
+		if err := rows.Scan(&id, &at, &question, &item, &option, &txt, &number); err != nil {
+			return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+		}
+		if cur == nil || cur.ID != id {
+			if cur != nil {
+				if err := fn(cur); err != nil {
+					return err
+				}
+			}
+			cur = &RawResponse{ID: id, SubmittedAt: at.Time}
+		}
+		if question.Valid {
+			a := Answer{Question: question.String, Item: item.String, Option: option.String, Text: txt.String}
+			if number.Valid {
+				n := number.Float64
+				a.Number = &n
+			}
+			cur.Answers = append(cur.Answers, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+	}
+	if cur != nil {
+		return fn(cur)
+	}
+	return nil
+}
