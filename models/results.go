@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -156,9 +157,13 @@ func profileQuestion(def *Definition) *Question {
 }
 
 // ComputeAggregates computes and stores the aggregates of a survey that is being closed;
-// it runs inside the closing transaction. One pass over the answers builds a small cube
-// (question × option × department × province × size class) in a temporary table; the
-// overall figures and each breakdown are sums over that cube.
+// it runs inside the closing transaction.
+//
+// One pass over the answers fills a small cube: (answer key × cell) → count, where an answer
+// key is a (question, item, option) of the definition and a cell is one combination of
+// department, province and size class. The overall figures and each breakdown are sums over
+// that cube. The cube is filled by upsert on an integer key rather than by GROUP BY: SQLite's
+// sorter over millions of text keys was four times slower (docs/results.md).
 func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 	var s Survey
 	if err := tx.Take(&s, surveyID).Error; err != nil {
@@ -169,21 +174,43 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 		return err
 	}
 	var multi, oneEach []string // multi: distinct respondents; single/likert: one answer each
+	keys := []any{"", "", ""}   // respondents in the cell: the first key, id 1
 	for _, q := range def.Questions() {
 		switch q.Kind {
 		case KindMulti:
 			multi = append(multi, q.Code)
-		case KindSingle, KindLikert:
+			keys = append(keys, q.Code, "", "")
+			for _, o := range q.Options {
+				keys = append(keys, q.Code, "", o.Code)
+			}
+		case KindSingle:
 			oneEach = append(oneEach, q.Code)
+			keys = append(keys, q.Code, "", "")
+			for _, o := range q.Choices() {
+				keys = append(keys, q.Code, "", o.Code)
+			}
+		case KindLikert:
+			oneEach = append(oneEach, q.Code)
+			for _, st := range q.Statements {
+				keys = append(keys, q.Code, st.Code, "")
+				for _, o := range q.Choices() {
+					keys = append(keys, q.Code, st.Code, o.Code)
+				}
+			}
+		case KindText, KindNumber: // their answers have an empty option: the row counts who answered
+			keys = append(keys, q.Code, "", "")
 		}
 	}
 	dept := ""
 	if pq := profileQuestion(def); pq != nil {
 		dept = pq.Code
 	}
-	municipality := def.MunicipalityQuestion().Code
-	stmts := []sqlStep{
+	const cellBits = 65536 // cube key = key id * cellBits + cell
+	steps := []sqlStep{
 		{`DROP TABLE IF EXISTS temp.agg_groups`, nil},
+		{`DROP TABLE IF EXISTS temp.agg_cells`, nil},
+		{`DROP TABLE IF EXISTS temp.agg_resp`, nil},
+		{`DROP TABLE IF EXISTS temp.agg_keys`, nil},
 		{`DROP TABLE IF EXISTS temp.agg_cube`, nil},
 		{`DELETE FROM aggregates WHERE survey_id = ?`, []any{surveyID}},
 		// Every submitted response with its group in each dimension.
@@ -194,40 +221,60 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 			LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
 			LEFT JOIN answers d ON d.response_id = r.id AND d.question = ?
 			WHERE r.survey_id = ? AND r.status = ?`, []any{s.Register, dept, surveyID, ResponseSubmitted}},
-		// The single pass over the answers. Text and number answers have an empty option, so
-		// their row is already the number of respondents who answered.
-		{`CREATE TEMP TABLE agg_cube AS
-			SELECT a.question, a.item, a.option, g.department, g.province, g.size,
-				COUNT(*) AS n, COALESCE(SUM(a.number), 0) AS total
-			FROM agg_groups g JOIN answers a ON a.response_id = g.response_id
-			WHERE a.question <> ?
-			GROUP BY a.question, a.item, a.option, g.department, g.province, g.size`, []any{municipality}},
-		{`INSERT INTO agg_cube SELECT '', '', '', department, province, size, COUNT(*), 0
-			FROM agg_groups GROUP BY department, province, size`, nil},
+		{`CREATE TEMP TABLE agg_cells (cell INTEGER PRIMARY KEY, department TEXT, province TEXT, size TEXT)`, nil},
+		{`INSERT INTO agg_cells (department, province, size) SELECT DISTINCT department, province, size FROM agg_groups`, nil},
+		{`CREATE TEMP TABLE agg_resp (response_id INTEGER PRIMARY KEY, cell INTEGER NOT NULL)`, nil},
+		{`INSERT INTO agg_resp SELECT g.response_id, c.cell FROM agg_groups g
+			JOIN agg_cells c ON c.department = g.department AND c.province = g.province AND c.size = g.size`, nil},
+		{`CREATE TEMP TABLE agg_keys (id INTEGER PRIMARY KEY, question TEXT, item TEXT, option TEXT, UNIQUE (question, item, option))`, nil},
 	}
-	if len(multi) > 0 {
-		stmts = append(stmts, sqlStep{`INSERT INTO agg_cube SELECT a.question, '', '', g.department, g.province, g.size, COUNT(DISTINCT a.response_id), 0
-			FROM agg_groups g JOIN answers a ON a.response_id = g.response_id
-			WHERE a.question IN ? GROUP BY a.question, g.department, g.province, g.size`, []any{multi}})
+	for i := 0; i < len(keys); i += 300 {
+		batch := keys[i:min(i+300, len(keys))]
+		rows := strings.Repeat("(?,?,?),", len(batch)/3)
+		steps = append(steps, sqlStep{`INSERT OR IGNORE INTO agg_keys (question, item, option) VALUES ` + strings.TrimSuffix(rows, ","), batch})
 	}
-	if len(oneEach) > 0 {
-		stmts = append(stmts, sqlStep{`INSERT INTO agg_cube SELECT question, item, '', department, province, size, SUM(n), 0
-			FROM agg_cube WHERE question IN ? AND option <> '' GROUP BY question, item, department, province, size`, []any{oneEach}})
+	steps = append(steps,
+		sqlStep{`CREATE TEMP TABLE agg_cube (key INTEGER PRIMARY KEY, n INTEGER NOT NULL, total REAL NOT NULL)`, nil},
+		// The single pass over the answers. "WHERE true" keeps ON CONFLICT from being read as a join's ON.
+		sqlStep{fmt.Sprintf(`INSERT INTO agg_cube
+			SELECT k.id * %d + r.cell, 1, COALESCE(a.number, 0) FROM answers a
+			JOIN agg_resp r ON r.response_id = a.response_id
+			JOIN agg_keys k ON k.question = a.question AND k.item = a.item AND k.option = a.option
+			WHERE true ON CONFLICT (key) DO UPDATE SET n = n + 1, total = total + excluded.total`, cellBits), nil},
+		// Respondents per cell.
+		sqlStep{fmt.Sprintf(`INSERT INTO agg_cube SELECT 1 * %d + cell, COUNT(*), 0 FROM agg_resp GROUP BY cell`, cellBits), nil},
+	)
+	if len(multi) > 0 { // who answered a multi question: distinct (response, question), read off the index
+		steps = append(steps, sqlStep{fmt.Sprintf(`INSERT INTO agg_cube
+			SELECT k.id * %d + r.cell, 1, 0 FROM (SELECT DISTINCT response_id, question FROM answers WHERE question IN ?) x
+			JOIN agg_resp r ON r.response_id = x.response_id
+			JOIN agg_keys k ON k.question = x.question AND k.item = '' AND k.option = ''
+			WHERE true ON CONFLICT (key) DO UPDATE SET n = n + 1`, cellBits), []any{multi}})
+	}
+	if len(oneEach) > 0 { // who answered a single question or a statement: the sum of its options
+		steps = append(steps, sqlStep{fmt.Sprintf(`INSERT INTO agg_cube
+			SELECT ka.id * %[1]d + c.key %% %[1]d, SUM(c.n), 0 FROM agg_cube c
+			JOIN agg_keys k ON k.id = c.key / %[1]d
+			JOIN agg_keys ka ON ka.question = k.question AND ka.item = k.item AND ka.option = ''
+			WHERE k.option <> '' AND k.question IN ? GROUP BY 1`, cellBits), []any{oneEach}})
 	}
 	roll := `INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
-		SELECT ?, ?, %s, question, item, option, SUM(n), SUM(total) FROM agg_cube GROUP BY %s question, item, option`
-	stmts = append(stmts,
+		SELECT ?, ?, %s, k.question, k.item, k.option, SUM(c.n), SUM(c.total) FROM agg_cube c
+		JOIN agg_keys k ON k.id = c.key / ` + fmt.Sprint(cellBits) + `
+		JOIN agg_cells g ON g.cell = c.key %% ` + fmt.Sprint(cellBits) + `
+		GROUP BY %s k.question, k.item, k.option`
+	steps = append(steps,
 		sqlStep{fmt.Sprintf(roll, "''", ""), []any{surveyID, DimAll}},
-		sqlStep{fmt.Sprintf(roll, "province", "province,"), []any{surveyID, DimProvince}},
-		sqlStep{fmt.Sprintf(roll, "size", "size,"), []any{surveyID, DimSize}},
+		sqlStep{fmt.Sprintf(roll, "g.province", "g.province,"), []any{surveyID, DimProvince}},
+		sqlStep{fmt.Sprintf(roll, "g.size", "g.size,"), []any{surveyID, DimSize}},
 	)
 	if dept != "" {
-		stmts = append(stmts, sqlStep{fmt.Sprintf(roll, "department", "department,"), []any{surveyID, DimDepartment}})
+		steps = append(steps, sqlStep{fmt.Sprintf(roll, "g.department", "g.department,"), []any{surveyID, DimDepartment}})
 	}
-	stmts = append(stmts,
-		sqlStep{`DROP TABLE temp.agg_groups`, nil},
-		sqlStep{`DROP TABLE temp.agg_cube`, nil})
-	for _, st := range stmts {
+	for _, t := range []string{"agg_groups", "agg_cells", "agg_resp", "agg_keys", "agg_cube"} {
+		steps = append(steps, sqlStep{"DROP TABLE temp." + t, nil})
+	}
+	for _, st := range steps {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("aggregates of survey %d: %w", surveyID, err)
 		}
