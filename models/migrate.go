@@ -17,10 +17,13 @@ type schemaVersion struct {
 var steps = []string{
 	// 1: one response row per municipality per survey, whether draft or submitted.
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality ON responses(survey_id, municipality_code)`,
+	// 2: at most one live invitation link per municipality per survey.
+	`CREATE UNIQUE INDEX IF NOT EXISTS idx_invitations_live ON invitations(survey_id, municipality_code) WHERE revoked_at IS NULL`,
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
-	&ResultSettings{}, &Aggregate{}, &Theme{}, &AnswerTheme{}, &APIToken{}}
+	&ResultSettings{}, &Aggregate{}, &Theme{}, &AnswerTheme{}, &APIToken{},
+	&Invitation{}, &MailTemplate{}, &MailSend{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {

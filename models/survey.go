@@ -30,6 +30,11 @@ type Survey struct {
 	OpenedAt   *time.Time
 	ClosedAt   *time.Time
 	ClosesAt   *time.Time // optional: the survey closes by itself at this moment (lifecycle.go)
+	// AccessMode is AccessOpen or AccessInvitation (invitation.go).
+	AccessMode string `gorm:"not null;default:open"`
+	// BenchmarkEnabled lets each participating municipality see its own answers next to
+	// everyone's, through its invitation link, once the survey is closed (benchmark.go).
+	BenchmarkEnabled bool `gorm:"not null;default:false"`
 }
 
 // definitions caches parsed definitions: a survey's definition only changes on import,

@@ -1,0 +1,410 @@
+package models
+
+import (
+	"bufio"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Access modes: who may start a survey. In both, the unique index on responses(survey_id,
+// municipality_code) keeps one response per municipality.
+const (
+	AccessOpen       = "open"       // anyone picks a municipality
+	AccessInvitation = "invitation" // a personal link per municipality is needed to start
+)
+
+// Audit actions of invitations, access and the benchmark report.
+const (
+	ActionAccessOpen         = "access_open"
+	ActionAccessInvitation   = "access_invitation"
+	ActionInvitationsCreated = "invitations_created"
+	ActionInvitationRevoked  = "invitation_revoked"
+	ActionInvitationReissued = "invitation_reissued"
+	ActionBenchmarkOn        = "benchmark_on"
+	ActionBenchmarkOff       = "benchmark_off"
+)
+
+// ErrInvitationRevoked is a link that was revoked or replaced by a new one.
+var ErrInvitationRevoked = errors.New("invitation revoked")
+
+// Invitation is one municipality's personal link to a survey. The token is stored twice: as
+// its SHA-256 hash, to find the invitation by its link, and sealed with the link key, because
+// reminders and the mail-merge download must carry the same link again weeks later. A
+// database copy alone gives no usable link unless the key (derived from the session key) is
+// stored in it too, which happens only without PEILING_SESSION_KEY.
+type Invitation struct {
+	ID               uint   `gorm:"primaryKey"`
+	SurveyID         uint   `gorm:"not null;index"`
+	MunicipalityCode string `gorm:"not null"`
+	ContactName      string `gorm:"not null;default:''"`
+	Email            string `gorm:"not null;default:''"`
+	TokenHash        string `gorm:"not null;uniqueIndex"`
+	Sealed           string `gorm:"not null"` // base64(nonce || AES-GCM(token))
+	CreatedAt        time.Time
+	RevokedAt        *time.Time
+}
+
+// LinkKey seals invitation tokens.
+type LinkKey [32]byte
+
+// NewLinkKey derives the link key from the application secret, apart from the cookie keys.
+func NewLinkKey(secret []byte) LinkKey {
+	return sha256.Sum256(append([]byte("peiling invitation links v1\x00"), secret...))
+}
+
+func (k LinkKey) seal(token, hash string) string {
+	block, _ := aes.NewCipher(k[:])
+	gcm, _ := cipher.NewGCM(block)
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(token), []byte(hash)))
+}
+
+// Token opens the sealed token of inv.
+func (k LinkKey) Token(inv *Invitation) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(inv.Sealed)
+	block, _ := aes.NewCipher(k[:])
+	gcm, _ := cipher.NewGCM(block)
+	if err != nil || len(raw) < gcm.NonceSize() {
+		return "", fmt.Errorf("invitation %d: sealed token is malformed", inv.ID)
+	}
+	plain, err := gcm.Open(nil, raw[:gcm.NonceSize()], raw[gcm.NonceSize():], []byte(inv.TokenHash))
+	if err != nil {
+		return "", fmt.Errorf("invitation %d: the link key does not open the token (was PEILING_SESSION_KEY changed?)", inv.ID)
+	}
+	return string(plain), nil
+}
+
+// Contact is a municipality to invite, with whom to write to.
+type Contact struct {
+	Code  string
+	Name  string
+	Email string
+}
+
+// SetAccessMode switches a survey between open and invitation only.
+func SetAccessMode(db *gorm.DB, id uint, mode string, who Actor, at time.Time) error {
+	action := map[string]string{AccessOpen: ActionAccessOpen, AccessInvitation: ActionAccessInvitation}[mode]
+	if action == "" {
+		return fmt.Errorf("access mode %q: %w", mode, ErrWrongStatus)
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		s, err := takeSurvey(tx, id)
+		if err != nil {
+			return err
+		}
+		if s.AccessMode == mode {
+			return nil
+		}
+		if err := tx.Model(s).Update("access_mode", mode).Error; err != nil {
+			return err
+		}
+		return audit(tx, who, at, action, &s.ID, "", nil)
+	})
+}
+
+// SetBenchmark turns the benchmark report of a closed survey on or off.
+func SetBenchmark(db *gorm.DB, id uint, on bool, who Actor, at time.Time) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		s, err := takeSurvey(tx, id)
+		if err != nil {
+			return err
+		}
+		if on && s.Status != StatusClosed {
+			return ErrWrongStatus
+		}
+		if s.BenchmarkEnabled == on {
+			return nil
+		}
+		if err := tx.Model(s).Update("benchmark_enabled", on).Error; err != nil {
+			return err
+		}
+		action := ActionBenchmarkOff
+		if on {
+			action = ActionBenchmarkOn
+		}
+		return audit(tx, who, at, action, &s.ID, "", nil)
+	})
+}
+
+// Invite makes a live invitation for every contact that has none, and updates the name and
+// address of those that have one (their link stays the same). It returns how many it made
+// and how many it updated.
+func Invite(db *gorm.DB, s *Survey, key LinkKey, contacts []Contact, who Actor, at time.Time) (created, updated int, err error) {
+	err = db.Transaction(func(tx *gorm.DB) error {
+		var live []Invitation
+		if err := tx.Where("survey_id = ? AND revoked_at IS NULL", s.ID).Find(&live).Error; err != nil {
+			return err
+		}
+		byCode := map[string]*Invitation{}
+		for i := range live {
+			byCode[live[i].MunicipalityCode] = &live[i]
+		}
+		var fresh []Invitation
+		for _, c := range contacts {
+			if inv, ok := byCode[c.Code]; ok {
+				if c.Email == "" && c.Name == "" || c.Email == inv.Email && c.Name == inv.ContactName {
+					continue
+				}
+				if err := tx.Model(inv).Updates(map[string]any{"contact_name": c.Name, "email": c.Email}).Error; err != nil {
+					return err
+				}
+				updated++
+				continue
+			}
+			fresh = append(fresh, newInvitation(s.ID, key, c, at))
+			byCode[c.Code] = &fresh[len(fresh)-1]
+		}
+		if len(fresh) > 0 {
+			if err := tx.CreateInBatches(fresh, 200).Error; err != nil {
+				return err
+			}
+		}
+		created = len(fresh)
+		if created+updated == 0 {
+			return nil
+		}
+		return audit(tx, who, at, ActionInvitationsCreated, &s.ID, fmt.Sprintf("%d nieuw, %d bijgewerkt", created, updated), nil)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("invite for %s: %w", s.Slug, err)
+	}
+	return created, updated, nil
+}
+
+func newInvitation(surveyID uint, key LinkKey, c Contact, at time.Time) Invitation {
+	token := NewToken() // 256 bits
+	hash := HashToken(token)
+	return Invitation{SurveyID: surveyID, MunicipalityCode: c.Code, ContactName: c.Name, Email: c.Email,
+		TokenHash: hash, Sealed: key.seal(token, hash), CreatedAt: at}
+}
+
+// RevokeInvitation makes invitation id of survey s stop working; subject names it in the log.
+func RevokeInvitation(db *gorm.DB, s *Survey, id uint, subject string, who Actor, at time.Time) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Invitation{}).Where("id = ? AND survey_id = ? AND revoked_at IS NULL", id, s.ID).Update("revoked_at", at)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return audit(tx, who, at, ActionInvitationRevoked, &s.ID, subject, nil)
+	})
+}
+
+// ReissueInvitation revokes invitation id and makes a new one, with a new link, for the same
+// municipality and contact.
+func ReissueInvitation(db *gorm.DB, s *Survey, key LinkKey, id uint, subject string, who Actor, at time.Time) (*Invitation, error) {
+	var out Invitation
+	err := db.Transaction(func(tx *gorm.DB) error {
+		var old Invitation
+		if err := tx.Where("id = ? AND survey_id = ?", id, s.ID).Take(&old).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Model(&Invitation{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", at).Error; err != nil {
+			return err
+		}
+		// A revoked invitation may be reissued as long as no other live one exists; the
+		// partial unique index (schema step 2) refuses a second live link.
+		out = newInvitation(s.ID, key, Contact{Code: old.MunicipalityCode, Name: old.ContactName, Email: old.Email}, at)
+		if err := tx.Create(&out).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return ErrWrongStatus
+			}
+			return err
+		}
+		return audit(tx, who, at, ActionInvitationReissued, &s.ID, subject, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reissue invitation %d: %w", id, err)
+	}
+	return &out, nil
+}
+
+// FindInvitation returns the live invitation of survey s with link token token;
+// ErrInvitationRevoked for a revoked one, ErrNotFound for an unknown one.
+func FindInvitation(db *gorm.DB, s *Survey, token string) (*Invitation, error) {
+	if token == "" || len(token) > 100 {
+		return nil, ErrNotFound
+	}
+	var inv Invitation
+	if err := db.Where("token_hash = ? AND survey_id = ?", HashToken(token), s.ID).Take(&inv).Error; err != nil {
+		return nil, notFound(err)
+	}
+	if inv.RevokedAt != nil {
+		return nil, ErrInvitationRevoked
+	}
+	return &inv, nil
+}
+
+// FindInvitationByID returns invitation id of survey s, live or revoked.
+func FindInvitationByID(db *gorm.DB, s *Survey, id uint) (*Invitation, error) {
+	var inv Invitation
+	if err := db.Where("id = ? AND survey_id = ?", id, s.ID).Take(&inv).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &inv, nil
+}
+
+// LiveInvitations returns the live invitations of a survey by municipality code.
+func LiveInvitations(db *gorm.DB, surveyID uint) ([]Invitation, error) {
+	var out []Invitation
+	err := db.Where("survey_id = ? AND revoked_at IS NULL", surveyID).Order("municipality_code").Find(&out).Error
+	return out, err
+}
+
+// CountInvitations returns how many live invitations a survey has, and how many of them have
+// an e-mail address.
+func CountInvitations(db *gorm.DB, surveyID uint) (live, withEmail int64, err error) {
+	var row struct{ Live, WithEmail int64 }
+	err = db.Raw(`SELECT COUNT(*) AS live, COALESCE(SUM(email <> ''), 0) AS with_email FROM invitations
+		WHERE survey_id = ? AND revoked_at IS NULL`, surveyID).Scan(&row).Error
+	return row.Live, row.WithEmail, err
+}
+
+// FindMunicipalityResponse returns survey s's response (draft or submitted) of municipality code.
+func FindMunicipalityResponse(db *gorm.DB, s *Survey, code string) (*Response, error) {
+	var r Response
+	if err := db.Where("survey_id = ? AND municipality_code = ?", s.ID, code).Take(&r).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &r, nil
+}
+
+// StartInvitedDraft returns the response of municipality code, creating an empty draft that
+// already names the municipality when there is none: an invitation link always leads to the
+// one response of its municipality.
+func StartInvitedDraft(db *gorm.DB, s *Survey, code string) (*Response, error) {
+	if r, err := FindMunicipalityResponse(db, s, code); err == nil || !errors.Is(err, ErrNotFound) {
+		return r, err
+	}
+	if err := s.Accepting(); err != nil {
+		return nil, err
+	}
+	// The resume token is never shown: the invitation link is this draft's way back.
+	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, TokenHash: HashToken(NewToken())}
+	err := db.Create(&r).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) { // a colleague started at the same moment
+		return FindMunicipalityResponse(db, s, code)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start invited draft of %s for %s: %w", s.Slug, code, err)
+	}
+	return &r, nil
+}
+
+// ContactProblem is one line of an uploaded contact list that could not be read.
+type ContactProblem struct {
+	Line    int
+	Message string
+}
+
+// maxContactLines bounds an uploaded list: there are fewer than 400 municipalities.
+const maxContactLines = 2000
+
+// ReadContacts reads a pasted or uploaded list of "code;contact name;email" lines, with ","
+// or ";" between the fields, an optional header line and an optional byte-order mark.
+// Codes may be written as 363, 0363 or GM0363. Every problem is returned, by line.
+func ReadContacts(r io.Reader, reg *Register) ([]Contact, []ContactProblem) {
+	var out []Contact
+	var problems []ContactProblem
+	seen := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if text == "" {
+			continue
+		}
+		if line > maxContactLines {
+			problems = append(problems, ContactProblem{line, fmt.Sprintf("De lijst is te lang: hoogstens %d regels", maxContactLines)})
+			break
+		}
+		fields := splitContact(text)
+		code := normaliseCode(fields[0])
+		if line == 1 && !cbsCode.MatchString(code) {
+			continue // a header line
+		}
+		c, msg := readContact(fields, code, reg)
+		if msg == "" && seen[c.Code] > 0 {
+			msg = fmt.Sprintf("Gemeente %s staat ook al op regel %d", c.Code, seen[c.Code])
+		}
+		if msg != "" {
+			problems = append(problems, ContactProblem{line, msg})
+			continue
+		}
+		seen[c.Code] = line
+		out = append(out, c)
+	}
+	if err := sc.Err(); err != nil {
+		problems = append(problems, ContactProblem{0, "Het bestand kon niet worden gelezen: een regel is te lang"})
+	}
+	if len(out) == 0 && len(problems) == 0 {
+		problems = append(problems, ContactProblem{0, "De lijst is leeg"})
+	}
+	return out, problems
+}
+
+// splitContact splits a line at ";" when it has one, else at ",", and unquotes each field.
+func splitContact(line string) []string {
+	sep := ","
+	if strings.Contains(line, ";") {
+		sep = ";"
+	}
+	fields := strings.Split(line, sep)
+	for i, f := range fields {
+		f = strings.TrimSpace(f)
+		if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+			f = strings.ReplaceAll(f[1:len(f)-1], `""`, `"`)
+		}
+		fields[i] = strings.TrimSpace(f)
+	}
+	return fields
+}
+
+func normaliseCode(s string) string {
+	s = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "GM")
+	if len(s) > 0 && len(s) < 4 && strings.Trim(s, "0123456789") == "" {
+		s = strings.Repeat("0", 4-len(s)) + s
+	}
+	return s
+}
+
+func readContact(fields []string, code string, reg *Register) (Contact, string) {
+	if len(fields) > 3 {
+		return Contact{}, "Te veel kolommen: gebruik code;naam;e-mailadres"
+	}
+	m, ok := reg.ByCode(code)
+	if !ok {
+		return Contact{}, fmt.Sprintf("Code %q staat niet in de gemeentelijst %s", clip(fields[0], 20), reg.Key)
+	}
+	c := Contact{Code: m.Code}
+	if len(fields) > 1 {
+		c.Name = clip(fields[1], 100)
+	}
+	if len(fields) > 2 && fields[2] != "" {
+		addr, err := mail.ParseAddress(fields[2])
+		if err != nil || addr.Address != fields[2] || len(addr.Address) > 254 {
+			return Contact{}, fmt.Sprintf("%q is geen e-mailadres zoals naam@gemeente.nl", clip(fields[2], 60))
+		}
+		c.Email = addr.Address
+	}
+	if strings.ContainsAny(c.Name, "\r\n") {
+		return Contact{}, "De naam bevat een regeleinde"
+	}
+	return c, ""
+}

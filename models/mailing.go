@@ -1,0 +1,280 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Kinds of e-mail to invited municipalities.
+const (
+	MailInvitation    = "uitnodiging"         // the first mail with the link
+	MailReminder      = "herinnering"         // to every municipality without a submitted response
+	MailReminderDraft = "herinnering-concept" // to those with a draft in progress only
+)
+
+// MailKinds lists the kinds in the order the e-mail page shows them.
+var MailKinds = []string{MailInvitation, MailReminder, MailReminderDraft}
+
+// MailTemplate is a survey's editable text of one kind of e-mail. {{gemeente}}, {{naam}} and
+// {{link}} are filled in per municipality.
+type MailTemplate struct {
+	SurveyID  uint   `gorm:"primaryKey;autoIncrement:false"`
+	Kind      string `gorm:"primaryKey"`
+	Subject   string `gorm:"not null"`
+	Body      string `gorm:"not null"`
+	UpdatedAt time.Time
+}
+
+// MailSend is one attempt to mail one invitation: who sent it, when, and how it went.
+type MailSend struct {
+	ID           uint      `gorm:"primaryKey"`
+	SurveyID     uint      `gorm:"not null;index"`
+	InvitationID uint      `gorm:"not null;index"`
+	Kind         string    `gorm:"not null"`
+	Email        string    `gorm:"not null"`
+	Actor        string    `gorm:"not null"`
+	At           time.Time `gorm:"not null"`
+	OK           bool      `gorm:"not null"`
+	Error        string    `gorm:"not null;default:''"`
+}
+
+// defaultTemplates are the texts a survey starts with.
+var defaultTemplates = map[string]MailTemplate{
+	MailInvitation: {Subject: "Uitnodiging: {{peiling}}", Body: `Beste {{naam}},
+
+Wij nodigen gemeente {{gemeente}} uit om mee te doen aan de peiling "{{peiling}}". Met de persoonlijke link hieronder vult u de peiling in voor uw gemeente. U kunt tussendoor stoppen en later met dezelfde link verdergaan, of de link doorsturen aan een collega.
+
+{{link}}
+
+Deze link is alleen voor gemeente {{gemeente}}. Na afloop ziet u met dezelfde link hoe de antwoorden van uw gemeente zich verhouden tot die van andere gemeenten.
+
+Met vriendelijke groet,
+Het onderzoeksteam`},
+	MailReminder: {Subject: "Herinnering: {{peiling}}", Body: `Beste {{naam}},
+
+Wij hebben nog geen antwoorden van gemeente {{gemeente}} ontvangen op de peiling "{{peiling}}". Elke gemeente telt mee. Met deze persoonlijke link vult u de peiling in:
+
+{{link}}
+
+Heeft u de antwoorden net verstuurd? Dan kunt u deze herinnering negeren.
+
+Met vriendelijke groet,
+Het onderzoeksteam`},
+	MailReminderDraft: {Subject: "Bijna klaar: {{peiling}}", Body: `Beste {{naam}},
+
+Gemeente {{gemeente}} is begonnen met de peiling "{{peiling}}", maar de antwoorden zijn nog niet verstuurd. Met deze link gaat u verder waar u was gebleven:
+
+{{link}}
+
+Pas na ‘Verzenden’ op de laatste pagina tellen de antwoorden mee.
+
+Met vriendelijke groet,
+Het onderzoeksteam`},
+}
+
+// MailTemplates returns survey id's three templates, defaults where none was saved.
+func MailTemplates(db *gorm.DB, surveyID uint) (map[string]MailTemplate, error) {
+	var saved []MailTemplate
+	if err := db.Where("survey_id = ?", surveyID).Find(&saved).Error; err != nil {
+		return nil, err
+	}
+	out := map[string]MailTemplate{}
+	for kind, t := range defaultTemplates {
+		t.SurveyID, t.Kind = surveyID, kind
+		out[kind] = t
+	}
+	for _, t := range saved {
+		out[t.Kind] = t
+	}
+	return out, nil
+}
+
+// SaveMailTemplates stores the templates of a survey.
+func SaveMailTemplates(db *gorm.DB, surveyID uint, ts []MailTemplate) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		for _, t := range ts {
+			if _, ok := defaultTemplates[t.Kind]; !ok {
+				return fmt.Errorf("mail template kind %q: %w", t.Kind, ErrNotFound)
+			}
+			t.SurveyID, t.UpdatedAt = surveyID, now()
+			if err := tx.Save(&t).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Placeholders are the values a template's {{…}} names stand for.
+type Placeholders struct {
+	Survey, Municipality, Name, Link string
+}
+
+// Fill returns the template's subject and body with the placeholders filled in. Unknown
+// names stay as they are, so a typo shows in the test mail rather than vanishing.
+func (t MailTemplate) Fill(p Placeholders) (subject, body string) {
+	name := p.Name
+	if name == "" {
+		name = "heer, mevrouw"
+	}
+	r := strings.NewReplacer("{{peiling}}", p.Survey, "{{gemeente}}", p.Municipality, "{{naam}}", name, "{{link}}", p.Link)
+	// A subject is one line: a newline in it would start a new mail header.
+	subject = strings.Join(strings.Fields(r.Replace(t.Subject)), " ")
+	return subject, r.Replace(strings.ReplaceAll(t.Body, "\r\n", "\n"))
+}
+
+// ErrNoLink is a template without {{link}}: a mail without the link helps nobody.
+var ErrNoLink = errors.New("template has no {{link}}")
+
+// CheckTemplate returns ErrNoLink when the body lacks {{link}}.
+func (t MailTemplate) CheckTemplate() error {
+	if !strings.Contains(t.Body, "{{link}}") {
+		return ErrNoLink
+	}
+	return nil
+}
+
+// Recipient is a live invitation to mail now.
+type Recipient struct {
+	Invitation
+}
+
+// Recipients returns the live invitations with an address that a mail of kind goes to at
+// moment at, and how many were left out because they had a reminder less than interval ago.
+//
+//   - MailInvitation: those never mailed an invitation successfully (so a retry reaches
+//     exactly the ones that failed, and a reissued link gets its own first mail);
+//   - MailReminder: those whose municipality has no submitted response;
+//   - MailReminderDraft: those whose municipality has a draft in progress.
+//
+// No address gets two reminders (of either kind) within interval.
+func Recipients(db *gorm.DB, surveyID uint, kind string, interval time.Duration, at time.Time) ([]Recipient, int, error) {
+	base := `SELECT i.* FROM invitations i
+		LEFT JOIN responses r ON r.survey_id = i.survey_id AND r.municipality_code = i.municipality_code
+		WHERE i.survey_id = ? AND i.revoked_at IS NULL AND i.email <> ''`
+	args := []any{surveyID}
+	switch kind {
+	case MailInvitation:
+		base += ` AND NOT EXISTS (SELECT 1 FROM mail_sends s WHERE s.invitation_id = i.id AND s.kind = ? AND s.ok)`
+		args = append(args, MailInvitation)
+	case MailReminder:
+		base += ` AND (r.status IS NULL OR r.status <> ?)`
+		args = append(args, ResponseSubmitted)
+	case MailReminderDraft:
+		base += ` AND r.status = ?`
+		args = append(args, ResponseDraft)
+	default:
+		return nil, 0, fmt.Errorf("mail kind %q: %w", kind, ErrNotFound)
+	}
+	var all []Recipient
+	if err := db.Raw(base+` ORDER BY i.municipality_code`, args...).Scan(&all).Error; err != nil {
+		return nil, 0, err
+	}
+	if kind == MailInvitation {
+		return all, 0, nil
+	}
+	var recent []string
+	err := db.Model(&MailSend{}).Where("survey_id = ? AND kind IN ? AND ok AND at > ?", surveyID, []string{MailReminder, MailReminderDraft}, at.Add(-interval)).
+		Distinct().Pluck("lower(email)", &recent).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	skip := map[string]bool{}
+	for _, e := range recent {
+		skip[e] = true
+	}
+	out := all[:0]
+	skipped := 0
+	for _, r := range all {
+		if skip[strings.ToLower(r.Email)] {
+			skipped++
+			continue
+		}
+		skip[strings.ToLower(r.Email)] = true // one reminder per address, also within one run
+		out = append(out, r)
+	}
+	return out, skipped, nil
+}
+
+// RecordSends stores the outcome of a run of sends.
+func RecordSends(db *gorm.DB, sends []MailSend) error {
+	if len(sends) == 0 {
+		return nil
+	}
+	return db.CreateInBatches(sends, 200).Error
+}
+
+// MailLog returns the latest sends of a survey, newest first.
+func MailLog(db *gorm.DB, surveyID uint, limit int) ([]MailSend, error) {
+	var out []MailSend
+	err := db.Where("survey_id = ?", surveyID).Order("at DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// MailFailures returns the failed sends of live invitations that no later send of the same
+// kind to the same invitation put right, newest first.
+func MailFailures(db *gorm.DB, surveyID uint) ([]MailSend, error) {
+	var out []MailSend
+	err := db.Raw(`SELECT s.* FROM mail_sends s JOIN invitations i ON i.id = s.invitation_id AND i.revoked_at IS NULL
+		WHERE s.survey_id = ? AND NOT s.ok AND NOT EXISTS (
+			SELECT 1 FROM mail_sends l WHERE l.invitation_id = s.invitation_id AND l.kind = s.kind AND l.id > s.id)
+		ORDER BY s.at DESC, s.id DESC`, surveyID).Scan(&out).Error
+	return out, err
+}
+
+// MailSummary is, per invitation, when it was last mailed successfully.
+type MailSummary struct {
+	InvitationID uint
+	InvitedAt    *time.Time
+	RemindedAt   *time.Time
+	Failed       bool // the latest attempt failed
+}
+
+// MailSummaries returns the mail state of each live invitation of a survey, by invitation id.
+func MailSummaries(db *gorm.DB, surveyID uint) (map[uint]MailSummary, error) {
+	var rows []struct {
+		InvitationID uint
+		Kind         string
+		OK           bool
+		At           string
+	}
+	err := db.Raw(`SELECT invitation_id, kind, ok, MAX(at) AS at FROM mail_sends WHERE survey_id = ?
+		GROUP BY invitation_id, kind, ok`, surveyID).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint]MailSummary{}
+	lastOK, lastFail := map[uint]string{}, map[uint]string{}
+	for _, r := range rows {
+		m := out[r.InvitationID]
+		m.InvitationID = r.InvitationID
+		t, err := time.Parse(sqliteTime, r.At)
+		if err != nil {
+			return nil, fmt.Errorf("mail send time: %w", err)
+		}
+		t = t.UTC()
+		switch {
+		case !r.OK:
+			lastFail[r.InvitationID] = max(lastFail[r.InvitationID], r.At)
+		case r.Kind == MailInvitation:
+			m.InvitedAt = &t
+			lastOK[r.InvitationID] = max(lastOK[r.InvitationID], r.At)
+		default:
+			if m.RemindedAt == nil || t.After(*m.RemindedAt) {
+				m.RemindedAt = &t
+			}
+			lastOK[r.InvitationID] = max(lastOK[r.InvitationID], r.At)
+		}
+		out[r.InvitationID] = m
+	}
+	for id, f := range lastFail {
+		m := out[id]
+		m.Failed = f > lastOK[id]
+		out[id] = m
+	}
+	return out, nil
+}
