@@ -86,15 +86,16 @@ func newServer(t *testing.T, bin string) *server {
 	return s
 }
 
-// loadFor plays respondents until ctx ends and returns the references whose confirmation
-// page arrived.
-func loadFor(t *testing.T, ctx context.Context, s *server, workers int) map[string]string {
+// loadUntilKilled plays respondents, kills the server at a random moment after the first
+// questionnaires came through, and returns the references whose confirmation page arrived.
+func loadUntilKilled(t *testing.T, s *server, workers int) map[string]string {
 	t.Helper()
 	confirmed := filepath.Join(t.TempDir(), "confirmed.csv")
 	r, err := newRun("http://"+s.addr, confirmed, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
@@ -103,8 +104,19 @@ func loadFor(t *testing.T, ctx context.Context, s *server, workers int) map[stri
 			r.respondent(ctx)
 		}()
 	}
+	// Wait for some confirmations (a slow, busy machine must not make the test vacuous),
+	// then kill mid-flight.
+	deadline := time.Now().Add(60 * time.Second)
+	for r.completed.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := time.Duration(rand.IntN(1500)) * time.Millisecond
+	time.Sleep(after)
+	s.kill()
+	cancel()
 	wg.Wait()
 	r.out.Close()
+	t.Logf("killed %v after the 5th confirmation", after)
 	return readConfirmed(t, confirmed)
 }
 
@@ -134,14 +146,8 @@ func TestKilledServerKeepsEveryConfirmedAnswer(t *testing.T) {
 		t.Run(fmt.Sprintf("kill %d", round), func(t *testing.T) {
 			s := newServer(t, bin)
 			s.start()
-			after := time.Duration(500+rand.IntN(2500)) * time.Millisecond
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(after, func() {
-				s.kill() // mid-request for most respondents
-				cancel()
-			})
-			confirmed := loadFor(t, ctx, s, 20)
-			t.Logf("killed after %v with %d confirmed questionnaires", after, len(confirmed))
+			confirmed := loadUntilKilled(t, s, 20)
+			t.Logf("%d confirmed questionnaires", len(confirmed))
 			if len(confirmed) == 0 {
 				t.Fatal("no questionnaire completed before the kill: the test proves nothing")
 			}
@@ -246,7 +252,9 @@ func TestBackupUnderLoadHoldsEveryEarlierResponse(t *testing.T) {
 			r.respondent(ctx)
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond)
+	for deadline := time.Now().Add(60 * time.Second); r.completed.Load() < 10 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	r.mu.Lock() // no confirmation is written while we read the list
 	before := readConfirmed(t, confirmedFile)
 	r.mu.Unlock()
