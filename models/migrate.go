@@ -22,7 +22,7 @@ var steps = []string{
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
-	&ResultSettings{}, &Aggregate{}, &Theme{}, &AnswerTheme{}, &APIToken{},
+	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
 	&Invitation{}, &MailTemplate{}, &MailSend{}}
 
 // Migrate brings the schema up to date; it is idempotent.

@@ -244,6 +244,9 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error
 		if err != nil {
 			return err
 		}
+		if err := tallyResponses(tx, survey, def, r.ID, r.ID); err != nil {
+			return err
+		}
 		cur.Status, cur.SubmittedAt, cur.SubmissionID, cur.Reference = ResponseSubmitted, &t, &submissionID, &ref
 		*r = cur
 		return nil

@@ -3,7 +3,6 @@ package models
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -159,11 +158,10 @@ func profileQuestion(def *Definition) *Question {
 // ComputeAggregates computes and stores the aggregates of a survey that is being closed;
 // it runs inside the closing transaction.
 //
-// One pass over the answers fills a small cube: (answer key × cell) → count, where an answer
-// key is a (question, item, option) of the definition and a cell is one combination of
-// department, province and size class. The overall figures and each breakdown are sums over
-// that cube. The cube is filled by upsert on an integer key rather than by GROUP BY: SQLite's
-// sorter over millions of text keys was four times slower (docs/results.md).
+// The counts come from the tallies that every submit added to (models/tally.go): per answer
+// and per cell of department × province × size class. Closing sums those small tables into
+// the overall figures and each breakdown; it never reads the answers, unless the tallies do not
+// add up to the submitted responses, in which case they are recounted first.
 func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 	var s Survey
 	if err := tx.Take(&s, surveyID).Error; err != nil {
@@ -173,106 +171,36 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 	if err != nil {
 		return err
 	}
-	var multi, oneEach []string // multi: distinct respondents; single/likert: one answer each
-	keys := []any{"", "", ""}   // respondents in the cell: the first key, id 1
-	for _, q := range def.Questions() {
-		switch q.Kind {
-		case KindMulti:
-			multi = append(multi, q.Code)
-			keys = append(keys, q.Code, "", "")
-			for _, o := range q.Options {
-				keys = append(keys, q.Code, "", o.Code)
-			}
-		case KindSingle:
-			oneEach = append(oneEach, q.Code)
-			keys = append(keys, q.Code, "", "")
-			for _, o := range q.Choices() {
-				keys = append(keys, q.Code, "", o.Code)
-			}
-		case KindLikert:
-			oneEach = append(oneEach, q.Code)
-			for _, st := range q.Statements {
-				keys = append(keys, q.Code, st.Code, "")
-				for _, o := range q.Choices() {
-					keys = append(keys, q.Code, st.Code, o.Code)
-				}
-			}
-		case KindText, KindNumber: // their answers have an empty option: the row counts who answered
-			keys = append(keys, q.Code, "", "")
+	agree, err := talliesAgree(tx, surveyID)
+	if err != nil {
+		return err
+	}
+	if !agree {
+		if err := rebuildTallies(tx, &s, def); err != nil {
+			return err
 		}
 	}
-	dept := ""
-	if pq := profileQuestion(def); pq != nil {
-		dept = pq.Code
+	var oneEach []string // single and likert: who answered is the sum of the options
+	for _, q := range def.Questions() {
+		if q.Kind == KindSingle || q.Kind == KindLikert {
+			oneEach = append(oneEach, q.Code)
+		}
 	}
-	const cellBits = 65536 // cube key = key id * cellBits + cell
-	steps := []sqlStep{
-		{`DROP TABLE IF EXISTS temp.agg_groups`, nil},
-		{`DROP TABLE IF EXISTS temp.agg_cells`, nil},
-		{`DROP TABLE IF EXISTS temp.agg_resp`, nil},
-		{`DROP TABLE IF EXISTS temp.agg_keys`, nil},
-		{`DROP TABLE IF EXISTS temp.agg_cube`, nil},
-		{`DELETE FROM aggregates WHERE survey_id = ?`, []any{surveyID}},
-		// Every submitted response with its group in each dimension.
-		{`CREATE TEMP TABLE agg_groups AS
-			SELECT r.id AS response_id, COALESCE(d.option, '') AS department,
-				COALESCE(m.province, '') AS province, ` + sizeCaseSQL() + ` AS size
-			FROM responses r
-			LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
-			LEFT JOIN answers d ON d.response_id = r.id AND d.question = ?
-			WHERE r.survey_id = ? AND r.status = ?`, []any{s.Register, dept, surveyID, ResponseSubmitted}},
-		{`CREATE TEMP TABLE agg_cells (cell INTEGER PRIMARY KEY, department TEXT, province TEXT, size TEXT)`, nil},
-		{`INSERT INTO agg_cells (department, province, size) SELECT DISTINCT department, province, size FROM agg_groups`, nil},
-		{`CREATE TEMP TABLE agg_resp (response_id INTEGER PRIMARY KEY, cell INTEGER NOT NULL)`, nil},
-		{`INSERT INTO agg_resp SELECT g.response_id, c.cell FROM agg_groups g
-			JOIN agg_cells c ON c.department = g.department AND c.province = g.province AND c.size = g.size`, nil},
-		{`CREATE TEMP TABLE agg_keys (id INTEGER PRIMARY KEY, question TEXT, item TEXT, option TEXT, UNIQUE (question, item, option))`, nil},
+	dims := []struct{ dim, col string }{{DimAll, "''"}, {DimProvince, "province"}, {DimSize, "size"}}
+	if profileQuestion(def) != nil {
+		dims = append(dims, struct{ dim, col string }{DimDepartment, "department"})
 	}
-	for i := 0; i < len(keys); i += 300 {
-		batch := keys[i:min(i+300, len(keys))]
-		rows := strings.Repeat("(?,?,?),", len(batch)/3)
-		steps = append(steps, sqlStep{`INSERT OR IGNORE INTO agg_keys (question, item, option) VALUES ` + strings.TrimSuffix(rows, ","), batch})
-	}
-	steps = append(steps,
-		sqlStep{`CREATE TEMP TABLE agg_cube (key INTEGER PRIMARY KEY, n INTEGER NOT NULL, total REAL NOT NULL)`, nil},
-		// The single pass over the answers. "WHERE true" keeps ON CONFLICT from being read as a join's ON.
-		sqlStep{fmt.Sprintf(`INSERT INTO agg_cube
-			SELECT k.id * %d + r.cell, 1, COALESCE(a.number, 0) FROM answers a
-			JOIN agg_resp r ON r.response_id = a.response_id
-			JOIN agg_keys k ON k.question = a.question AND k.item = a.item AND k.option = a.option
-			WHERE true ON CONFLICT (key) DO UPDATE SET n = n + 1, total = total + excluded.total`, cellBits), nil},
-		// Respondents per cell.
-		sqlStep{fmt.Sprintf(`INSERT INTO agg_cube SELECT 1 * %d + cell, COUNT(*), 0 FROM agg_resp GROUP BY cell`, cellBits), nil},
-	)
-	if len(multi) > 0 { // who answered a multi question: distinct (response, question), read off the index
-		steps = append(steps, sqlStep{fmt.Sprintf(`INSERT INTO agg_cube
-			SELECT k.id * %d + r.cell, 1, 0 FROM (SELECT DISTINCT response_id, question FROM answers WHERE question IN ?) x
-			JOIN agg_resp r ON r.response_id = x.response_id
-			JOIN agg_keys k ON k.question = x.question AND k.item = '' AND k.option = ''
-			WHERE true ON CONFLICT (key) DO UPDATE SET n = n + 1`, cellBits), []any{multi}})
-	}
-	if len(oneEach) > 0 { // who answered a single question or a statement: the sum of its options
-		steps = append(steps, sqlStep{fmt.Sprintf(`INSERT INTO agg_cube
-			SELECT ka.id * %[1]d + c.key %% %[1]d, SUM(c.n), 0 FROM agg_cube c
-			JOIN agg_keys k ON k.id = c.key / %[1]d
-			JOIN agg_keys ka ON ka.question = k.question AND ka.item = k.item AND ka.option = ''
-			WHERE k.option <> '' AND k.question IN ? GROUP BY 1`, cellBits), []any{oneEach}})
-	}
-	roll := `INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
-		SELECT ?, ?, %s, k.question, k.item, k.option, SUM(c.n), SUM(c.total) FROM agg_cube c
-		JOIN agg_keys k ON k.id = c.key / ` + fmt.Sprint(cellBits) + `
-		JOIN agg_cells g ON g.cell = c.key %% ` + fmt.Sprint(cellBits) + `
-		GROUP BY %s k.question, k.item, k.option`
-	steps = append(steps,
-		sqlStep{fmt.Sprintf(roll, "''", ""), []any{surveyID, DimAll}},
-		sqlStep{fmt.Sprintf(roll, "g.province", "g.province,"), []any{surveyID, DimProvince}},
-		sqlStep{fmt.Sprintf(roll, "g.size", "g.size,"), []any{surveyID, DimSize}},
-	)
-	if dept != "" {
-		steps = append(steps, sqlStep{fmt.Sprintf(roll, "g.department", "g.department,"), []any{surveyID, DimDepartment}})
-	}
-	for _, t := range []string{"agg_groups", "agg_cells", "agg_resp", "agg_keys", "agg_cube"} {
-		steps = append(steps, sqlStep{"DROP TABLE temp." + t, nil})
+	steps := []sqlStep{{`DELETE FROM aggregates WHERE survey_id = ?`, []any{surveyID}}}
+	for _, d := range dims {
+		steps = append(steps, sqlStep{`INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
+			SELECT ?, ?, ` + d.col + `, question, item, option, SUM(n), SUM(total) FROM tallies
+			WHERE survey_id = ? GROUP BY ` + d.col + `, question, item, option`, []any{surveyID, d.dim, surveyID}})
+		if len(oneEach) > 0 {
+			steps = append(steps, sqlStep{`INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
+				SELECT ?, ?, ` + d.col + `, question, item, '', SUM(n), 0 FROM tallies
+				WHERE survey_id = ? AND option <> '' AND question IN ? GROUP BY ` + d.col + `, question, item`,
+				[]any{surveyID, d.dim, surveyID, oneEach}})
+		}
 	}
 	for _, st := range steps {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {

@@ -82,7 +82,14 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 			}
 		}
 	}
-	return flush("answers", acols, ansCols, &as)
+	if err := flush("answers", acols, ansCols, &as); err != nil {
+		return err
+	}
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	return tallyResponses(tx, s, def, next, next+uint(len(batch))-1) // as Submit does, in bulk
 }
 
 // SeedResponses writes n submitted responses with random but valid answers to every question
