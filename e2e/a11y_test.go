@@ -143,6 +143,15 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 		t.Errorf("the error summary lists %d problems, want 2 (municipality, ‘Anders’ text)", n)
 	}
 	checkWithAxe(t, c, axe, "stap1-anders-422", dir)
+	// Zeist sent its answers on server A already: one response per municipality.
+	c.do("clear the municipality", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-gemeente").value = ""`))
+	c.typeInto("#f-gemeente", "Zeist")
+	c.typeInto(`input[name="afdeling.anders"]`, "Informatiebeheer")
+	c.mustBeAt(c.follow("Volgende for a municipality that has answered", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusConflict, "/s/"+slug+"/stap/1")
+	if msg := get(c, "read the error summary", chromedp.Text(chromedp.CSS(".error-summary"))); !strings.Contains(msg, "Gemeente Zeist heeft deze peiling al ingevuld") {
+		t.Errorf("the 409 page says %q", msg)
+	}
+	checkWithAxe(t, c, axe, "stap1-gemeente-bezet-409", dir)
 	keepShots(t, filepath.Join(dir, "axe"), "axe")
 }
 
