@@ -57,9 +57,9 @@ func (h *Handler) exportFile(c *echo.Context) error {
 	case "antwoorden.csv":
 		return h.exportRawCSV(c, db, s, plainCSV)
 	case "codeboek-excel.csv":
-		return exportCodebook(c, s, dutchCSV)
+		return h.exportCodebook(c, s, dutchCSV)
 	case "codeboek.csv":
-		return exportCodebook(c, s, plainCSV)
+		return h.exportCodebook(c, s, plainCSV)
 	case "peiling.xlsx":
 		return h.exportXLSX(c, db, s)
 	case "resultaten.json":
@@ -161,7 +161,10 @@ func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d
 	if err != nil {
 		return err
 	}
-	cols := models.Columns(def)
+	cols, err := h.exportColumns(c, s, def)
+	if err != nil {
+		return err
+	}
 	name := s.Slug + "-antwoorden.csv"
 	if d.dutch {
 		name = s.Slug + "-antwoorden-excel.csv"
@@ -197,10 +200,19 @@ func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d
 	return rw.flush()
 }
 
+// exportColumns are the raw export's columns under the survey's anonymisation setting.
+func (h *Handler) exportColumns(c *echo.Context, s *models.Survey, def *models.Definition) ([]models.Column, error) {
+	settings, err := models.SettingsOf(h.db.Read.WithContext(c.Request().Context()), s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return models.Columns(def, settings.AnonymousExport), nil
+}
+
 // codebookRows are the codebook: one row per column, then one per value of the column.
-func codebookRows(def *models.Definition) [][]string {
+func codebookRows(cols []models.Column) [][]string {
 	rows := [][]string{{"kolom", "vraag", "soort", "waarde", "label"}}
-	for _, col := range models.Columns(def) {
+	for _, col := range cols {
 		rows = append(rows, []string{col.Name, col.Question, col.Kind, "", col.Text})
 		for _, v := range col.Values {
 			rows = append(rows, []string{col.Name, col.Question, col.Kind, v.Code, v.Label})
@@ -209,8 +221,12 @@ func codebookRows(def *models.Definition) [][]string {
 	return rows
 }
 
-func exportCodebook(c *echo.Context, s *models.Survey, d csvDialect) error {
+func (h *Handler) exportCodebook(c *echo.Context, s *models.Survey, d csvDialect) error {
 	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	cols, err := h.exportColumns(c, s, def)
 	if err != nil {
 		return err
 	}
@@ -219,7 +235,7 @@ func exportCodebook(c *echo.Context, s *models.Survey, d csvDialect) error {
 		name = s.Slug + "-codeboek-excel.csv"
 	}
 	rw := newRowWriter(download(c, "text/csv; charset=utf-8", name), d)
-	for _, row := range codebookRows(def) {
+	for _, row := range codebookRows(cols) {
 		for i := range row {
 			row[i] = neutralise(row[i])
 		}
@@ -257,7 +273,10 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	if err != nil {
 		return err
 	}
-	cols := models.Columns(def)
+	cols, err := h.exportColumns(c, s, def)
+	if err != nil {
+		return err
+	}
 	head := make([]any, len(cols))
 	for i, col := range cols {
 		head[i] = col.Name
@@ -281,7 +300,7 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	if err := writeSheet(f, "Codeboek", codebookRows(def)); err != nil {
+	if err := writeSheet(f, "Codeboek", codebookRows(cols)); err != nil {
 		return err
 	}
 	for _, qr := range rep.Questions {
@@ -369,7 +388,10 @@ func (h *Handler) exportRawJSON(c *echo.Context, db *gorm.DB, s *models.Survey, 
 	if err != nil {
 		return err
 	}
-	cols := models.Columns(def)
+	cols, err := h.exportColumns(c, s, def)
+	if err != nil {
+		return err
+	}
 	name := s.Slug + "-antwoorden.json"
 	if api {
 		name = ""

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -269,4 +270,45 @@ func TestJSONExportsMatchTheKnownSet(t *testing.T) {
 	if p := res.get(base + "onbekend.csv"); p.Status != http.StatusNotFound {
 		t.Errorf("unknown export: %d", p.Status)
 	}
+}
+
+func TestAnonymisedExportsLeaveTheMunicipalityOut(t *testing.T) {
+	app := newTestApp(t)
+	set := submitKnownSet(t, app)
+	res := app.asResearcher()
+	base := "/admin/surveys/" + refSlug
+	res.get(base + "/results")
+	p := res.post(base+"/results/settings", url.Values{"min_groep": {"5"}, "anoniem": {"true"}})
+	if p.Status != http.StatusOK {
+		t.Fatalf("saving the setting: %d", p.Status)
+	}
+	cols, rows := readCSV(t, res.get(base+"/export/antwoorden.csv").Body, ',')
+	if _, ok := cols["gemeente"]; ok {
+		t.Error("the anonymised CSV still has the municipality code")
+	}
+	if _, ok := cols["gemeente_naam"]; ok {
+		t.Error("the anonymised CSV still has the municipality name")
+	}
+	provinces := map[string]int{}
+	for _, r := range rows {
+		provinces[r[cols["provincie"]]]++
+		for _, cell := range r {
+			for _, who := range set {
+				if cell == who.Municipality.Code || cell == who.Municipality.Name {
+					t.Fatalf("the anonymised CSV names %s", cell)
+				}
+			}
+		}
+	}
+	if provinces["Zuid-Holland"] != 20 || provinces["Limburg"] != 3 {
+		t.Errorf("provinces in the anonymised CSV: %v", provinces)
+	}
+	body := res.get(base + "/export/antwoorden.json").Body
+	for _, who := range set {
+		if strings.Contains(body, `"`+who.Municipality.Code+`"`) {
+			t.Fatalf("the anonymised JSON names %s", who.Municipality.Code)
+		}
+	}
+	// The results page and its breakdowns do not depend on the raw municipality columns.
+	res.get(base+"/results?indeling=provincie").mustContain(t, "Zuid-Holland")
 }

@@ -436,6 +436,7 @@ type resultSettingsForm struct {
 	MinGroupSize      int  `form:"min_groep" validate:"min=1,max=1000"`
 	Published         bool `form:"publiceren"`
 	PublicOpenAnswers bool `form:"open_antwoorden"`
+	AnonymousExport   bool `form:"anoniem"`
 }
 
 func (h *Handler) saveResultSettings(c *echo.Context) error {
@@ -448,7 +449,8 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 	}
 	s := surveyOf(c)
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
-		MinGroupSize: form.MinGroupSize, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers})
+		MinGroupSize: form.MinGroupSize, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
+		AnonymousExport: form.AnonymousExport})
 	if err != nil {
 		return err
 	}

@@ -30,8 +30,10 @@ type Cell struct {
 // Empty reports whether the cell holds nothing.
 func (c Cell) Empty() bool { return c.Text == "" && c.Number == nil }
 
-// Columns lists the raw export's columns for def, in questionnaire order.
-func Columns(def *Definition) []Column {
+// Columns lists the raw export's columns for def, in questionnaire order. Every export has
+// the province and size class of the responding municipality, so breakdowns work in a
+// spreadsheet too; anonymous leaves out the municipality's code and name.
+func Columns(def *Definition, anonymous bool) []Column {
 	cols := []Column{
 		{Name: "respondent", Kind: "id", Text: "Volgnummer van de inzending (intern id)"},
 		{Name: "ingediend", Kind: "tijd", Text: "Moment van verzenden (UTC, ISO 8601)"},
@@ -40,9 +42,18 @@ func Columns(def *Definition) []Column {
 	for _, q := range def.Questions() {
 		switch q.Kind {
 		case KindMunicipality:
+			if !anonymous {
+				cols = append(cols,
+					Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " (CBS-gemeentecode)"},
+					Column{Name: q.Code + "_naam", Question: q.Code, Kind: q.Kind, Text: q.Text + " (naam)", other: true})
+			}
+			sizes := make([]Option, len(SizeClasses))
+			for i, c := range SizeClasses {
+				sizes[i] = Option{Code: c.Key, Label: c.Label}
+			}
 			cols = append(cols,
-				Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " (CBS-gemeentecode)"},
-				Column{Name: q.Code + "_naam", Question: q.Code, Kind: q.Kind, Text: q.Text + " (naam)", other: true})
+				Column{Name: "provincie", Kind: "provincie", Text: "Provincie van de gemeente"},
+				Column{Name: "grootteklasse", Kind: "grootteklasse", Text: "Grootteklasse van de gemeente (inwoners)", Values: sizes})
 		case KindSingle:
 			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text, Values: q.Choices()})
 			for _, o := range q.Options {
@@ -76,6 +87,8 @@ func Columns(def *Definition) []Column {
 type RawResponse struct {
 	ID          uint
 	SubmittedAt time.Time
+	Province    string
+	Size        string // SizeClass key
 	Answers     []Answer
 }
 
@@ -96,6 +109,10 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 			out[i].Number = &n
 		case c.Kind == "tijd":
 			out[i].Text = r.SubmittedAt.UTC().Format(time.RFC3339)
+		case c.Kind == "provincie":
+			out[i].Text = r.Province
+		case c.Kind == "grootteklasse":
+			out[i].Text = r.Size
 		case c.flag:
 			if answered[c.Question] {
 				n := 0.0
@@ -125,9 +142,11 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 	if err := CheckReportable(s); err != nil {
 		return err
 	}
-	rows, err := db.Raw(`SELECT r.id, r.submitted_at, a.question, a.item, a.option, a.text, a.number
+	rows, err := db.Raw(`SELECT r.id, r.submitted_at, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
+			a.question, a.item, a.option, a.text, a.number
 		FROM responses r LEFT JOIN answers a ON a.response_id = r.id
-		WHERE r.survey_id = ? AND r.status = ? ORDER BY r.id, a.id`, s.ID, ResponseSubmitted).Rows()
+		LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+		WHERE r.survey_id = ? AND r.status = ? ORDER BY r.id, a.id`, s.Register, s.ID, ResponseSubmitted).Rows()
 	if err != nil {
 		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 	}
@@ -137,10 +156,11 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		var (
 			id                          uint
 			at                          sql.NullTime
+			province, size              string
 			question, item, option, txt sql.NullString
 			number                      sql.NullFloat64
 		)
-		if err := rows.Scan(&id, &at, &question, &item, &option, &txt, &number); err != nil {
+		if err := rows.Scan(&id, &at, &province, &size, &question, &item, &option, &txt, &number); err != nil {
 			return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 		}
 		if cur == nil || cur.ID != id {
@@ -149,7 +169,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 					return err
 				}
 			}
-			cur = &RawResponse{ID: id, SubmittedAt: at.Time}
+			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Province: province, Size: size}
 		}
 		if question.Valid {
 			a := Answer{Question: question.String, Item: item.String, Option: option.String, Text: txt.String}

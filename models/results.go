@@ -87,7 +87,10 @@ type ResultSettings struct {
 	MinGroupSize      int  `gorm:"not null;default:5"`
 	Published         bool `gorm:"not null;default:false"`
 	PublicOpenAnswers bool `gorm:"not null;default:false"`
-	PublishedAt       *time.Time
+	// AnonymousExport leaves the municipality's code and name out of every raw export and
+	// the API; its province and size class stay, so breakdowns still work.
+	AnonymousExport bool `gorm:"not null;default:false"`
+	PublishedAt     *time.Time
 	UpdatedAt         time.Time
 }
 
