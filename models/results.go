@@ -91,7 +91,7 @@ type ResultSettings struct {
 	// the API; its province and size class stay, so breakdowns still work.
 	AnonymousExport bool `gorm:"not null;default:false"`
 	PublishedAt     *time.Time
-	UpdatedAt         time.Time
+	UpdatedAt       time.Time
 }
 
 // DefaultMinGroupSize is the smallest breakdown group shown unless a survey sets another.
