@@ -41,6 +41,7 @@ func startServer(t *testing.T, db string) *server {
 	cmd := exec.Command(binary, "-addr", "127.0.0.1:0", "-db", db)
 	cmd.Env = append(appEnv(), "PEILING_SESSION_KEY="+sessionKey)
 	cmd.Stdout, cmd.Stderr = out, out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", binary, err)
 	}
