@@ -31,8 +31,14 @@ var widths = []int{375, 1280}
 // axeTags are the WCAG 2.1 A and AA rules, as the a11y tool runs them.
 const axeTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]`
 
-// TestPagesMeetWCAG21AA checks every page a respondent can reach with axe-core (through
-// /work/shared/tools/a11y/check), at 375 and 1280 px, including the error states.
+// page is a URL to check and the HTTP status it must answer with.
+type page struct {
+	url    string
+	status int
+}
+
+// TestPagesMeetWCAG21AA checks every page a respondent can reach with axe-core, through
+// ../shared/tools/a11y/check beside the repository, at 375 and 1280 px, error states included.
 //
 // The tool sends one session cookie to every URL, so the states live on three servers that
 // share the session key: A, where the response was sent; B, a copy of A's database taken
@@ -56,8 +62,8 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 	closeSurvey(t, filepath.Join(dir, "c.db"))
 
 	b.mustBeAt(b.follow("Verstuur de antwoorden", chromedp.Click(chromedp.CSS("button[data-once]"))), http.StatusOK, "/s/"+slug+"/bevestiging")
-	// The session cookie holds the draft. peiling_csrf comes only when a browser sends no
-	// Sec-Fetch-Site header (echo checks that header instead); pass whatever the browser has.
+	// The session cookie holds the response's token. peiling_csrf comes only when a browser
+	// sends no Sec-Fetch-Site header (echo checks that header then); pass what the browser has.
 	cookies := b.cookies(a.URL)
 	if cookies["peiling"] == "" {
 		t.Fatalf("the browser has no session cookie (cookies: %v)", cookies)
@@ -69,10 +75,7 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 	draft := startServer(t, filepath.Join(dir, "b.db"))
 	closed := startServer(t, filepath.Join(dir, "c.db"))
 
-	pages := []struct {
-		url    string
-		status int
-	}{
+	pages := []page{
 		{a.URL + "/", http.StatusOK},
 		{a.URL + "/s/" + slug, http.StatusOK}, // start page, "U heeft deze peiling al ingevuld"
 		{draft.URL + "/s/" + slug + "/stap/1", http.StatusOK},
@@ -87,14 +90,31 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + "/s/" + slug + "/hervat/bogus", http.StatusNotFound},
 		{a.URL + "/bestaat-niet", http.StatusNotFound},
 	}
+	checkWithTool(t, check, args, pages, dir)
+
+	// What axe does not judge: reflow at 320 px (WCAG 1.4.10), unique ids, a label for every
+	// control, ARIA references that resolve. The browser has the same session as the tool.
+	b.do("set the viewport to 320 px", chromedp.EmulateViewport(320, 900))
+	for _, p := range pages {
+		if status := b.open(p.url); status != int64(p.status) {
+			t.Errorf("%s: HTTP %d, want %d", p.url, status, p.status)
+		}
+		checkMarkup(t, b, 320)
+	}
+
+	checkErrorStates(t, b.incognito(), a.URL, dir)
+}
+
+// checkWithTool runs the a11y tool once per width with every URL; the two calls run side by
+// side (each is mostly a browser waiting on its own start and pages).
+func checkWithTool(t *testing.T, check string, args []string, pages []page, dir string) {
+	t.Helper()
 	var urls []string
 	want := map[string]int{}
 	for _, p := range pages {
 		urls = append(urls, p.url)
 		want[p.url] = p.status
 	}
-	// One call per width with every URL; the two run side by side (each is mostly a
-	// browser waiting on its own start and pages).
 	results := make([]checkResult, len(widths))
 	var wg sync.WaitGroup
 	for i, w := range widths {
@@ -115,39 +135,36 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 		checkToolSaw(t, w, r.out, want)
 		keepShots(t, r.shots, strconv.Itoa(w))
 	}
+}
 
-	// What axe does not judge: reflow at 320 px (WCAG 1.4.10), unique ids, a label for every
-	// control, ARIA references that resolve. The browser has the same session as the tool.
-	b.do("set the viewport to 320 px", chromedp.EmulateViewport(320, 900))
-	for _, p := range pages {
-		if status := b.open(p.url); status != int64(p.status) {
-			t.Errorf("%s: HTTP %d, want %d", p.url, status, p.status)
-		}
-		checkMarkup(t, b, 320)
-	}
-
-	// A page with errors is the answer to a POST, so no URL shows it: render it in the
-	// browser and run axe there, with the same rules. A fresh browser context shows the start
-	// page as a first visitor sees it.
+// checkErrorStates runs axe-core in the browser on pages that no URL shows: the answers to
+// a POST (422 with errors, 409 for a municipality that answered already). It starts in a
+// fresh browser context, so it checks the start page as a first visitor sees it too. The a11y
+// tool must have run once: it installs axe-core.
+func checkErrorStates(t *testing.T, c *tab, base, dir string) {
+	t.Helper()
 	axe := readAxe(t)
-	c := b.incognito()
-	c.mustBeAt(c.open(a.URL+"/s/"+slug), http.StatusOK, "/s/"+slug)
+	volgende := chromedp.Click(chromedp.CSS(`button[value="volgende"]`))
+	c.mustBeAt(c.open(base+"/s/"+slug), http.StatusOK, "/s/"+slug)
 	checkWithAxe(t, c, axe, "start-nieuw", dir)
 	c.mustBeAt(c.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")
-	c.mustBeAt(c.follow("Volgende on an empty step 1", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/1")
+
+	c.mustBeAt(c.follow("Volgende on an empty step 1", volgende), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/1")
 	checkWithAxe(t, c, axe, "stap1-leeg-422", dir)
+
 	c.choose("f-afdeling-anders") // "Anders" without saying what, and a municipality that does not exist
 	c.typeInto("#f-gemeente", "Atlantis")
-	c.mustBeAt(c.follow("Volgende with errors", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/1")
+	c.mustBeAt(c.follow("Volgende with errors", volgende), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/1")
 	if n := js[int](c, `document.querySelectorAll(".error-summary li").length`); n != 2 {
 		t.Errorf("the error summary lists %d problems, want 2 (municipality, ‘Anders’ text)", n)
 	}
 	checkWithAxe(t, c, axe, "stap1-anders-422", dir)
-	// Zeist sent its answers on server A already: one response per municipality.
+
+	// Zeist sent its answers on this server already: one response per municipality.
 	c.do("clear the municipality", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-gemeente").value = ""`))
 	c.typeInto("#f-gemeente", "Zeist")
 	c.typeInto(`input[name="afdeling.anders"]`, "Informatiebeheer")
-	c.mustBeAt(c.follow("Volgende for a municipality that has answered", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusConflict, "/s/"+slug+"/stap/1")
+	c.mustBeAt(c.follow("Volgende for a municipality that has answered", volgende), http.StatusConflict, "/s/"+slug+"/stap/1")
 	if msg := get(c, "read the error summary", chromedp.Text(chromedp.CSS(".error-summary"))); !strings.Contains(msg, "Gemeente Zeist heeft deze peiling al ingevuld") {
 		t.Errorf("the 409 page says %q", msg)
 	}
