@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -141,7 +142,7 @@ func checkErrorPage(t *testing.T, b *tab) {
 		t.Errorf("error summary title = %q", got)
 	}
 	b.do("focus on the error summary", chromedp.Poll[chromedp.Void](`document.activeElement && document.activeElement.classList.contains("error-summary")`,
-		chromedp.WithPollingInterval(50e6), chromedp.WithPollingTimeout(5e9)))
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
 	if msg := get(b, "read the error message", chromedp.Text(chromedp.CSS("#f-gemeente-error"))); !strings.Contains(msg, "Kies de gemeente") {
 		t.Errorf("error next to the municipality = %q", msg)
 	}
