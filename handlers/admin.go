@@ -252,6 +252,14 @@ var auditWords = map[string]string{
 	models.ActionClosingTimeCleared: "Sluittijd gewist",
 	models.ActionResearcherCreated:  "Account aangemaakt",
 	models.ActionPasswordSet:        "Wachtwoord ingesteld",
+	// Invitations and the report per municipality (invitations.go).
+	models.ActionAccessOpen:         "Toegang: open voor iedereen met de link",
+	models.ActionAccessInvitation:   "Toegang: alleen op uitnodiging",
+	models.ActionInvitationsCreated: "Uitnodigingslinks gemaakt",
+	models.ActionInvitationRevoked:  "Uitnodigingslink ingetrokken",
+	models.ActionInvitationReissued: "Nieuwe uitnodigingslink",
+	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
+	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
 }
 
 func auditRows(entries []models.AuditEntry) []auditRow {

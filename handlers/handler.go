@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v5"
 
+	"peiling/mail"
 	"peiling/models"
 )
 
@@ -23,6 +24,7 @@ type Config struct {
 	Templates  fs.FS
 	Static     fs.FS
 	Log        *slog.Logger
+	Mail       mail.Config // zero: no e-mail; invitations are then sent by mail merge
 }
 
 // Limits on what a request may carry.
@@ -44,6 +46,7 @@ type Handler struct {
 	log           *slog.Logger
 	resumes       *failureLimiter
 	logins        *failureLimiter
+	links         models.LinkKey // seals invitation links (models/invitation.go)
 }
 
 // New builds the echo instance with every route.
@@ -69,6 +72,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		log:           cfg.Log,
 		resumes:       newFailureLimiter(20, 10*time.Minute),
 		logins:        newFailureLimiter(10, 15*time.Minute),
+		links:         models.NewLinkKey(cfg.SessionKey),
 	}
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator()})
 	h.routes(e)

@@ -28,7 +28,15 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 }
 
 // loadDraft returns the visitor's response to survey; ErrNotFound when the session has none.
+// A visitor who followed an invitation link has its municipality's response (invite.go).
 func (h *Handler) loadDraft(c *echo.Context, s *models.Survey) (*models.Response, error) {
+	inv, err := h.invitation(c, s)
+	if err != nil {
+		return nil, err
+	}
+	if inv != nil {
+		return models.FindMunicipalityResponse(h.db.Read.WithContext(c.Request().Context()), s, inv.MunicipalityCode)
+	}
 	return models.FindResponse(h.db.Read.WithContext(c.Request().Context()), s, h.draftToken(c, s.Slug))
 }
 
@@ -49,6 +57,7 @@ type startView struct {
 	Municipality string
 	Accepting    bool
 	ClosedReason string
+	Invited      string // the municipality of the invitation link this browser followed
 }
 
 func (h *Handler) showStart(c *echo.Context) error {
@@ -64,7 +73,16 @@ func (h *Handler) showStart(c *echo.Context) error {
 	case models.StatusDraft:
 		return models.ErrSurveyNotOpen
 	}
-	if r, err := h.loadDraft(c, s); err == nil {
+	r, err := h.loadDraft(c, s)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	inv, _ := h.invitation(c, s) // loadDraft read it without error
+	view.Invited = h.invitedName(c, s, inv)
+	if r == nil && inv == nil && s.AccessMode == models.AccessInvitation && s.Status == models.StatusOpen {
+		return invitationOnly(c, s)
+	}
+	if r != nil {
 		if r.Submitted() {
 			view.Submitted = r
 			view.Municipality = h.municipalityName(c, s, r)
@@ -102,9 +120,20 @@ func (h *Handler) startDraft(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	inv, err := h.invitation(c, s)
+	if err != nil {
+		return err
+	}
+	if inv != nil {
+		return h.startInvited(c, s, def, inv)
+	}
 	// A double click on Start, or Start after Back, continues the draft this browser has.
-	if r, err := h.loadDraft(c, s); err == nil && !r.Submitted() {
+	r, err := h.loadDraft(c, s)
+	if err == nil && !r.Submitted() {
 		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	}
+	if s.AccessMode == models.AccessInvitation { // a new draft needs an invitation
+		return invitationOnly(c, s)
 	}
 	_, token, err := models.StartDraft(h.db.Write.WithContext(c.Request().Context()), s)
 	if err != nil {
@@ -125,6 +154,8 @@ type sectionView struct {
 	Errors    []problemView
 	ToCheck   bool // came from the check page: Volgende goes back there
 	BackURL   string
+	// Locked is the invited municipality: its question shows the name, not a picker.
+	Locked, LockedCode string
 }
 
 // step reads the section number from the URL.
@@ -179,6 +210,13 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	if n > 1 {
 		view.BackURL = stepURL(s.Slug, n-1)
 	}
+	inv, err := h.invitation(c, s)
+	if err != nil {
+		return err
+	}
+	if inv != nil {
+		view.Locked, view.LockedCode = h.invitedName(c, s, inv), inv.MunicipalityCode
+	}
 	return c.Render(status, "respond/section", view)
 }
 
@@ -206,6 +244,9 @@ func (h *Handler) saveSection(c *echo.Context) error {
 		return echo.ErrBadRequest.Wrap(err)
 	}
 	action := form.Get("actie")
+	if inv, _ := h.invitation(c, s); inv != nil { // loadDraft read it without error
+		form.Set(def.MunicipalityQuestion().Code, inv.MunicipalityCode) // whatever else was sent
+	}
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
 		return err
@@ -385,7 +426,11 @@ func (h *Handler) showResumeLink(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view := resumeView{Survey: s, Link: h.absURL(c, "/s/"+s.Slug+"/hervat/"+h.draftToken(c, s.Slug)), ContinueURL: continueURL(s.Slug, r, len(def.Sections))}
+	link := "/s/" + s.Slug + "/hervat/" + h.draftToken(c, s.Slug)
+	if inv, _ := h.invitation(c, s); inv != nil { // loadDraft read it without error
+		link = "/s/" + s.Slug + "/uitnodiging/" + h.inviteToken(c, s.Slug) // the invitation link is the way back
+	}
+	view := resumeView{Survey: s, Link: h.absURL(c, link), ContinueURL: continueURL(s.Slug, r, len(def.Sections))}
 	return c.Render(http.StatusOK, "respond/resume", view)
 }
 

@@ -24,6 +24,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	s.GET("/bevestiging", h.showConfirmation)
 	s.GET("/later", h.showResumeLink)
 	s.GET("/hervat/:token", h.resumeDraft)
+	s.GET("/uitnodiging/:token", h.followInvitation)
+	s.GET("/rapport/:code", h.showBenchmark)
 
 	// Researchers: fieldwork, and results once a survey is closed.
 	e.GET("/admin/login", h.showLogin)
@@ -33,5 +35,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/admin/setup/:token", h.createFirstResearcher)
 	a := e.Group("/admin", h.requireResearcher)
 	h.fieldworkRoutes(a)
+	h.invitationRoutes(a)
 	h.resultsRoutes(e, a)
 }

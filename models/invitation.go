@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -359,21 +360,21 @@ func ReadContacts(r io.Reader, reg *Register) ([]Contact, []ContactProblem) {
 	return out, problems
 }
 
-// splitContact splits a line at ";" when it has one, else at ",", and unquotes each field.
+// splitContact splits a line at ";" when it has one outside quotes, else at ",", by the
+// CSV quoting rules.
 func splitContact(line string) []string {
-	sep := ","
-	if strings.Contains(line, ";") {
-		sep = ";"
-	}
-	fields := strings.Split(line, sep)
-	for i, f := range fields {
-		f = strings.TrimSpace(f)
-		if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
-			f = strings.ReplaceAll(f[1:len(f)-1], `""`, `"`)
+	for _, sep := range []rune{';', ','} {
+		cr := csv.NewReader(strings.NewReader(line))
+		cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = sep, true, -1
+		fields, err := cr.Read()
+		if err == nil && (len(fields) > 1 || sep == ',') {
+			for i := range fields {
+				fields[i] = strings.TrimSpace(fields[i])
+			}
+			return fields
 		}
-		fields[i] = strings.TrimSpace(f)
 	}
-	return fields
+	return []string{strings.TrimSpace(line)}
 }
 
 func normaliseCode(s string) string {
