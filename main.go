@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"peiling/handlers"
+	"peiling/mail"
 	"peiling/models"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// this password at every start. Environment only: a flag would show in the process list.
 	AdminEmail    string
 	AdminPassword string
+	// SMTP sends invitations and reminders; its password comes from the URL or
+	// PEILING_SMTP_PASSWORD, never from a flag.
+	SMTP mail.Config
 }
 
 // Streams are the process's standard input and output; tests pass pipes and buffers.
@@ -86,12 +90,27 @@ func main() {
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
 	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
+	smtpURL := flag.String("smtp-url", os.Getenv("PEILING_SMTP_URL"), "mail server for invitations: smtp://user:password@host:587?from=peiling@example.nl&starttls=1 (env PEILING_SMTP_URL)")
+	smtp := mail.Config{Host: os.Getenv("PEILING_SMTP_HOST"), User: os.Getenv("PEILING_SMTP_USER"), Password: os.Getenv("PEILING_SMTP_PASSWORD"), From: os.Getenv("PEILING_SMTP_FROM")}
+	flag.StringVar(&smtp.Host, "smtp-host", smtp.Host, "mail server host, instead of -smtp-url (env PEILING_SMTP_HOST; password in PEILING_SMTP_PASSWORD)")
+	flag.IntVar(&smtp.Port, "smtp-port", 587, "mail server port")
+	flag.StringVar(&smtp.User, "smtp-user", smtp.User, "mail server user (env PEILING_SMTP_USER)")
+	flag.StringVar(&smtp.From, "smtp-from", smtp.From, "sender address of invitations (env PEILING_SMTP_FROM)")
+	flag.BoolVar(&smtp.StartTLS, "smtp-starttls", os.Getenv("PEILING_SMTP_STARTTLS") == "1", "use STARTTLS (env PEILING_SMTP_STARTTLS=1)")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), usage)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	var err error
+	if cfg.SMTP, err = mail.ParseURL(*smtpURL); err != nil {
+		fmt.Fprintln(os.Stderr, "peiling:", err)
+		os.Exit(2)
+	}
+	if *smtpURL == "" {
+		cfg.SMTP = smtp
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -171,7 +190,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log})
+	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP})
 	if err != nil {
 		return err
 	}
