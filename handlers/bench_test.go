@@ -5,7 +5,15 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
 
 	"peiling/models"
 )
@@ -147,4 +155,90 @@ func completeDrafts(b *testing.B, app *testApp, survey *models.Survey, n int) []
 		out[i] = r
 	}
 	return out
+}
+
+// BenchmarkExport downloads each raw-data export of a closed survey through the real handler,
+// at growing numbers of responses. peak-heap-MB is the highest live heap seen while the
+// export ran: it should stay flat as the number of responses grows, because exports stream.
+func BenchmarkExport(b *testing.B) {
+	sizes := []int{1_000, 10_000, 100_000}
+	if os.Getenv("PEILING_BENCH_LARGE") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	for _, n := range sizes {
+		app, res := closedSurveyWith(b, n)
+		for _, file := range []string{"antwoorden-excel.csv", "antwoorden.json", "peiling.xlsx"} {
+			b.Run(fmt.Sprintf("%d responses/%s", n, file), func(b *testing.B) {
+				url := app.srv.URL + "/admin/surveys/" + refSlug + "/export/" + file
+				peak := watchHeap()
+				var size int64
+				b.ReportAllocs()
+				for b.Loop() {
+					resp, err := res.http.Get(url)
+					if err != nil {
+						b.Fatal(err)
+					}
+					size, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != http.StatusOK {
+						b.Fatalf("%s: %d, %v", file, resp.StatusCode, err)
+					}
+				}
+				b.ReportMetric(float64(size)/1e6, "file-MB")
+				b.ReportMetric(float64(peak())/1e6, "peak-heap-MB")
+			})
+		}
+	}
+}
+
+// closedSurveyWith serves a closed reference survey with n seeded responses, from a database
+// kept in the temp folder between runs (seeding 100,000 takes most of a minute).
+func closedSurveyWith(b *testing.B, n int) (*testApp, *client) {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-export-%d.db", n))
+	_, err := os.Stat(path)
+	fresh := err != nil
+	app := newTestAppOn(b, path)
+	s, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if fresh {
+		if err := models.SeedResponses(app.db.Write, s, n, rand.New(rand.NewPCG(uint64(n), 2))); err != nil {
+			os.Remove(path)
+			b.Fatal(err)
+		}
+		if err := models.CloseSurvey(app.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return app, app.asResearcher()
+}
+
+// watchHeap samples the live heap every few milliseconds; the returned func stops it and
+// gives the highest value seen.
+func watchHeap() func() uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak
+	}
 }

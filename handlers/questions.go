@@ -81,7 +81,7 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 			v.ID = v.Choices[0].ID
 			if hasOther(q.Options) {
 				name := models.OtherField(q)
-				v.Other = &otherView{Name: name, ID: fieldID(name), Value: values.Get(name), Error: msgs[name], ErrorID: fieldID(name, "error")}
+				v.Other = &otherView{Name: name, ID: fieldID(name, "tekst"), Value: values.Get(name), Error: msgs[name], ErrorID: fieldID(name, "error")}
 				anchors[name] = v.Other.ID
 			}
 		case models.KindLikert:

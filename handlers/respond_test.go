@@ -86,7 +86,7 @@ func TestValidationShowsDutchErrorsAndKeepsInput(t *testing.T) {
 		{"municipality missing", 1, url.Values{"afdeling": {"communicatie"}}, []string{"Kies de gemeente waarvoor u de peiling invult", `href="#f-gemeente"`, `value="communicatie" checked`}},
 		{"unknown municipality", 1, url.Values{"gemeente": {"Atlantis"}, "afdeling": {"communicatie"}}, []string{"Kies een gemeente uit de lijst: &#34;Atlantis&#34; staat niet in de lijst", `value="Atlantis"`}},
 		{"required single missing", 1, url.Values{"gemeente": {"Utrecht"}}, []string{"Kies een antwoord bij: Voor welke afdeling werkt u?", `href="#f-afdeling-communicatie"`, `value="Utrecht"`}},
-		{"anders without text", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"anders"}}, []string{"Vul in wat u bedoelt met ‘Anders, namelijk’", `href="#f-afdeling-anders"`}},
+		{"anders without text", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"anders"}}, []string{"Vul in wat u bedoelt met ‘Anders, namelijk’", `href="#f-afdeling-anders-tekst"`}},
 		{"unknown option", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"marketing"}}, []string{"Kies een van de genoemde antwoorden"}},
 		{"two answers to a single question", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"communicatie", "participatie"}}, []string{"Kies één antwoord"}},
 		{"unknown multi option", 2, url.Values{"kc_plannen": {"basis_op_orde", "hack"}}, []string{"Kies alleen uit de genoemde antwoorden"}},
@@ -168,7 +168,7 @@ func TestResumeLinkContinuesInAnotherBrowser(t *testing.T) {
 	if !strings.HasSuffix(p.URL, "/later") {
 		t.Fatalf("Opslaan en later verder led to %s", p.URL)
 	}
-	link := regexp.MustCompile(`value="(http://[^"]+/hervat/[A-Za-z0-9_-]{43})"`).FindStringSubmatch(p.Body)
+	link := regexp.MustCompile(`data-select>(http://[^<]+/hervat/[A-Za-z0-9_-]{43})</textarea>`).FindStringSubmatch(p.Body)
 	if link == nil {
 		t.Fatal("no resume link on the page")
 	}

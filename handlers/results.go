@@ -115,6 +115,9 @@ type resultsView struct {
 	ShowAnswers bool // open answers on the page itself (public, when chosen)
 	Exports     []exportLink
 	Saved       bool
+	Errors      []problemView
+	MinGroup    string // what the researcher typed, kept when it is refused
+	MinGroupErr string
 }
 
 type sectionResultsView struct {
@@ -433,10 +436,19 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 }
 
 type resultSettingsForm struct {
-	MinGroupSize      int  `form:"min_groep" validate:"min=1,max=1000"`
-	Published         bool `form:"publiceren"`
-	PublicOpenAnswers bool `form:"open_antwoorden"`
-	AnonymousExport   bool `form:"anoniem"`
+	MinGroupSize      string `form:"min_groep"`
+	Published         bool   `form:"publiceren"`
+	PublicOpenAnswers bool   `form:"open_antwoorden"`
+	AnonymousExport   bool   `form:"anoniem"`
+}
+
+// minGroupSize reads the smallest group shown; the text is the Dutch problem, if any.
+func minGroupSize(input string) (int, string) {
+	n, err := strconv.Atoi(strings.TrimSpace(input))
+	if err != nil || n < 1 || n > 1000 {
+		return 0, "Vul bij ‘Kleinste groep’ een heel getal in van 1 tot en met 1000"
+	}
+	return n, ""
 }
 
 func (h *Handler) saveResultSettings(c *echo.Context) error {
@@ -444,17 +456,25 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return echo.ErrBadRequest.Wrap(err)
 	}
-	if err := c.Validate(&form); err != nil {
-		form.MinGroupSize = models.DefaultMinGroupSize
-	}
 	s := surveyOf(c)
+	size, problem := minGroupSize(form.MinGroupSize)
+	if problem != "" {
+		view, err := h.resultsPage(c, h.db.Read.WithContext(c.Request().Context()), s, models.DimAll, false)
+		if err != nil {
+			return err
+		}
+		view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
+		view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
+		view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
+		return c.Render(http.StatusUnprocessableEntity, "results/page", view)
+	}
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
-		MinGroupSize: form.MinGroupSize, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
+		MinGroupSize: size, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
 		AnonymousExport: form.AnonymousExport})
 	if err != nil {
 		return err
 	}
-	h.log.Info("result settings saved", "survey", s.Slug, "published", form.Published, "min_group", form.MinGroupSize)
+	h.log.Info("result settings saved", "survey", s.Slug, "published", form.Published, "min_group", size)
 	return c.Redirect(http.StatusSeeOther, "/admin/surveys/"+s.Slug+"/results?opgeslagen=1")
 }
 

@@ -280,6 +280,16 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 	// Limburg (3) is below 5; Utrecht (5) goes as its complement, or Limburg = total − rest.
 	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>", "<th scope=\"row\">Utrecht</th><td>niet getoond</td>", "Limburg (te klein)", "Utrecht (te klein)")
 
+	// A minimum that is not a whole number is refused beside the field; the typed text and
+	// the other settings stay, and the saved minimum is unchanged.
+	p = res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"drie"}, "publiceren": {"true"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("min_groep=drie: status %d, want 422", p.Status)
+	}
+	p.mustContain(t, "<title>Fout: ", "Er is een probleem", `href="#min_groep"`, `id="min_groep-error"`, `value="drie"`, `id="publiceren" name="publiceren" value="true" checked`)
+	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>")
+
 	// A smaller minimum shows Utrecht and Limburg again.
 	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"3"}})
 	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")

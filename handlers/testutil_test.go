@@ -57,8 +57,14 @@ type testApp struct {
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
+	return newTestAppOn(t, filepath.Join(t.TempDir(), "peiling.db"))
+}
+
+// newTestAppOn serves the database file at path, new or existing.
+func newTestAppOn(t testing.TB, path string) *testApp {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	db, err := models.Open(filepath.Join(t.TempDir(), "peiling.db"), log)
+	db, err := models.Open(path, log)
 	if err != nil {
 		t.Fatal(err)
 	}
