@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,13 +16,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v5"
+
 	"peiling/models"
 )
 
 // The benchmarks below measure Peiling's own paths next to the ceilings they are held to
 // (docs/performance.md): a bare 5 KB html/template page and a raw SQLite submit.
 
-// BenchmarkBareTemplate is the ceiling for page rendering: a 5 KB page from html/template.
+// BenchmarkBareTemplate is the ceiling for page rendering: a 5 KB page from html/template,
+// rendered in memory, and served by a bare echo handler through the same HTTP client the
+// section-page benchmark uses (so the two differ only in what Peiling adds).
 func BenchmarkBareTemplate(b *testing.B) {
 	tpl := template.Must(template.New("p").Parse(`<!doctype html><html lang="nl"><head><title>{{.Title}}</title></head><body>{{range .Rows}}<p class="row">{{.}}</p>{{end}}</body></html>`))
 	rows := make([]string, 100)
@@ -32,15 +37,33 @@ func BenchmarkBareTemplate(b *testing.B) {
 		Title string
 		Rows  []string
 	}{"Peiling", rows}
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	for b.Loop() {
-		buf.Reset()
-		if err := tpl.Execute(&buf, data); err != nil {
-			b.Fatal(err)
+	b.Run("render", func(b *testing.B) {
+		var buf bytes.Buffer
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			if err := tpl.Execute(&buf, data); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	b.ReportMetric(float64(buf.Len()), "bytes/page")
+		b.ReportMetric(float64(buf.Len()), "bytes/page")
+	})
+	b.Run("http", func(b *testing.B) {
+		e := echo.New()
+		e.GET("/", func(c *echo.Context) error {
+			c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
+			return tpl.Execute(c.Response(), data)
+		})
+		srv := httptest.NewServer(e)
+		defer srv.Close()
+		c := (&testApp{t: b, srv: srv}).newClient()
+		b.ReportAllocs()
+		for b.Loop() {
+			if p := c.get("/"); p.Status != http.StatusOK {
+				b.Fatal(p.Status)
+			}
+		}
+	})
 }
 
 // BenchmarkSectionPage renders the likert section (step 2) for a respondent with saved answers.
@@ -157,15 +180,44 @@ func completeDrafts(b *testing.B, app *testApp, survey *models.Survey, n int) []
 	return out
 }
 
-// BenchmarkExport downloads each raw-data export of a closed survey through the real handler,
-// at growing numbers of responses. peak-heap-MB is the highest live heap seen while the
-// export ran: it should stay flat as the number of responses grows, because exports stream.
-func BenchmarkExport(b *testing.B) {
+// benchSizes are the numbers of responses the results and export benchmarks run at. One
+// million takes ten minutes to seed, so it runs only with PEILING_BENCH_LARGE=1.
+func benchSizes() []int {
 	sizes := []int{1_000, 10_000, 100_000}
 	if os.Getenv("PEILING_BENCH_LARGE") != "" {
 		sizes = append(sizes, 1_000_000)
 	}
-	for _, n := range sizes {
+	return sizes
+}
+
+// BenchmarkResultsPage renders the results page of a closed survey through HTTP, overall and
+// per breakdown, at growing numbers of responses.
+func BenchmarkResultsPage(b *testing.B) {
+	for _, n := range benchSizes() {
+		_, res := closedSurveyWith(b, n)
+		for _, dim := range append([]string{models.DimAll}, models.Dimensions...) {
+			name := dim
+			if name == "" {
+				name = "alle"
+			}
+			b.Run(fmt.Sprintf("%d responses/%s", n, name), func(b *testing.B) {
+				path := "/admin/surveys/" + refSlug + "/results?indeling=" + dim
+				b.ReportAllocs()
+				for b.Loop() {
+					if p := res.get(path); p.Status != http.StatusOK {
+						b.Fatal(p.Status)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkExport downloads each raw-data export of a closed survey through the real handler,
+// at growing numbers of responses. peak-heap-MB is the highest live heap seen while the
+// export ran: it should stay flat as the number of responses grows, because exports stream.
+func BenchmarkExport(b *testing.B) {
+	for _, n := range benchSizes() {
 		app, res := closedSurveyWith(b, n)
 		for _, file := range []string{"antwoorden-excel.csv", "antwoorden.json", "peiling.xlsx"} {
 			b.Run(fmt.Sprintf("%d responses/%s", n, file), func(b *testing.B) {
@@ -191,11 +243,12 @@ func BenchmarkExport(b *testing.B) {
 	}
 }
 
-// closedSurveyWith serves a closed reference survey with n seeded responses, from a database
-// kept in the temp folder between runs (seeding 100,000 takes most of a minute).
+// closedSurveyWith serves a closed reference survey with n seeded responses. The database is
+// the one the models benchmarks seed and keep in the temp folder (same file, same random
+// seed), so run the two packages' benchmarks one after the other (-p 1).
 func closedSurveyWith(b *testing.B, n int) (*testApp, *client) {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-export-%d.db", n))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-%d.db", n))
 	_, err := os.Stat(path)
 	fresh := err != nil
 	app := newTestAppOn(b, path)
@@ -204,10 +257,14 @@ func closedSurveyWith(b *testing.B, n int) (*testApp, *client) {
 		b.Fatal(err)
 	}
 	if fresh {
-		if err := models.SeedResponses(app.db.Write, s, n, rand.New(rand.NewPCG(uint64(n), 2))); err != nil {
+		started := time.Now()
+		if err := models.SeedResponses(app.db.Write, s, n, rand.New(rand.NewPCG(uint64(n), 1))); err != nil {
 			os.Remove(path)
 			b.Fatal(err)
 		}
+		b.Logf("seeded %d responses in %v", n, time.Since(started).Round(time.Millisecond))
+	}
+	if s.Status != models.StatusClosed {
 		if err := models.CloseSurvey(app.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
 			b.Fatal(err)
 		}

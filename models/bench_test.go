@@ -21,7 +21,8 @@ func benchSizes() []int {
 }
 
 // seededSurvey returns the reference survey with n random submitted responses, in a database
-// kept in the temp folder between runs (seeding is not what is measured).
+// kept in the temp folder between runs (seeding is not what is measured). The handlers
+// benchmarks serve the same files.
 func seededSurvey(b *testing.B, n int) (*DB, *Survey) {
 	b.Helper()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-%d.db", n))
@@ -80,8 +81,12 @@ func BenchmarkCloseSurvey(b *testing.B) {
 func BenchmarkResults(b *testing.B) {
 	for _, n := range benchSizes() {
 		db, s := seededSurvey(b, n)
-		for _, dim := range Dimensions {
-			b.Run(fmt.Sprintf("%d responses/%s", n, dim), func(b *testing.B) {
+		for _, dim := range append([]string{DimAll}, Dimensions...) {
+			name := dim
+			if name == "" {
+				name = "alle"
+			}
+			b.Run(fmt.Sprintf("%d responses/%s", n, name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := LoadReport(db.Read, s, dim); err != nil {

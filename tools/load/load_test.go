@@ -1,6 +1,15 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
 
 func TestLoadRefusesAddressesThatAreNotLoopback(t *testing.T) {
 	for url, ok := range map[string]bool{
@@ -18,5 +27,27 @@ func TestLoadRefusesAddressesThatAreNotLoopback(t *testing.T) {
 		if err := checkLoopback(url); (err == nil) != ok {
 			t.Errorf("%s: err %v, want allowed=%v", url, err, ok)
 		}
+	}
+}
+
+func TestCeilingCountsHealthChecksAndFailsOnErrors(t *testing.T) {
+	var healthy atomic.Bool
+	healthy.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" || !healthy.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	if err := measureCeiling(context.Background(), &out, srv.URL, 2, 200*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`ceiling \(GET /healthz, 2 connections, 0\.2 s\): [1-9]\d* req/s`).MatchString(out.String()) {
+		t.Errorf("report: %q", out.String())
+	}
+	healthy.Store(false)
+	if err := measureCeiling(context.Background(), &out, srv.URL, 2, 100*time.Millisecond); err == nil {
+		t.Error("a server answering 503 gave a ceiling")
 	}
 }

@@ -50,6 +50,7 @@ func main() {
 		pid       = flag.Int("pid", 0, "server process id, to report its peak memory (VmHWM)")
 		confirmed = flag.String("confirmed", "", "append survey,municipality,reference of every confirmation received to this file")
 		first     = flag.Int("first", 0, "first municipality number to use (to continue after an earlier run on the same database)")
+		ceiling   = flag.Duration("ceiling", 5*time.Second, "first measure the server's ceiling (GET /healthz from as many connections) this long; 0 skips it")
 	)
 	flag.Parse()
 	if *prepare {
@@ -74,6 +75,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
+	if *ceiling > 0 {
+		if err := measureCeiling(ctx, os.Stdout, r.base, *workers, *ceiling); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+	}
 	started := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < *workers; i++ {
@@ -88,6 +95,56 @@ func main() {
 	if r.errorCount() > 0 {
 		os.Exit(1)
 	}
+}
+
+// measureCeiling loads the cheapest route of the same server (GET /healthz: routing, the
+// middleware, one trivial query) from the same number of connections, so the run's figures
+// can be read next to what this machine manages at all.
+func measureCeiling(ctx context.Context, w io.Writer, base string, workers int, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		lats    []time.Duration
+		failed  atomic.Int64
+		wg      sync.WaitGroup
+		started = time.Now()
+	)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+				t := time.Now()
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						failed.Add(1)
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		return fmt.Errorf("ceiling: %d failed requests to /healthz", failed.Load())
+	}
+	fmt.Fprintf(w, "ceiling (GET /healthz, %d connections, %.1f s): %.0f req/s, p50 %.1f ms, p99 %.1f ms\n",
+		workers, time.Since(started).Seconds(), float64(len(lats))/time.Since(started).Seconds(), pct(lats, 50), pct(lats, 99))
+	return nil
 }
 
 // checkLoopback refuses addresses that are not this machine.
