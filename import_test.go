@@ -93,3 +93,31 @@ func TestRegisterCommandLoadsAnotherYear(t *testing.T) {
 		t.Errorf("bad register: %v", err)
 	}
 }
+
+func TestDemoFillsAndClosesTheReferenceSurveyOnce(t *testing.T) {
+	cfg := Config{DB: filepath.Join(t.TempDir(), "demo.db")}
+	var out bytes.Buffer
+	log := slog.New(slog.DiscardHandler)
+	if err := runWith(context.Background(), cfg, []string{"demo"}, Streams{Out: &out}, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "119 responses") {
+		t.Errorf("demo said %q", out.String())
+	}
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.FindSurvey(db.Read, models.ReferenceSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := models.LoadReport(db.Read, s, models.DimAll)
+	db.Close()
+	if err != nil || rep.Respondents != 119 || rep.RatePercent != 31 {
+		t.Fatalf("report after demo: %v, %+v", err, rep)
+	}
+	if err := runWith(context.Background(), cfg, []string{"demo"}, Streams{Out: &out}, log); err == nil || !strings.Contains(err.Error(), "new database") {
+		t.Errorf("second demo: %v, want a refusal", err)
+	}
+}

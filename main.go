@@ -63,6 +63,8 @@ usage:
                                        load a municipality register from CSV
                                        (columns code,name,province,population,population_date)
   peiling [flags] backup FILE          write a consistent copy of the database, also while serving
+  peiling [flags] demo                 fill the reference survey with the article's 119 responses
+                                       and close it, to see the results pages (new database only)
   peiling [flags] user add EMAIL       create a researcher account
   peiling [flags] user passwd EMAIL    set a researcher's password
                                        (both read the password from the terminal without
@@ -148,6 +150,8 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 		return loadRegister(cfg, args, std.Out, log)
 	case "backup":
 		return backup(cfg, args, std.Out, log)
+	case "demo":
+		return demo(cfg, std.Out, log)
 	case "user":
 		return userCommand(cfg, args, std, log)
 	}
@@ -279,6 +283,42 @@ func importSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 		return err
 	}
 	fmt.Fprintf(out, "imported %q as /s/%s (%s)\n", s.Title, s.Slug, s.Status)
+	return nil
+}
+
+// demo gives a researcher something to look at: the reference survey with the responses the
+// article reports, closed, so the results, exports and API answer at once.
+func demo(cfg Config, out io.Writer, log *slog.Logger) error {
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := models.SeedDefaults(db.Write); err != nil {
+		return err
+	}
+	s, err := models.FindSurvey(db.Read, models.ReferenceSlug)
+	if err != nil {
+		return err
+	}
+	var n int64
+	if err := db.Read.Model(&models.Response{}).Where("survey_id = ?", s.ID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 || s.Status != models.StatusOpen {
+		return fmt.Errorf("demo: %s already has %d responses or is %s; use a new database (-db demo.db)", s.Slug, n, s.Status)
+	}
+	article, err := models.ArticleResponses(db.Read, s)
+	if err != nil {
+		return err
+	}
+	if err := models.InsertSubmitted(db.Write, s, article); err != nil {
+		return err
+	}
+	if err := models.CloseSurvey(db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo: %d responses in /s/%s, survey closed; log in at /admin to read the results\n", len(article), s.Slug)
 	return nil
 }
 

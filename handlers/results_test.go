@@ -353,3 +353,35 @@ func TestOpenAnswersAreSearchableAndTaggable(t *testing.T) {
 		t.Errorf("tagging another question's answer: %d", p.Status)
 	}
 }
+
+// TestArticleFiguresOnTheResultsPageAndInTheExport loads the 119 responses the article
+// reports, closes the survey, and finds the published figures where a researcher reads them.
+func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
+	app := newTestApp(t)
+	s, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	article, err := models.ArticleResponses(app.db.Read, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.InsertSubmitted(app.db.Write, s, article); err != nil {
+		t.Fatal(err)
+	}
+	res := app.asResearcher()
+	if p := res.get("/admin/surveys/" + refSlug + "/results"); p.Status != http.StatusForbidden {
+		t.Fatalf("results while open: %d", p.Status)
+	}
+	if err := models.CloseSurvey(app.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	p := res.get("/admin/surveys/" + refSlug + "/results")
+	p.mustContain(t, "119 van 380 gemeenten (31 %)",
+		"<th scope=\"row\">De basis van het klantcontact op orde brengen</th><td>80 % (95)</td>",
+		"meer moeten samenwerken.: 88 % (helemaal) eens")
+	csv := res.get("/admin/surveys/" + refSlug + "/export/antwoorden.csv")
+	if rows := strings.Count(strings.TrimSpace(csv.Body), "\n"); rows != 119 {
+		t.Errorf("CSV export: %d data rows, want 119", rows)
+	}
+}

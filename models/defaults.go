@@ -21,8 +21,11 @@ var DefaultRegisters = map[string]string{
 	"2025": "data/gemeenten-current.csv",
 }
 
-// ReferenceSurveyFile is the embedded definition of the reference survey.
-const ReferenceSurveyFile = "data/klantcontact-2018.yaml"
+// ReferenceSurveyFile is the embedded definition of the reference survey, ReferenceSlug its slug.
+const (
+	ReferenceSurveyFile = "data/klantcontact-2018.yaml"
+	ReferenceSlug       = "klantcontact-2018"
+)
 
 // ReferenceSurvey returns the embedded reference definition and its file name.
 func ReferenceSurvey() ([]byte, error) { return defaults.ReadFile(ReferenceSurveyFile) }

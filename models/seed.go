@@ -194,3 +194,61 @@ var seedTexts = []string{
 	"Meer samenwerken tussen communicatie en dienstverlening.",
 	"Online monitoring van wat er in de gemeente speelt.",
 }
+
+// ArticleResponses builds the 119 responses the article reports (3 January 2018), for the
+// first 119 municipalities of the survey's register: counts chosen so that the published
+// figures follow from them (80 % "basis op orde", 88 % agree that the disciplines should work
+// together more, 31 % response). Only the questions the article reports are answered.
+func ArticleResponses(db *gorm.DB, s *Survey) ([]SeededResponse, error) {
+	var ms []Municipality
+	if err := db.Where("register = ?", s.Register).Order("code").Limit(119).Find(&ms).Error; err != nil {
+		return nil, err
+	}
+	if len(ms) < 119 {
+		return nil, fmt.Errorf("register %s has %d municipalities, the article needs 119", s.Register, len(ms))
+	}
+	// first counts respondents [0, n) as picking an option.
+	first := func(i, n int) bool { return i < n }
+	likert := func(i int, counts ...int) string { // counts per scale point, in scale order
+		codes := []string{"helemaal_oneens", "oneens", "neutraal", "eens", "helemaal_eens", DontKnowCode}
+		for k, n := range counts {
+			if i < n {
+				return codes[k]
+			}
+			i -= n
+		}
+		return DontKnowCode
+	}
+	out := make([]SeededResponse, 119)
+	for i := range out {
+		dept := "communicatie" // 89 = three quarters
+		switch {
+		case i >= 89 && i < 111:
+			dept = "dienstverlening" // 22: almost one fifth
+		case i >= 111 && i < 115:
+			dept = "participatie"
+		case i >= 115:
+			dept = "anders"
+		}
+		as := []Answer{
+			{Question: "gemeente", Option: ms[i].Code, Text: ms[i].Name},
+			{Question: "afdeling", Option: dept},
+			{Question: "kc_stellingen", Item: "meer_samenwerken", Option: likert(i, 1, 3, 10, 45, 60)},    // 105 agree: 88 %
+			{Question: "kc_stellingen", Item: "bestuur_geen_reden", Option: likert(i, 47, 30, 23, 10, 5)}, // 77 of 115 disagree: 67 %; 4 weet niet
+			{Question: "kc_concreet", Text: "Antwoord " + ms[i].Name},
+		}
+		if dept == "anders" {
+			as[1].Text = "Informatiebeheer"
+		}
+		for code, n := range map[string]int{"basis_op_orde": 95, "sturing": 65, "data_proactief": 62, "serviceniveau": 13} {
+			if first(i, n) {
+				as = append(as, Answer{Question: "kc_plannen", Option: code})
+			}
+		}
+		if i >= 95 && i >= 65 && i >= 62 { // everyone answers the question
+			as = append(as, Answer{Question: "kc_plannen", Option: "anders", Text: "Iets anders"})
+		}
+		out[i] = SeededResponse{Municipality: ms[i].Code, Answers: as}
+	}
+	return out, nil
+}
