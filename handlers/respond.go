@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"gorm.io/gorm"
 
 	"peiling/models"
 )
@@ -135,7 +136,11 @@ func (h *Handler) startDraft(c *echo.Context) error {
 	if s.AccessMode == models.AccessInvitation { // a new draft needs an invitation
 		return invitationOnly(c, s)
 	}
-	_, token, err := models.StartDraft(h.db.Write.WithContext(c.Request().Context()), s)
+	var token string
+	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+		_, token, err = models.StartDraft(tx, s)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -255,7 +260,7 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if len(problems) > 0 {
 		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, n, form, problems)
 	}
-	err = models.SaveSection(h.db.Write.WithContext(c.Request().Context()), s, r, n-1, answers)
+	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
 	var taken *models.TakenError
 	if errors.As(err, &taken) {
 		return h.renderSection(c, http.StatusConflict, s, def, n, form, []models.Problem{h.takenProblem(def, reg, taken)})
@@ -362,7 +367,7 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(id) {
 		return echo.ErrBadRequest
 	}
-	err = models.Submit(h.db.Write.WithContext(c.Request().Context()), s, r, id)
+	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}

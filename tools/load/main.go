@@ -1,7 +1,7 @@
 // Command load plays concurrent respondents through whole questionnaires against a Peiling
 // server on this machine, and reports throughput, latency per step and errors.
 //
-//	go run ./tools/load -prepare -db /tmp/load.db      # once: a 9,999-municipality register and 10 load surveys
+//	go run ./tools/load -prepare -db /tmp/load.db      # once: a 380-municipality register and 200 load surveys
 //	peiling -db /tmp/load.db -addr 127.0.0.1:8090 &
 //	go run ./tools/load -url http://127.0.0.1:8090 -c 50 -d 30s -pid $!
 //
@@ -33,11 +33,13 @@ import (
 	"peiling/models"
 )
 
-// Load surveys: copies of the reference survey on a register large enough for a long run.
+// Load surveys: copies of the reference survey, each on a register as large as the real one
+// (the municipality picker lists every name, so a larger register would make step 1 heavier
+// than any real page), and enough of them for a long run.
 const (
 	loadRegister = "load"
-	loadSurveys  = 10
-	loadCodes    = 9999 // CBS codes are four digits
+	loadSurveys  = 200
+	loadCodes    = 380
 )
 
 func main() {
@@ -67,8 +69,6 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *duration)
-	defer cancel()
 
 	r, err := newRun(*base, *confirmed, *first)
 	if err != nil {
@@ -81,6 +81,8 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
 	started := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < *workers; i++ {
