@@ -33,13 +33,14 @@ type server struct {
 	stopped bool
 }
 
-// startServer serves db (created and seeded when new) and waits until it answers.
-func startServer(t *testing.T, db string) *server {
+// startServer serves db (created and seeded when new) and waits until it answers. env adds
+// settings such as PEILING_ADMIN_EMAIL=… to the app's environment.
+func startServer(t *testing.T, db string, env ...string) *server {
 	t.Helper()
 	out := &watchWriter{ready: make(chan string, 1)}
 	// Port 0: the kernel picks a free port and the app prints the address it got.
 	cmd := exec.Command(binary, "-addr", "127.0.0.1:0", "-db", db)
-	cmd.Env = append(appEnv(), "PEILING_SESSION_KEY="+sessionKey)
+	cmd.Env = append(append(appEnv(), "PEILING_SESSION_KEY="+sessionKey), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,438 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"peiling/models"
+)
+
+// adminWidths are the viewports of the researcher's pages: the smallest phone (WCAG 1.4.10
+// asks for reflow at 320 px) and a laptop.
+var adminWidths = []int{320, 1280}
+
+const (
+	researcherEmail    = "onderzoeker@example.nl"
+	researcherPassword = "drie woorden lang genoeg"
+	// seeded is the number of responses written before the server starts: enough for
+	// breakdowns with groups, and some groups too small to show.
+	seeded = 30
+	// deadSMTP turns e-mail on, at a port where nothing listens: sending fails at once and
+	// the mail page lists the failure.
+	deadSMTP = "PEILING_SMTP_URL=smtp://127.0.0.1:1?from=peiling@example.nl"
+	// The invited municipalities: Zeist answers through its link, Utrecht's link is revoked.
+	// Neither is among the seeded responses, which take the lowest codes.
+	zeist, utrecht = "0355", "0344"
+)
+
+// TestResearcherPagesMeetWCAG21AA checks every researcher page, and every page a municipality
+// reaches through its invitation link, with ../shared/tools/a11y/check at 320 and 1280 px.
+// It drives the researcher's own forms in Chromium, from login to closing, publishing and
+// the report per municipality. The answers to POSTs (422 pages, a new API token) have no URL
+// of their own; after the tool has run, they are checked with its axe-core in the browser.
+//
+// The tool sends one set of cookies to every URL, and a browser session holds one invitation
+// per survey, so each state lives on its own server over a copy of the database, all sharing
+// the session key: I, invitation-only before any link existed; D, Zeist's draft on step 1;
+// O, the survey still open with Zeist's answers sent; A, the server the browser drove, closed;
+// and S, a server without accounts, for the setup page.
+func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
+	began := time.Now()
+	check := filepath.Join(repoRoot, "..", "shared", "tools", "a11y", "check")
+	if _, err := os.Stat(check); err != nil {
+		t.Fatalf("the a11y tool is missing: %v", err)
+	}
+	dir := t.TempDir()
+	seedResponses(t, filepath.Join(dir, "a.db"), seeded)
+	a := startServer(t, filepath.Join(dir, "a.db"),
+		"PEILING_ADMIN_EMAIL="+researcherEmail, "PEILING_ADMIN_PASSWORD="+researcherPassword, deadSMTP)
+	b := newBrowser(t, 1280, 900)
+
+	b.mustBeAt(b.open(a.URL+"/admin/login"), http.StatusOK, "/admin/login")
+	b.typeInto("#email", researcherEmail)
+	b.typeInto("#wachtwoord", researcherPassword)
+	b.mustBeAt(b.follow("log in", submit(`form[action="/admin/login"]`)), http.StatusOK, "/admin")
+
+	admin := "/admin/surveys/" + slug
+	b.mustBeAt(b.open(a.URL+admin), http.StatusOK, admin)
+	b.choose("toegang-uitnodiging")
+	b.mustBeAt(b.follow("allow invited municipalities only", submit(`form[action$="/toegang"]`)), http.StatusOK, admin)
+	snapshot(t, a.DB, filepath.Join(dir, "i.db"))
+
+	b.mustBeAt(b.open(a.URL+admin+"/uitnodigingen"), http.StatusOK, admin+"/uitnodigingen")
+	b.do("paste the contacts", chromedp.SetValue(chromedp.CSS("#lijst"),
+		zeist+";Anna de Vries;a.devries@zeist.example.nl\n"+utrecht+";Piet Jansen;p.jansen@utrecht.example.nl"))
+	b.mustBeAt(b.follow("make links for the list", submit(contactList)), http.StatusOK, admin+"/uitnodigingen")
+	links := invitationLinks(t, a.URL+admin+"/uitnodigingen/links.csv", b.cookies(a.URL))
+	revoke := js[string](b, `[...document.querySelectorAll("tbody tr")]
+		.find(r => r.querySelector("th").textContent.startsWith("Utrecht"))
+		.querySelector('form[action$="/intrekken"]').getAttribute("action")`)
+	b.mustBeAt(b.follow("revoke Utrecht's link", submit(fmt.Sprintf("form[action=%q]", revoke))), http.StatusOK, admin+"/uitnodigingen")
+	b.mustBeAt(b.open(a.URL+admin+"/email"), http.StatusOK, admin+"/email")
+	b.mustBeAt(b.follow("send the invitations", submit(`form.send-form:has(input[name="soort"][value="uitnodiging"])`)), http.StatusOK, admin+"/email")
+
+	// Zeist follows its link, starts (the municipality is fixed) and sends its answers.
+	b.mustBeAt(b.open(links[zeist]), http.StatusOK, "/s/"+slug)
+	b.mustBeAt(b.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")
+	snapshot(t, a.DB, filepath.Join(dir, "d.db"))
+	fillInvitedSteps(b)
+	b.mustBeAt(b.follow("Verstuur de antwoorden", chromedp.Click(chromedp.CSS("button[data-once]"))), http.StatusOK, "/s/"+slug+"/bevestiging")
+	makeToken(b, a.URL)
+	snapshot(t, a.DB, filepath.Join(dir, "o.db"))
+
+	b.mustBeAt(b.open(a.URL+admin), http.StatusOK, admin)
+	b.mustBeAt(b.follow("Peiling sluiten…", chromedp.Click(chromedp.CSS(`a[href$="/sluiten"]`))), http.StatusOK, admin+"/sluiten")
+	b.choose("bevestig")
+	b.mustBeAt(b.follow("close", submit(`form[action$="/sluiten"]`)), http.StatusOK, admin)
+	b.mustBeAt(b.follow("turn the report per municipality on", submit(`form[action$="/rapport-per-gemeente"]`)), http.StatusOK, admin)
+	b.mustBeAt(b.open(a.URL+admin+"/results"), http.StatusOK, admin+"/results")
+	b.clickOn("details.panel summary")
+	b.choose("publiceren")
+	b.mustBeAt(b.follow("publish", submit(resultSettings)), http.StatusOK, admin+"/results")
+	openAnswers := admin + "/results/open/uitdaging"
+	b.mustBeAt(b.open(a.URL+openAnswers), http.StatusOK, openAnswers)
+	b.typeInto("#naam", "Samenwerking")
+	b.mustBeAt(b.follow("add a theme", submit(`form[action$="/themes"]`)), http.StatusOK, openAnswers)
+	b.mustBeAt(b.follow("tag the first answer", submit(`form[action$="/tags"]`)), http.StatusOK, openAnswers)
+	// Now Zeist's link leads to its report.
+	b.mustBeAt(b.open(links[zeist]), http.StatusOK, "/s/"+slug+"/rapport/"+zeist)
+
+	cookies := b.cookies(a.URL)
+	if cookies["peiling"] == "" || cookies["peiling_admin"] == "" {
+		t.Fatalf("the browser lacks the respondent or researcher session (cookies: %v)", slices.Sorted(maps.Keys(cookies)))
+	}
+	invited := startServer(t, filepath.Join(dir, "i.db"))
+	draft := startServer(t, filepath.Join(dir, "d.db"))
+	o := startServer(t, filepath.Join(dir, "o.db"), deadSMTP)
+	fresh := startServer(t, filepath.Join(dir, "s.db")) // no account: it prints a setup link
+	setupURL := setupLink(t, fresh)
+	mustShow(t, o.URL+admin+"/veldwerk", cookies, `class="map-figure"`)
+	mustShow(t, o.URL+admin+"/email", cookies, "mislukt")
+	mustShow(t, a.URL+admin+"/results?indeling=provincie", cookies, "niet getoond")
+	mustShow(t, a.URL+openAnswers, cookies, `<span class="tag">Samenwerking</span>`)
+
+	args := []string{"--allow-4xx"}
+	for name, value := range cookies {
+		args = append(args, "--cookie", name+"="+value)
+	}
+	pages := []page{
+		{setupURL, http.StatusOK},
+		{a.URL + "/admin/login", http.StatusOK},
+		// Open, with Zeist's answers sent.
+		{o.URL + "/admin", http.StatusOK},
+		{o.URL + admin, http.StatusOK},
+		{o.URL + admin + "/sluiten", http.StatusOK},
+		{o.URL + admin + "/uitnodigingen", http.StatusOK},
+		{o.URL + admin + "/email", http.StatusOK},
+		{o.URL + admin + "/veldwerk", http.StatusOK},
+		{o.URL + admin + "/results", http.StatusForbidden}, // embargo
+		{o.URL + "/admin/tokens", http.StatusOK},
+		// Through the invitation link, while open.
+		{invited.URL + "/s/" + slug, http.StatusForbidden}, // invitation only, and this link is unknown there
+		{draft.URL + "/s/" + slug, http.StatusOK},
+		{draft.URL + "/s/" + slug + "/stap/1", http.StatusOK},
+		{o.URL + "/s/" + slug, http.StatusOK},
+		{o.URL + "/s/" + slug + "/bevestiging", http.StatusOK},
+		{o.URL + "/s/" + slug + "/uitnodiging/" + path.Base(links[utrecht]), http.StatusGone},
+		{o.URL + "/s/" + slug + "/uitnodiging/bestaat-niet", http.StatusNotFound},
+		// Closed, published, with the report per municipality on.
+		{a.URL + "/admin", http.StatusOK},
+		{a.URL + admin, http.StatusOK},
+		{a.URL + admin + "/results", http.StatusOK},
+		{a.URL + admin + "/results?indeling=afdeling", http.StatusOK},
+		{a.URL + admin + "/results?indeling=provincie", http.StatusOK},
+		{a.URL + admin + "/results?indeling=grootte", http.StatusOK},
+		{a.URL + openAnswers, http.StatusOK},
+		{a.URL + "/r/" + slug, http.StatusOK},
+		{a.URL + "/s/" + slug + "/rapport/" + zeist, http.StatusOK},
+		{a.URL + "/s/" + slug + "/rapport/" + utrecht, http.StatusForbidden}, // another municipality's report
+	}
+	checkAtWidths(t, check, args, pages)
+	checkNarrow(t, b, pages)
+	checkResearcherErrorStates(t, b, a.URL, o.URL, setupURL, dir)
+	t.Logf("the researcher's pages took %.1f s", time.Since(began).Seconds())
+}
+
+// Forms the test sends more than once.
+const (
+	contactList    = `form[action$="/uitnodigingen"][enctype="multipart/form-data"]`
+	resultSettings = `form[action$="/results/settings"]`
+)
+
+// submit presses the submit button of the form that sel finds.
+func submit(form string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(form + ` button[type="submit"]`))
+}
+
+// makeToken makes an API token on the server at base; the answer shows its secret once.
+func makeToken(b *tab, base string) {
+	b.t.Helper()
+	b.mustBeAt(b.open(base+"/admin/tokens"), http.StatusOK, "/admin/tokens")
+	b.typeInto("#naam", "R-script rapportage")
+	b.mustBeAt(b.follow("make an API token", submit(`form[action="/admin/tokens"]`)), http.StatusCreated, "/admin/tokens")
+}
+
+// checkResearcherErrorStates checks the answers to POSTs with axe-core in the browser, which
+// the a11y tool installed: each form with an error (422), and a new API token. openBase is
+// the server where the survey is still open, closedBase the one where it is closed.
+func checkResearcherErrorStates(t *testing.T, b *tab, closedBase, openBase, setupURL, dir string) {
+	t.Helper()
+	axe := readAxe(t)
+	admin := "/admin/surveys/" + slug
+
+	setupPath := mustParse(t, setupURL).Path
+	b.mustBeAt(b.open(setupURL), http.StatusOK, setupPath)
+	b.mustBeAt(b.follow("send the empty setup form", submit("form.form-narrow")), http.StatusUnprocessableEntity, setupPath)
+	checkAxeAt(t, b, axe, "setup-422", dir)
+
+	b.mustBeAt(b.open(closedBase+"/admin/login"), http.StatusOK, "/admin/login")
+	b.typeInto("#email", researcherEmail)
+	b.typeInto("#wachtwoord", "een verkeerd wachtwoord")
+	b.mustBeAt(b.follow("log in with a wrong password", submit(`form[action="/admin/login"]`)), http.StatusUnprocessableEntity, "/admin/login")
+	checkAxeAt(t, b, axe, "login-422", dir)
+
+	b.mustBeAt(b.open(openBase+admin+"/uitnodigingen"), http.StatusOK, admin+"/uitnodigingen")
+	b.do("paste a list with an unknown code", chromedp.SetValue(chromedp.CSS("#lijst"), "9999;Niemand;niemand@example.nl"))
+	b.mustBeAt(b.follow("make links for a wrong list", submit(contactList)), http.StatusUnprocessableEntity, admin+"/uitnodigingen")
+	checkAxeAt(t, b, axe, "uitnodigingen-422", dir)
+
+	reminder := `form.send-form:has(input[name="dagen"])`
+	b.mustBeAt(b.open(openBase+admin+"/email"), http.StatusOK, admin+"/email")
+	b.do("type a reminder interval of 0 days", chromedp.SetValue(chromedp.CSS(reminder+` input[name="dagen"]`), "0"))
+	b.mustBeAt(b.follow("send reminders with a wrong interval", submit(reminder)), http.StatusUnprocessableEntity, admin+"/email/versturen")
+	checkAxeAt(t, b, axe, "email-422", dir)
+
+	b.mustBeAt(b.open(openBase+admin+"/sluiten"), http.StatusOK, admin+"/sluiten")
+	b.mustBeAt(b.follow("close without confirming", submit(`form[action$="/sluiten"]`)), http.StatusUnprocessableEntity, admin+"/sluiten")
+	checkAxeAt(t, b, axe, "sluiten-422", dir)
+
+	makeToken(b, openBase)
+	checkAxeAt(t, b, axe, "token-nieuw", dir)
+
+	b.mustBeAt(b.open(closedBase+admin+"/results"), http.StatusOK, admin+"/results")
+	b.clickOn("details.panel summary")
+	b.do("type a minimum group of 0", chromedp.SetValue(chromedp.CSS("#min_groep"), "0"))
+	b.mustBeAt(b.follow("save a wrong minimum group", submit(resultSettings)), http.StatusUnprocessableEntity, admin+"/results/settings")
+	if !js[bool](b, `document.querySelector("details.panel").open`) {
+		t.Error("the results settings with an error are folded away")
+	}
+	checkAxeAt(t, b, axe, "uitkomsten-422", dir)
+	keepShots(t, filepath.Join(dir, "axe"), "onderzoeker-axe")
+}
+
+// seedResponses creates a database with the reference survey, open, and n sent responses.
+func seedResponses(t *testing.T, path string, n int) {
+	t.Helper()
+	db, err := models.Open(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer db.Close()
+	if err := models.SeedDefaults(db.Write); err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.FindSurvey(db.Write, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.SeedResponses(db.Write, s, n, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var setupLine = regexp.MustCompile(`create the first one at (http://127\.0\.0\.1:\d+/admin/setup/\S+)`)
+
+// setupLink is the one-time link that a server without accounts prints at start.
+func setupLink(t *testing.T, s *server) string {
+	t.Helper()
+	m := setupLine.FindStringSubmatch(s.out.String())
+	if m == nil {
+		t.Fatalf("the server on %s printed no setup link:\n%s", s.DB, s.out.String())
+	}
+	return m[1]
+}
+
+// fillInvitedSteps answers the five steps of the reference survey as an invited
+// municipality, whose municipality is fixed, and ends on the check page.
+func fillInvitedSteps(b *tab) {
+	b.t.Helper()
+	next := func(to string) {
+		b.t.Helper()
+		b.mustBeAt(b.follow("Volgende", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusOK, "/s/"+slug+to)
+	}
+	b.choose("f-afdeling-dienstverlening")
+	b.choose("f-overleg-ja")
+	next("/stap/2")
+	b.choose("f-kc_plannen-basis_op_orde")
+	b.choose("f-kc_stellingen-meer_samenwerken-eens")
+	b.typeInto("#f-kc_concreet", "Een gezamenlijk klantcontactcentrum")
+	next("/stap/3")
+	b.choose("f-part_plannen-converseren")
+	b.choose("f-part_stellingen-inwoners_willen_niet-eens")
+	next("/stap/4")
+	b.choose("f-bnb_plannen-online_luisteren")
+	b.choose("f-bnb_stellingen-voldoende_kennis-oneens")
+	next("/stap/5")
+	b.typeInto("#f-uitdaging", "Samenwerken met de buurgemeenten")
+	next("/controleren")
+}
+
+// adminGet fetches u with the browser's cookies and fails unless it answers 200.
+func adminGet(t *testing.T, u string, cookies map[string]string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range cookies {
+		req.AddCookie(&http.Cookie{Name: name, Value: value})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d, want 200", u, resp.StatusCode)
+	}
+	return string(body)
+}
+
+// mustShow fails unless the page at u has text: the state the tool checks is the one meant.
+func mustShow(t *testing.T, u string, cookies map[string]string, text string) {
+	t.Helper()
+	if !strings.Contains(adminGet(t, u, cookies), text) {
+		t.Errorf("%s does not show %s", u, text)
+	}
+}
+
+// invitationLinks reads the links per municipality code from the CSV the researcher downloads
+// for a mail merge.
+func invitationLinks(t *testing.T, csvURL string, cookies map[string]string) map[string]string {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(adminGet(t, csvURL, cookies), "\ufeff")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("read links.csv: %v", err)
+	}
+	code, link := slices.Index(rows[0], "gemeentecode"), slices.Index(rows[0], "link")
+	if code < 0 || link < 0 {
+		t.Fatalf("links.csv has no columns gemeentecode and link: %q", rows[0])
+	}
+	links := map[string]string{}
+	for _, row := range rows[1:] {
+		links[row[code]] = row[link]
+	}
+	for _, c := range []string{zeist, utrecht} {
+		if !strings.Contains(links[c], "/s/"+slug+"/uitnodiging/") {
+			t.Fatalf("links.csv has no link for %s: %v", c, links)
+		}
+	}
+	return links
+}
+
+func mustParse(t *testing.T, u string) *url.URL {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkAtWidths runs the a11y tool once per width of adminWidths with every URL, side by
+// side, and fails on any violation, any page not checked with the expected status, and any
+// redirect. It takes no screenshots: on the long results pages they doubled the run time.
+func checkAtWidths(t *testing.T, check string, args []string, pages []page) {
+	t.Helper()
+	var urls []string
+	want := map[string]int{}
+	for _, p := range pages {
+		urls = append(urls, p.url)
+		want[p.url] = p.status
+	}
+	results := make([]checkResult, len(adminWidths))
+	var wg sync.WaitGroup
+	for i, w := range adminWidths {
+		wg.Go(func() {
+			began := time.Now()
+			out, err := runCheck(check, append(slices.Clone(args), "--width", strconv.Itoa(w)), urls)
+			results[i] = checkResult{out: out, err: err, took: time.Since(began)}
+		})
+	}
+	wg.Wait()
+	for i, w := range adminWidths {
+		r := results[i]
+		t.Logf("a11y check of %d pages at %d px (%.1f s):\n%s", len(urls), w, r.took.Seconds(), r.out)
+		if r.err != nil {
+			t.Errorf("a11y check at %d px failed (%v); its output is above", w, r.err)
+		}
+		checkToolSaw(t, w, r.out, want)
+	}
+}
+
+// checkNarrow opens every page in the browser at the smallest width, with the session the
+// tool had, for what axe does not judge (checkMarkup): above all, a page wider than the
+// screen, which makes people scroll in two directions (WCAG 1.4.10).
+func checkNarrow(t *testing.T, b *tab, pages []page) {
+	t.Helper()
+	w := slices.Min(adminWidths)
+	b.do(fmt.Sprintf("set the viewport to %d px", w), chromedp.EmulateViewport(int64(w), 900))
+	for _, p := range pages {
+		if status := b.open(p.url); status != int64(p.status) {
+			t.Errorf("%s: HTTP %d, want %d", p.url, status, p.status)
+		}
+		checkMarkup(t, b, w)
+	}
+}
+
+// checkAxeAt runs axe-core on the page the tab shows at each width of adminWidths, with the
+// checks of checkMarkup, and saves a screenshot of each as dir/axe/<width>-<name>.png.
+func checkAxeAt(t *testing.T, b *tab, axe, name, dir string) {
+	t.Helper()
+	if !js[bool](b, `typeof window.axe === "object"`) {
+		b.do("load axe-core", chromedp.Evaluate[chromedp.Void](axe))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "axe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range adminWidths {
+		b.do(fmt.Sprintf("set the viewport to %d px", w), chromedp.EmulateViewport(int64(w), 900))
+		vs := get(b, "run axe", chromedp.Evaluate[[]axeViolation](`axe.run(document, {
+			runOnly: {type: "tag", values: `+axeTags+`}, resultTypes: ["violations"],
+		}).then(r => r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help, HelpURL: v.helpUrl,
+			Targets: v.nodes.map(n => n.target.map(s => [].concat(s).join(" >>> ")).join(" >> "))})))`, chromedp.EvalAwaitPromise))
+		for _, v := range vs {
+			t.Errorf("axe at %d px on %s (%s): %s [%s] %s\n      at %s\n      %s", w, b.path(), name, v.ID, v.Impact, v.Help,
+				strings.Join(v.Targets, "\n      at "), v.HelpURL)
+		}
+		b.screenshot(filepath.Join(dir, "axe", fmt.Sprintf("%d-%s.png", w, name)))
+		checkMarkup(t, b, w)
+	}
+}
