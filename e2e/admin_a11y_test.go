@@ -130,6 +130,7 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	mustShow(t, o.URL+admin+"/email", cookies, "mislukt")
 	mustShow(t, a.URL+admin+"/results?indeling=provincie", cookies, "niet getoond")
 	mustShow(t, a.URL+openAnswers, cookies, `<span class="tag">Samenwerking</span>`)
+	checkExport(t, a.URL+admin+"/export/antwoorden-excel.csv", cookies, 31) // 30 seeded and Zeist's
 
 	args := []string{"--allow-4xx"}
 	for name, value := range cookies {
@@ -298,6 +299,26 @@ func fillInvitedSteps(b *tab) {
 }
 
 // adminGet fetches u with the browser's cookies and fails unless it answers 200.
+// checkExport downloads the Dutch-Excel CSV of the closed survey as the researcher's browser
+// would, and reads it back: byte-order mark, ';' between fields, one row per response.
+func checkExport(t *testing.T, u string, cookies map[string]string, responses int) {
+	t.Helper()
+	body := adminGet(t, u, cookies)
+	data, ok := strings.CutPrefix(body, "\ufeff")
+	if !ok {
+		t.Fatalf("%s has no byte-order mark", u)
+	}
+	r := csv.NewReader(strings.NewReader(data))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("read %s: %v", u, err)
+	}
+	if len(rows) != responses+1 || !slices.Contains(rows[0], "gemeente_naam") {
+		t.Errorf("%s: %d rows with header %q, want %d responses", u, len(rows)-1, rows[0], responses)
+	}
+}
+
 func adminGet(t *testing.T, u string, cookies map[string]string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
