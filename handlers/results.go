@@ -254,11 +254,11 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.Chart = template.HTML(choiceChart(rep, qr, false))
 		qv.Table = choiceTable(rep, qr)
 		if hasOtherOption(q) && (!public || withAnswers) {
-			others, total, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
+			others, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
 			if err != nil {
 				return qv, err
 			}
-			qv.Others, qv.OthersTotal = others, total
+			qv.Others, qv.OthersTotal = others, otherCount(q, qr.Cells[0])
 			qv.OpenURL = "/admin/surveys/" + s.Slug + "/results/open/" + q.Code
 		}
 	case models.KindLikert:
@@ -273,7 +273,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		}
 		qv.Themes = themes
 		if withAnswers {
-			answers, _, err := models.OpenAnswers(db, s, q.Code, "", 0, 1000)
+			answers, err := models.OpenAnswers(db, s, q.Code, "", 0, 1000)
 			if err != nil {
 				return qv, err
 			}
@@ -284,6 +284,20 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.Mean = models.FormatNumber(float64(int64(qr.Cells[0].Mean*10+0.5)) / 10)
 	}
 	return qv, nil
+}
+
+// otherCount is how many respondents wrote an "anders, namelijk" text: everyone who ticked
+// that option had to, so the aggregates know it without reading the answers.
+func otherCount(q *models.Question, f models.Figures) int64 {
+	var n int64
+	for _, o := range q.Options {
+		for _, share := range f.Options {
+			if o.Other && share.Code == o.Code {
+				n += share.Count
+			}
+		}
+	}
+	return n
 }
 
 func hasOtherOption(q *models.Question) bool {
@@ -558,7 +572,11 @@ func (h *Handler) renderOpenAnswers(c *echo.Context, status int, problem string)
 		return err
 	}
 	query := strings.TrimSpace(c.QueryParam("q"))
-	answers, total, err := models.OpenAnswers(db, s, q.Code, query, 0, openAnswersPerPage)
+	answers, err := models.OpenAnswers(db, s, q.Code, query, 0, openAnswersPerPage)
+	if err != nil {
+		return err
+	}
+	total, err := models.CountOpenAnswers(db, s, q.Code, query)
 	if err != nil {
 		return err
 	}

@@ -49,24 +49,17 @@ const MaxThemeName = 80
 var ErrBadThemeName = errors.New("theme name empty or too long")
 
 // OpenAnswers returns the written answers to question of a closed survey whose text contains
-// query (any case; empty for all), at most limit from offset, and how many match in all.
-func OpenAnswers(db *gorm.DB, s *Survey, question, query string, offset, limit int) ([]OpenAnswer, int64, error) {
+// query (any case; empty for all), in the order of the responses, at most limit from offset.
+// Walking the responses in order lets SQLite stop after limit answers instead of sorting all.
+func OpenAnswers(db *gorm.DB, s *Survey, question, query string, offset, limit int) ([]OpenAnswer, error) {
 	if err := CheckReportable(s); err != nil {
-		return nil, 0, err
-	}
-	base := db.Table("answers a").Joins("JOIN responses r ON r.id = a.response_id").
-		Where("r.survey_id = ? AND r.status = ? AND a.question = ? AND a.text <> ''", s.ID, ResponseSubmitted, question)
-	if query = strings.TrimSpace(query); query != "" {
-		base = base.Where("a.text LIKE ? ESCAPE '\\'", "%"+likeEscape(query)+"%")
-	}
-	var total int64
-	if err := base.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count open answers to %s: %w", question, err)
+		return nil, err
 	}
 	var out []OpenAnswer
-	err := base.Select("a.id, a.option, a.text").Order("a.id").Offset(offset).Limit(limit).Scan(&out).Error
+	err := openAnswers(db, s, question, query).Select("a.id, a.option, a.text").
+		Order("r.id, a.id").Offset(offset).Limit(limit).Scan(&out).Error
 	if err != nil || len(out) == 0 {
-		return out, total, err
+		return out, err
 	}
 	ids := make([]uint, len(out))
 	at := map[uint]int{}
@@ -75,12 +68,34 @@ func OpenAnswers(db *gorm.DB, s *Survey, question, query string, offset, limit i
 	}
 	var tags []AnswerTheme
 	if err := db.Where("answer_id IN ?", ids).Order("theme_id").Find(&tags).Error; err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for _, t := range tags {
 		out[at[t.AnswerID]].Themes = append(out[at[t.AnswerID]].Themes, t.ThemeID)
 	}
-	return out, total, nil
+	return out, nil
+}
+
+// CountOpenAnswers counts what OpenAnswers would return without a limit. It reads every
+// response, so the results page takes its counts from the aggregates instead.
+func CountOpenAnswers(db *gorm.DB, s *Survey, question, query string) (int64, error) {
+	if err := CheckReportable(s); err != nil {
+		return 0, err
+	}
+	var total int64
+	if err := openAnswers(db, s, question, query).Count(&total).Error; err != nil {
+		return 0, fmt.Errorf("count open answers to %s: %w", question, err)
+	}
+	return total, nil
+}
+
+func openAnswers(db *gorm.DB, s *Survey, question, query string) *gorm.DB {
+	q := db.Table("answers a").Joins("JOIN responses r ON r.id = a.response_id").
+		Where("r.survey_id = ? AND r.status = ? AND a.question = ? AND a.text <> ''", s.ID, ResponseSubmitted, question)
+	if query = strings.TrimSpace(query); query != "" {
+		q = q.Where("a.text LIKE ? ESCAPE '\\'", "%"+likeEscape(query)+"%")
+	}
+	return q
 }
 
 // likeEscape makes s match itself literally inside a LIKE pattern with ESCAPE '\'. SQLite's
