@@ -262,14 +262,11 @@ func importSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
-	db, err := models.Open(cfg.DB, log)
+	db, err := openWithDefaults(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := models.SeedDefaults(db.Write); err != nil {
-		return err
-	}
 	status := models.StatusDraft
 	if *open {
 		status = models.StatusOpen
@@ -286,17 +283,27 @@ func importSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 	return nil
 }
 
+// openWithDefaults opens the database with the embedded registers and reference survey in it.
+func openWithDefaults(cfg Config, log *slog.Logger) (*models.DB, error) {
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := models.SeedDefaults(db.Write); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load defaults: %w", err)
+	}
+	return db, nil
+}
+
 // demo gives a researcher something to look at: the reference survey with the responses the
 // article reports, closed, so the results, exports and API answer at once.
 func demo(cfg Config, out io.Writer, log *slog.Logger) error {
-	db, err := models.Open(cfg.DB, log)
+	db, err := openWithDefaults(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := models.SeedDefaults(db.Write); err != nil {
-		return err
-	}
 	s, err := models.FindSurvey(db.Read, models.ReferenceSlug)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + "/s/" + slug + "/hervat/bogus", http.StatusNotFound},
 		{a.URL + "/bestaat-niet", http.StatusNotFound},
 	}
-	checkWithTool(t, check, args, pages, dir)
+	checkWithTool(t, check, args, pages, widths, dir)
 
 	// What axe does not judge: reflow at 320 px (WCAG 1.4.10), unique ids, a label for every
 	// control, ARIA references that resolve. The browser has the same session as the tool.
@@ -105,9 +105,10 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 	checkErrorStates(t, b.incognito(), a.URL, dir)
 }
 
-// checkWithTool runs the a11y tool once per width with every URL; the two calls run side by
-// side (each is mostly a browser waiting on its own start and pages).
-func checkWithTool(t *testing.T, check string, args []string, pages []page, dir string) {
+// checkWithTool runs the a11y tool once per width with every URL; the calls run side by side
+// (each is mostly a browser waiting on its own start and pages). With a dir, it keeps
+// screenshots of every page there.
+func checkWithTool(t *testing.T, check string, args []string, pages []page, ws []int, dir string) {
 	t.Helper()
 	var urls []string
 	want := map[string]int{}
@@ -115,25 +116,32 @@ func checkWithTool(t *testing.T, check string, args []string, pages []page, dir 
 		urls = append(urls, p.url)
 		want[p.url] = p.status
 	}
-	results := make([]checkResult, len(widths))
+	results := make([]checkResult, len(ws))
 	var wg sync.WaitGroup
-	for i, w := range widths {
+	for i, w := range ws {
 		wg.Go(func() {
 			began := time.Now()
-			shots := filepath.Join(dir, "shots", strconv.Itoa(w))
-			out, err := runCheck(check, append(slices.Clone(args), "--width", strconv.Itoa(w), "--screenshot", shots), urls)
+			run := append(slices.Clone(args), "--width", strconv.Itoa(w))
+			shots := ""
+			if dir != "" {
+				shots = filepath.Join(dir, "shots", strconv.Itoa(w))
+				run = append(run, "--screenshot", shots)
+			}
+			out, err := runCheck(check, run, urls)
 			results[i] = checkResult{out, err, time.Since(began), shots}
 		})
 	}
 	wg.Wait()
-	for i, w := range widths {
+	for i, w := range ws {
 		r := results[i]
-		t.Logf("a11y check at %d px (%.1f s):\n%s", w, r.took.Seconds(), r.out)
+		t.Logf("a11y check of %d pages at %d px (%.1f s):\n%s", len(urls), w, r.took.Seconds(), r.out)
 		if r.err != nil {
 			t.Errorf("a11y check at %d px failed (%v); its output is above", w, r.err)
 		}
 		checkToolSaw(t, w, r.out, want)
-		keepShots(t, r.shots, strconv.Itoa(w))
+		if r.shots != "" {
+			keepShots(t, r.shots, strconv.Itoa(w))
+		}
 	}
 }
 
@@ -146,11 +154,11 @@ func checkErrorStates(t *testing.T, c *tab, base, dir string) {
 	axe := readAxe(t)
 	volgende := chromedp.Click(chromedp.CSS(`button[value="volgende"]`))
 	c.mustBeAt(c.open(base+"/s/"+slug), http.StatusOK, "/s/"+slug)
-	checkWithAxe(t, c, axe, "start-nieuw", dir)
+	checkWithAxe(t, c, axe, "start-nieuw", widths, dir)
 	c.mustBeAt(c.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")
 
 	c.mustBeAt(c.follow("Volgende on an empty step 1", volgende), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/1")
-	checkWithAxe(t, c, axe, "stap1-leeg-422", dir)
+	checkWithAxe(t, c, axe, "stap1-leeg-422", widths, dir)
 
 	c.choose("f-afdeling-anders") // "Anders" without saying what, and a municipality that does not exist
 	c.typeInto("#f-gemeente", "Atlantis")
@@ -158,7 +166,7 @@ func checkErrorStates(t *testing.T, c *tab, base, dir string) {
 	if n := js[int](c, `document.querySelectorAll(".error-summary li").length`); n != 2 {
 		t.Errorf("the error summary lists %d problems, want 2 (municipality, ‘Anders’ text)", n)
 	}
-	checkWithAxe(t, c, axe, "stap1-anders-422", dir)
+	checkWithAxe(t, c, axe, "stap1-anders-422", widths, dir)
 
 	// Zeist sent its answers on this server already: one response per municipality.
 	c.do("clear the municipality", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-gemeente").value = ""`))
@@ -168,7 +176,7 @@ func checkErrorStates(t *testing.T, c *tab, base, dir string) {
 	if msg := get(c, "read the error summary", chromedp.Text(chromedp.CSS(".error-summary"))); !strings.Contains(msg, "Gemeente Zeist heeft deze peiling al ingevuld") {
 		t.Errorf("the 409 page says %q", msg)
 	}
-	checkWithAxe(t, c, axe, "stap1-gemeente-bezet-409", dir)
+	checkWithAxe(t, c, axe, "stap1-gemeente-bezet-409", widths, dir)
 	keepShots(t, filepath.Join(dir, "axe"), "axe")
 }
 
@@ -325,7 +333,7 @@ type axeViolation struct {
 
 // checkWithAxe runs axe-core on the page the tab shows, at each width, and saves a screenshot
 // of each as dir/axe/<width>-<name>.png.
-func checkWithAxe(t *testing.T, b *tab, axe, name, dir string) {
+func checkWithAxe(t *testing.T, b *tab, axe, name string, ws []int, dir string) {
 	t.Helper()
 	if !js[bool](b, `typeof window.axe === "object"`) {
 		b.do("load axe-core", chromedp.Evaluate[chromedp.Void](axe))
@@ -333,7 +341,7 @@ func checkWithAxe(t *testing.T, b *tab, axe, name, dir string) {
 	if err := os.MkdirAll(filepath.Join(dir, "axe"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range widths {
+	for _, w := range ws {
 		b.do(fmt.Sprintf("set the viewport to %d px", w), chromedp.EmulateViewport(int64(w), 900))
 		vs := get(b, "run axe", chromedp.Evaluate[[]axeViolation](`axe.run(document, {
 			runOnly: {type: "tag", values: `+axeTags+`}, resultTypes: ["violations"],

@@ -16,9 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,7 +166,7 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + "/s/" + slug + "/rapport/" + zeist, http.StatusOK},
 		{a.URL + "/s/" + slug + "/rapport/" + utrecht, http.StatusForbidden}, // another municipality's report
 	}
-	checkAtWidths(t, check, args, pages)
+	checkWithTool(t, check, args, pages, adminWidths, "")
 	checkNarrow(t, b, pages)
 	checkResearcherErrorStates(t, b, a.URL, o.URL, setupURL, dir)
 	t.Logf("the researcher's pages took %.1f s", time.Since(began).Seconds())
@@ -204,31 +202,31 @@ func checkResearcherErrorStates(t *testing.T, b *tab, closedBase, openBase, setu
 	setupPath := mustParse(t, setupURL).Path
 	b.mustBeAt(b.open(setupURL), http.StatusOK, setupPath)
 	b.mustBeAt(b.follow("send the empty setup form", submit("form.form-narrow")), http.StatusUnprocessableEntity, setupPath)
-	checkAxeAt(t, b, axe, "setup-422", dir)
+	checkWithAxe(t, b, axe, "setup-422", adminWidths, dir)
 
 	b.mustBeAt(b.open(closedBase+"/admin/login"), http.StatusOK, "/admin/login")
 	b.typeInto("#email", researcherEmail)
 	b.typeInto("#wachtwoord", "een verkeerd wachtwoord")
 	b.mustBeAt(b.follow("log in with a wrong password", submit(`form[action="/admin/login"]`)), http.StatusUnprocessableEntity, "/admin/login")
-	checkAxeAt(t, b, axe, "login-422", dir)
+	checkWithAxe(t, b, axe, "login-422", adminWidths, dir)
 
 	b.mustBeAt(b.open(openBase+admin+"/uitnodigingen"), http.StatusOK, admin+"/uitnodigingen")
 	b.do("paste a list with an unknown code", chromedp.SetValue(chromedp.CSS("#lijst"), "9999;Niemand;niemand@example.nl"))
 	b.mustBeAt(b.follow("make links for a wrong list", submit(contactList)), http.StatusUnprocessableEntity, admin+"/uitnodigingen")
-	checkAxeAt(t, b, axe, "uitnodigingen-422", dir)
+	checkWithAxe(t, b, axe, "uitnodigingen-422", adminWidths, dir)
 
 	reminder := `form.send-form:has(input[name="dagen"])`
 	b.mustBeAt(b.open(openBase+admin+"/email"), http.StatusOK, admin+"/email")
 	b.do("type a reminder interval of 0 days", chromedp.SetValue(chromedp.CSS(reminder+` input[name="dagen"]`), "0"))
 	b.mustBeAt(b.follow("send reminders with a wrong interval", submit(reminder)), http.StatusUnprocessableEntity, admin+"/email/versturen")
-	checkAxeAt(t, b, axe, "email-422", dir)
+	checkWithAxe(t, b, axe, "email-422", adminWidths, dir)
 
 	b.mustBeAt(b.open(openBase+admin+"/sluiten"), http.StatusOK, admin+"/sluiten")
 	b.mustBeAt(b.follow("close without confirming", submit(`form[action$="/sluiten"]`)), http.StatusUnprocessableEntity, admin+"/sluiten")
-	checkAxeAt(t, b, axe, "sluiten-422", dir)
+	checkWithAxe(t, b, axe, "sluiten-422", adminWidths, dir)
 
 	makeToken(b, openBase)
-	checkAxeAt(t, b, axe, "token-nieuw", dir)
+	checkWithAxe(t, b, axe, "token-nieuw", adminWidths, dir)
 
 	b.mustBeAt(b.open(closedBase+admin+"/results"), http.StatusOK, admin+"/results")
 	b.clickOn("details.panel summary")
@@ -237,7 +235,7 @@ func checkResearcherErrorStates(t *testing.T, b *tab, closedBase, openBase, setu
 	if !js[bool](b, `document.querySelector("details.panel").open`) {
 		t.Error("the results settings with an error are folded away")
 	}
-	checkAxeAt(t, b, axe, "uitkomsten-422", dir)
+	checkWithAxe(t, b, axe, "uitkomsten-422", adminWidths, dir)
 	keepShots(t, filepath.Join(dir, "axe"), "onderzoeker-axe")
 }
 
@@ -387,37 +385,6 @@ func mustParse(t *testing.T, u string) *url.URL {
 	return p
 }
 
-// checkAtWidths runs the a11y tool once per width of adminWidths with every URL, side by
-// side, and fails on any violation, any page not checked with the expected status, and any
-// redirect. It takes no screenshots: on the long results pages they doubled the run time.
-func checkAtWidths(t *testing.T, check string, args []string, pages []page) {
-	t.Helper()
-	var urls []string
-	want := map[string]int{}
-	for _, p := range pages {
-		urls = append(urls, p.url)
-		want[p.url] = p.status
-	}
-	results := make([]checkResult, len(adminWidths))
-	var wg sync.WaitGroup
-	for i, w := range adminWidths {
-		wg.Go(func() {
-			began := time.Now()
-			out, err := runCheck(check, append(slices.Clone(args), "--width", strconv.Itoa(w)), urls)
-			results[i] = checkResult{out: out, err: err, took: time.Since(began)}
-		})
-	}
-	wg.Wait()
-	for i, w := range adminWidths {
-		r := results[i]
-		t.Logf("a11y check of %d pages at %d px (%.1f s):\n%s", len(urls), w, r.took.Seconds(), r.out)
-		if r.err != nil {
-			t.Errorf("a11y check at %d px failed (%v); its output is above", w, r.err)
-		}
-		checkToolSaw(t, w, r.out, want)
-	}
-}
-
 // checkNarrow opens every page in the browser at the smallest width, with the session the
 // tool had, for what axe does not judge (checkMarkup): above all, a page wider than the
 // screen, which makes people scroll in two directions (WCAG 1.4.10).
@@ -429,31 +396,6 @@ func checkNarrow(t *testing.T, b *tab, pages []page) {
 		if status := b.open(p.url); status != int64(p.status) {
 			t.Errorf("%s: HTTP %d, want %d", p.url, status, p.status)
 		}
-		checkMarkup(t, b, w)
-	}
-}
-
-// checkAxeAt runs axe-core on the page the tab shows at each width of adminWidths, with the
-// checks of checkMarkup, and saves a screenshot of each as dir/axe/<width>-<name>.png.
-func checkAxeAt(t *testing.T, b *tab, axe, name, dir string) {
-	t.Helper()
-	if !js[bool](b, `typeof window.axe === "object"`) {
-		b.do("load axe-core", chromedp.Evaluate[chromedp.Void](axe))
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "axe"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range adminWidths {
-		b.do(fmt.Sprintf("set the viewport to %d px", w), chromedp.EmulateViewport(int64(w), 900))
-		vs := get(b, "run axe", chromedp.Evaluate[[]axeViolation](`axe.run(document, {
-			runOnly: {type: "tag", values: `+axeTags+`}, resultTypes: ["violations"],
-		}).then(r => r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help, HelpURL: v.helpUrl,
-			Targets: v.nodes.map(n => n.target.map(s => [].concat(s).join(" >>> ")).join(" >> "))})))`, chromedp.EvalAwaitPromise))
-		for _, v := range vs {
-			t.Errorf("axe at %d px on %s (%s): %s [%s] %s\n      at %s\n      %s", w, b.path(), name, v.ID, v.Impact, v.Help,
-				strings.Join(v.Targets, "\n      at "), v.HelpURL)
-		}
-		b.screenshot(filepath.Join(dir, "axe", fmt.Sprintf("%d-%s.png", w, name)))
 		checkMarkup(t, b, w)
 	}
 }
