@@ -244,7 +244,7 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error
 		if err != nil {
 			return err
 		}
-		if err := tallyResponses(tx, survey, def, r.ID, r.ID); err != nil {
+		if err := tallySubmitted(tx, survey, def, &cur, answers); err != nil {
 			return err
 		}
 		cur.Status, cur.SubmittedAt, cur.SubmissionID, cur.Reference = ResponseSubmitted, &t, &submissionID, &ref

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -70,6 +71,78 @@ func tallyResponses(tx *gorm.DB, s *Survey, def *Definition, fromID, toID uint) 
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("tally responses %d..%d of survey %d: %w", fromID, toID, s.ID, err)
 		}
+	}
+	return nil
+}
+
+// tallyKey is one tally row of one response's department, province and size class.
+type tallyKey struct{ question, item, option string }
+
+// tallySubmitted adds one response that is being submitted to the tallies. It adds the same
+// rows as tallyResponses, built from the answers Submit has just read instead of three
+// grouping queries, in one statement: the grouping queries were half of the submit
+// transaction's time. TestSubmitTalliesEqualARecount holds the two to the same result.
+func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answers []Answer) error {
+	var dept, province, size string
+	if pq := profileQuestion(def); pq != nil {
+		for _, a := range answers {
+			if a.Question == pq.Code {
+				dept = a.Option
+			}
+		}
+	}
+	if r.MunicipalityCode != nil {
+		var ms []Municipality
+		if err := tx.Where("register = ? AND code = ?", s.Register, *r.MunicipalityCode).Limit(1).Find(&ms).Error; err != nil {
+			return err
+		}
+		if len(ms) == 1 {
+			province, size = ms[0].Province, SizeClassOf(ms[0].Population).Key
+		}
+	}
+	multi := map[string]bool{}
+	for _, q := range def.Questions() {
+		multi[q.Code] = q.Kind == KindMulti
+	}
+	type sums struct {
+		n     int64
+		total float64
+	}
+	rows := map[tallyKey]*sums{{}: {n: 1}} // the respondent
+	add := func(k tallyKey, number float64) {
+		if rows[k] == nil {
+			rows[k] = &sums{}
+		}
+		rows[k].n++
+		rows[k].total += number
+	}
+	answered := map[string]bool{}
+	for _, a := range answers {
+		if a.Question == def.MunicipalityQuestion().Code {
+			continue
+		}
+		var number float64
+		if a.Number != nil {
+			number = *a.Number
+		}
+		add(tallyKey{a.Question, a.Item, a.Option}, number)
+		if multi[a.Question] && !answered[a.Question] {
+			answered[a.Question] = true
+			add(tallyKey{question: a.Question}, 0)
+		}
+	}
+	values := make([]string, 0, len(rows))
+	args := make([]any, 0, 9*len(rows))
+	for k, v := range rows {
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, s.ID, k.question, k.item, k.option, dept, province, size, v.n, v.total)
+	}
+	err := tx.Exec(`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total)
+		VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (survey_id, question, item, option, department, province, size)
+		DO UPDATE SET n = n + excluded.n, total = total + excluded.total`, args...).Error
+	if err != nil {
+		return fmt.Errorf("tally response %d of survey %d: %w", r.ID, s.ID, err)
 	}
 	return nil
 }

@@ -45,3 +45,62 @@ func TestTalliesGiveTheSameFiguresAsARecount(t *testing.T) {
 		t.Fatalf("after the recount the tallies disagree: %v", err)
 	}
 }
+
+func talliesOf(t *testing.T, db *DB, surveyID uint) []Tally {
+	t.Helper()
+	var out []Tally
+	if err := db.Read.Where("survey_id = ?", surveyID).Order("question, item, option, department, province, size").Find(&out).Error; err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSubmitTalliesEqualARecount submits responses one by one, as respondents do, and finds
+// the tallies Submit kept equal to a recount of the answers in SQL.
+func TestSubmitTalliesEqualARecount(t *testing.T) {
+	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	s := referenceSurvey(t, db)
+	def, err := s.Def()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []Municipality
+	if err := db.Read.Where("register = ?", s.Register).Order("code").Limit(60).Find(&ms).Error; err != nil {
+		t.Fatal(err)
+	}
+	ms = append(ms, Municipality{Code: "9999"}) // not in the register: no province or size class
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range ms {
+		code := ms[i].Code
+		r := Response{SurveyID: s.ID, Status: ResponseDraft, TokenHash: HashToken(NewToken()), MunicipalityCode: &code, Reached: len(def.Sections)}
+		if err := db.Write.Create(&r).Error; err != nil {
+			t.Fatal(err)
+		}
+		answers := RandomAnswers(def, &ms[i], rng)
+		for j := range answers {
+			answers[j].ResponseID = r.ID
+		}
+		if err := db.Write.Create(&answers).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := Submit(db.Write, s, &r, NewToken()); err != nil {
+			t.Fatalf("submit %s: %v", code, err)
+		}
+	}
+	kept := talliesOf(t, db, s.ID)
+	if len(kept) < 100 {
+		t.Fatalf("only %d tally rows", len(kept))
+	}
+	if err := rebuildTallies(db.Write, s, def); err != nil {
+		t.Fatal(err)
+	}
+	if recount := talliesOf(t, db, s.ID); !reflect.DeepEqual(recount, kept) {
+		for i := range min(len(recount), len(kept)) {
+			if recount[i] != kept[i] {
+				t.Errorf("first difference: recount %+v, kept at submit %+v", recount[i], kept[i])
+				break
+			}
+		}
+		t.Fatalf("a recount gives other tallies: %d rows vs %d", len(recount), len(kept))
+	}
+}
