@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -47,6 +48,9 @@ type Handler struct {
 	resumes       *failureLimiter
 	logins        *failureLimiter
 	links         models.LinkKey // seals invitation links (models/invitation.go)
+	// sending holds the surveys whose mail is going out now: a second click while the first
+	// run is still sending would compute the same recipients and mail them twice.
+	sending sync.Map // survey id → struct{}
 }
 
 // New builds the echo instance with every route.

@@ -190,6 +190,11 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	if problem != "" {
 		return h.renderSendProblem(c, kind, c.FormValue("dagen"), problem)
 	}
+	if _, busy := h.sending.LoadOrStore(s.ID, struct{}{}); busy {
+		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email",
+			"Er worden al berichten voor deze peiling verstuurd. Wacht tot dat klaar is en kijk dan hieronder wat er is verstuurd.")
+	}
+	defer h.sending.Delete(s.ID)
 	recipients, skipped, err := models.Recipients(db, s.ID, kind, time.Duration(days)*24*time.Hour, time.Now().UTC())
 	if err != nil {
 		return err

@@ -170,3 +170,25 @@ func TestMailFormsRefuseBadInput(t *testing.T) {
 	p = r.post(adminBase+"/email/teksten", form)
 	p.mustContain(t, "De teksten zijn opgeslagen.", "Doe mee, {{gemeente}}", "Nog even: {{link}}")
 }
+
+// TestASecondSendWhileTheFirstRunsMailsNobodyTwice presses "send" while an earlier run for the
+// same survey is still sending: the second is turned away and nothing is mailed twice.
+func TestASecondSendWhileTheFirstRunsMailsNobodyTwice(t *testing.T) {
+	srv := mailtest.Start(t)
+	app := newTestApp(t)
+	app.h.cfg.Mail = srv.Config()
+	r := app.asResearcher()
+	r.get(adminBase + "/uitnodigingen")
+	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {threeContacts}})
+	s, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.h.sending.Store(s.ID, struct{}{}) // the first run, still busy
+	sendMail(t, r, models.MailInvitation, "").mustContain(t, "Er worden al berichten voor deze peiling verstuurd")
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d messages sent beside a running send", n)
+	}
+	app.h.sending.Delete(s.ID) // the first run ended
+	sendMail(t, r, models.MailInvitation, "").mustContain(t, "Uitnodiging: 3 verstuurd, 0 mislukt.")
+}
