@@ -302,3 +302,42 @@ func TestFieldworkRoutesNeedALiveResearcherSessionAndCSRF(t *testing.T) {
 		t.Fatalf("a forged request changed the status to %s", s.Status)
 	}
 }
+
+// TestRespondentsSeeAClosureAtOnce: respondents' requests reuse the survey row for a second,
+// but closing through the researcher's page is seen by the very next request, and a write
+// from a page loaded before the close is refused even while the row is still cached.
+func TestRespondentsSeeAClosureAtOnce(t *testing.T) {
+	app := newTestApp(t)
+	c := app.newClient()
+	c.start()
+	step1 := c.get(stepURL(refSlug, 1)) // caches the open survey
+	r := app.asResearcher()
+	r.get("/admin/surveys/" + refSlug + "/sluiten")
+	if p := r.post("/admin/surveys/"+refSlug+"/sluiten", url.Values{"bevestig": {"ja"}}); p.Status != http.StatusOK {
+		t.Fatalf("close: %d", p.Status)
+	}
+	if p := c.get("/s/" + refSlug); p.Status != http.StatusGone {
+		t.Errorf("start page right after closing: %d, want 410", p.Status)
+	}
+
+	// A close the cache did not hear of (the closer, another process): the write is refused.
+	if err := app.db.Write.Model(&models.Survey{}).Where("slug = ?", refSlug).Update("status", models.StatusOpen).Error; err != nil {
+		t.Fatal(err)
+	}
+	app.h.surveys.forget()
+	c.last = step1
+	c.get(stepURL(refSlug, 1)) // cached as open
+	if err := app.db.Write.Model(&models.Survey{}).Where("slug = ?", refSlug).Update("status", models.StatusClosed).Error; err != nil {
+		t.Fatal(err)
+	}
+	form := sectionAnswers("Zeist")[0]
+	form.Set("actie", "volgende")
+	if p := c.post(stepURL(refSlug, 1), form); p.Status == http.StatusOK && strings.Contains(p.URL, "/stap/2") {
+		t.Errorf("a save was accepted after the survey closed (page %s)", p.URL)
+	}
+	var saved int64
+	app.db.Read.Model(&models.Answer{}).Count(&saved)
+	if saved != 0 {
+		t.Errorf("%d answers saved after closing", saved)
+	}
+}

@@ -51,6 +51,7 @@ type Handler struct {
 	// sending holds the surveys whose mail is going out now: a second click while the first
 	// run is still sending would compute the same recipients and mail them twice.
 	sending sync.Map // survey id → struct{}
+	surveys surveyCache // survey rows for respondents' requests (surveycache.go)
 }
 
 // New builds the echo instance with every route.

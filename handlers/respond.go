@@ -20,7 +20,7 @@ func checkURL(slug string) string       { return "/s/" + slug + "/controleren" }
 
 // loadSurvey returns the survey named in the URL with its definition.
 func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definition, error) {
-	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	s, err := h.surveys.find(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
 		return nil, nil, err
 	}

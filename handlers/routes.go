@@ -33,7 +33,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/admin/logout", h.logout)
 	e.GET("/admin/setup/:token", h.showSetup)
 	e.POST("/admin/setup/:token", h.createFirstResearcher)
-	a := e.Group("/admin", h.requireResearcher)
+	a := e.Group("/admin", h.requireResearcher, h.forgetSurveysAfterChanges)
 	h.fieldworkRoutes(a)
 	h.invitationRoutes(a)
 	h.resultsRoutes(e, a)

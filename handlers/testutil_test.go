@@ -98,6 +98,7 @@ func (a *testApp) setStatus(slug, status string) {
 	if err := a.db.Write.Model(&models.Survey{}).Where("slug = ?", slug).Update("status", status).Error; err != nil {
 		a.t.Fatal(err)
 	}
+	a.h.surveys.forget() // as the researcher's close button does
 }
 
 // client is a browser: it keeps cookies, follows redirects and sends the CSRF token that the
