@@ -50,7 +50,7 @@ type Handler struct {
 	links         models.LinkKey // seals invitation links (models/invitation.go)
 	// sending holds the surveys whose mail is going out now: a second click while the first
 	// run is still sending would compute the same recipients and mail them twice.
-	sending sync.Map // survey id → struct{}
+	sending sync.Map    // survey id → struct{}
 	surveys surveyCache // survey rows for respondents' requests (surveycache.go)
 }
 
