@@ -308,12 +308,12 @@ func demo(cfg Config, out io.Writer, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	var n int64
-	if err := db.Read.Model(&models.Response{}).Where("survey_id = ?", s.ID).Count(&n).Error; err != nil {
+	submitted, drafts, err := models.CountResponses(db.Read, s.ID)
+	if err != nil {
 		return err
 	}
-	if n > 0 || s.Status != models.StatusOpen {
-		return fmt.Errorf("demo: %s already has %d responses or is %s; use a new database (-db demo.db)", s.Slug, n, s.Status)
+	if submitted+drafts > 0 || s.Status != models.StatusOpen {
+		return fmt.Errorf("demo: %s already has %d responses or is %s; use a new database (-db demo.db)", s.Slug, submitted+drafts, s.Status)
 	}
 	article, err := models.ArticleResponses(db.Read, s)
 	if err != nil {

@@ -219,8 +219,9 @@ func BenchmarkResultsPage(b *testing.B) {
 }
 
 // BenchmarkExport downloads each raw-data export of a closed survey through the real handler,
-// at growing numbers of responses (up to 100,000: an XLSX of a million rows takes minutes). peak-heap-MB is the highest live heap seen while the
-// export ran: it should stay flat as the number of responses grows, because exports stream.
+// at growing numbers of responses (up to 100,000: an XLSX of a million rows takes minutes).
+// peak-heap-MB is the highest heap seen while the export ran: it should stay flat as the
+// number of responses grows, because exports stream.
 func BenchmarkExport(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
 		app, res := closedSurveyWith(b, n)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
-
 	"gorm.io/gorm"
 
 	"peiling/models"

@@ -35,7 +35,7 @@ type committer struct {
 	writes  chan *write
 	stop    chan struct{}
 	stopped chan struct{}
-	groups  atomic.Int64 // transactions committed, for tests and measurements
+	groups  atomic.Int64 // groups run, for tests
 }
 
 func newCommitter(db *gorm.DB) *committer {

@@ -245,7 +245,7 @@ func ArticleResponses(db *gorm.DB, s *Survey) ([]SeededResponse, error) {
 				as = append(as, Answer{Question: "kc_plannen", Option: code})
 			}
 		}
-		if i >= 95 && i >= 65 && i >= 62 { // everyone answers the question
+		if i >= 95 { // ticked none of the four: "anders", so everyone answers the question
 			as = append(as, Answer{Question: "kc_plannen", Option: "anders", Text: "Iets anders"})
 		}
 		out[i] = SeededResponse{Municipality: ms[i].Code, Answers: as}

@@ -25,6 +25,10 @@ type Tally struct {
 	Total      float64 `gorm:"not null"` // sum of a number question's answers
 }
 
+// tallyUpsert adds a row's counts to the row that is already there.
+const tallyUpsert = ` ON CONFLICT (survey_id, question, item, option, department, province, size)
+		DO UPDATE SET n = n + excluded.n, total = total + excluded.total`
+
 // tallyResponses adds the submitted responses of survey s with ids fromID..toID to the tallies.
 // A submitted response never changes, so each is added exactly once: by Submit, by the
 // seeding helper, or by rebuildTallies.
@@ -46,17 +50,15 @@ func tallyResponses(tx *gorm.DB, s *Survey, def *Definition, fromID, toID uint) 
 		LEFT JOIN answers d ON d.response_id = r.id AND d.question = ?
 		WHERE r.survey_id = ? AND r.status = 'submitted' AND r.id BETWEEN ? AND ?) g`
 	gargs := []any{s.Register, dept, s.ID, fromID, toID}
-	upsert := ` ON CONFLICT (survey_id, question, item, option, department, province, size)
-		DO UPDATE SET n = n + excluded.n, total = total + excluded.total`
 	steps := []sqlStep{
 		{`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total)
 			SELECT ?, '', '', '', department, province, size, COUNT(*), 0 FROM ` + groups + `
-			WHERE true GROUP BY department, province, size` + upsert, append([]any{s.ID}, gargs...)},
+			WHERE true GROUP BY department, province, size` + tallyUpsert, append([]any{s.ID}, gargs...)},
 		{`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total)
 			SELECT ?, a.question, a.item, a.option, g.department, g.province, g.size, COUNT(*), SUM(COALESCE(a.number, 0))
 			FROM answers a JOIN ` + groups + ` ON g.response_id = a.response_id
 			WHERE a.response_id BETWEEN ? AND ? AND a.question <> ?
-			GROUP BY a.question, a.item, a.option, g.department, g.province, g.size` + upsert,
+			GROUP BY a.question, a.item, a.option, g.department, g.province, g.size` + tallyUpsert,
 			append(append([]any{s.ID}, gargs...), fromID, toID, def.MunicipalityQuestion().Code)},
 	}
 	if len(multi) > 0 {
@@ -64,7 +66,7 @@ func tallyResponses(tx *gorm.DB, s *Survey, def *Definition, fromID, toID uint) 
 			SELECT ?, x.question, '', '', g.department, g.province, g.size, COUNT(*), 0
 			FROM (SELECT DISTINCT response_id, question FROM answers WHERE response_id BETWEEN ? AND ? AND question IN ?) x
 			JOIN ` + groups + ` ON g.response_id = x.response_id
-			WHERE true GROUP BY x.question, g.department, g.province, g.size` + upsert,
+			WHERE true GROUP BY x.question, g.department, g.province, g.size` + tallyUpsert,
 			append([]any{s.ID, fromID, toID, multi}, gargs...)})
 	}
 	for _, st := range steps {
@@ -117,8 +119,9 @@ func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answer
 		rows[k].total += number
 	}
 	answered := map[string]bool{}
+	municipality := def.MunicipalityQuestion().Code
 	for _, a := range answers {
-		if a.Question == def.MunicipalityQuestion().Code {
+		if a.Question == municipality {
 			continue
 		}
 		var number float64
@@ -138,9 +141,7 @@ func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answer
 		args = append(args, s.ID, k.question, k.item, k.option, dept, province, size, v.n, v.total)
 	}
 	err := tx.Exec(`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total)
-		VALUES `+strings.Join(values, ", ")+`
-		ON CONFLICT (survey_id, question, item, option, department, province, size)
-		DO UPDATE SET n = n + excluded.n, total = total + excluded.total`, args...).Error
+		VALUES `+strings.Join(values, ", ")+tallyUpsert, args...).Error
 	if err != nil {
 		return fmt.Errorf("tally response %d of survey %d: %w", r.ID, s.ID, err)
 	}
