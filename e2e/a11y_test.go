@@ -38,17 +38,14 @@ type page struct {
 }
 
 // TestPagesMeetWCAG21AA checks every page a respondent can reach with axe-core, through
-// ../shared/tools/a11y/check beside the repository, at 375 and 1280 px, error states included.
+// the project's tools/a11y/check, at 375 and 1280 px, error states included.
 //
 // The tool sends one session cookie to every URL, so the states live on three servers that
 // share the session key: A, where the response was sent; B, a copy of A's database taken
 // while the response was still a draft on the check page; C, another copy with the survey
 // closed. Cookies ignore the port, so the one session is valid on all three.
 func TestPagesMeetWCAG21AA(t *testing.T) {
-	check := filepath.Join(repoRoot, "..", "shared", "tools", "a11y", "check")
-	if _, err := os.Stat(check); err != nil {
-		t.Fatalf("the a11y tool is missing: %v", err)
-	}
+	check := a11yTool(t)
 	dir := t.TempDir()
 	a := startServer(t, filepath.Join(dir, "a.db"))
 	b := newBrowser(t, 1280, 900)
