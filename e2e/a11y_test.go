@@ -301,24 +301,13 @@ func keepShots(t *testing.T, from, name string) {
 	}
 }
 
-// readAxe returns axe-core's script from the cache the a11y tool installed it into.
+// readAxe returns axe-core's script, as tools/a11y/setup installed it beside the tool.
 func readAxe(t *testing.T) string {
 	t.Helper()
-	cache := os.Getenv("A11Y_CACHE")
-	if cache == "" {
-		base := os.Getenv("XDG_CACHE_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				t.Fatal(err)
-			}
-			base = filepath.Join(home, ".cache")
-		}
-		cache = filepath.Join(base, "a11y-check")
-	}
-	src, err := os.ReadFile(filepath.Join(cache, "node_modules", "axe-core", "axe.min.js"))
+	a11yTool(t)
+	src, err := os.ReadFile(filepath.Join(repoRoot, "tools", "a11y", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
-		t.Fatalf("axe-core, which the a11y tool installs: %v", err)
+		t.Fatalf("axe-core, which tools/a11y/setup installs: %v", err)
 	}
 	return string(src)
 }
