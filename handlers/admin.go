@@ -258,6 +258,8 @@ var auditWords = map[string]string{
 	models.ActionInvitationsCreated: "Uitnodigingslinks gemaakt",
 	models.ActionInvitationRevoked:  "Uitnodigingslink ingetrokken",
 	models.ActionInvitationReissued: "Nieuwe uitnodigingslink",
+	models.ActionDraftDiscarded:     "Concept laten vervallen",
+	models.ActionResponseWithdrawn:  "Inzending ingetrokken",
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
 }

@@ -19,6 +19,10 @@ var steps = []string{
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality ON responses(survey_id, municipality_code)`,
 	// 2: at most one live invitation link per municipality per survey.
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_invitations_live ON invitations(survey_id, municipality_code) WHERE revoked_at IS NULL`,
+	// 3, 4: a draft claims nothing (a squatter's draft must not lock a municipality out); one
+	// submitted response per municipality per survey is what the database guarantees.
+	`DROP INDEX IF EXISTS idx_responses_survey_municipality`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality_submitted ON responses(survey_id, municipality_code) WHERE status = 'submitted'`,
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
