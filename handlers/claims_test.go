@@ -242,5 +242,5 @@ func TestResearcherDiscardsAndWithdrawsAtTheMunicipalitysRequest(t *testing.T) {
 	if tallied != 1 {
 		t.Errorf("the tallies count %d respondents, want 1", tallied)
 	}
-	r.get(adminBase + "/concepten").mustContain(t, "door u ingetrokken", "door u laten vervallen")
+	r.get(adminBase+"/concepten").mustContain(t, "door u ingetrokken", "door u laten vervallen")
 }
