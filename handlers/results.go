@@ -118,6 +118,7 @@ type resultsView struct {
 	Errors      []problemView
 	MinGroup    string // what the researcher typed, kept when it is refused
 	MinGroupErr string
+	Versions    []models.VersionCount // sent responses per questionnaire version
 }
 
 type sectionResultsView struct {
@@ -204,6 +205,9 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		ShowAnswers: public && settings.PublicOpenAnswers, PublicURL: h.absURL(c, "/r/"+s.Slug)}
 	for _, g := range rep.Groups {
 		v.HiddenAny = v.HiddenAny || g.Hidden
+	}
+	if v.Versions, err = models.ResponsesPerVersion(db, s.ID); err != nil {
+		return nil, err
 	}
 	v.DimOptions = append(v.DimOptions, dimOption{Value: "", Label: "Geen uitsplitsing", Selected: dim == ""})
 	for _, d := range models.Dimensions {
