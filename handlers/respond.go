@@ -216,8 +216,10 @@ func (h *Handler) startDraft(c *echo.Context) error {
 }
 
 type sectionView struct {
-	Survey    *models.Survey
-	Section   models.Section
+	Survey  *models.Survey
+	Section models.Section
+	Page    int // the page's number in the definition: its URL
+	// Step of Steps count the pages this respondent is shown (skip logic leaves some out).
 	Step      int
 	Steps     int
 	Questions []questionView
@@ -263,19 +265,30 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderSection(c, http.StatusOK, s, def, r, n, def.Values(answers), nil)
+	vis := def.Visible(answers)
+	if !vis.Section(n - 1) { // skipped by an earlier answer
+		return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, "volgende", false))
+	}
+	return h.renderSection(c, http.StatusOK, s, def, r, n, vis, def.Values(answers), nil)
 }
 
-func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, r *models.Response, n int, values url.Values, problems []models.Problem) error {
+func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, r *models.Response, n int, vis models.Visibility, values url.Values, problems []models.Problem) error {
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
 		return err
 	}
-	qs, summary := buildQuestions(def, n-1, values, problems, reg)
-	view := sectionView{Survey: s, Section: def.Sections[n-1], Step: n, Steps: len(def.Sections), Questions: qs, Errors: summary,
+	all, summary := buildQuestions(def, n-1, values, problems, reg)
+	qs := all[:0]
+	for _, q := range all {
+		if vis.Question(q.Name) {
+			qs = append(qs, q)
+		}
+	}
+	view := sectionView{Survey: s, Section: def.Sections[n-1], Page: n, Questions: qs, Errors: summary,
 		ToCheck: c.QueryParam("terug") == "controleren" || c.FormValue("terug") == "controleren", BackURL: "/s/" + s.Slug}
-	if n > 1 {
-		view.BackURL = stepURL(s.Slug, n-1)
+	view.Step, view.Steps = vis.Position(n - 1)
+	if p := vis.Prev(n - 1); p >= 0 {
+		view.BackURL = stepURL(s.Slug, p+1)
 	}
 	if r.Invited() && r.MunicipalityCode != nil {
 		view.Locked, view.LockedCode = h.codeName(s, *r.MunicipalityCode), *r.MunicipalityCode
@@ -314,14 +327,22 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	answers, problems := def.ReadSection(n-1, form, reg, action == "volgende")
+	stored, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
+	if err != nil {
+		return err
+	}
+	vis := def.Visible(stored)
+	if !vis.Section(n - 1) { // skipped by an earlier answer: nothing here to save
+		return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, "volgende", false))
+	}
+	answers, problems := def.ReadShown(n-1, form, reg, action == "volgende", &vis)
 	if len(problems) > 0 {
-		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, form, problems)
+		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, vis, form, problems)
 	}
 	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
 	var invited *models.InvitedError
 	if errors.As(err, &invited) {
-		return h.renderSection(c, http.StatusConflict, s, def, r, n, form, []models.Problem{h.invitedProblem(def, s, invited)})
+		return h.renderSection(c, http.StatusConflict, s, def, r, n, vis, form, []models.Problem{h.invitedProblem(def, s, invited)})
 	}
 	if errors.Is(err, models.ErrSetAside) { // set aside while this page was open
 		return h.showSetAside(c, s, r)
@@ -329,7 +350,24 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, len(def.Sections), action, form.Get("terug") == "controleren"))
+	// This page's answers may show or skip later pages.
+	vis = def.Visible(append(otherPages(def, n-1, stored), answers...))
+	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, action, form.Get("terug") == "controleren"))
+}
+
+// otherPages returns the stored answers that are not on page si.
+func otherPages(def *models.Definition, si int, stored []models.Answer) []models.Answer {
+	here := map[string]bool{}
+	for _, q := range def.Sections[si].Questions {
+		here[q.Code] = true
+	}
+	var out []models.Answer
+	for _, a := range stored {
+		if !here[a.Question] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // invitedProblem tells an anonymous respondent that their municipality answers through its
@@ -340,19 +378,24 @@ func (h *Handler) invitedProblem(def *models.Definition, s *models.Survey, invit
 	return models.Problem{Field: def.MunicipalityQuestion().Code, Message: msg}
 }
 
-// nextURL is where a saved section leads, by the button that was pressed.
-func nextURL(slug string, n, steps int, action string, toCheck bool) string {
+// nextURL is where a saved page n leads, by the button that was pressed, along the pages vis
+// shows.
+func nextURL(slug string, n int, vis models.Visibility, action string, toCheck bool) string {
 	switch {
 	case action == "later":
 		return "/s/" + slug + "/later"
-	case action == "vorige" && n > 1:
-		return stepURL(slug, n-1)
 	case action == "vorige":
+		if p := vis.Prev(n - 1); p >= 0 {
+			return stepURL(slug, p+1)
+		}
 		return "/s/" + slug
-	case toCheck || n == steps:
+	case toCheck:
 		return checkURL(slug)
 	}
-	return stepURL(slug, n+1)
+	if next := vis.Next(n - 1); next >= 0 {
+		return stepURL(slug, next+1)
+	}
+	return checkURL(slug)
 }
 
 type checkView struct {
@@ -387,6 +430,9 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 		return err
 	}
 	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections)}
+	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
+		view.Steps = last + 1
+	}
 	for _, sec := range view.Sections {
 		for _, row := range sec.Rows {
 			if row.Missing {

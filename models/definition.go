@@ -51,6 +51,15 @@ type Section struct {
 	Title     string     `yaml:"title" json:"title" validate:"required,max=200"`
 	Intro     string     `yaml:"intro,omitempty" json:"intro" validate:"max=5000"`
 	Questions []Question `yaml:"questions" json:"questions" validate:"required,min=1,max=100,dive"`
+	// ShowIf shows the whole page only when an earlier answer has one of the given values.
+	ShowIf *Condition `yaml:"show_if,omitempty" json:"show_if,omitempty"`
+}
+
+// Condition is skip logic: it holds when the answer to Question, a single or multi question
+// on an earlier page, is (single) or includes (multi) one of Values, option codes.
+type Condition struct {
+	Question string   `yaml:"question" json:"question" validate:"required,code"`
+	Values   []string `yaml:"values" json:"values" validate:"required,min=1,max=50,dive,code"`
 }
 
 // Question is one question; which fields apply depends on Kind.
@@ -69,6 +78,8 @@ type Question struct {
 	Max        *float64    `yaml:"max,omitempty" json:"max,omitempty"`
 	Integer    bool        `yaml:"integer,omitempty" json:"integer,omitempty"`
 	Unit       string      `yaml:"unit,omitempty" json:"unit,omitempty" validate:"max=40"`
+	// ShowIf shows the question only when an earlier answer has one of the given values.
+	ShowIf *Condition `yaml:"show_if,omitempty" json:"show_if,omitempty"`
 
 	// ScaleOptions is Scale resolved against the definition's scales (likert only).
 	ScaleOptions []Option `yaml:"-" json:"-"`
@@ -186,7 +197,15 @@ func (d *Definition) check() error {
 	seen := map[string]string{}
 	municipalityQuestions := 0
 	for si := range d.Sections {
+		// Conditions refer to pages before this one: what they need is answered and saved
+		// before the page is shown, and no rule can refer forward or go round in a loop.
+		if err := d.checkCondition(d.Sections[si].ShowIf, si, fmt.Sprintf("sections[%d].show_if", si)); err != nil {
+			return err
+		}
 		for qi := range d.Sections[si].Questions {
+			if err := d.checkCondition(d.Sections[si].Questions[qi].ShowIf, si, fmt.Sprintf("sections[%d].questions[%d].show_if", si, qi)); err != nil {
+				return err
+			}
 			q := &d.Sections[si].Questions[qi]
 			path := fmt.Sprintf("sections[%d].questions[%d]", si, qi)
 			if prev, ok := seen[q.Code]; ok {
@@ -208,6 +227,45 @@ func (d *Definition) check() error {
 		return &DefinitionError{Path: "sections[0].questions[0]", Problem: "de eerste vraag moet de verplichte gemeentevraag (kind: municipality, required: true) zijn"}
 	}
 	return nil
+}
+
+// checkCondition checks a show_if on page si: it must name a single or multi question on an
+// earlier page, and values among its option codes.
+func (d *Definition) checkCondition(c *Condition, si int, path string) error {
+	if c == nil {
+		return nil
+	}
+	for sj := range d.Sections {
+		for qi := range d.Sections[sj].Questions {
+			q := &d.Sections[sj].Questions[qi]
+			if q.Code != c.Question {
+				continue
+			}
+			if sj >= si {
+				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q staat niet op een eerdere pagina; een voorwaarde kan alleen naar een vraag op een eerdere pagina verwijzen", c.Question)}
+			}
+			if q.Kind != KindSingle && q.Kind != KindMulti {
+				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q is van soort %s; een voorwaarde kan alleen naar een single- of multi-vraag verwijzen", c.Question, q.Kind)}
+			}
+			for i, v := range c.Values {
+				if _, ok := q.Choice(v); !ok {
+					return &DefinitionError{Path: fmt.Sprintf("%s.values[%d]", path, i), Problem: fmt.Sprintf("%q is geen optie van vraag %q", v, c.Question)}
+				}
+			}
+			return nil
+		}
+	}
+	return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q bestaat niet", c.Question)}
+}
+
+// Choice returns the option with code of a choice question.
+func (q *Question) Choice(code string) (Option, bool) {
+	for _, o := range q.Choices() {
+		if o.Code == code {
+			return o, true
+		}
+	}
+	return Option{}, false
 }
 
 func (d *Definition) checkQuestion(q *Question, path string) error {

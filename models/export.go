@@ -92,7 +92,13 @@ type RawResponse struct {
 	Province    string
 	Size        string // SizeClass key
 	Answers     []Answer
+	// shown is set when skip logic hid questions from this respondent: their cells say
+	// NotShown, apart from an empty cell that means "not answered".
+	shown *Visibility
 }
+
+// NotShown fills the cells of a question that skip logic did not show the respondent.
+const NotShown = "niet getoond"
 
 // Row returns the response's value for each column.
 func (r *RawResponse) Row(cols []Column) []Cell {
@@ -106,6 +112,8 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 	out := make([]Cell, len(cols))
 	for i, c := range cols {
 		switch {
+		case r.shown != nil && c.Question != "" && !r.shown.Question(c.Question):
+			out[i].Text = NotShown
 		case c.Kind == "id":
 			n := float64(r.ID)
 			out[i].Number = &n
@@ -156,6 +164,14 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 	}
 	defer rows.Close()
+	// emit hands a whole response on, with what skip logic showed it.
+	emit := func(r *RawResponse) error {
+		if def, err := s.DefFor(db, &Response{Version: r.Version}); err == nil && def.HasConditions() {
+			v := def.Visible(r.Answers)
+			r.shown = &v
+		}
+		return fn(r)
+	}
 	var cur *RawResponse
 	for rows.Next() {
 		var (
@@ -171,7 +187,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		}
 		if cur == nil || cur.ID != id {
 			if cur != nil {
-				if err := fn(cur); err != nil {
+				if err := emit(cur); err != nil {
 					return err
 				}
 			}
@@ -190,7 +206,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 	}
 	if cur != nil {
-		return fn(cur)
+		return emit(cur)
 	}
 	return nil
 }

@@ -43,12 +43,13 @@ type Survey struct {
 
 // definitions caches parsed current definitions. The key moves only when the definition is
 // written (a new version or a text correction), not on status changes, so the cache holds one
-// entry per write of a definition: a handful per survey.
-var definitions sync.Map // "id/version/revision" → *Definition
+// entry per write of a definition: a handful per survey. The creation time tells apart
+// surveys of the same id in different databases (tests open many in one process).
+var definitions sync.Map // "id/created/version/revision" → *Definition
 
 // Def returns the survey's current definition.
 func (s *Survey) Def() (*Definition, error) {
-	key := fmt.Sprintf("%d/%d/%d", s.ID, s.Version, s.DefinitionRevision)
+	key := fmt.Sprintf("%d/%d/%d/%d", s.ID, s.CreatedAt.UnixNano(), s.Version, s.DefinitionRevision)
 	if d, ok := definitions.Load(key); ok {
 		return d.(*Definition), nil
 	}

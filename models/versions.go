@@ -45,14 +45,14 @@ type Change struct {
 
 // versionDefs caches parsed definitions of versions other than the current one: those never
 // change, so the key needs no revision.
-var versionDefs sync.Map // "id/version" → *Definition
+var versionDefs sync.Map // "id/created/version" → *Definition
 
 // DefFor returns the definition that response r was started on.
 func (s *Survey) DefFor(db *gorm.DB, r *Response) (*Definition, error) {
 	if r == nil || r.Version == 0 || r.Version == s.Version {
 		return s.Def()
 	}
-	key := fmt.Sprintf("%d/%d", s.ID, r.Version)
+	key := fmt.Sprintf("%d/%d/%d", s.ID, s.CreatedAt.UnixNano(), r.Version)
 	if d, ok := versionDefs.Load(key); ok {
 		return d.(*Definition), nil
 	}

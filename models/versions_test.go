@@ -115,3 +115,44 @@ func TestChangeDefinitionVersions(t *testing.T) {
 		t.Errorf("a structural change after closing: %v", err)
 	}
 }
+
+// TestSkipRulesThatCannotWorkAreRefused: a rule must name a single or multi question on an
+// earlier page and values among its options; anything else is refused at import with where
+// and why.
+func TestSkipRulesThatCannotWorkAreRefused(t *testing.T) {
+	cases := []struct {
+		name string
+		set  func(d *Definition)
+		want string
+	}{
+		{"forward", func(d *Definition) {
+			d.Sections[1].ShowIf = &Condition{Question: "uitdaging", Values: []string{"ja"}}
+		}, `sections[1].show_if.question: vraag "uitdaging" staat niet op een eerdere pagina`},
+		{"same page", func(d *Definition) {
+			d.Sections[0].Questions[2].ShowIf = &Condition{Question: "afdeling", Values: []string{"communicatie"}}
+		}, `sections[0].questions[2].show_if.question: vraag "afdeling" staat niet op een eerdere pagina`},
+		{"missing", func(d *Definition) {
+			d.Sections[2].ShowIf = &Condition{Question: "kcc", Values: []string{"ja"}}
+		}, `vraag "kcc" bestaat niet`},
+		{"not a choice", func(d *Definition) {
+			d.Sections[2].ShowIf = &Condition{Question: "kc_concreet", Values: []string{"ja"}}
+		}, `een voorwaarde kan alleen naar een single- of multi-vraag verwijzen`},
+		{"no such option", func(d *Definition) {
+			d.Sections[2].ShowIf = &Condition{Question: "overleg", Values: []string{"misschien"}}
+		}, `sections[2].show_if.values[0]: "misschien" is geen optie van vraag "overleg"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			def := referenceDef(t)
+			tc.set(def)
+			body, err := MarshalDefinition(def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseDefinition("regel.yaml", body)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
