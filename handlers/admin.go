@@ -21,6 +21,26 @@ func (h *Handler) fieldworkRoutes(a *echo.Group) {
 	a.GET("/surveys/:slug/sluiten", h.confirmClose)
 	a.POST("/surveys/:slug/sluiten", h.closeSurvey)
 	a.POST("/surveys/:slug/sluittijd", h.setClosingTime)
+	a.GET("/surveys/:slug/definitie.yaml", h.downloadDefinition)
+}
+
+// downloadDefinition sends the current version of the survey as a definition file, which
+// peiling import reads back to the same survey.
+func (h *Handler) downloadDefinition(c *echo.Context) error {
+	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	body, err := models.MarshalDefinition(def)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+s.Slug+`.yaml"`)
+	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", body)
 }
 
 // statusView is a survey status as the researcher reads it.

@@ -38,19 +38,33 @@ func (h *Handler) loadDraft(c *echo.Context, s *models.Survey) (*models.Response
 // loadOwnDraft is loadDraft for the pages of a draft in progress: without one, the visitor
 // goes back to the start; a sent response goes to its confirmation; one that was set aside
 // gets the page that says why. ok is false when the reply has been written.
-func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Response, ok bool, err error) {
+// It also returns the definition of the version the draft was started on.
+func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Response, def *models.Definition, ok bool, err error) {
 	r, err = h.loadDraft(c, s)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		return nil, false, h.noDraft(c, s)
+		return nil, nil, false, h.noDraft(c, s)
 	case err != nil:
-		return nil, false, err
+		return nil, nil, false, err
 	case r.Submitted():
-		return nil, false, c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+		return nil, nil, false, c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
 	case r.SetAside():
-		return nil, false, h.showSetAside(c, s, r)
+		return nil, nil, false, h.showSetAside(c, s, r)
 	}
-	return r, true, nil
+	def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return r, def, true, nil
+}
+
+// continueAt is where response r picks up, by the version it was started on.
+func (h *Handler) continueAt(c *echo.Context, s *models.Survey, r *models.Response) (string, error) {
+	def, err := s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return "", err
+	}
+	return continueURL(s.Slug, r, len(def.Sections)), nil
 }
 
 type setAsideView struct {
@@ -129,7 +143,9 @@ func (h *Handler) showStart(c *echo.Context) error {
 			return h.showSetAside(c, s, r)
 		}
 	default:
-		view.ContinueURL = continueURL(s.Slug, r, len(def.Sections))
+		if view.ContinueURL, err = h.continueAt(c, s, r); err != nil {
+			return err
+		}
 		view.Municipality = h.municipalityName(c, s, r)
 		view.Reached = r.Reached
 	}
@@ -159,7 +175,7 @@ func (h *Handler) municipalityName(c *echo.Context, s *models.Survey, r *models.
 }
 
 func (h *Handler) startDraft(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
 		return err
 	}
@@ -176,7 +192,11 @@ func (h *Handler) startDraft(c *echo.Context) error {
 	// A double click on Start, or Start after Back, continues the draft this browser has.
 	r, err := h.loadDraft(c, s)
 	if err == nil && r.Status == models.ResponseDraft {
-		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+		to, err := h.continueAt(c, s, r)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	if s.AccessMode == models.AccessInvitation { // a new draft needs an invitation
 		return invitationOnly(c, s)
@@ -225,12 +245,15 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	n, err := step(c, def)
-	if err != nil {
+	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
+		return err
+	}
+	n, err := step(c, def) // by the draft's own version
+	if err != nil {
 		return err
 	}
 	if n > r.Reached+1 { // no skipping past unanswered pages
@@ -268,12 +291,15 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	n, err := step(c, def)
-	if err != nil {
+	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
+		return err
+	}
+	n, err := step(c, def) // by the draft's own version
+	if err != nil {
 		return err
 	}
 	form, err := c.FormValues()
@@ -349,7 +375,7 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
 		return err
 	}
@@ -433,6 +459,9 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 	if r.SetAside() {
 		return h.showSetAside(c, s, r)
 	}
+	if def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r); err != nil {
+		return err
+	}
 	if !r.Submitted() {
 		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
 	}
@@ -459,7 +488,7 @@ func (h *Handler) showResumeLink(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
 		return err
 	}
@@ -479,7 +508,7 @@ func (h *Handler) absURL(c *echo.Context, path string) string {
 }
 
 func (h *Handler) resumeDraft(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
 		return err
 	}
@@ -508,5 +537,9 @@ func (h *Handler) resumeDraft(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	to, err := h.continueAt(c, s, r)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }

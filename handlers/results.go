@@ -118,6 +118,7 @@ type resultsView struct {
 	Errors      []problemView
 	MinGroup    string // what the researcher typed, kept when it is refused
 	MinGroupErr string
+	Versions    []models.VersionCount // sent responses per questionnaire version
 	// AnswersDeleted says when the raw answers were deleted under the retention setting;
 	// the figures come from the aggregates and stay the same.
 	AnswersDeleted string
@@ -215,6 +216,9 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 	if retention.AnswersDeletedAt != nil {
 		v.AnswersDeleted = dutchTime(*retention.AnswersDeletedAt)
 		v.ShowAnswers = false
+	}
+	if v.Versions, err = models.ResponsesPerVersion(db, s.ID); err != nil {
+		return nil, err
 	}
 	v.DimOptions = append(v.DimOptions, dimOption{Value: "", Label: "Geen uitsplitsing", Selected: dim == ""})
 	for _, d := range models.Dimensions {

@@ -37,19 +37,19 @@ const DefaultTextLimit = 4000
 type Definition struct {
 	Slug         string              `yaml:"slug" json:"slug" validate:"required,max=60,slug"`
 	Title        string              `yaml:"title" json:"title" validate:"required,max=200"`
-	Organisation string              `yaml:"organisation" json:"organisation" validate:"max=200"`
-	Intro        string              `yaml:"intro" json:"intro" validate:"max=10000"`
-	Privacy      string              `yaml:"privacy" json:"privacy" validate:"max=5000"`
-	Minutes      int                 `yaml:"minutes" json:"minutes" validate:"min=0,max=600"`
+	Organisation string              `yaml:"organisation,omitempty" json:"organisation" validate:"max=200"`
+	Intro        string              `yaml:"intro,omitempty" json:"intro" validate:"max=10000"`
+	Privacy      string              `yaml:"privacy,omitempty" json:"privacy" validate:"max=5000"`
+	Minutes      int                 `yaml:"minutes,omitempty" json:"minutes" validate:"min=0,max=600"`
 	Register     string              `yaml:"register" json:"register" validate:"required,max=40"`
-	Scales       map[string][]Option `yaml:"scales" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
+	Scales       map[string][]Option `yaml:"scales,omitempty" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
 	Sections     []Section           `yaml:"sections" json:"sections" validate:"required,min=1,max=50,dive"`
 }
 
 // Section is one page of the questionnaire.
 type Section struct {
 	Title     string     `yaml:"title" json:"title" validate:"required,max=200"`
-	Intro     string     `yaml:"intro" json:"intro" validate:"max=5000"`
+	Intro     string     `yaml:"intro,omitempty" json:"intro" validate:"max=5000"`
 	Questions []Question `yaml:"questions" json:"questions" validate:"required,min=1,max=100,dive"`
 }
 
@@ -58,17 +58,17 @@ type Question struct {
 	Code       string      `yaml:"code" json:"code" validate:"required,code"`
 	Kind       string      `yaml:"kind" json:"kind" validate:"required,oneof=municipality single multi likert text number"`
 	Text       string      `yaml:"text" json:"text" validate:"required,max=1000"`
-	Help       string      `yaml:"help" json:"help,omitempty" validate:"max=2000"`
-	Required   bool        `yaml:"required" json:"required"`
-	Options    []Option    `yaml:"options" json:"options,omitempty" validate:"max=50,dive"`
-	Scale      string      `yaml:"scale" json:"scale,omitempty" validate:"omitempty,code"`
-	Statements []Statement `yaml:"statements" json:"statements,omitempty" validate:"max=50,dive"`
-	DontKnow   bool        `yaml:"dont_know" json:"dont_know,omitempty"`
-	MaxLength  int         `yaml:"max_length" json:"max_length,omitempty" validate:"min=0,max=20000"`
-	Min        *float64    `yaml:"min" json:"min,omitempty"`
-	Max        *float64    `yaml:"max" json:"max,omitempty"`
-	Integer    bool        `yaml:"integer" json:"integer,omitempty"`
-	Unit       string      `yaml:"unit" json:"unit,omitempty" validate:"max=40"`
+	Help       string      `yaml:"help,omitempty" json:"help,omitempty" validate:"max=2000"`
+	Required   bool        `yaml:"required,omitempty" json:"required"`
+	Options    []Option    `yaml:"options,omitempty" json:"options,omitempty" validate:"max=50,dive"`
+	Scale      string      `yaml:"scale,omitempty" json:"scale,omitempty" validate:"omitempty,code"`
+	Statements []Statement `yaml:"statements,omitempty" json:"statements,omitempty" validate:"max=50,dive"`
+	DontKnow   bool        `yaml:"dont_know,omitempty" json:"dont_know,omitempty"`
+	MaxLength  int         `yaml:"max_length,omitempty" json:"max_length,omitempty" validate:"min=0,max=20000"`
+	Min        *float64    `yaml:"min,omitempty" json:"min,omitempty"`
+	Max        *float64    `yaml:"max,omitempty" json:"max,omitempty"`
+	Integer    bool        `yaml:"integer,omitempty" json:"integer,omitempty"`
+	Unit       string      `yaml:"unit,omitempty" json:"unit,omitempty" validate:"max=40"`
 
 	// ScaleOptions is Scale resolved against the definition's scales (likert only).
 	ScaleOptions []Option `yaml:"-" json:"-"`
@@ -78,7 +78,7 @@ type Question struct {
 type Option struct {
 	Code  string `yaml:"code" json:"code" validate:"required,code"`
 	Label string `yaml:"label" json:"label" validate:"required,max=300"`
-	Other bool   `yaml:"other" json:"other,omitempty"`
+	Other bool   `yaml:"other,omitempty" json:"other,omitempty"`
 }
 
 // Statement is one row of a likert block, rated on the question's scale.
@@ -327,6 +327,21 @@ func childByKey(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// MarshalDefinition writes d in the format of a definition file (docs/survey-format.md):
+// ParseDefinition reads it back to the same definition.
+func MarshalDefinition(d *Definition) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Questions returns every question in order.

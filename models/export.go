@@ -37,6 +37,7 @@ func Columns(def *Definition, anonymous bool) []Column {
 	cols := []Column{
 		{Name: "respondent", Kind: "id", Text: "Volgnummer van de inzending (intern id)"},
 		{Name: "ingediend", Kind: "tijd", Text: "Moment van verzenden (UTC, ISO 8601)"},
+		{Name: "versie", Kind: "versie", Text: "Versie van de vragenlijst waarop de gemeente antwoordde"},
 	}
 	yesNo := []Option{{Code: "1", Label: "aangekruist"}, {Code: "0", Label: "niet aangekruist (vraag wel beantwoord)"}}
 	for _, q := range def.Questions() {
@@ -87,6 +88,7 @@ func Columns(def *Definition, anonymous bool) []Column {
 type RawResponse struct {
 	ID          uint
 	SubmittedAt time.Time
+	Version     int
 	Province    string
 	Size        string // SizeClass key
 	Answers     []Answer
@@ -109,6 +111,9 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 			out[i].Number = &n
 		case c.Kind == "tijd":
 			out[i].Text = r.SubmittedAt.UTC().Format(time.RFC3339)
+		case c.Kind == "versie":
+			n := float64(r.Version)
+			out[i].Number = &n
 		case c.Kind == "provincie":
 			out[i].Text = r.Province
 		case c.Kind == "grootteklasse":
@@ -145,7 +150,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 	if err := CheckAnswersKept(db, s.ID); err != nil {
 		return err
 	}
-	rows, err := db.Raw(`SELECT r.id, r.submitted_at, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
+	rows, err := db.Raw(`SELECT r.id, r.submitted_at, r.version, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
 			a.question, a.item, a.option, a.text, a.number
 		FROM responses r LEFT JOIN answers a ON a.response_id = r.id
 		LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
@@ -159,11 +164,12 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		var (
 			id                          uint
 			at                          sql.NullTime
+			version                     int
 			province, size              string
 			question, item, option, txt sql.NullString
 			number                      sql.NullFloat64
 		)
-		if err := rows.Scan(&id, &at, &province, &size, &question, &item, &option, &txt, &number); err != nil {
+		if err := rows.Scan(&id, &at, &version, &province, &size, &question, &item, &option, &txt, &number); err != nil {
 			return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 		}
 		if cur == nil || cur.ID != id {
@@ -172,7 +178,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 					return err
 				}
 			}
-			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Province: province, Size: size}
+			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Version: version, Province: province, Size: size}
 		}
 		if question.Valid {
 			a := Answer{Question: question.String, Item: item.String, Option: option.String, Text: txt.String}

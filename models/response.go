@@ -48,6 +48,7 @@ type Response struct {
 	SubmissionID   *string `gorm:"uniqueIndex"`
 	Reference      *string `gorm:"uniqueIndex"`
 	Reached        int     `gorm:"not null;default:0"` // sections saved so far
+	Version        int     `gorm:"not null;default:1"` // the survey version it was started on (versions.go)
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	SubmittedAt    *time.Time
@@ -100,7 +101,7 @@ func StartDraft(db *gorm.DB, survey *Survey) (*Response, string, error) {
 		return nil, "", ErrInvitationOnly
 	}
 	token := NewToken()
-	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token)}
+	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token), Version: survey.Version}
 	if err := db.Create(&r).Error; err != nil {
 		return nil, "", fmt.Errorf("start draft for %s: %w", survey.Slug, err)
 	}
