@@ -124,12 +124,19 @@ func SaveRetention(db *gorm.DB, id uint, contactDays, pendingDays, answerDays in
 	return nil
 }
 
-// contactColumns are the columns that hold a contact's name or e-mail address, per table with
-// a survey_id: the contacts purge blanks them. A new table with addresses is one more line.
+// contactColumns are the columns that hold a contact's name or e-mail address: the contacts
+// purge blanks them (set) in the rows of one survey (of, with the survey id as its one
+// argument) that still hold any (held). A new table with addresses is one more line; a mail
+// queue whose rows belong to a run would be:
+//
+//	{"mail_messages", "email = '', contact_name = '', error = ''",
+//		"email <> '' OR contact_name <> '' OR error <> ''",
+//		"run_id IN (SELECT id FROM mail_runs WHERE survey_id = ?)"},
+//
 // A mail log's error may quote the address the server refused, so it goes too.
-var contactColumns = []struct{ table, set, held string }{
-	{"invitations", "contact_name = '', email = ''", "contact_name <> '' OR email <> ''"},
-	{"mail_sends", "email = '', error = ''", "email <> '' OR error <> ''"},
+var contactColumns = []struct{ table, set, held, of string }{
+	{"invitations", "contact_name = '', email = ''", "contact_name <> '' OR email <> ''", "survey_id = ?"},
+	{"mail_sends", "email = '', error = ''", "email <> '' OR error <> ''", "survey_id = ?"},
 }
 
 // ContactTables lists the tables the contacts purge covers.
@@ -249,7 +256,7 @@ func purge(db *gorm.DB, s *Survey, at time.Time, who Actor, all bool) (Purged, e
 func purgeContacts(tx *gorm.DB, surveyID uint) (int64, error) {
 	var n int64
 	for _, c := range contactColumns {
-		res := tx.Exec(`UPDATE `+c.table+` SET `+c.set+` WHERE survey_id = ? AND (`+c.held+`)`, surveyID)
+		res := tx.Exec(`UPDATE `+c.table+` SET `+c.set+` WHERE (`+c.of+`) AND (`+c.held+`)`, surveyID)
 		if res.Error != nil {
 			return n, fmt.Errorf("blank contacts in %s: %w", c.table, res.Error)
 		}
