@@ -66,6 +66,10 @@ usage:
   peiling [flags] demo                 fill the reference survey with the article's 119 responses
                                        and close it, to see the results pages (new database only)
   peiling [flags] export SLUG          write a survey's current definition as a definition file
+  peiling [flags] purge [-at TIME] [SLUG]
+                                       delete personal data whose retention has passed
+                                       (all closed surveys, or SLUG); serve does this hourly
+  peiling [flags] purge -now SLUG      delete all personal data of closed survey SLUG now
   peiling [flags] user add EMAIL       create a researcher account
   peiling [flags] user passwd EMAIL    set a researcher's password
                                        (both read the password from the terminal without
@@ -157,6 +161,8 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 		return exportSurvey(cfg, args, std.Out, log)
 	case "user":
 		return userCommand(cfg, args, std, log)
+	case "purge":
+		return purgeCommand(cfg, args, std.Out, log)
 	}
 	return fmt.Errorf("unknown command %q (try -h)", cmd)
 }
@@ -185,6 +191,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 		return err
 	}
 	closeDueSurveys(db, time.Now(), log) // closing times that passed while the process was down
+	purgeDue(db, time.Now(), log)        // retention that ran out while the process was down
 	ctx, cancel := context.WithCancel(ctx)
 	closerDone := make(chan struct{})
 	go func() {

@@ -97,6 +97,7 @@ type surveyView struct {
 	Provinces  []models.ProvinceProgress
 	Audit      []auditRow
 	ClosesAt   string // the closing time as the datetime-local input shows it
+	Retention  retentionView
 	Errors     []problemView
 	Field      map[string]string
 }
@@ -134,8 +135,12 @@ func (h *Handler) surveyPage(c *echo.Context) (*surveyView, error) {
 	if err != nil {
 		return nil, err
 	}
+	retention, err := models.RetentionOf(db, o.ID)
+	if err != nil {
+		return nil, err
+	}
 	view := &surveyView{Researcher: researcher(c), Survey: o, State: statusViews[o.Status],
-		Provinces: models.ByProvince(reg, codes), Audit: auditRows(entries)}
+		Provinces: models.ByProvince(reg, codes), Audit: auditRows(entries), Retention: newRetentionView(retention, o.ClosedAt)}
 	if o.ClosesAt != nil {
 		view.ClosesAt = o.ClosesAt.In(amsterdam).Format(localInputLayout)
 	}
@@ -282,6 +287,11 @@ var auditWords = map[string]string{
 	models.ActionResponseWithdrawn:  "Inzending ingetrokken",
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
+	// Retention (retention.go).
+	models.ActionRetentionSet:    "Bewaartermijnen ingesteld",
+	models.ActionContactsDeleted: "Namen en e-mailadressen verwijderd",
+	models.ActionPendingDeleted:  "Concepten en apart gezette inzendingen verwijderd",
+	models.ActionAnswersDeleted:  "Ruwe antwoorden verwijderd",
 }
 
 func auditRows(entries []models.AuditEntry) []auditRow {

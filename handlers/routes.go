@@ -37,5 +37,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	h.fieldworkRoutes(a)
 	h.invitationRoutes(a)
 	h.draftRoutes(a)
+	h.retentionRoutes(a)
 	h.resultsRoutes(e, a)
 }

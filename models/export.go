@@ -155,6 +155,9 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 	if err := CheckReportable(s); err != nil {
 		return err
 	}
+	if err := CheckAnswersKept(db, s.ID); err != nil {
+		return err
+	}
 	rows, err := db.Raw(`SELECT r.id, r.submitted_at, r.version, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
 			a.question, a.item, a.option, a.text, a.number
 		FROM responses r LEFT JOIN answers a ON a.response_id = r.id

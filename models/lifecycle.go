@@ -27,6 +27,11 @@ func OpenSurvey(db *gorm.DB, id uint, who Actor, at time.Time) error {
 			}
 		case StatusClosed:
 			action = ActionReopened
+			// The aggregates are recomputed at the next closing from the answers' tallies and
+			// responses; without the raw answers nothing could be added or withdrawn soundly.
+			if err := CheckAnswersKept(tx, s.ID); err != nil {
+				return err
+			}
 			if err := DropAggregates(tx, s.ID); err != nil {
 				return fmt.Errorf("drop aggregates: %w", err)
 			}
