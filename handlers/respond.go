@@ -182,7 +182,7 @@ func (h *Handler) startDraft(c *echo.Context) error {
 		return invitationOnly(c, s)
 	}
 	var token string
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
 		_, token, err = models.StartDraft(tx, s)
 		return err
 	})
@@ -292,7 +292,7 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if len(problems) > 0 {
 		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, form, problems)
 	}
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
 	var invited *models.InvitedError
 	if errors.As(err, &invited) {
 		return h.renderSection(c, http.StatusConflict, s, def, r, n, form, []models.Problem{h.invitedProblem(def, s, invited)})
@@ -392,7 +392,7 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(id) {
 		return echo.ErrBadRequest
 	}
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}
