@@ -300,6 +300,10 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if errors.Is(err, models.ErrSetAside) { // set aside while this page was open
 		return h.showSetAside(c, s, r)
 	}
+	if notStored(err) {
+		h.log.ErrorContext(c.Request().Context(), "save section not stored", "survey", s.Slug, "response", r.ID, "err", err)
+		return h.renderSection(c, http.StatusServiceUnavailable, s, def, r, n, form, []models.Problem{{Message: notStoredMessage}})
+	}
 	if err != nil {
 		return err
 	}
@@ -341,7 +345,8 @@ func (h *Handler) showCheck(c *echo.Context) error {
 	return h.renderCheck(c, http.StatusOK)
 }
 
-func (h *Handler) renderCheck(c *echo.Context, status int) error {
+// renderCheck shows the check page; problems go first in its error summary.
+func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemView) error {
 	s, def, err := h.loadSurvey(c)
 	if err != nil {
 		return err
@@ -360,7 +365,7 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 	if err != nil {
 		return err
 	}
-	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections)}
+	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
 	for _, sec := range view.Sections {
 		for _, row := range sec.Rows {
 			if row.Missing {
@@ -398,6 +403,10 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	}
 	if errors.Is(err, models.ErrSetAside) {
 		return h.showSetAside(c, s, r)
+	}
+	if notStored(err) {
+		h.log.ErrorContext(c.Request().Context(), "submit not stored", "survey", s.Slug, "response", r.ID, "err", err)
+		return h.renderCheck(c, http.StatusServiceUnavailable, problemView{Message: notStoredMessage})
 	}
 	if err != nil {
 		return err
