@@ -103,12 +103,12 @@ func (g *groupWriter) run() {
 				break gather
 			}
 		}
-		g.write(group)
+		g.writeGroup(group)
 	}
 }
 
-// write runs one group in one transaction and tells each write its outcome.
-func (g *groupWriter) write(group []*write) {
+// writeGroup runs one group in one transaction and tells each write its outcome.
+func (g *groupWriter) writeGroup(group []*write) {
 	g.groups.Add(1)
 	errs, err := g.transaction(group)
 	for i, w := range group {

@@ -166,7 +166,7 @@ func runGroup(db *DB, fns ...func(tx *gorm.DB) error) []error {
 	for i, fn := range fns {
 		group[i] = &write{ctx: context.Background(), fn: fn, done: make(chan error, 1)}
 	}
-	db.group.write(group)
+	db.group.writeGroup(group)
 	errs := make([]error, len(fns))
 	for i, w := range group {
 		errs[i] = <-w.done
@@ -338,7 +338,7 @@ func TestGroupWriteDoneContextFailsOnlyItsOwnWrite(t *testing.T) {
 		{ctx: gone, fn: note("gone", 10), done: make(chan error, 1)},
 		{ctx: context.Background(), fn: note("c", 10), done: make(chan error, 1)},
 	}
-	db.group.write(group)
+	db.group.writeGroup(group)
 	got := map[string]error{"a": <-group[0].done, "gone": <-group[1].done, "c": <-group[2].done}
 	if got["a"] != nil || got["c"] != nil || !errors.Is(got["gone"], context.Canceled) {
 		t.Errorf("got %v, want a and c stored, gone canceled", got)
