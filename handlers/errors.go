@@ -60,6 +60,8 @@ func describeError(err error) errorView {
 		return errorView{Status: http.StatusConflict, Heading: "Dat kan niet in deze fase van de peiling", Message: "De status van de peiling is intussen veranderd, of deze stap past niet bij de huidige status. Er is niets gewijzigd. Bekijk de peiling en probeer het opnieuw."}
 	case errors.Is(err, models.ErrBadSetupLink):
 		return errorView{Status: http.StatusNotFound, Heading: "Deze installatielink werkt niet (meer)", Message: "De link is al gebruikt, of er bestaat al een account voor een onderzoeker. Log in, of vraag de beheerder om een account (peiling user add).", Back: "/admin/login", BackText: "Naar de inlogpagina"}
+	case errors.Is(err, models.ErrNotStored), errors.Is(err, models.ErrClosed):
+		return errorView{Status: http.StatusServiceUnavailable, Heading: "Niet opgeslagen", Message: notStoredMessage}
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}
@@ -87,4 +89,15 @@ func describeError(err error) errorView {
 		return errorView{Status: status, Heading: "Er ging iets mis aan onze kant", Message: "Probeer het over een paar minuten opnieuw. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}
 	return errorView{Status: status, Heading: "Dit verzoek kunnen we niet verwerken", Message: "Ga terug en probeer het opnieuw."}
+}
+
+// notStoredMessage tells a respondent that what they just sent is not stored, and that it is
+// not their doing: the disk is full, or some other storage failure.
+const notStoredMessage = "Uw antwoorden zijn niet opgeslagen; probeer het over een paar minuten opnieuw."
+
+// notStored reports whether a respondent's write failed for a reason of ours (a storage error
+// such as a full disk, or anything else unexpected) rather than a rule about their answers:
+// their form is then shown again, with their input and notStoredMessage, as a 503.
+func notStored(err error) bool {
+	return err != nil && describeError(err).Status >= http.StatusInternalServerError
 }

@@ -126,7 +126,7 @@ func invitationOnly(c *echo.Context, s *models.Survey) error {
 // this browser.
 func (h *Handler) startInvited(c *echo.Context, s *models.Survey, inv *models.Invitation) error {
 	var token string
-	err := h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+	err := h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
 		_, token, err = models.StartInvitedDraft(tx, s, inv)
 		return err
 	})

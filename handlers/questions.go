@@ -105,7 +105,11 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 	}
 	var summary []problemView
 	for _, p := range problems {
-		summary = append(summary, problemView{Href: "#" + anchors[p.Field], Message: p.Message})
+		pv := problemView{Message: p.Message}
+		if p.Field != "" { // a problem of the whole form links nowhere
+			pv.Href = "#" + anchors[p.Field]
+		}
+		summary = append(summary, pv)
 	}
 	return views, summary
 }

@@ -202,7 +202,7 @@ func (h *Handler) startDraft(c *echo.Context) error {
 		return invitationOnly(c, s)
 	}
 	var token string
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
 		_, token, err = models.StartDraft(tx, s)
 		return err
 	})
@@ -339,13 +339,17 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if len(problems) > 0 {
 		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, vis, form, problems)
 	}
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
 	var invited *models.InvitedError
 	if errors.As(err, &invited) {
 		return h.renderSection(c, http.StatusConflict, s, def, r, n, vis, form, []models.Problem{h.invitedProblem(def, s, invited)})
 	}
 	if errors.Is(err, models.ErrSetAside) { // set aside while this page was open
 		return h.showSetAside(c, s, r)
+	}
+	if notStored(err) {
+		h.log.ErrorContext(c.Request().Context(), "save section not stored", "survey", s.Slug, "response", r.ID, "err", err)
+		return h.renderSection(c, http.StatusServiceUnavailable, s, def, r, n, vis, form, []models.Problem{{Message: notStoredMessage}})
 	}
 	if err != nil {
 		return err
@@ -410,7 +414,8 @@ func (h *Handler) showCheck(c *echo.Context) error {
 	return h.renderCheck(c, http.StatusOK)
 }
 
-func (h *Handler) renderCheck(c *echo.Context, status int) error {
+// renderCheck shows the check page; problems go first in its error summary.
+func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemView) error {
 	s, def, err := h.loadSurvey(c)
 	if err != nil {
 		return err
@@ -429,7 +434,7 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 	if err != nil {
 		return err
 	}
-	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections)}
+	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
 	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
 		view.Steps = last + 1
 	}
@@ -464,12 +469,16 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(id) {
 		return echo.ErrBadRequest
 	}
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}
 	if errors.Is(err, models.ErrSetAside) {
 		return h.showSetAside(c, s, r)
+	}
+	if notStored(err) {
+		h.log.ErrorContext(c.Request().Context(), "submit not stored", "survey", s.Slug, "response", r.ID, "err", err)
+		return h.renderCheck(c, http.StatusServiceUnavailable, problemView{Message: notStoredMessage})
 	}
 	if err != nil {
 		return err

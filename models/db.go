@@ -19,7 +19,7 @@ type DB struct {
 	Write *gorm.DB
 	Read  *gorm.DB
 
-	commits *committer // respondents' writes, group-committed on Write (commit.go)
+	group *groupWriter // respondents' writes, grouped into one transaction on Write (groupwrite.go)
 }
 
 // Open opens (and creates) the SQLite file at path and migrates it.
@@ -64,7 +64,7 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 	// and reopened (file, schema, pragmas) again and again.
 	rsql.SetMaxIdleConns(8)
 	log.Debug("database open", "path", path)
-	return &DB{Write: write, Read: read, commits: newCommitter(write)}, nil
+	return &DB{Write: write, Read: read, group: newGroupWriter(write)}, nil
 }
 
 // Ping reports whether both pools answer.
@@ -78,7 +78,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close checkpoints the WAL and closes both pools.
 func (d *DB) Close() error {
-	d.commits.close()
+	d.group.close()
 	var errs []error
 	if rsql, err := d.Read.DB(); err == nil {
 		errs = append(errs, rsql.Close())
