@@ -67,7 +67,8 @@ usage:
                                        and close it, to see the results pages (new database only)
   peiling [flags] user add EMAIL       create a researcher account
   peiling [flags] user passwd EMAIL    set a researcher's password
-                                       (both read the password from the terminal without
+  peiling [flags] user remove EMAIL    remove a researcher's account
+                                       (add and passwd read the password from the terminal without
                                        echo, or the first line of standard input)
 
 environment only:

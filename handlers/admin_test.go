@@ -240,8 +240,16 @@ func (a *testApp) expiredClient() *client {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	login := time.Now().Add(-4 * time.Hour).Unix()
+	return a.sessionClient(map[any]any{researcherKey: r.ID, versionKey: r.SessionVersion, loginKey: login, seenKey: time.Now().Add(-3 * time.Hour).Unix()})
+}
+
+// sessionClient is a browser carrying a researcher session cookie with these values, made
+// with the app's own key, as if an earlier login had set them.
+func (a *testApp) sessionClient(values map[any]any) *client {
+	a.t.Helper()
 	s := sessions.NewSession(a.h.adminSessions, adminSessionName)
-	s.Values = map[any]any{researcherKey: r.ID, "seen": time.Now().Add(-3 * time.Hour).Unix()}
+	s.Values = values
 	s.Options = &sessions.Options{Path: "/"}
 	rec := httptest.NewRecorder()
 	if err := a.h.adminSessions.Save(httptest.NewRequest(http.MethodGet, "/", nil), rec, s); err != nil {

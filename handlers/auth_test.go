@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"peiling/models"
 )
@@ -70,5 +71,85 @@ func TestLoginErrorsAreDutchAndRateLimited(t *testing.T) {
 	p = c.post("/admin/login", url.Values{"email": {testEmail}, "wachtwoord": {testPassword}})
 	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
 		t.Fatalf("11th attempt, right password: %d Retry-After %q", p.Status, p.Header.Get("Retry-After"))
+	}
+}
+
+// cookies returns the browser's cookies for the app, to replay them in another browser.
+func (c *client) cookies() []*http.Cookie {
+	u, _ := url.Parse(c.app.srv.URL)
+	return c.http.Jar.Cookies(u)
+}
+
+// replay is a new browser carrying cookies copied from another one.
+func (a *testApp) replay(cookies []*http.Cookie) *client {
+	c := a.newClient()
+	u, _ := url.Parse(a.srv.URL)
+	c.http.Jar.SetCookies(u, cookies)
+	return c
+}
+
+func TestLogoutEndsEverySessionOfTheAccount(t *testing.T) {
+	app := newTestApp(t)
+	laptop, phone := app.asResearcher(), app.asResearcher()
+	copied := laptop.cookies()
+	laptop.post("/admin/logout", nil)
+	for name, c := range map[string]*client{"replayed cookie": app.replay(copied), "other device": phone} {
+		if p := c.get("/admin"); p.URL != "/admin/login" {
+			t.Errorf("%s after logout: /admin led to %s (%d)", name, p.URL, p.Status)
+		}
+	}
+	if p := app.asResearcher().get("/admin"); p.URL != "/admin" {
+		t.Errorf("a new login after logout led to %s", p.URL)
+	}
+}
+
+func TestANewPasswordOrRemovingTheAccountEndsItsSessions(t *testing.T) {
+	changes := map[string]func(app *testApp) error{
+		// What "peiling user passwd" and "peiling user remove" do.
+		"new password": func(app *testApp) error {
+			_, err := models.SetPassword(app.db.Write, testEmail, "een heel ander wachtwoord", models.System)
+			return err
+		},
+		"account removed": func(app *testApp) error {
+			return models.RemoveResearcher(app.db.Write, testEmail, models.System)
+		},
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			app := newTestApp(t)
+			c := app.asResearcher()
+			copied := c.cookies()
+			if err := change(app); err != nil {
+				t.Fatal(err)
+			}
+			for who, c := range map[string]*client{"same browser": c, "replayed cookie": app.replay(copied)} {
+				if p := c.get("/admin"); p.URL != "/admin/login" {
+					t.Errorf("%s: /admin led to %s (%d)", who, p.URL, p.Status)
+				}
+			}
+		})
+	}
+}
+
+func TestSessionsEndTwelveHoursAfterLoginHoweverBusy(t *testing.T) {
+	app := newTestApp(t)
+	r, err := models.SetResearcher(app.db.Write, testEmail, testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, tc := range []struct {
+		loggedIn time.Duration
+		want     string
+	}{
+		{11 * time.Hour, "/admin"},
+		{13 * time.Hour, "/admin/login"},
+	} {
+		// Busy all along: the idle clock was refreshed a moment ago.
+		c := app.sessionClient(map[any]any{researcherKey: r.ID, versionKey: r.SessionVersion,
+			loginKey: now.Add(-tc.loggedIn).Unix(), seenKey: now.Add(-2 * time.Minute).Unix()})
+		if p := c.get("/admin"); p.URL != tc.want {
+			t.Errorf("logged in %s ago: /admin led to %s, want %s", tc.loggedIn, p.URL, tc.want)
+		}
 	}
 }
