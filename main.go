@@ -35,6 +35,8 @@ type Config struct {
 	DB         string
 	BaseURL    string
 	SessionKey string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 	// AdminEmail and AdminPassword, when set, make sure this researcher account exists with
 	// this password at every start. Environment only: a flag would show in the process list.
 	AdminEmail    string
@@ -87,12 +89,15 @@ func main() {
 		BaseURL:    os.Getenv("PEILING_BASE_URL"),
 		SessionKey: os.Getenv("PEILING_SESSION_KEY"),
 
+		TrustedProxies: os.Getenv("PEILING_TRUSTED_PROXY"),
+
 		AdminEmail:    os.Getenv("PEILING_ADMIN_EMAIL"),
 		AdminPassword: os.Getenv("PEILING_ADMIN_PASSWORD"),
 	}
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
 	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
+	flag.StringVar(&cfg.TrustedProxies, "trusted-proxy", cfg.TrustedProxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, e.g. 10.0.0.5,fd00::/8; others' are ignored (env PEILING_TRUSTED_PROXY)")
 	smtpURL := flag.String("smtp-url", os.Getenv("PEILING_SMTP_URL"), "mail server for invitations: smtp://user:password@host:587?from=peiling@example.nl&starttls=1 (env PEILING_SMTP_URL)")
 	smtp := mail.Config{Host: os.Getenv("PEILING_SMTP_HOST"), User: os.Getenv("PEILING_SMTP_USER"), Password: os.Getenv("PEILING_SMTP_PASSWORD"), From: os.Getenv("PEILING_SMTP_FROM")}
 	flag.StringVar(&smtp.Host, "smtp-host", smtp.Host, "mail server host, instead of -smtp-url (env PEILING_SMTP_HOST; password in PEILING_SMTP_PASSWORD)")
@@ -195,7 +200,12 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP})
+	proxies, err := handlers.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}

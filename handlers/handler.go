@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,9 @@ type Config struct {
 	Static     fs.FS
 	Log        *slog.Logger
 	Mail       mail.Config // zero: no e-mail; invitations are then sent by mail merge
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed. Empty: the direct peer is the client, whatever headers it sends.
+	TrustedProxies []*net.IPNet
 }
 
 // Limits on what a request may carry.
@@ -79,9 +84,55 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		logins:        newFailureLimiter(10, 15*time.Minute),
 		links:         models.NewLinkKey(cfg.SessionKey),
 	}
-	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator()})
+	ip, scheme := clientExtractors(cfg.TrustedProxies)
+	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator(),
+		IPExtractor: ip, SchemeExtractor: scheme})
 	h.routes(e)
 	return e, h, nil
+}
+
+// clientExtractors tell c.RealIP and c.Scheme who the client is. Forwarding headers count
+// only when the direct peer is one of the trusted proxies: anyone else could write any address
+// into X-Forwarded-For and so escape the per-address limits or use another's. echo trusts
+// loopback and private ranges by default; here only the configured ranges are trusted.
+func clientExtractors(proxies []*net.IPNet) (echo.IPExtractor, echo.SchemeExtractor) {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect(), echo.ExtractSchemeDirect()
+	}
+	trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		trust = append(trust, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
+}
+
+// ParseProxies reads a comma-separated list of CIDR ranges or single addresses.
+func ParseProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			ip := net.ParseIP(item)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted proxy %q is not an address or CIDR range", item)
+			}
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is not an address or CIDR range", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // Rendered lists the templates rendered so far; tests use it to find pages no test reached.
