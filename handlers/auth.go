@@ -72,17 +72,14 @@ func (h *Handler) login(c *echo.Context) error {
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form, Errors: summary, Field: fields})
 	}
-	at, account := time.Now(), "account:"+strings.ToLower(strings.TrimSpace(form.Email))
-	for _, key := range []string{account, "ip:" + c.RealIP()} {
-		if wait := h.logins.blocked(key, at); wait > 0 {
-			return &retryAfterError{wait: wait}
-		}
+	at, account, addr := time.Now(), strings.ToLower(strings.TrimSpace(form.Email)), c.RealIP()
+	if wait := h.logins.wait(account, addr, at); wait > 0 {
+		return &retryAfterError{wait: wait, message: "Er is te vaak een verkeerd wachtwoord geprobeerd. Wacht even en probeer het dan opnieuw."}
 	}
 	db := h.db.Write.WithContext(c.Request().Context())
 	r, err := models.Authenticate(db, form.Email, form.Password)
 	if errors.Is(err, models.ErrBadLogin) {
-		h.logins.fail(account, at)
-		h.logins.fail("ip:"+c.RealIP(), at)
+		h.logins.fail(account, addr, at)
 		msg := "Het e-mailadres of het wachtwoord klopt niet"
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form,
@@ -91,6 +88,7 @@ func (h *Handler) login(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.logins.succeed(account, addr)
 	if err := models.RecordLogin(db, r); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -151,5 +152,59 @@ func TestSessionsEndTwelveHoursAfterLoginHoweverBusy(t *testing.T) {
 		if p := c.get("/admin"); p.URL != tc.want {
 			t.Errorf("logged in %s ago: /admin led to %s, want %s", tc.loggedIn, p.URL, tc.want)
 		}
+	}
+}
+
+func TestLoginGuessingIsSlowedButNeverLocksOutTheResearcher(t *testing.T) {
+	app := newTestApp(t, behindProxy)
+	if _, err := models.SetResearcher(app.db.Write, testEmail, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	from := func(addr string) *client {
+		c := app.newClient()
+		c.from = addr
+		c.get("/admin/login")
+		return c
+	}
+	wrong := func() url.Values { return url.Values{"email": {testEmail}, "wachtwoord": {"een verkeerde gok"}} }
+	refused := func(p *page) bool {
+		return p.Status == http.StatusTooManyRequests && p.Header.Get("Retry-After") != ""
+	}
+
+	// One machine: a few tries, then a growing wait, with Retry-After.
+	guesser := from("203.0.113.1")
+	n := 0
+	for range 10 {
+		if refused(guesser.post("/admin/login", wrong())) {
+			break
+		}
+		n++
+	}
+	if n > loginFreeFailures {
+		t.Errorf("one address made %d wrong guesses in a row before a wait", n)
+	}
+	guesser.last.mustContain(t, "te vaak een verkeerd wachtwoord")
+
+	// Many machines: each gets one guess, then the account's own delay catches it.
+	for i := range 20 {
+		c := from(fmt.Sprintf("203.0.113.%d", 10+i))
+		if p := c.post("/admin/login", wrong()); p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("address %d, first guess: %d, want 422", i, p.Status)
+		}
+		if p := c.post("/admin/login", wrong()); !refused(p) {
+			t.Errorf("address %d, second guess on an account under attack: %d, want 429 with Retry-After", i, p.Status)
+		}
+	}
+
+	// The researcher, from an address that has not failed, gets in at once, and so does one
+	// whose address only failed for another account.
+	right := func() url.Values { return url.Values{"email": {testEmail}, "wachtwoord": {testPassword}} }
+	if p := from("198.51.100.7").post("/admin/login", right()); p.URL != "/admin" {
+		t.Errorf("the right password from a clean address: %d at %s, want the dashboard", p.Status, p.URL)
+	}
+	colleague := from("198.51.100.8")
+	colleague.post("/admin/login", url.Values{"email": {"collega@example.nl"}, "wachtwoord": {"vergeten wachtwoord"}})
+	if p := colleague.post("/admin/login", right()); p.URL != "/admin" {
+		t.Errorf("the right password from an address that failed for another account: %d at %s", p.Status, p.URL)
 	}
 }

@@ -65,7 +65,11 @@ func describeError(err error) errorView {
 	}
 	var tooMany *retryAfterError
 	if errors.As(err, &tooMany) {
-		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."}
+		msg := tooMany.message
+		if msg == "" {
+			msg = "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."
+		}
+		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: msg}
 	}
 	status := echo.StatusCode(err)
 	switch status {

@@ -51,7 +51,7 @@ type Handler struct {
 	cfg           Config
 	log           *slog.Logger
 	resumes       *failureLimiter
-	logins        *failureLimiter
+	logins        *loginThrottle
 	links         models.LinkKey // seals invitation links (models/invitation.go)
 	// sending holds the surveys whose mail is going out now: a second click while the first
 	// run is still sending would compute the same recipients and mail them twice.
@@ -81,7 +81,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		cfg:           cfg,
 		log:           cfg.Log,
 		resumes:       newFailureLimiter(20, 10*time.Minute),
-		logins:        newFailureLimiter(10, 15*time.Minute),
+		logins:        newLoginThrottle(),
 		links:         models.NewLinkKey(cfg.SessionKey),
 	}
 	ip, scheme := clientExtractors(cfg.TrustedProxies)

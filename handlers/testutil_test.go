@@ -113,6 +113,7 @@ type client struct {
 	app  *testApp
 	http *http.Client
 	last *page
+	from string // X-Forwarded-For, as a proxy in front of the app would set it
 }
 
 type page struct {
@@ -129,6 +130,9 @@ func (a *testApp) newClient() *client {
 
 func (c *client) do(req *http.Request) *page {
 	c.t.Helper()
+	if c.from != "" {
+		req.Header.Set("X-Forwarded-For", c.from)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
