@@ -158,7 +158,7 @@ func (h *Handler) requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if r == nil {
-			if c.Request().Method != http.MethodGet {
+			if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
 				return echo.ErrForbidden
 			}
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+c.Request().URL.EscapedPath())

@@ -86,7 +86,10 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	}
 	ip, scheme := clientExtractors(cfg.TrustedProxies)
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator(),
-		IPExtractor: ip, SchemeExtractor: scheme})
+		IPExtractor: ip, SchemeExtractor: scheme,
+		// HEAD runs the GET route and drops the body, so monitors and link checkers see the
+		// status a browser would (echo's default answers 405).
+		Router: echo.NewRouter(echo.RouterConfig{AutoHandleHEAD: true, AllowOverwritingRoute: true})})
 	h.routes(e)
 	return e, h, nil
 }

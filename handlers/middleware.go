@@ -24,10 +24,14 @@ func (h *Handler) logRequests() echo.MiddlewareFunc {
 	})
 }
 
-// securityHeaders keeps pages out of frames, scripts to our own files and referrers on our site.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// securityHeaders keeps pages out of frames, scripts to our own files and referrers on our site,
+// and browsers on https once they have seen it there.
+func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		hdr := c.Response().Header()
+		if h.secure(c) {
+			hdr.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		hdr.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("X-Frame-Options", "DENY")
@@ -58,7 +62,12 @@ func (h *Handler) csrf() echo.MiddlewareFunc {
 		// A missing token is as forged as a wrong one: one clear 403 page for both.
 		ErrorHandler: func(c *echo.Context, err error) error { return middleware.ErrCSRFInvalid },
 		// The API authenticates each request with a bearer token, not a cookie: nothing to forge.
-		Skipper: func(c *echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }}
+		// Static files hold no form, and a Set-Cookie on them would keep shared caches from
+		// storing them (and hand every cached copy the same token).
+		Skipper: func(c *echo.Context) bool {
+			path := c.Request().URL.Path
+			return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/static/")
+		}}
 	plain := middleware.CSRFWithConfig(cfg)
 	cfg.CookieSecure = true
 	secure := middleware.CSRFWithConfig(cfg)
@@ -73,7 +82,8 @@ func (h *Handler) csrf() echo.MiddlewareFunc {
 	}
 }
 
-// secure reports whether cookies must be Secure: served over TLS, directly or behind a proxy.
+// secure reports whether cookies must be Secure and HSTS sent: the public address is https, or
+// this request came over TLS, directly or through a trusted proxy (-trusted-proxy).
 func (h *Handler) secure(c *echo.Context) bool {
 	return strings.HasPrefix(h.cfg.BaseURL, "https://") || c.Scheme() == "https"
 }

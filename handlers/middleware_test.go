@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -67,5 +68,93 @@ func TestParseProxiesTakesAddressesAndRanges(t *testing.T) {
 	}
 	if _, err := ParseProxies("10.0.0.5,proxy.example.nl"); err == nil {
 		t.Error("a host name was accepted")
+	}
+}
+
+func TestHSTSWhenThePublicAddressOrTheConnectionIsHTTPS(t *testing.T) {
+	const want = "max-age=31536000; includeSubDomains"
+	https := func(cfg *Config) { cfg.BaseURL = "https://peiling.example.nl" }
+	cases := []struct {
+		name      string
+		configure []func(*Config)
+		proto     string // X-Forwarded-Proto sent by whoever connects
+		want      string
+	}{
+		{"https base URL", []func(*Config){https}, "", want},
+		{"TLS ends in a trusted proxy", []func(*Config){behindProxy}, "https", want},
+		{"plain http", nil, "", ""},
+		{"X-Forwarded-Proto from a peer that is no trusted proxy", nil, "https", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t, tc.configure...)
+			for _, path := range []string{"/", "/admin/login", "/static/css/peiling.css"} {
+				req, _ := http.NewRequest(http.MethodGet, app.srv.URL+path, nil)
+				if tc.proto != "" {
+					req.Header.Set("X-Forwarded-Proto", tc.proto)
+				}
+				p := app.newClient().do(req)
+				if got := p.Header.Get("Strict-Transport-Security"); got != tc.want {
+					t.Errorf("%s: Strict-Transport-Security %q, want %q", path, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestHEADAnswersLikeGETWithoutABody(t *testing.T) {
+	app := newTestApp(t)
+	researcher := app.asResearcher()
+	noRedirects := func(c *client) *http.Client {
+		return &http.Client{Jar: c.http.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	cases := []struct {
+		path string
+		who  *client
+	}{
+		{"/healthz", app.newClient()},
+		{"/", app.newClient()},
+		{"/s/" + refSlug, app.newClient()},
+		{"/static/css/peiling.css", app.newClient()},
+		{"/static/js/peiling.js?v=1", app.newClient()},
+		{"/admin/login", app.newClient()},
+		{"/admin", app.newClient()}, // a redirect to the login page
+		{"/admin", researcher},
+		{"/admin/surveys/" + refSlug, researcher},
+		{"/s/" + refSlug + "/bestaat-niet", app.newClient()},
+	}
+	for _, tc := range cases {
+		statuses := map[string]int{}
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			req, _ := http.NewRequest(method, app.srv.URL+tc.path, nil)
+			resp, err := noRedirects(tc.who).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			statuses[method] = resp.StatusCode
+			if method == http.MethodHead && len(body) > 0 {
+				t.Errorf("HEAD %s: %d bytes of body", tc.path, len(body))
+			}
+		}
+		if statuses[http.MethodHead] != statuses[http.MethodGet] {
+			t.Errorf("%s: HEAD %d, GET %d", tc.path, statuses[http.MethodHead], statuses[http.MethodGet])
+		}
+	}
+}
+
+func TestStaticFilesSetNoCookie(t *testing.T) {
+	app := newTestApp(t)
+	for _, path := range []string{"/static/css/peiling.css", "/static/js/peiling.js?v=1"} {
+		for _, c := range map[string]*client{"new visitor": app.newClient(), "researcher": app.asResearcher()} {
+			p := c.get(path)
+			if p.Status != http.StatusOK || len(p.Header.Values("Set-Cookie")) > 0 {
+				t.Errorf("%s: %d, Set-Cookie %q", path, p.Status, p.Header.Values("Set-Cookie"))
+			}
+		}
+	}
+	if p := app.newClient().get("/s/" + refSlug); len(p.Header.Values("Set-Cookie")) == 0 {
+		t.Error("a page with a form set no CSRF cookie") // the skip is for static files only
 	}
 }
