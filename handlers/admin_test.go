@@ -349,3 +349,29 @@ func TestRespondentsSeeAClosureAtOnce(t *testing.T) {
 		t.Errorf("%d answers saved after closing", saved)
 	}
 }
+
+func TestReopeningTurnsTheReportPerMunicipalityOff(t *testing.T) {
+	app := newTestApp(t)
+	r := app.asResearcher()
+	links := inviteAll(t, r)
+	utrecht := app.respondVia(t, links["0344"], "ja", true)
+	report := benchmarkURL(refSlug, "0344")
+	closeAgain := func() {
+		r.get(adminBase + "/sluiten")
+		r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
+	}
+	closeAgain()
+	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}})
+	if p := utrecht.get(report); p.Status != http.StatusOK {
+		t.Fatalf("report after switching it on: %d", p.Status)
+	}
+	r.post(adminBase+"/openen", nil)
+	closeAgain()
+	if app.survey().BenchmarkEnabled {
+		t.Error("the report per municipality is still on after reopening and closing")
+	}
+	r.get(adminBase).mustContain(t, "Rapport per gemeente aanzetten")
+	if p := utrecht.get(report); p.Status != http.StatusNotFound {
+		t.Errorf("report after reopening and closing, before the researcher switched it on again: %d", p.Status)
+	}
+}
