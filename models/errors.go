@@ -22,4 +22,6 @@ var (
 	ErrResearcherExists = errors.New("researcher already exists")
 	// ErrPasswordLength is a password outside MinPasswordLength..MaxPasswordBytes.
 	ErrPasswordLength = errors.New("password length out of range")
+	// ErrPublicGroupTooSmall is publishing results with a minimum group below MinPublicGroupSize.
+	ErrPublicGroupTooSmall = errors.New("minimum group too small to publish")
 )
