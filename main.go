@@ -18,6 +18,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// Closing times are entered and shown in Europe/Amsterdam time. A minimal container
+	// (distroless, scratch) has no /usr/share/zoneinfo; without the embedded database
+	// time.LoadLocation fails and every time would be an hour off in summer.
+	_ "time/tzdata"
 
 	"github.com/labstack/echo/v5"
 
