@@ -72,7 +72,7 @@ func (h *Handler) login(c *echo.Context) error {
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form, Errors: summary, Field: fields})
 	}
-	at, account, addr := time.Now(), strings.ToLower(strings.TrimSpace(form.Email)), c.RealIP()
+	at, account, addr := h.now(), strings.ToLower(strings.TrimSpace(form.Email)), c.RealIP()
 	if wait := h.logins.wait(account, addr, at); wait > 0 {
 		return &retryAfterError{wait: wait, message: "Er is te vaak een verkeerd wachtwoord geprobeerd. Wacht even en probeer het dan opnieuw."}
 	}
@@ -102,7 +102,7 @@ func (h *Handler) login(c *echo.Context) error {
 // startAdminSession logs r in with a fresh session: no fixation.
 func (h *Handler) startAdminSession(c *echo.Context, r *models.Researcher) error {
 	s := h.adminSession(c)
-	at := time.Now().Unix()
+	at := h.now().Unix()
 	s.Values = map[any]any{researcherKey: r.ID, versionKey: r.SessionVersion, loginKey: at, seenKey: at}
 	return h.saveAdminSession(c, s)
 }
@@ -164,8 +164,8 @@ func (h *Handler) requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+c.Request().URL.EscapedPath())
 		}
 		dirty := false
-		if seen, _ := s.Values[seenKey].(int64); time.Since(time.Unix(seen, 0)) > time.Minute { // refresh the idle clock, not on every request
-			s.Values[seenKey] = time.Now().Unix()
+		if seen, _ := s.Values[seenKey].(int64); h.now().Sub(time.Unix(seen, 0)) > time.Minute { // refresh the idle clock, not on every request
+			s.Values[seenKey] = h.now().Unix()
 			dirty = true
 		}
 		if flash, ok := s.Values[flashKey].(string); ok && c.Request().Method == http.MethodGet {
@@ -191,7 +191,7 @@ func (h *Handler) sessionResearcher(c *echo.Context, s *sessions.Session) (*mode
 	version, _ := s.Values[versionKey].(int)
 	login, _ := s.Values[loginKey].(int64)
 	seen, _ := s.Values[seenKey].(int64)
-	now := time.Now()
+	now := h.now()
 	if id == 0 || now.Sub(time.Unix(seen, 0)) > adminIdleTimeout || now.Sub(time.Unix(login, 0)) > adminLifetime {
 		return nil, nil
 	}

@@ -31,6 +31,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
 	// believed. Empty: the direct peer is the client, whatever headers it sends.
 	TrustedProxies []*net.IPNet
+	// Clock is the time for login throttling and researcher sessions; time.Now when nil.
+	// Tests set it to make delays and lifetimes exact.
+	Clock func() time.Time
 }
 
 // Limits on what a request may carry.
@@ -53,6 +56,7 @@ type Handler struct {
 	resumes       *failureLimiter
 	logins        *loginThrottle
 	links         models.LinkKey // seals invitation links (models/invitation.go)
+	now           func() time.Time
 	// sending holds the surveys whose mail is going out now: a second click while the first
 	// run is still sending would compute the same recipients and mail them twice.
 	sending sync.Map    // survey id → struct{}
@@ -83,6 +87,10 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		resumes:       newFailureLimiter(20, 10*time.Minute),
 		logins:        newLoginThrottle(),
 		links:         models.NewLinkKey(cfg.SessionKey),
+		now:           cfg.Clock,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	ip, scheme := clientExtractors(cfg.TrustedProxies)
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator(),
