@@ -170,6 +170,10 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 
 func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
 	started := time.Now()
+	proxies, err := handlers.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	db, err := models.Open(cfg.DB, log)
 	if err != nil {
 		return err
@@ -204,10 +208,6 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	proxies, err := handlers.ParseProxies(cfg.TrustedProxies)
-	if err != nil {
-		return err
-	}
 	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
 		TrustedProxies: proxies})
 	if err != nil {
