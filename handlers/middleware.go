@@ -205,7 +205,7 @@ func (l *loginThrottle) wait(account, addr string, now time.Time) time.Duration 
 func (l *loginThrottle) fail(account, addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.addrs)+len(l.pairs) > 100_000 { // bounded memory under a flood of addresses
+	if len(l.addrs)+len(l.accounts)+len(l.pairs) > 100_000 { // bounded memory under a flood of addresses
 		l.forget(now)
 	}
 	for _, m := range []struct {
