@@ -48,16 +48,22 @@ func closeDueSurveys(db *models.DB, at time.Time, log *slog.Logger) {
 	}
 }
 
-// runCloser closes due surveys every interval until ctx ends.
+// runCloser closes due surveys every interval, and deletes personal data whose retention
+// has passed every purgeInterval, until ctx ends.
 func runCloser(ctx context.Context, db *models.DB, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	nextPurge := time.Now().Add(purgeInterval)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case at := <-tick.C:
 			closeDueSurveys(db, at, log)
+			if !at.Before(nextPurge) {
+				purgeDue(db, at, log)
+				nextPurge = at.Add(purgeInterval)
+			}
 		}
 	}
 }

@@ -71,6 +71,11 @@ usage:
   peiling [flags] backup FILE          write a consistent copy of the database, also while serving
   peiling [flags] demo                 fill the reference survey with the article's 119 responses
                                        and close it, to see the results pages (new database only)
+  peiling [flags] export SLUG          write a survey's current definition as a definition file
+  peiling [flags] purge [-at TIME] [SLUG]
+                                       delete personal data whose retention has passed
+                                       (all closed surveys, or SLUG); serve does this hourly
+  peiling [flags] purge -now SLUG      delete all personal data of closed survey SLUG now
   peiling [flags] user add EMAIL       create a researcher account
   peiling [flags] user passwd EMAIL    set a researcher's password
   peiling [flags] user remove EMAIL    remove a researcher's account
@@ -162,8 +167,12 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 		return backup(cfg, args, std.Out, log)
 	case "demo":
 		return demo(cfg, std.Out, log)
+	case "export":
+		return exportSurvey(cfg, args, std.Out, log)
 	case "user":
 		return userCommand(cfg, args, std, log)
+	case "purge":
+		return purgeCommand(cfg, args, std.Out, log)
 	}
 	return fmt.Errorf("unknown command %q (try -h)", cmd)
 }
@@ -196,6 +205,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 		return err
 	}
 	closeDueSurveys(db, time.Now(), log) // closing times that passed while the process was down
+	purgeDue(db, time.Now(), log)        // retention that ran out while the process was down
 	ctx, cancel := context.WithCancel(ctx)
 	closerDone := make(chan struct{})
 	go func() {
@@ -294,8 +304,34 @@ func importSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 		}
 		return err
 	}
-	fmt.Fprintf(out, "imported %q as /s/%s (%s)\n", s.Title, s.Slug, s.Status)
+	fmt.Fprintf(out, "imported %q as /s/%s (%s, version %d)\n", s.Title, s.Slug, s.Status, s.Version)
 	return nil
+}
+
+// exportSurvey writes the current version of a survey's definition as a definition file.
+func exportSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) != 1 {
+		return errors.New("usage: peiling export SLUG > FILE.yaml")
+	}
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := models.FindSurvey(db.Read, args[0])
+	if err != nil {
+		return fmt.Errorf("survey %q: %w", args[0], err)
+	}
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	body, err := models.MarshalDefinition(def)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(body)
+	return err
 }
 
 // openWithDefaults opens the database with the embedded registers and reference survey in it.

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -44,7 +43,7 @@ const (
 )
 
 // TestResearcherPagesMeetWCAG21AA checks every researcher page, and every page a municipality
-// reaches through its invitation link, with ../shared/tools/a11y/check at 320 and 1280 px.
+// reaches through its invitation link, with tools/a11y/check at 320 and 1280 px.
 // It drives the researcher's own forms in Chromium, from login to closing, publishing and
 // the report per municipality. The answers to POSTs (422 pages, a new API token) have no URL
 // of their own; after the tool has run, they are checked with its axe-core in the browser.
@@ -56,10 +55,7 @@ const (
 // and S, a server without accounts, for the setup page.
 func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	began := time.Now()
-	check := filepath.Join(repoRoot, "..", "shared", "tools", "a11y", "check")
-	if _, err := os.Stat(check); err != nil {
-		t.Fatalf("the a11y tool is missing: %v", err)
-	}
+	check := a11yTool(t)
 	dir := t.TempDir()
 	seedResponses(t, filepath.Join(dir, "a.db"), seeded)
 	a := startServer(t, filepath.Join(dir, "a.db"),

@@ -67,3 +67,14 @@ func findRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// a11yTool is the project's accessibility check (tools/a11y), installed by its setup script:
+// Chromium, a Node.js it can run on, and the npm packages its lock file pins.
+func a11yTool(t *testing.T) string {
+	t.Helper()
+	root := filepath.Join(repoRoot, "tools", "a11y")
+	if out, err := exec.Command(filepath.Join(root, "setup")).CombinedOutput(); err != nil {
+		t.Fatalf("tools/a11y/setup: %v\n%s", err, out)
+	}
+	return filepath.Join(root, "check")
+}

@@ -64,7 +64,11 @@ func (h *Handler) showBenchmark(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inv, err := h.invitation(c, s)
+	if s.Status != models.StatusClosed || !s.BenchmarkEnabled {
+		return h.refuseBenchmark(c, s, http.StatusNotFound, "Het rapport is nog niet beschikbaar",
+			"De onderzoeker maakt het rapport per gemeente beschikbaar nadat de peiling is gesloten. Probeer het later opnieuw met dezelfde link.")
+	}
+	inv, err := h.reportInvitation(c, s)
 	if err != nil {
 		return err
 	}
@@ -84,14 +88,14 @@ func (h *Handler) showBenchmark(c *echo.Context) error {
 	if !ok {
 		return models.ErrNotFound
 	}
-	b, err := models.LoadBenchmark(h.db.Read.WithContext(c.Request().Context()), s, m)
+	b, err := models.LoadBenchmark(h.db.Read.WithContext(c.Request().Context()), s, m, inv)
 	switch {
 	case errors.Is(err, models.ErrBenchmarkOff):
 		return h.refuseBenchmark(c, s, http.StatusNotFound, "Het rapport is nog niet beschikbaar",
 			"De onderzoeker maakt het rapport per gemeente beschikbaar nadat de peiling is gesloten. Probeer het later opnieuw met dezelfde link.")
 	case errors.Is(err, models.ErrNotParticipated):
 		return h.refuseBenchmark(c, s, http.StatusNotFound, "Uw gemeente heeft niet meegedaan",
-			"Er zijn geen verzonden antwoorden van gemeente "+m.Name+", dus er is niets om te vergelijken. De uitkomsten van alle gemeenten publiceert de onderzoeker zelf.")
+			"Met deze link zijn geen antwoorden van gemeente "+m.Name+" verzonden, dus er is niets om te vergelijken. De uitkomsten van alle gemeenten publiceert de onderzoeker zelf.")
 	case err != nil:
 		return err
 	}
@@ -165,4 +169,25 @@ func meanText(f models.Figures) string {
 		return "–"
 	}
 	return fmt.Sprintf("%s (n = %d)", models.FormatNumber(math.Round(f.Mean*10)/10), f.N)
+}
+
+// reportInvitation is the invitation whose report this browser may see: the link it followed
+// last, or the link its own response was started with.
+func (h *Handler) reportInvitation(c *echo.Context, s *models.Survey) (*models.Invitation, error) {
+	inv, err := h.invitation(c, s)
+	if inv != nil || err != nil {
+		return inv, err
+	}
+	r, err := h.loadDraft(c, s)
+	if errors.Is(err, models.ErrNotFound) || err == nil && !r.Invited() {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv, err = models.FindInvitationByID(h.db.Read.WithContext(c.Request().Context()), s, *r.InvitationID)
+	if errors.Is(err, models.ErrNotFound) || err == nil && inv.RevokedAt != nil {
+		return nil, nil
+	}
+	return inv, err
 }

@@ -80,6 +80,11 @@ func describeError(err error) errorView {
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}
+	var deleted *models.AnswersDeletedError
+	if errors.As(err, &deleted) {
+		return errorView{Status: http.StatusGone, Heading: "De ruwe antwoorden zijn verwijderd",
+			Message: "De antwoorden zelf zijn op " + dutchTime(deleted.At) + " verwijderd volgens de bewaartermijn van deze peiling. De opgetelde uitkomsten zijn berekend toen de peiling sloot en blijven ongewijzigd; zonder de antwoorden kan de peiling niet meer worden heropend."}
+	}
 	var tooMany *retryAfterError
 	if errors.As(err, &tooMany) {
 		msg := tooMany.message

@@ -280,6 +280,10 @@ func (h *Handler) reissueInvitation(c *echo.Context) error {
 		return err
 	}
 	fresh, err := models.ReissueInvitation(h.db.Write.WithContext(c.Request().Context()), s, h.links, inv.ID, name, models.By(researcher(c)), time.Now().UTC())
+	if errors.Is(err, models.ErrInvitationInUse) {
+		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/concepten",
+			"Met de link van gemeente "+name+" is al begonnen. Laat eerst dat concept vervallen (of trek de inzending in); daarna kunt u een nieuwe link maken.")
+	}
 	if err != nil {
 		return err
 	}

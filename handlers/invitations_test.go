@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -148,7 +149,10 @@ func TestInvitationOnlySurveyNeedsAValidLinkAndLocksTheMunicipality(t *testing.T
 		t.Fatalf("draft municipalities %v, want [0344]: the server took the form's municipality", got)
 	}
 	p = utrecht.get("/s/" + refSlug + "/later")
-	p.mustContain(t, links["0344"]) // the way back is the invitation link itself
+	p.mustContain(t, "/s/"+refSlug+"/hervat/") // the way back is the response's own private link
+	if strings.Contains(p.Body, links["0344"]) {
+		t.Error("the resume page offers the invitation link, which is bound to this browser")
+	}
 
 	// Revoked: a clear page, also for the browser that already used it.
 	r.get(adminBase + "/uitnodigingen")
@@ -160,8 +164,13 @@ func TestInvitationOnlySurveyNeedsAValidLinkAndLocksTheMunicipality(t *testing.T
 		t.Fatalf("revoked link: %d", p.Status)
 	}
 	p.mustContain(t, "Deze uitnodigingslink is ingetrokken")
-	if p = utrecht.get("/s/" + refSlug); p.Status != http.StatusForbidden {
+	// The draft started through it is set aside: kept, and its browser is told why.
+	if p = utrecht.get("/s/" + refSlug); p.Status != http.StatusConflict {
 		t.Errorf("the browser with the revoked link: %d", p.Status)
+	}
+	p.mustContain(t, "De uitnodigingslink is ingetrokken", "tellen niet mee")
+	if got := app.municipalityCodes(models.ResponseSetAside); len(got) != 1 || got[0] != "0344" {
+		t.Errorf("set aside %v, want Utrecht's draft", got)
 	}
 
 	// Reissued: a new link, the old one stays dead, the draft is waiting behind the new one.
@@ -191,17 +200,36 @@ func invitationID(t *testing.T, app *testApp, code string) uint {
 	return inv.ID
 }
 
-func TestInvitationLinkOpensTheOneDraftOfItsMunicipality(t *testing.T) {
+func TestInvitationLinkIsBoundToTheBrowserThatStarted(t *testing.T) {
 	app := newTestApp(t)
 	links := inviteAll(t, app.asResearcher()) // the survey stays open: invitations work in both modes
 	first := app.respondVia(t, links["0003"], "ja", false)
-	_ = first
+	// The same browser following its link again continues its draft.
+	if p := first.get(links["0003"]); !strings.HasSuffix(p.URL, "/stap/2") {
+		t.Errorf("the link in its own browser led to %s", p.URL)
+	}
+	// Anyone else with the link reaches nothing: no draft, no answers, no Start.
 	colleague := app.newClient()
-	colleague.get(links["0003"])
-	p := colleague.get("/s/" + refSlug)
-	p.mustContain(t, "Verder met invullen", `href="/s/`+refSlug+`/stap/2"`)
-	if p = colleague.post("/s/"+refSlug+"/start", nil); !strings.HasSuffix(p.URL, "/stap/2") {
-		t.Errorf("start by the colleague led to %s", p.URL)
+	p := colleague.get(links["0003"])
+	if p.Status != http.StatusConflict {
+		t.Fatalf("the link in another browser: %d", p.Status)
+	}
+	p.mustContain(t, "Deze uitnodigingslink is al gebruikt", "Opslaan en later verder")
+	p = colleague.get("/s/" + refSlug)
+	if strings.Contains(p.Body, "Verder met invullen") || strings.Contains(p.Body, "Appingedam") {
+		t.Error("the start page offers another browser's draft")
+	}
+	if p = colleague.get("/s/" + refSlug + "/stap/1"); strings.Contains(p.Body, `value="ja"`) || strings.HasSuffix(p.URL, "/stap/1") {
+		t.Errorf("another browser reached step 1 of the bound draft: %s", p.URL)
+	}
+	// The private resume link of the response is the way to continue elsewhere.
+	link := first.get("/s/" + refSlug + "/later")
+	token := regexp.MustCompile(`/hervat/([A-Za-z0-9_-]+)`).FindStringSubmatch(link.Body)
+	if token == nil {
+		t.Fatal("no resume link")
+	}
+	if p = colleague.get("/s/" + refSlug + "/hervat/" + token[1]); !strings.HasSuffix(p.URL, "/stap/2") {
+		t.Errorf("the resume link led to %s", p.URL)
 	}
 	var n int64
 	app.db.Read.Model(&models.Response{}).Count(&n)
@@ -243,9 +271,14 @@ func TestInvitationTokensAreLongHashedAndGuessesAreRateLimited(t *testing.T) {
 			p.mustContain(t, "Deze uitnodigingslink werkt niet")
 		}
 	}
-	p := guesser.get(links["0344"])
+	p := guesser.get(fmt.Sprintf("/s/%s/uitnodiging/geraden-%d", refSlug, 21))
 	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
-		t.Fatalf("after 20 failures: %d, Retry-After %q", p.Status, p.Header.Get("Retry-After"))
+		t.Fatalf("guess after 20 failures: %d, Retry-After %q", p.Status, p.Header.Get("Retry-After"))
+	}
+	// Wrong guesses never block a valid link, not even from the guessing address: behind a
+	// shared gateway (Gemnet) the guesser and the municipality are one address.
+	if p = guesser.get(links["0344"]); p.Status != http.StatusOK {
+		t.Fatalf("valid link after 20 failures from the same address: %d", p.Status)
 	}
 }
 

@@ -6,29 +6,27 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"gorm.io/gorm"
 
 	"peiling/models"
 )
 
-// A municipality's invitation link is its key to the survey: following it puts the token in
-// the visitor's session, and from then on the draft of the browser is the one response of
-// that municipality (one per municipality, whoever opens the link). GET only stores the
-// token and never creates a draft, so mail scanners that open links change nothing.
+// A municipality's invitation link is its key to the survey. Following it (GET) only notes
+// the link in the visitor's session: mail scanners that open links change nothing. Pressing
+// Start with it makes the municipality's response and binds the link to this browser; from
+// then on the link leads nobody else anywhere, and the respondent continues elsewhere with
+// the private resume link of the response (models/invitation.go). A draft this browser had
+// without the link is never continued by it.
 
 func inviteKey(slug string) string { return "invite:" + slug }
 
-// inviteToken is the invitation token the visitor followed for survey slug, if any.
-func (h *Handler) inviteToken(c *echo.Context, slug string) string {
-	tok, _ := h.session(c).Values[inviteKey(slug)].(string)
-	return tok
-}
-
-// invitation returns the live invitation the visitor followed for survey s, or nil.
+// invitation returns the live invitation whose link the visitor followed for survey s and
+// has not started with yet, or nil.
 func (h *Handler) invitation(c *echo.Context, s *models.Survey) (*models.Invitation, error) {
 	if inv, ok := c.Get("invitation").(*models.Invitation); ok {
 		return inv, nil
 	}
-	tok := h.inviteToken(c, s.Slug)
+	tok, _ := h.session(c).Values[inviteKey(s.Slug)].(string)
 	if tok == "" {
 		return nil, nil
 	}
@@ -53,14 +51,13 @@ func (h *Handler) followInvitation(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ip, at := c.RealIP(), time.Now()
-	if wait := h.resumes.blocked(ip, at); wait > 0 {
-		return &retryAfterError{wait: wait}
-	}
-	token := c.Param("token")
-	inv, err := models.FindInvitation(h.db.Read.WithContext(c.Request().Context()), s, token)
+	ctx := c.Request().Context()
+	inv, err := models.FindInvitation(h.db.Read.WithContext(ctx), s, c.Param("token"))
 	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrInvitationRevoked) {
-		h.resumes.fail(ip, at)
+		// Only wrong links count towards the limit, so guessing cannot lock out valid ones.
+		if err := h.badLink(c); err != nil {
+			return err
+		}
 		status := http.StatusNotFound
 		if errors.Is(err, models.ErrInvitationRevoked) {
 			status = http.StatusGone
@@ -71,15 +68,49 @@ func (h *Handler) followInvitation(c *echo.Context) error {
 		return err
 	}
 	sess := h.session(c)
-	sess.Values[inviteKey(s.Slug)] = token
-	delete(sess.Values, "draft:"+s.Slug) // the invitation decides which draft this browser has
+	if s.Status == models.StatusClosed && s.BenchmarkEnabled {
+		sess.Values[inviteKey(s.Slug)] = c.Param("token") // the report is shown to this link
+		if err := h.saveSession(c); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, benchmarkURL(s.Slug, inv.MunicipalityCode))
+	}
+	if inv.ResponseID != nil { // the link started a response: only in that browser
+		r, err := h.loadDraft(c, s)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		if r == nil || r.ID != *inv.ResponseID {
+			return c.Render(http.StatusConflict, "respond/invitationused", invitationUsedView{Survey: s, Municipality: h.codeName(s, inv.MunicipalityCode)})
+		}
+		to, err := h.continueAt(c, s, r)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+	sess.Values[inviteKey(s.Slug)] = c.Param("token")
+	delete(sess.Values, draftKey(s.Slug)) // a draft without this link is not continued by it
 	if err := h.saveSession(c); err != nil {
 		return err
 	}
-	if s.Status == models.StatusClosed && s.BenchmarkEnabled {
-		return c.Redirect(http.StatusSeeOther, benchmarkURL(s.Slug, inv.MunicipalityCode))
-	}
 	return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug)
+}
+
+// badLink counts a wrong resume or invitation link of the visitor's address, and refuses
+// with 429 once the address has made too many.
+func (h *Handler) badLink(c *echo.Context) error {
+	ip, at := c.RealIP(), time.Now()
+	if wait := h.resumes.blocked(ip, at); wait > 0 {
+		return &retryAfterError{wait: wait}
+	}
+	h.resumes.fail(ip, at)
+	return nil
+}
+
+type invitationUsedView struct {
+	Survey       *models.Survey
+	Municipality string
 }
 
 type invitationOnlyView struct {
@@ -91,29 +122,35 @@ func invitationOnly(c *echo.Context, s *models.Survey) error {
 	return c.Render(http.StatusForbidden, "respond/invitationonly", invitationOnlyView{Survey: s})
 }
 
-// startInvited starts or continues the one response of the invited municipality.
-func (h *Handler) startInvited(c *echo.Context, s *models.Survey, def *models.Definition, inv *models.Invitation) error {
-	r, err := models.StartInvitedDraft(h.db.Write.WithContext(c.Request().Context()), s, inv.MunicipalityCode)
+// startInvited starts the response of the invitation's municipality and binds the link to
+// this browser.
+func (h *Handler) startInvited(c *echo.Context, s *models.Survey, inv *models.Invitation) error {
+	var token string
+	err := h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+		_, token, err = models.StartInvitedDraft(tx, s, inv)
+		return err
+	})
+	if errors.Is(err, models.ErrInvitationUsed) { // a colleague pressed Start first, elsewhere
+		return c.Render(http.StatusConflict, "respond/invitationused", invitationUsedView{Survey: s, Municipality: h.codeName(s, inv.MunicipalityCode)})
+	}
 	if err != nil {
 		return err
 	}
-	if r.Submitted() {
-		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+	delete(h.session(c).Values, inviteKey(s.Slug))
+	if err := h.setDraftToken(c, s.Slug, token); err != nil {
+		return err
 	}
-	return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, 1))
 }
 
-// invitedName is the name of the invited municipality, or "" without an invitation.
-func (h *Handler) invitedName(c *echo.Context, s *models.Survey, inv *models.Invitation) string {
-	if inv == nil {
-		return ""
-	}
+// codeName is the name of municipality code in survey s's register, or the code.
+func (h *Handler) codeName(s *models.Survey, code string) string {
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
-		return inv.MunicipalityCode
+		return code
 	}
-	if m, ok := reg.ByCode(inv.MunicipalityCode); ok {
+	if m, ok := reg.ByCode(code); ok {
 		return m.Name
 	}
-	return inv.MunicipalityCode
+	return code
 }

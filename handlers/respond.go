@@ -28,17 +28,60 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 	return s, def, err
 }
 
-// loadDraft returns the visitor's response to survey; ErrNotFound when the session has none.
-// A visitor who followed an invitation link has its municipality's response (invite.go).
+// loadDraft returns the visitor's response to survey: the one whose private resume token
+// this browser holds, whether it was started with an invitation or not. ErrNotFound when
+// the session has none.
 func (h *Handler) loadDraft(c *echo.Context, s *models.Survey) (*models.Response, error) {
-	inv, err := h.invitation(c, s)
-	if err != nil {
-		return nil, err
-	}
-	if inv != nil {
-		return models.FindMunicipalityResponse(h.db.Read.WithContext(c.Request().Context()), s, inv.MunicipalityCode)
-	}
 	return models.FindResponse(h.db.Read.WithContext(c.Request().Context()), s, h.draftToken(c, s.Slug))
+}
+
+// loadOwnDraft is loadDraft for the pages of a draft in progress: without one, the visitor
+// goes back to the start; a sent response goes to its confirmation; one that was set aside
+// gets the page that says why. ok is false when the reply has been written.
+// It also returns the definition of the version the draft was started on.
+func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Response, def *models.Definition, ok bool, err error) {
+	r, err = h.loadDraft(c, s)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil, nil, false, h.noDraft(c, s)
+	case err != nil:
+		return nil, nil, false, err
+	case r.Submitted():
+		return nil, nil, false, c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+	case r.SetAside():
+		return nil, nil, false, h.showSetAside(c, s, r)
+	}
+	def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return r, def, true, nil
+}
+
+// continueAt is where response r picks up, by the version it was started on.
+func (h *Handler) continueAt(c *echo.Context, s *models.Survey, r *models.Response) (string, error) {
+	def, err := s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return "", err
+	}
+	return continueURL(s.Slug, r, len(def.Sections)), nil
+}
+
+type setAsideView struct {
+	Survey       *models.Survey
+	Reason       string
+	Municipality string
+	Sent         bool // the respondent pressed Verzenden
+	Organisation string
+}
+
+// showSetAside tells a respondent that their answers were kept but do not count, and why.
+func (h *Handler) showSetAside(c *echo.Context, s *models.Survey, r *models.Response) error {
+	view := setAsideView{Survey: s, Reason: r.SetAsideReason, Municipality: h.municipalityName(c, s, r), Sent: r.SubmittedAt != nil}
+	if def, err := s.Def(); err == nil {
+		view.Organisation = def.Organisation
+	}
+	return c.Render(http.StatusConflict, "respond/setaside", view)
 }
 
 // noDraft sends a visitor without a (valid) draft back to the start page.
@@ -59,6 +102,7 @@ type startView struct {
 	Accepting    bool
 	ClosedReason string
 	Invited      string // the municipality of the invitation link this browser followed
+	Reached      int    // steps of the draft saved so far
 }
 
 func (h *Handler) showStart(c *echo.Context) error {
@@ -78,18 +122,32 @@ func (h *Handler) showStart(c *echo.Context) error {
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
-	inv, _ := h.invitation(c, s) // loadDraft read it without error
-	view.Invited = h.invitedName(c, s, inv)
+	inv, err := h.invitation(c, s)
+	if err != nil {
+		return err
+	}
+	if inv != nil {
+		view.Invited = h.codeName(s, inv.MunicipalityCode)
+		r = nil // the link starts its own response, whatever else this browser has
+	}
 	if r == nil && inv == nil && s.AccessMode == models.AccessInvitation && s.Status == models.StatusOpen {
 		return invitationOnly(c, s)
 	}
-	if r != nil {
-		if r.Submitted() {
-			view.Submitted = r
-			view.Municipality = h.municipalityName(c, s, r)
-		} else {
-			view.ContinueURL = continueURL(s.Slug, r, len(def.Sections))
+	switch {
+	case r == nil:
+	case r.Submitted():
+		view.Submitted = r
+		view.Municipality = h.municipalityName(c, s, r)
+	case r.SetAside():
+		if view.Accepting {
+			return h.showSetAside(c, s, r)
 		}
+	default:
+		if view.ContinueURL, err = h.continueAt(c, s, r); err != nil {
+			return err
+		}
+		view.Municipality = h.municipalityName(c, s, r)
+		view.Reached = r.Reached
 	}
 	return c.Render(status, "respond/start", view)
 }
@@ -117,8 +175,11 @@ func (h *Handler) municipalityName(c *echo.Context, s *models.Survey, r *models.
 }
 
 func (h *Handler) startDraft(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
+		return err
+	}
+	if err := s.Accepting(); err != nil {
 		return err
 	}
 	inv, err := h.invitation(c, s)
@@ -126,12 +187,16 @@ func (h *Handler) startDraft(c *echo.Context) error {
 		return err
 	}
 	if inv != nil {
-		return h.startInvited(c, s, def, inv)
+		return h.startInvited(c, s, inv)
 	}
 	// A double click on Start, or Start after Back, continues the draft this browser has.
 	r, err := h.loadDraft(c, s)
-	if err == nil && !r.Submitted() {
-		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	if err == nil && r.Status == models.ResponseDraft {
+		to, err := h.continueAt(c, s, r)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	if s.AccessMode == models.AccessInvitation { // a new draft needs an invitation
 		return invitationOnly(c, s)
@@ -151,8 +216,10 @@ func (h *Handler) startDraft(c *echo.Context) error {
 }
 
 type sectionView struct {
-	Survey    *models.Survey
-	Section   models.Section
+	Survey  *models.Survey
+	Section models.Section
+	Page    int // the page's number in the definition: its URL
+	// Step of Steps count the pages this respondent is shown (skip logic leaves some out).
 	Step      int
 	Steps     int
 	Questions []questionView
@@ -180,19 +247,16 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	n, err := step(c, def)
-	if err != nil {
+	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, err := h.loadDraft(c, s)
-	if errors.Is(err, models.ErrNotFound) {
-		return h.noDraft(c, s)
-	}
-	if err != nil {
+	r, def, ok, err := h.loadOwnDraft(c, s)
+	if !ok {
 		return err
 	}
-	if r.Submitted() {
-		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+	n, err := step(c, def) // by the draft's own version
+	if err != nil {
+		return err
 	}
 	if n > r.Reached+1 { // no skipping past unanswered pages
 		return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, r.Reached+1))
@@ -201,26 +265,33 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderSection(c, http.StatusOK, s, def, n, def.Values(answers), nil)
+	vis := def.Visible(answers)
+	if !vis.Section(n - 1) { // skipped by an earlier answer
+		return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, "volgende", false))
+	}
+	return h.renderSection(c, http.StatusOK, s, def, r, n, vis, def.Values(answers), nil)
 }
 
-func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, n int, values url.Values, problems []models.Problem) error {
+func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, r *models.Response, n int, vis models.Visibility, values url.Values, problems []models.Problem) error {
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
 		return err
 	}
-	qs, summary := buildQuestions(def, n-1, values, problems, reg)
-	view := sectionView{Survey: s, Section: def.Sections[n-1], Step: n, Steps: len(def.Sections), Questions: qs, Errors: summary,
+	all, summary := buildQuestions(def, n-1, values, problems, reg)
+	qs := all[:0]
+	for _, q := range all {
+		if vis.Question(q.Name) {
+			qs = append(qs, q)
+		}
+	}
+	view := sectionView{Survey: s, Section: def.Sections[n-1], Page: n, Questions: qs, Errors: summary,
 		ToCheck: c.QueryParam("terug") == "controleren" || c.FormValue("terug") == "controleren", BackURL: "/s/" + s.Slug}
-	if n > 1 {
-		view.BackURL = stepURL(s.Slug, n-1)
+	view.Step, view.Steps = vis.Position(n - 1)
+	if p := vis.Prev(n - 1); p >= 0 {
+		view.BackURL = stepURL(s.Slug, p+1)
 	}
-	inv, err := h.invitation(c, s)
-	if err != nil {
-		return err
-	}
-	if inv != nil {
-		view.Locked, view.LockedCode = h.invitedName(c, s, inv), inv.MunicipalityCode
+	if r.Invited() && r.MunicipalityCode != nil {
+		view.Locked, view.LockedCode = h.codeName(s, *r.MunicipalityCode), *r.MunicipalityCode
 	}
 	return c.Render(status, "respond/section", view)
 }
@@ -233,14 +304,14 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	n, err := step(c, def)
-	if err != nil {
+	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, err := h.loadDraft(c, s)
-	if errors.Is(err, models.ErrNotFound) {
-		return h.noDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
+	if !ok {
+		return err
 	}
+	n, err := step(c, def) // by the draft's own version
 	if err != nil {
 		return err
 	}
@@ -249,53 +320,82 @@ func (h *Handler) saveSection(c *echo.Context) error {
 		return echo.ErrBadRequest.Wrap(err)
 	}
 	action := form.Get("actie")
-	if inv, _ := h.invitation(c, s); inv != nil { // loadDraft read it without error
-		form.Set(def.MunicipalityQuestion().Code, inv.MunicipalityCode) // whatever else was sent
+	if r.Invited() && r.MunicipalityCode != nil {
+		form.Set(def.MunicipalityQuestion().Code, *r.MunicipalityCode) // whatever else was sent
 	}
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
 		return err
 	}
-	answers, problems := def.ReadSection(n-1, form, reg, action == "volgende")
+	stored, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
+	if err != nil {
+		return err
+	}
+	vis := def.Visible(stored)
+	if !vis.Section(n - 1) { // skipped by an earlier answer: nothing here to save
+		return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, "volgende", false))
+	}
+	answers, problems := def.ReadShown(n-1, form, reg, action == "volgende", &vis)
 	if len(problems) > 0 {
-		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, n, form, problems)
+		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, vis, form, problems)
 	}
 	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
-	var taken *models.TakenError
-	if errors.As(err, &taken) {
-		return h.renderSection(c, http.StatusConflict, s, def, n, form, []models.Problem{h.takenProblem(def, reg, taken)})
+	var invited *models.InvitedError
+	if errors.As(err, &invited) {
+		return h.renderSection(c, http.StatusConflict, s, def, r, n, vis, form, []models.Problem{h.invitedProblem(def, s, invited)})
+	}
+	if errors.Is(err, models.ErrSetAside) { // set aside while this page was open
+		return h.showSetAside(c, s, r)
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, len(def.Sections), action, form.Get("terug") == "controleren"))
+	// This page's answers may show or skip later pages.
+	vis = def.Visible(append(otherPages(def, n-1, stored), answers...))
+	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, action, form.Get("terug") == "controleren"))
 }
 
-func (h *Handler) takenProblem(def *models.Definition, reg *models.Register, taken *models.TakenError) models.Problem {
-	name := taken.Code
-	if m, ok := reg.ByCode(taken.Code); ok {
-		name = m.Name
+// otherPages returns the stored answers that are not on page si.
+func otherPages(def *models.Definition, si int, stored []models.Answer) []models.Answer {
+	here := map[string]bool{}
+	for _, q := range def.Sections[si].Questions {
+		here[q.Code] = true
 	}
-	msg := fmt.Sprintf("Gemeente %s heeft deze peiling al ingevuld en verzonden. Per gemeente telt één inzending; kies een andere gemeente als u zich vergiste.", name)
-	if !taken.Submitted {
-		msg = fmt.Sprintf("Een collega van gemeente %s is al met deze peiling bezig. Vraag die collega om de link achter ‘Opslaan en later verder’: daarmee gaat u samen verder met dezelfde antwoorden.", name)
+	var out []models.Answer
+	for _, a := range stored {
+		if !here[a.Question] {
+			out = append(out, a)
+		}
 	}
+	return out
+}
+
+// invitedProblem tells an anonymous respondent that their municipality answers through its
+// invitation link. It says nothing about whether anyone has started or sent.
+func (h *Handler) invitedProblem(def *models.Definition, s *models.Survey, invited *models.InvitedError) models.Problem {
+	msg := fmt.Sprintf("Gemeente %s heeft een persoonlijke uitnodigingslink voor deze peiling gekregen. Alleen met die link kunt u de antwoorden van %[1]s invullen en verzenden. Vraag de collega die de uitnodiging ontving om de link, of neem contact op met de onderzoeker.",
+		h.codeName(s, invited.Code))
 	return models.Problem{Field: def.MunicipalityQuestion().Code, Message: msg}
 }
 
-// nextURL is where a saved section leads, by the button that was pressed.
-func nextURL(slug string, n, steps int, action string, toCheck bool) string {
+// nextURL is where a saved page n leads, by the button that was pressed, along the pages vis
+// shows.
+func nextURL(slug string, n int, vis models.Visibility, action string, toCheck bool) string {
 	switch {
 	case action == "later":
 		return "/s/" + slug + "/later"
-	case action == "vorige" && n > 1:
-		return stepURL(slug, n-1)
 	case action == "vorige":
+		if p := vis.Prev(n - 1); p >= 0 {
+			return stepURL(slug, p+1)
+		}
 		return "/s/" + slug
-	case toCheck || n == steps:
+	case toCheck:
 		return checkURL(slug)
 	}
-	return stepURL(slug, n+1)
+	if next := vis.Next(n - 1); next >= 0 {
+		return stepURL(slug, next+1)
+	}
+	return checkURL(slug)
 }
 
 type checkView struct {
@@ -318,15 +418,9 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, err := h.loadDraft(c, s)
-	if errors.Is(err, models.ErrNotFound) {
-		return h.noDraft(c, s)
-	}
-	if err != nil {
+	r, def, ok, err := h.loadOwnDraft(c, s)
+	if !ok {
 		return err
-	}
-	if r.Submitted() {
-		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
 	}
 	if r.Reached < len(def.Sections) {
 		return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, r.Reached+1))
@@ -336,6 +430,9 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 		return err
 	}
 	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections)}
+	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
+		view.Steps = last + 1
+	}
 	for _, sec := range view.Sections {
 		for _, row := range sec.Rows {
 			if row.Missing {
@@ -371,8 +468,15 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}
+	if errors.Is(err, models.ErrSetAside) {
+		return h.showSetAside(c, s, r)
+	}
 	if err != nil {
 		return err
+	}
+	if r.SetAside() { // kept, not counted: the page says why
+		h.log.Info("response set aside", "survey", s.Slug, "response", r.ID, "reason", r.SetAsideReason)
+		return h.showSetAside(c, s, r)
 	}
 	h.log.Info("response submitted", "survey", s.Slug, "response", r.ID)
 	return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
@@ -396,6 +500,12 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 		return h.noDraft(c, s)
 	}
 	if err != nil {
+		return err
+	}
+	if r.SetAside() {
+		return h.showSetAside(c, s, r)
+	}
+	if def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r); err != nil {
 		return err
 	}
 	if !r.Submitted() {
@@ -424,17 +534,13 @@ func (h *Handler) showResumeLink(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, err := h.loadDraft(c, s)
-	if errors.Is(err, models.ErrNotFound) {
-		return h.noDraft(c, s)
-	}
-	if err != nil {
+	r, def, ok, err := h.loadOwnDraft(c, s)
+	if !ok {
 		return err
 	}
+	// The private link of this response, also when it was started with an invitation: that
+	// link is bound to this browser and leads nobody else to these answers.
 	link := "/s/" + s.Slug + "/hervat/" + h.draftToken(c, s.Slug)
-	if inv, _ := h.invitation(c, s); inv != nil { // loadDraft read it without error
-		link = "/s/" + s.Slug + "/uitnodiging/" + h.inviteToken(c, s.Slug) // the invitation link is the way back
-	}
 	view := resumeView{Survey: s, Link: h.absURL(c, link), ContinueURL: continueURL(s.Slug, r, len(def.Sections))}
 	return c.Render(http.StatusOK, "respond/resume", view)
 }
@@ -448,31 +554,38 @@ func (h *Handler) absURL(c *echo.Context, path string) string {
 }
 
 func (h *Handler) resumeDraft(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
 		return err
-	}
-	ip, at := c.RealIP(), time.Now()
-	if wait := h.resumes.blocked(ip, at); wait > 0 {
-		return &retryAfterError{wait: wait}
 	}
 	token := c.Param("token")
 	r, err := models.FindResponse(h.db.Read.WithContext(c.Request().Context()), s, token)
 	if errors.Is(err, models.ErrNotFound) {
-		h.resumes.fail(ip, at)
+		// Only wrong links count towards the limit, so guessing cannot lock out valid ones.
+		if err := h.badLink(c); err != nil {
+			return err
+		}
 		return c.Render(http.StatusNotFound, "respond/badlink", s)
 	}
 	if err != nil {
 		return err
 	}
+	delete(h.session(c).Values, inviteKey(s.Slug)) // this response, not a link followed before
 	if err := h.setDraftToken(c, s.Slug, token); err != nil {
 		return err
 	}
 	if r.Submitted() {
 		return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
 	}
+	if r.SetAside() {
+		return h.showSetAside(c, s, r)
+	}
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	to, err := h.continueAt(c, s, r)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }

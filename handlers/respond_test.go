@@ -213,23 +213,70 @@ func TestWrongResumeLinksAreRateLimited(t *testing.T) {
 	}
 }
 
-func TestMunicipalityWithADraftIsRefusedWithAdvice(t *testing.T) {
+// TestAClaimFloodBlocksNoMunicipality plays the squatter: one anonymous client starts a
+// draft for every municipality of the register. The real municipality still sends its
+// response; step 1 told nobody whether a municipality had started or sent; the squatter's
+// later send for that municipality is set aside, kept, and never counted.
+func TestAClaimFloodBlocksNoMunicipality(t *testing.T) {
 	app := newTestApp(t)
-	first, second := app.newClient(), app.newClient()
-	first.start()
-	form := sectionAnswers("Zeist")[0]
-	form.Set("actie", "volgende")
-	first.post("/s/"+refSlug+"/stap/1", form)
-
-	second.start()
-	p := second.post("/s/"+refSlug+"/stap/1", sectionAnswers("Zeist")[0])
-	if p.Status != http.StatusConflict {
-		t.Fatalf("second claim: %d, want 409", p.Status)
+	reg, err := app.h.registers.Get(app.db.Read, app.survey().Register)
+	if err != nil {
+		t.Fatal(err)
 	}
-	p.mustContain(t, "Een collega van gemeente Zeist is al met deze peiling bezig", "Opslaan en later verder", `value="Informatiebeheer"`)
+	var zeist *client
+	for _, m := range reg.List {
+		squat := app.newClient()
+		squat.start()
+		form := sectionAnswers(m.Name)[0]
+		form.Set("actie", "volgende")
+		p := squat.post("/s/"+refSlug+"/stap/1", form)
+		if p.Status != http.StatusOK || !strings.HasSuffix(p.URL, "/stap/2") {
+			t.Fatalf("squatting %s: %d at %s", m.Name, p.Status, p.URL)
+		}
+		if m.Name == "Zeist" {
+			zeist = squat
+		}
+	}
+	if n := app.responses(models.ResponseDraft); n != int64(len(reg.List)) {
+		t.Fatalf("%d drafts, want one per municipality (%d)", n, len(reg.List))
+	}
+
+	real := app.newClient()
+	real.start()
+	p := real.post("/s/"+refSlug+"/stap/1", withAction(sectionAnswers("Zeist")[0], "volgende"))
+	if p.Status != http.StatusOK || strings.Contains(p.Body, "bezig") || strings.Contains(p.Body, "verzonden") {
+		t.Fatalf("step 1 for a squatted municipality: %d, or it tells who started", p.Status)
+	}
+	check := real.fillAll("Zeist")
+	p = real.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(t, "inzending")}})
+	if !strings.HasSuffix(p.URL, "/bevestiging") {
+		t.Fatalf("the real municipality's send: %d at %s", p.Status, p.URL)
+	}
+
+	// The squatter finishes Zeist too: set aside, told why, answers kept, not counted.
+	check = zeist.fillAll("Zeist")
+	p = zeist.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(t, "inzending")}})
+	if p.Status != http.StatusConflict {
+		t.Fatalf("the squatter's send: %d at %s", p.Status, p.URL)
+	}
+	p.mustContain(t, "Gemeente Zeist had deze peiling al verzonden", "bewaard", "tellen niet mee")
+	if n := app.responses(models.ResponseSubmitted); n != 1 {
+		t.Errorf("%d submitted, want Zeist's one", n)
+	}
+	var kept int64
+	app.db.Read.Model(&models.Answer{}).Joins("JOIN responses r ON r.id = answers.response_id").
+		Where("r.status = ? AND r.set_aside_reason = ?", models.ResponseSetAside, models.SetAsideLaterSent).Count(&kept)
+	if kept == 0 {
+		t.Error("the set-aside response lost its answers")
+	}
 }
 
-func TestSecondSubmissionForAMunicipalityOverwritesNothing(t *testing.T) {
+func withAction(form url.Values, action string) url.Values {
+	form.Set("actie", action)
+	return form
+}
+
+func TestASecondSendForAMunicipalityOverwritesNothing(t *testing.T) {
 	app := newTestApp(t)
 	first := app.newClient()
 	first.start()
@@ -242,14 +289,24 @@ func TestSecondSubmissionForAMunicipalityOverwritesNothing(t *testing.T) {
 	form.Set("afdeling", "participatie")
 	form.Set("actie", "volgende")
 	p = second.post("/s/"+refSlug+"/stap/1", form)
-	if p.Status != http.StatusConflict {
-		t.Fatalf("claim of a submitted municipality: %d", p.Status)
+	if p.Status != http.StatusOK || strings.Contains(p.Body, "verzonden") {
+		t.Fatalf("step 1 for a municipality that sent: %d, or it says so", p.Status)
 	}
-	p.mustContain(t, "Gemeente Zeist heeft deze peiling al ingevuld en verzonden")
+	p = second.fillAll("Zeist")
+	p = second.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {p.hidden(t, "inzending")}})
+	if p.Status != http.StatusConflict {
+		t.Fatalf("second send: %d", p.Status)
+	}
+	p.mustContain(t, "Gemeente Zeist had deze peiling al verzonden")
 	var dept models.Answer
-	app.db.Read.Where("question = ? AND option <> ''", "afdeling").Take(&dept)
+	app.db.Read.Joins("JOIN responses r ON r.id = answers.response_id").
+		Where("r.status = ? AND question = ? AND option <> ''", models.ResponseSubmitted, "afdeling").Take(&dept)
 	if dept.Option != "anders" {
 		t.Errorf("the first response's department became %q", dept.Option)
+	}
+	// The second browser sees its set-aside page again, and can change nothing.
+	if p = second.get("/s/" + refSlug + "/stap/1"); p.Status != http.StatusConflict {
+		t.Errorf("step 1 after being set aside: %d", p.Status)
 	}
 }
 
@@ -284,12 +341,16 @@ func TestDoubleSubmitKeepsOneResponse(t *testing.T) {
 	}
 }
 
-func TestConcurrentClaimsOfOneMunicipalityLeaveOne(t *testing.T) {
+// TestConcurrentSendsOfOneMunicipalityCountOne sends six complete questionnaires for one
+// municipality at once: one counts, five are set aside with their answers.
+func TestConcurrentSendsOfOneMunicipalityCountOne(t *testing.T) {
 	app := newTestApp(t)
 	clients := make([]*client, 6)
+	ids := make([]string, len(clients))
 	for i := range clients {
 		clients[i] = app.newClient()
 		clients[i].start()
+		ids[i] = clients[i].fillAll("Gouda").hidden(t, "inzending")
 	}
 	var wg sync.WaitGroup
 	statuses := make([]int, len(clients))
@@ -297,26 +358,23 @@ func TestConcurrentClaimsOfOneMunicipalityLeaveOne(t *testing.T) {
 		wg.Add(1)
 		go func(i int, c *client) {
 			defer wg.Done()
-			form := sectionAnswers("Gouda")[0]
-			form.Set("actie", "volgende")
-			statuses[i] = c.post("/s/"+refSlug+"/stap/1", form).Status
+			statuses[i] = c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {ids[i]}}).Status
 		}(i, c)
 	}
 	wg.Wait()
-	won := 0
+	won, aside := 0, 0
 	for _, s := range statuses {
 		switch s {
 		case http.StatusOK:
 			won++
 		case http.StatusConflict:
+			aside++
 		default:
 			t.Errorf("unexpected status %d", s)
 		}
 	}
-	var n int64
-	app.db.Read.Model(&models.Response{}).Where("municipality_code = ?", "0513").Count(&n)
-	if won != 1 || n != 1 {
-		t.Fatalf("%d claims succeeded, %d rows hold Gouda; want 1 and 1", won, n)
+	if won != 1 || aside != 5 || app.responses(models.ResponseSubmitted) != 1 || app.responses(models.ResponseSetAside) != 5 {
+		t.Fatalf("%d sent, %d set aside (statuses %v); want 1 and 5", won, aside, statuses)
 	}
 }
 

@@ -118,6 +118,10 @@ type resultsView struct {
 	Errors      []problemView
 	MinGroup    string // what the researcher typed, kept when it is refused
 	MinGroupErr string
+	Versions    []models.VersionCount // sent responses per questionnaire version
+	// AnswersDeleted says when the raw answers were deleted under the retention setting;
+	// the figures come from the aggregates and stay the same.
+	AnswersDeleted string
 }
 
 type sectionResultsView struct {
@@ -205,6 +209,17 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 	for _, g := range rep.Groups {
 		v.HiddenAny = v.HiddenAny || g.Hidden
 	}
+	retention, err := models.RetentionOf(db, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if retention.AnswersDeletedAt != nil {
+		v.AnswersDeleted = dutchTime(*retention.AnswersDeletedAt)
+		v.ShowAnswers = false
+	}
+	if v.Versions, err = models.ResponsesPerVersion(db, s.ID); err != nil {
+		return nil, err
+	}
 	v.DimOptions = append(v.DimOptions, dimOption{Value: "", Label: "Geen uitsplitsing", Selected: dim == ""})
 	for _, d := range models.Dimensions {
 		v.DimOptions = append(v.DimOptions, dimOption{Value: d, Label: models.DimensionLabel(d), Selected: d == dim})
@@ -226,7 +241,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 			v.Sections = append(v.Sections, sectionResultsView{Title: qr.Section})
 			current = &v.Sections[len(v.Sections)-1]
 		}
-		qv, err := h.questionResults(db, s, rep, qr, chartBase, v.ShowAnswers, public)
+		qv, err := h.questionResults(db, s, rep, qr, chartBase, v.ShowAnswers, public, v.AnswersDeleted != "")
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +255,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 }
 
 // questionResults builds one question's chart, table and answers.
-func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Report, qr *models.QuestionResult, chartBase string, withAnswers, public bool) (questionResultView, error) {
+func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Report, qr *models.QuestionResult, chartBase string, withAnswers, public, deleted bool) (questionResultView, error) {
 	q := qr.Q
 	qv := questionResultView{Code: q.Code, Text: q.Text, Kind: q.Kind, KindLabel: kindLabel(q.Kind)}
 	if rep.Dimension != "" {
@@ -253,7 +268,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.N = fmt.Sprintf("n = %d", qr.Cells[0].N)
 		qv.Chart = template.HTML(choiceChart(rep, qr, false))
 		qv.Table = choiceTable(rep, qr)
-		if hasOtherOption(q) && (!public || withAnswers) {
+		if hasOtherOption(q) && !deleted && (!public || withAnswers) {
 			others, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
 			if err != nil {
 				return qv, err
@@ -266,6 +281,9 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.Table = likertTable(rep, qr)
 	case models.KindText:
 		qv.OpenCount = qr.Cells[0].N
+		if deleted {
+			break // the count stays, from the aggregates; the texts and their themes are gone
+		}
 		qv.OpenURL = "/admin/surveys/" + s.Slug + "/results/open/" + q.Code
 		themes, err := models.Themes(db, s.ID, q.Code)
 		if err != nil {

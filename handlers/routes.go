@@ -36,5 +36,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	a := e.Group("/admin", h.requireResearcher, h.forgetSurveysAfterChanges)
 	h.fieldworkRoutes(a)
 	h.invitationRoutes(a)
+	h.draftRoutes(a)
+	h.retentionRoutes(a)
 	h.resultsRoutes(e, a)
 }

@@ -38,14 +38,16 @@ func (h *Handler) saveSession(c *echo.Context) error {
 	return s.Save(c.Request(), c.Response())
 }
 
+func draftKey(slug string) string { return "draft:" + slug }
+
 // draftToken is the resume token of the visitor's response to survey slug, if any.
 func (h *Handler) draftToken(c *echo.Context, slug string) string {
-	tok, _ := h.session(c).Values["draft:"+slug].(string)
+	tok, _ := h.session(c).Values[draftKey(slug)].(string)
 	return tok
 }
 
 func (h *Handler) setDraftToken(c *echo.Context, slug, token string) error {
-	h.session(c).Values["draft:"+slug] = token
+	h.session(c).Values[draftKey(slug)] = token
 	return h.saveSession(c)
 }
 

@@ -30,10 +30,19 @@ func StatementField(q *Question, s Statement) string { return q.Code + "." + s.C
 // answers to store. Problems are in question order. With strict unset (saving to come back
 // later) unanswered required questions are not a problem; malformed answers always are.
 func (d *Definition) ReadSection(si int, form url.Values, reg *Register, strict bool) ([]Answer, []Problem) {
+	return d.ReadShown(si, form, reg, strict, nil)
+}
+
+// ReadShown is ReadSection for the questions of page si that vis shows (all when nil): a
+// question that skip logic hides is neither read nor required.
+func (d *Definition) ReadShown(si int, form url.Values, reg *Register, strict bool, vis *Visibility) ([]Answer, []Problem) {
 	var answers []Answer
 	var problems []Problem
 	for qi := range d.Sections[si].Questions {
 		q := &d.Sections[si].Questions[qi]
+		if vis != nil && !vis.Question(q.Code) {
+			continue
+		}
 		as, ps := readQuestion(q, form, reg, strict)
 		answers = append(answers, as...)
 		problems = append(problems, ps...)
@@ -282,9 +291,10 @@ func (d *Definition) Missing(answers []Answer) []string {
 	for _, a := range answers {
 		have[a.Question]++
 	}
+	vis := d.Visible(answers)
 	var missing []string
 	for _, q := range d.Questions() {
-		if !q.Required {
+		if !q.Required || !vis.Question(q.Code) { // a skipped question is never missing
 			continue
 		}
 		want := 1

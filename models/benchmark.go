@@ -38,18 +38,22 @@ type Benchmark struct {
 	Own       []Answer // the municipality's own answers, nothing else's
 }
 
-// LoadBenchmark returns municipality m's benchmark of survey s. It refuses unless the survey
-// is closed with the report switched on and m submitted a response.
-func LoadBenchmark(db *gorm.DB, s *Survey, m *Municipality) (*Benchmark, error) {
+// LoadBenchmark returns the benchmark of the municipality of invitation inv in survey s. It
+// refuses unless the survey is closed with the report switched on and the municipality's
+// response was sent through inv: a link never leads to answers it did not collect.
+func LoadBenchmark(db *gorm.DB, s *Survey, m *Municipality, inv *Invitation) (*Benchmark, error) {
 	if s.Status != StatusClosed || !s.BenchmarkEnabled {
 		return nil, ErrBenchmarkOff
 	}
-	r, err := FindMunicipalityResponse(db, s, m.Code)
-	if errors.Is(err, ErrNotFound) || err == nil && !r.Submitted() {
+	r, err := FindSubmittedResponse(db, s, m.Code)
+	if errors.Is(err, ErrNotFound) || err == nil && (r.InvitationID == nil || *r.InvitationID != inv.ID) {
 		return nil, ErrNotParticipated
 	}
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckAnswersKept(db, s.ID); err != nil {
+		return nil, err // its own answers are gone; the report would show them blank
 	}
 	rep, err := LoadReport(db, s, DimSize)
 	if err != nil {

@@ -31,7 +31,9 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 	base := "file:" + url.PathEscape(path) + "?" + pragmas
 	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
 
-	write, err := gorm.Open(sqlite.Open(base+"&_txlock=immediate"), cfg)
+	// secure_delete: what a delete frees is overwritten with zeros, so data deleted under a
+	// retention setting does not linger in free space of the file (retention.go).
+	write, err := gorm.Open(sqlite.Open(base+"&_pragma=secure_delete(1)&_txlock=immediate"), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -1,15 +1,28 @@
 package models
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinels that handlers map to pages; gorm errors never leave this package untranslated.
 var (
-	ErrNotFound          = errors.New("not found")
-	ErrSurveyClosed      = errors.New("survey is closed")
-	ErrSurveyNotOpen     = errors.New("survey is not open yet")
-	ErrAlreadySubmitted  = errors.New("response already submitted")
-	ErrIncomplete        = errors.New("response is missing required answers")
-	ErrMunicipalityTaken = errors.New("municipality already has a response")
+	ErrNotFound         = errors.New("not found")
+	ErrSurveyClosed     = errors.New("survey is closed")
+	ErrSurveyNotOpen    = errors.New("survey is not open yet")
+	ErrAlreadySubmitted = errors.New("response already submitted")
+	ErrIncomplete       = errors.New("response is missing required answers")
+	// ErrSetAside is a change to a response that was set aside: kept, never counted.
+	ErrSetAside = errors.New("response was set aside")
+	// ErrInvitationOnly is an anonymous draft in a survey that only invited municipalities
+	// may answer.
+	ErrInvitationOnly = errors.New("survey is invitation only")
+	// ErrInvitationUsed is an invitation link that already started a response in another
+	// browser: it is bound to that respondent.
+	ErrInvitationUsed = errors.New("invitation already used")
+	// ErrInvitationInUse is a reissue of a link whose response has not been discarded or
+	// withdrawn first.
+	ErrInvitationInUse = errors.New("invitation's response must be discarded first")
 
 	// ErrWrongStatus is a lifecycle step that the survey's current status does not allow,
 	// such as closing a draft or opening an open survey.
@@ -25,3 +38,9 @@ var (
 	// ErrPublicGroupTooSmall is publishing results with a minimum group below MinPublicGroupSize.
 	ErrPublicGroupTooSmall = errors.New("minimum group too small to publish")
 )
+
+// InvitedError is an anonymous draft naming a municipality that has an invitation: only the
+// invitation's own response can answer for it.
+type InvitedError struct{ Code string }
+
+func (e *InvitedError) Error() string { return fmt.Sprintf("municipality %s was invited", e.Code) }

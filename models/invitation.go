@@ -18,8 +18,16 @@ import (
 	"gorm.io/gorm"
 )
 
-// Access modes: who may start a survey. In both, the unique index on responses(survey_id,
-// municipality_code) keeps one response per municipality.
+// Access modes: who may start a survey. In both, the partial unique index on
+// responses(survey_id, municipality_code) keeps one submitted response per municipality.
+//
+// An invitation outranks anonymity. Once a municipality has a live invitation, only the
+// response started through that link can send its answers; anonymous drafts for it are set
+// aside (kept, never counted). A link is bound to the browser that pressed Start with it:
+// from then on it leads nobody else to that response (or to any answers), and the respondent
+// continues elsewhere through the private resume link of the response. A researcher who holds
+// every link therefore reads nothing. To let a municipality start afresh, the researcher
+// discards the draft (or withdraws the sent response) and then reissues the link.
 const (
 	AccessOpen       = "open"       // anyone picks a municipality
 	AccessInvitation = "invitation" // a personal link per municipality is needed to start
@@ -52,8 +60,10 @@ type Invitation struct {
 	Email            string `gorm:"not null;default:''"`
 	TokenHash        string `gorm:"not null;uniqueIndex"`
 	Sealed           string `gorm:"not null"` // base64(nonce || AES-GCM(token))
-	CreatedAt        time.Time
-	RevokedAt        *time.Time
+	// ResponseID is the response this link started; set once, by StartInvitedDraft.
+	ResponseID *uint
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
 }
 
 // LinkKey seals invitation tokens.
@@ -113,8 +123,28 @@ func SetAccessMode(db *gorm.DB, id uint, mode string, who Actor, at time.Time) e
 		if err := tx.Model(s).Update("access_mode", mode).Error; err != nil {
 			return err
 		}
+		if mode == AccessInvitation {
+			// Drafts started without a link stop here: kept for the researcher, never counted.
+			q := tx.Model(&Response{}).Where("survey_id = ? AND status = ? AND invitation_id IS NULL", s.ID, ResponseDraft)
+			if _, err := setAside(q, SetAsideInvitationOnly, at); err != nil {
+				return err
+			}
+		}
 		return audit(tx, who, at, action, &s.ID, "", nil)
 	})
+}
+
+// setAside sets aside the responses q selects, for reason, and returns how many.
+func setAside(q *gorm.DB, reason string, at time.Time) (int64, error) {
+	res := q.Updates(map[string]any{"status": ResponseSetAside, "set_aside_reason": reason, "set_aside_at": at, "updated_at": at})
+	return res.RowsAffected, res.Error
+}
+
+// hasLiveInvitation reports whether municipality code of survey surveyID has a live link.
+func hasLiveInvitation(tx *gorm.DB, surveyID uint, code string) (bool, error) {
+	var n int64
+	err := tx.Model(&Invitation{}).Where("survey_id = ? AND municipality_code = ? AND revoked_at IS NULL", surveyID, code).Count(&n).Error
+	return n > 0, err
 }
 
 // SetBenchmark turns the benchmark report of a closed survey on or off.
@@ -173,6 +203,16 @@ func Invite(db *gorm.DB, s *Survey, key LinkKey, contacts []Contact, who Actor, 
 			if err := tx.CreateInBatches(fresh, 200).Error; err != nil {
 				return err
 			}
+			codes := make([]string, len(fresh))
+			for i, inv := range fresh {
+				codes[i] = inv.MunicipalityCode
+			}
+			// From now on only the invitation can answer for these municipalities.
+			q := tx.Model(&Response{}).Where("survey_id = ? AND status = ? AND invitation_id IS NULL AND municipality_code IN ?",
+				s.ID, ResponseDraft, codes)
+			if _, err := setAside(q, SetAsideInvited, at); err != nil {
+				return err
+			}
 		}
 		created = len(fresh)
 		if created+updated == 0 {
@@ -203,18 +243,34 @@ func RevokeInvitation(db *gorm.DB, s *Survey, id uint, subject string, who Actor
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
+		// A draft started through a revoked link cannot send; its answers are kept.
+		if _, err := setAside(tx.Model(&Response{}).Where("invitation_id = ? AND status = ?", id, ResponseDraft), SetAsideRevoked, at); err != nil {
+			return err
+		}
 		return audit(tx, who, at, ActionInvitationRevoked, &s.ID, subject, nil)
 	})
 }
 
 // ReissueInvitation revokes invitation id and makes a new one, with a new link, for the same
-// municipality and contact.
+// municipality and contact. A link that started a response is reissued only after the
+// researcher discarded that draft or withdrew that sent response (ErrInvitationInUse):
+// a new link never takes over someone's answers, and starting afresh is a visible decision.
 func ReissueInvitation(db *gorm.DB, s *Survey, key LinkKey, id uint, subject string, who Actor, at time.Time) (*Invitation, error) {
 	var out Invitation
 	err := db.Transaction(func(tx *gorm.DB) error {
 		var old Invitation
 		if err := tx.Where("id = ? AND survey_id = ?", id, s.ID).Take(&old).Error; err != nil {
 			return notFound(err)
+		}
+		if old.ResponseID != nil {
+			var live int64
+			err := tx.Model(&Response{}).Where("id = ? AND status <> ?", *old.ResponseID, ResponseSetAside).Count(&live).Error
+			if err != nil {
+				return err
+			}
+			if live > 0 {
+				return ErrInvitationInUse
+			}
 		}
 		if err := tx.Model(&Invitation{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", at).Error; err != nil {
 			return err
@@ -277,35 +333,44 @@ func CountInvitations(db *gorm.DB, surveyID uint) (live, withEmail int64, err er
 	return row.Live, row.WithEmail, err
 }
 
-// FindMunicipalityResponse returns survey s's response (draft or submitted) of municipality code.
-func FindMunicipalityResponse(db *gorm.DB, s *Survey, code string) (*Response, error) {
+// FindSubmittedResponse returns the response municipality code sent to survey s.
+func FindSubmittedResponse(db *gorm.DB, s *Survey, code string) (*Response, error) {
 	var r Response
-	if err := db.Where("survey_id = ? AND municipality_code = ?", s.ID, code).Take(&r).Error; err != nil {
+	if err := db.Where("survey_id = ? AND municipality_code = ? AND status = ?", s.ID, code, ResponseSubmitted).Take(&r).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &r, nil
 }
 
-// StartInvitedDraft returns the response of municipality code, creating an empty draft that
-// already names the municipality when there is none: an invitation link always leads to the
-// one response of its municipality.
-func StartInvitedDraft(db *gorm.DB, s *Survey, code string) (*Response, error) {
-	if r, err := FindMunicipalityResponse(db, s, code); err == nil || !errors.Is(err, ErrNotFound) {
-		return r, err
-	}
+// StartInvitedDraft starts the response of invitation inv, with its municipality, and binds
+// the link to it: ErrInvitationUsed when the link already started one (in another browser,
+// or a moment ago in a race). It returns the draft and its private resume token.
+func StartInvitedDraft(db *gorm.DB, s *Survey, inv *Invitation) (*Response, string, error) {
 	if err := s.Accepting(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	// The resume token is never shown: the invitation link is this draft's way back.
-	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, TokenHash: HashToken(NewToken())}
-	err := db.Create(&r).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) { // a colleague started at the same moment
-		return FindMunicipalityResponse(db, s, code)
-	}
+	token := NewToken()
+	code := inv.MunicipalityCode
+	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token), Version: s.Version}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&Invitation{}).Where("id = ? AND survey_id = ? AND response_id IS NULL AND revoked_at IS NULL", inv.ID, s.ID).
+			Update("response_id", r.ID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrInvitationUsed
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("start invited draft of %s for %s: %w", s.Slug, code, err)
+		return nil, "", fmt.Errorf("start invited draft of %s for %s: %w", s.Slug, code, err)
 	}
-	return &r, nil
+	inv.ResponseID = &r.ID
+	return &r, token, nil
 }
 
 // ContactProblem is one line of an uploaded contact list that could not be read.

@@ -22,9 +22,17 @@ func OpenSurvey(db *gorm.DB, id uint, who Actor, at time.Time) error {
 		}
 		action := ActionOpened
 		switch s.Status {
-		case StatusDraft:
+		case StatusDraft: // its current version is what respondents answer from now on
+			if err := freezeVersion(tx, s, at); err != nil {
+				return err
+			}
 		case StatusClosed:
 			action = ActionReopened
+			// The aggregates are recomputed at the next closing from the answers' tallies and
+			// responses; without the raw answers nothing could be added or withdrawn soundly.
+			if err := CheckAnswersKept(tx, s.ID); err != nil {
+				return err
+			}
 			if err := DropAggregates(tx, s.ID); err != nil {
 				return fmt.Errorf("drop aggregates: %w", err)
 			}

@@ -154,7 +154,6 @@ type Recipient struct {
 // No address gets two reminders (of either kind) within interval.
 func Recipients(db *gorm.DB, surveyID uint, kind string, interval time.Duration, at time.Time) ([]Recipient, int, error) {
 	base := `SELECT i.* FROM invitations i
-		LEFT JOIN responses r ON r.survey_id = i.survey_id AND r.municipality_code = i.municipality_code
 		WHERE i.survey_id = ? AND i.revoked_at IS NULL AND i.email <> ''`
 	args := []any{surveyID}
 	switch kind {
@@ -162,10 +161,11 @@ func Recipients(db *gorm.DB, surveyID uint, kind string, interval time.Duration,
 		base += ` AND NOT EXISTS (SELECT 1 FROM mail_sends s WHERE s.invitation_id = i.id AND s.kind = ? AND s.ok)`
 		args = append(args, MailInvitation)
 	case MailReminder:
-		base += ` AND (r.status IS NULL OR r.status <> ?)`
+		base += ` AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.survey_id = i.survey_id
+			AND r.municipality_code = i.municipality_code AND r.status = ?)`
 		args = append(args, ResponseSubmitted)
-	case MailReminderDraft:
-		base += ` AND r.status = ?`
+	case MailReminderDraft: // the link's own response is a draft
+		base += ` AND EXISTS (SELECT 1 FROM responses r WHERE r.id = i.response_id AND r.status = ?)`
 		args = append(args, ResponseDraft)
 	default:
 		return nil, 0, fmt.Errorf("mail kind %q: %w", kind, ErrNotFound)

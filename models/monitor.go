@@ -26,12 +26,14 @@ func MunicipalityStates(db *gorm.DB, surveyID uint) (map[string]string, error) {
 		Status           string
 	}
 	err := db.Model(&Response{}).Select("municipality_code, status").
-		Where("survey_id = ? AND municipality_code IS NOT NULL", surveyID).Scan(&rows).Error
+		Where("survey_id = ? AND municipality_code IS NOT NULL AND status IN ?", surveyID, []string{ResponseDraft, ResponseSubmitted}).
+		Scan(&rows).Error
 	out := map[string]string{}
-	for _, r := range rows {
-		out[r.MunicipalityCode] = StateDraft
+	for _, r := range rows { // a municipality may have several drafts; a sent response wins
 		if r.Status == ResponseSubmitted {
 			out[r.MunicipalityCode] = StateSubmitted
+		} else if out[r.MunicipalityCode] == "" {
+			out[r.MunicipalityCode] = StateDraft
 		}
 	}
 	return out, err
@@ -49,12 +51,15 @@ type ProgressRow struct {
 // RatePercent is the group's response rate, rounded to a whole percent.
 func (p ProgressRow) RatePercent() int { return roundPercent(p.Submitted, p.Total) }
 
-// progressSQL counts a register's municipalities per group with their responses; %s is the
+// progressSQL counts a register's municipalities per group: how many sent their response,
+// and how many have only drafts (several drafts of one municipality count once); %s is the
 // group expression over m.
 const progressSQL = `SELECT %s AS "group", COUNT(*) AS total,
-		COALESCE(SUM(r.status = 'submitted'), 0) AS submitted, COALESCE(SUM(r.status = 'draft'), 0) AS drafts
+		COALESCE(SUM(r.sent), 0) AS submitted, COALESCE(SUM(r.sent = 0), 0) AS drafts
 	FROM municipalities m
-	LEFT JOIN responses r ON r.survey_id = ? AND r.municipality_code = m.code
+	LEFT JOIN (SELECT municipality_code, MAX(status = 'submitted') AS sent FROM responses
+		WHERE survey_id = ? AND municipality_code IS NOT NULL AND status IN ('draft', 'submitted')
+		GROUP BY municipality_code) r ON r.municipality_code = m.code
 	WHERE m.register = ? GROUP BY 1 ORDER BY 1`
 
 // ProgressByProvince returns per province how many municipalities submitted, have a draft,

@@ -13,28 +13,47 @@ import (
 	"gorm.io/gorm"
 )
 
-// Response statuses. A draft never counts as a response.
+// Response statuses. Only a submitted response counts. A draft claims nothing: a
+// municipality may have several side by side, and the first one sent is its response. A
+// response set aside keeps its answers for the researcher but never counts (SetAside*).
 const (
 	ResponseDraft     = "draft"
 	ResponseSubmitted = "submitted"
+	ResponseSetAside  = "set_aside"
 )
 
-// Response is one municipality's questionnaire, from the first "Start" to submission. The
-// database allows one per municipality per survey (schema step 1).
+// Why a response was set aside.
+const (
+	SetAsideLaterSent      = "later_sent"      // sent after the municipality's response had been sent
+	SetAsideInvited        = "invited"         // started without the municipality's invitation
+	SetAsideInvitationOnly = "invitation_only" // an anonymous draft when the survey became invitation only
+	SetAsideRevoked        = "revoked"         // started through an invitation that was revoked since
+	SetAsideDiscarded      = "discarded"       // a draft the researcher discarded
+	SetAsideWithdrawn      = "withdrawn"       // a sent response the researcher withdrew at the municipality's request
+)
+
+// Response is one questionnaire, from the first "Start" to submission. The database allows
+// one submitted response per municipality per survey (schema step 4); drafts are unlimited.
 type Response struct {
 	ID               uint    `gorm:"primaryKey"`
 	SurveyID         uint    `gorm:"not null;index"`
 	Survey           *Survey `gorm:"constraint:OnDelete:CASCADE"`
 	Status           string  `gorm:"not null;default:draft;index"`
 	MunicipalityCode *string
-	TokenHash        string  `gorm:"not null;uniqueIndex"`
-	SubmissionID     *string `gorm:"uniqueIndex"`
-	Reference        *string `gorm:"uniqueIndex"`
-	Reached          int     `gorm:"not null;default:0"` // sections saved so far
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	SubmittedAt      *time.Time
-	Answers          []Answer `gorm:"constraint:OnDelete:CASCADE"`
+	// InvitationID is the invitation this response was started through; such a response is
+	// the only one that can send its municipality's answers (invitation.go).
+	InvitationID   *uint   `gorm:"index"`
+	SetAsideReason string  `gorm:"not null;default:''"`
+	TokenHash      string  `gorm:"not null;uniqueIndex"`
+	SubmissionID   *string `gorm:"uniqueIndex"`
+	Reference      *string `gorm:"uniqueIndex"`
+	Reached        int     `gorm:"not null;default:0"` // sections saved so far
+	Version        int     `gorm:"not null;default:1"` // the survey version it was started on (versions.go)
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SubmittedAt    *time.Time
+	SetAsideAt     *time.Time
+	Answers        []Answer `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // Answer is one stored answer: an option of a choice, a statement's rating, a text or a number.
@@ -48,20 +67,14 @@ type Answer struct {
 	Number     *float64
 }
 
-// Submitted reports whether the response was sent in.
+// Submitted reports whether the response was sent in and counts.
 func (r *Response) Submitted() bool { return r.Status == ResponseSubmitted }
 
-// TakenError says a municipality already has a draft or a submitted response.
-type TakenError struct {
-	Code      string
-	Submitted bool
-}
+// SetAside reports whether the response was put aside: kept, never counted.
+func (r *Response) SetAside() bool { return r.Status == ResponseSetAside }
 
-func (e *TakenError) Error() string {
-	return fmt.Sprintf("municipality %s already has a response (submitted: %v)", e.Code, e.Submitted)
-}
-
-func (e *TakenError) Is(target error) bool { return target == ErrMunicipalityTaken }
+// Invited reports whether the response was started through an invitation link.
+func (r *Response) Invited() bool { return r.InvitationID != nil }
 
 // NewToken returns a fresh 256-bit secret for a resume link.
 func NewToken() string {
@@ -78,13 +91,17 @@ func HashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// StartDraft creates an empty draft for survey and returns it with its resume token.
+// StartDraft creates an empty draft for survey and returns it with its resume token. It
+// claims nothing: drafts of one municipality may exist side by side.
 func StartDraft(db *gorm.DB, survey *Survey) (*Response, string, error) {
 	if err := survey.Accepting(); err != nil {
 		return nil, "", err
 	}
+	if survey.AccessMode == AccessInvitation {
+		return nil, "", ErrInvitationOnly
+	}
 	token := NewToken()
-	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token)}
+	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token), Version: survey.Version}
 	if err := db.Create(&r).Error; err != nil {
 		return nil, "", fmt.Errorf("start draft for %s: %w", survey.Slug, err)
 	}
@@ -111,10 +128,11 @@ func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {
 	return as, err
 }
 
-// SaveSection replaces the answers to section si of a draft. A municipality answer claims the
-// municipality: the unique index turns a second claim into a *TakenError.
+// SaveSection replaces the answers to section si of a draft. Naming a municipality claims
+// nothing; but a municipality that has an invitation can only be answered for through it, so
+// an anonymous draft that names one gets an *InvitedError and nothing is saved.
 func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Answer) error {
-	def, err := survey.Def()
+	def, err := survey.DefFor(db, r) // the version the draft was started on
 	if err != nil {
 		return err
 	}
@@ -125,6 +143,17 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 	err = db.Transaction(func(tx *gorm.DB) error {
 		if err := checkWritable(tx, survey.ID, r.ID); err != nil {
 			return err
+		}
+		mq := def.MunicipalityQuestion()
+		code := municipalityOf(answers, mq.Code)
+		if code != nil && r.InvitationID == nil && containsString(codes, mq.Code) {
+			invited, err := hasLiveInvitation(tx, survey.ID, *code)
+			if err != nil {
+				return err
+			}
+			if invited {
+				return &InvitedError{Code: *code}
+			}
 		}
 		if err := tx.Where("response_id = ? AND question IN ?", r.ID, codes).Delete(&Answer{}).Error; err != nil {
 			return err
@@ -137,21 +166,35 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 				return err
 			}
 		}
-		updates := map[string]any{"updated_at": now(), "reached": max(r.Reached, si+1)}
-		if mq := def.MunicipalityQuestion(); containsString(codes, mq.Code) {
-			updates["municipality_code"] = municipalityOf(answers, mq.Code)
+		// Skip logic: answers to questions that this page's answers now hide go, and pages
+		// that are skipped right after it count as passed.
+		all, err := AnswersOf(tx, r.ID)
+		if err != nil {
+			return err
 		}
-		err := tx.Model(&Response{}).Where("id = ?", r.ID).Updates(updates).Error
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			code, _ := updates["municipality_code"].(*string)
-			return takenBy(tx, survey.ID, *code)
+		vis := def.Visible(all)
+		if hidden := vis.Hidden(all); len(hidden) > 0 {
+			if err := tx.Where("id IN ?", hidden).Delete(&Answer{}).Error; err != nil {
+				return err
+			}
 		}
-		return err
+		reached := max(r.Reached, si+1)
+		for reached < len(def.Sections) && !vis.Section(reached) {
+			reached++
+		}
+		updates := map[string]any{"updated_at": now(), "reached": reached}
+		if containsString(codes, mq.Code) && r.InvitationID == nil { // an invitation fixes the municipality
+			updates["municipality_code"] = code
+		}
+		return tx.Model(&Response{}).Where("id = ?", r.ID).Updates(updates).Error
 	})
 	if err != nil {
 		return fmt.Errorf("save section %d of response %d: %w", si+1, r.ID, err)
 	}
-	r.Reached = max(r.Reached, si+1)
+	var saved Response
+	if err := db.Select("reached").Take(&saved, r.ID).Error; err == nil {
+		r.Reached = saved.Reached
+	}
 	return nil
 }
 
@@ -169,20 +212,14 @@ func checkWritable(tx *gorm.DB, surveyID, responseID uint) error {
 	if state.ResponseStatus == "" {
 		return ErrNotFound
 	}
-	if state.ResponseStatus == ResponseSubmitted {
+	switch state.ResponseStatus {
+	case ResponseSubmitted:
 		return ErrAlreadySubmitted
+	case ResponseSetAside:
+		return ErrSetAside
 	}
 	s := Survey{Status: state.SurveyStatus, ClosesAt: state.ClosesAt}
 	return s.Accepting()
-}
-
-func takenBy(tx *gorm.DB, surveyID uint, code string) error {
-	var status string
-	err := tx.Model(&Response{}).Select("status").Where("survey_id = ? AND municipality_code = ?", surveyID, code).Scan(&status).Error
-	if err != nil {
-		return err
-	}
-	return &TakenError{Code: code, Submitted: status == ResponseSubmitted}
 }
 
 func municipalityOf(answers []Answer, question string) *string {
@@ -204,11 +241,19 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// Submit turns a complete draft into a response. submissionID comes from the form that was
-// submitted: the same id again (a double click, a retried POST) finds the response already
-// submitted and succeeds without writing; another id gets ErrAlreadySubmitted.
+// Submit turns a complete draft into its municipality's response. submissionID comes from
+// the form that was submitted: the same id again (a double click, a retried POST) finds the
+// response already submitted and succeeds without writing; another id gets
+// ErrAlreadySubmitted.
+//
+// A draft that may not count is set aside instead, and Submit returns nil with r.Status
+// ResponseSetAside and the reason: its answers are kept for the researcher, so the write
+// must commit. That happens when the municipality's response was sent first, when the
+// municipality has an invitation and this draft did not come through it, and when the
+// draft's own invitation was revoked. The partial unique index (schema step 4) keeps one
+// submitted response per municipality even if these checks ever raced.
 func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error {
-	def, err := survey.Def()
+	def, err := survey.DefFor(db, r)
 	if err != nil {
 		return err
 	}
@@ -217,7 +262,7 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error
 		if err := tx.Where("id = ?", r.ID).Take(&cur).Error; err != nil {
 			return notFound(err)
 		}
-		if cur.Submitted() {
+		if cur.Submitted() || cur.SetAside() && cur.SubmissionID != nil {
 			if cur.SubmissionID != nil && *cur.SubmissionID == submissionID {
 				*r = cur
 				return nil
@@ -235,11 +280,30 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error
 			return ErrIncomplete
 		}
 		t, ref := now(), newReference()
+		reason, err := mayCount(tx, survey, &cur)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			err = tx.Model(&Response{}).Where("id = ? AND status = ?", r.ID, ResponseDraft).Updates(map[string]any{
+				"status": ResponseSetAside, "set_aside_reason": reason, "set_aside_at": t, "submitted_at": t,
+				"submission_id": submissionID, "updated_at": t,
+			}).Error
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return ErrAlreadySubmitted // the submission id belongs to another response
+			}
+			if err != nil {
+				return err
+			}
+			cur.Status, cur.SetAsideReason, cur.SetAsideAt, cur.SubmittedAt, cur.SubmissionID = ResponseSetAside, reason, &t, &t, &submissionID
+			*r = cur
+			return nil
+		}
 		err = tx.Model(&Response{}).Where("id = ? AND status = ?", r.ID, ResponseDraft).Updates(map[string]any{
 			"status": ResponseSubmitted, "submitted_at": t, "submission_id": submissionID, "reference": ref, "updated_at": t,
 		}).Error
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return ErrAlreadySubmitted // the submission id belongs to another response
+			return ErrAlreadySubmitted // the submission id belongs to another response, or the municipality's raced in
 		}
 		if err != nil {
 			return err
@@ -270,6 +334,35 @@ func newReference() string {
 	return "PL-" + s[:4] + "-" + s[4:]
 }
 
+// mayCount returns why draft r may not become its municipality's response, or "".
+func mayCount(tx *gorm.DB, s *Survey, r *Response) (string, error) {
+	if r.InvitationID != nil {
+		var revoked int64
+		err := tx.Model(&Invitation{}).Where("id = ? AND revoked_at IS NOT NULL", *r.InvitationID).Count(&revoked).Error
+		if err != nil || revoked > 0 {
+			return SetAsideRevoked, err
+		}
+	} else if s.AccessMode == AccessInvitation {
+		return SetAsideInvitationOnly, nil
+	}
+	if r.MunicipalityCode == nil {
+		return "", nil
+	}
+	if r.InvitationID == nil {
+		invited, err := hasLiveInvitation(tx, s.ID, *r.MunicipalityCode)
+		if err != nil || invited {
+			return SetAsideInvited, err
+		}
+	}
+	var sent int64
+	err := tx.Model(&Response{}).Where("survey_id = ? AND municipality_code = ? AND status = ?", s.ID, *r.MunicipalityCode, ResponseSubmitted).
+		Count(&sent).Error
+	if err != nil || sent > 0 {
+		return SetAsideLaterSent, err
+	}
+	return "", nil
+}
+
 // CountResponses returns the number of submitted responses and of drafts of a survey.
 func CountResponses(db *gorm.DB, surveyID uint) (submitted, drafts int64, err error) {
 	var rows []struct {
@@ -278,10 +371,11 @@ func CountResponses(db *gorm.DB, surveyID uint) (submitted, drafts int64, err er
 	}
 	err = db.Model(&Response{}).Select("status, COUNT(*) AS n").Where("survey_id = ?", surveyID).Group("status").Scan(&rows).Error
 	for _, row := range rows {
-		if row.Status == ResponseSubmitted {
+		switch row.Status {
+		case ResponseSubmitted:
 			submitted = row.N
-		} else {
-			drafts += row.N
+		case ResponseDraft:
+			drafts = row.N
 		}
 	}
 	return submitted, drafts, err

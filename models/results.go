@@ -18,6 +18,9 @@ const (
 	DimDepartment = "afdeling"
 	DimProvince   = "provincie"
 	DimSize       = "grootte"
+	// DimVersion counts respondents per version of the questionnaire (versions.go); it is
+	// not a breakdown of the answers.
+	DimVersion = "versie"
 )
 
 // Dimensions lists the breakdowns in the order the results page offers them.
@@ -214,6 +217,9 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 				[]any{surveyID, d.dim, surveyID, oneEach}})
 		}
 	}
+	steps = append(steps, sqlStep{`INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
+		SELECT ?, ?, CAST(version AS TEXT), '', '', '', COUNT(*), 0 FROM responses
+		WHERE survey_id = ? AND status = ? GROUP BY version`, []any{surveyID, DimVersion, surveyID, ResponseSubmitted}})
 	for _, st := range steps {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("aggregates of survey %d: %w", surveyID, err)
