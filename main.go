@@ -18,6 +18,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// Closing times are entered and shown in Europe/Amsterdam time. A minimal container
+	// (distroless, scratch) has no /usr/share/zoneinfo; without the embedded database
+	// time.LoadLocation fails and every time would be an hour off in summer.
+	_ "time/tzdata"
 
 	"github.com/labstack/echo/v5"
 
@@ -35,6 +39,8 @@ type Config struct {
 	DB         string
 	BaseURL    string
 	SessionKey string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 	// AdminEmail and AdminPassword, when set, make sure this researcher account exists with
 	// this password at every start. Environment only: a flag would show in the process list.
 	AdminEmail    string
@@ -72,7 +78,8 @@ usage:
   peiling [flags] purge -now SLUG      delete all personal data of closed survey SLUG now
   peiling [flags] user add EMAIL       create a researcher account
   peiling [flags] user passwd EMAIL    set a researcher's password
-                                       (both read the password from the terminal without
+  peiling [flags] user remove EMAIL    remove a researcher's account
+                                       (add and passwd read the password from the terminal without
                                        echo, or the first line of standard input)
 
 environment only:
@@ -91,12 +98,15 @@ func main() {
 		BaseURL:    os.Getenv("PEILING_BASE_URL"),
 		SessionKey: os.Getenv("PEILING_SESSION_KEY"),
 
+		TrustedProxies: os.Getenv("PEILING_TRUSTED_PROXY"),
+
 		AdminEmail:    os.Getenv("PEILING_ADMIN_EMAIL"),
 		AdminPassword: os.Getenv("PEILING_ADMIN_PASSWORD"),
 	}
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
 	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
+	flag.StringVar(&cfg.TrustedProxies, "trusted-proxy", cfg.TrustedProxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, e.g. 10.0.0.5,fd00::/8; others' are ignored (env PEILING_TRUSTED_PROXY)")
 	smtpURL := flag.String("smtp-url", os.Getenv("PEILING_SMTP_URL"), "mail server for invitations: smtp://user:password@host:587?from=peiling@example.nl&starttls=1 (env PEILING_SMTP_URL)")
 	smtp := mail.Config{Host: os.Getenv("PEILING_SMTP_HOST"), User: os.Getenv("PEILING_SMTP_USER"), Password: os.Getenv("PEILING_SMTP_PASSWORD"), From: os.Getenv("PEILING_SMTP_FROM")}
 	flag.StringVar(&smtp.Host, "smtp-host", smtp.Host, "mail server host, instead of -smtp-url (env PEILING_SMTP_HOST; password in PEILING_SMTP_PASSWORD)")
@@ -169,6 +179,10 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 
 func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
 	started := time.Now()
+	proxies, err := handlers.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	db, err := models.Open(cfg.DB, log)
 	if err != nil {
 		return err
@@ -204,7 +218,8 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP})
+	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}

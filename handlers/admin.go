@@ -277,6 +277,7 @@ var auditWords = map[string]string{
 	models.ActionClosingTimeCleared: "Sluittijd gewist",
 	models.ActionResearcherCreated:  "Account aangemaakt",
 	models.ActionPasswordSet:        "Wachtwoord ingesteld",
+	models.ActionResearcherRemoved:  "Account verwijderd",
 	// Invitations and the report per municipality (invitations.go).
 	models.ActionAccessOpen:         "Toegang: open voor iedereen met de link",
 	models.ActionAccessInvitation:   "Toegang: alleen op uitnodiging",

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -20,9 +22,24 @@ type errorView struct {
 	BackText string // the link's text; the survey's start page when empty
 }
 
+const errorHandledKey = "error_handled"
+
 // handleError is the only place where an error becomes a page.
 func (h *Handler) handleError(c *echo.Context, err error) {
+	// echo calls this twice for one error: from the request logger (HandleError) and again
+	// when the error reaches the top. The second call must not log it again.
+	if c.Get(errorHandledKey) != nil {
+		return
+	}
+	c.Set(errorHandledKey, true)
 	if r, _ := echo.UnwrapResponse(c.Response()); r != nil && r.Committed {
+		// The status line is sent, so no error page can follow and the client sees a cut-off
+		// download at most: the log is the only place the cause is kept.
+		level := slog.LevelError
+		if errors.Is(err, context.Canceled) {
+			level = slog.LevelWarn // the client went away
+		}
+		h.log.Log(c.Request().Context(), level, "response failed after it started", "path", c.Path(), "status", r.Status, "err", err)
 		return
 	}
 	view := describeError(err)
@@ -72,7 +89,11 @@ func describeError(err error) errorView {
 	}
 	var tooMany *retryAfterError
 	if errors.As(err, &tooMany) {
-		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."}
+		msg := tooMany.message
+		if msg == "" {
+			msg = "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."
+		}
+		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: msg}
 	}
 	status := echo.StatusCode(err)
 	switch status {

@@ -491,23 +491,32 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 	s := surveyOf(c)
 	size, problem := minGroupSize(form.MinGroupSize)
 	if problem != "" {
-		view, err := h.resultsPage(c, h.db.Read.WithContext(c.Request().Context()), s, models.DimAll, false)
-		if err != nil {
-			return err
-		}
-		view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
-		view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
-		view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
-		return c.Render(http.StatusUnprocessableEntity, "results/page", view)
+		return h.refuseResultSettings(c, s, form, problem)
 	}
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
 		MinGroupSize: size, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
 		AnonymousExport: form.AnonymousExport})
+	if errors.Is(err, models.ErrPublicGroupTooSmall) {
+		return h.refuseResultSettings(c, s, form, fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d, anders is een gemeente te herkennen. Vul bij ‘Kleinste groep’ %d of meer in, of publiceer niet", models.MinPublicGroupSize, models.MinPublicGroupSize))
+	}
 	if err != nil {
 		return err
 	}
 	h.log.Info("result settings saved", "survey", s.Slug, "published", form.Published, "min_group", size)
 	return c.Redirect(http.StatusSeeOther, "/admin/surveys/"+s.Slug+"/results?opgeslagen=1")
+}
+
+// refuseResultSettings shows the results page again with the researcher's settings form as
+// sent and problem beside the minimum group.
+func (h *Handler) refuseResultSettings(c *echo.Context, s *models.Survey, form resultSettingsForm, problem string) error {
+	view, err := h.resultsPage(c, h.db.Read.WithContext(c.Request().Context()), s, models.DimAll, false)
+	if err != nil {
+		return err
+	}
+	view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
+	view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
+	view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
+	return c.Render(http.StatusUnprocessableEntity, "results/page", view)
 }
 
 // chartParam reads "code.svg" from the URL.

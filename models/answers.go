@@ -215,10 +215,20 @@ func checkText(field, text string, limit int) []Problem {
 	if !utf8.ValidString(text) {
 		return []Problem{{Field: field, Message: "Uw antwoord bevat tekens die we niet kunnen lezen; typ het opnieuw of plak het als platte tekst"}}
 	}
+	if strings.ContainsFunc(text, forbiddenControl) {
+		return []Problem{{Field: field, Message: "Dit antwoord bevat een teken dat niet is toegestaan (een onzichtbaar stuurteken, vaak meegekopieerd uit een ander document). Haal het weg of typ het antwoord opnieuw"}}
+	}
 	if n := utf8.RuneCountInString(text); n > limit {
 		return []Problem{{Field: field, Message: fmt.Sprintf("Uw antwoord is %d tekens lang; het mag hoogstens %d tekens zijn", n, limit)}}
 	}
 	return nil
+}
+
+// forbiddenControl reports the control characters an answer may not hold: every C0 control
+// but tab, line feed and carriage return, and DEL. A NUL cuts the text short in C programs
+// that read the export, and none of them is anything a respondent meant to type.
+func forbiddenControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
 }
 
 // normaliseText trims the answer and turns Windows line ends into \n, so counts match what people see.

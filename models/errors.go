@@ -42,6 +42,8 @@ var (
 	ErrNotStored = errors.New("write not stored")
 	// ErrClosed is returned for writes offered after the database began to close.
 	ErrClosed = errors.New("database is closing")
+	// ErrPublicGroupTooSmall is publishing results with a minimum group below MinPublicGroupSize.
+	ErrPublicGroupTooSmall = errors.New("minimum group too small to publish")
 )
 
 // InvitedError is an anonymous draft naming a municipality that has an invitation: only the

@@ -100,6 +100,11 @@ type ResultSettings struct {
 // DefaultMinGroupSize is the smallest breakdown group shown unless a survey sets another.
 const DefaultMinGroupSize = 5
 
+// MinPublicGroupSize is the smallest minimum group a published results page may use: below
+// it a reader could recognise a municipality. Researchers may look at smaller groups
+// themselves.
+const MinPublicGroupSize = 5
+
 // SettingsOf returns survey id's result settings, or the defaults when none were saved.
 func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
 	s := ResultSettings{SurveyID: surveyID, MinGroupSize: DefaultMinGroupSize}
@@ -110,13 +115,17 @@ func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
 	return s, err
 }
 
-// SaveSettings stores a survey's result settings. Publishing needs a closed survey.
+// SaveSettings stores a survey's result settings. Publishing needs a closed survey and a
+// minimum group of at least MinPublicGroupSize (ErrPublicGroupTooSmall).
 func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
 	if survey.Status != StatusClosed {
 		return ErrResultsEmbargo
 	}
 	if s.MinGroupSize < 1 {
 		s.MinGroupSize = 1
+	}
+	if s.Published && s.MinGroupSize < MinPublicGroupSize {
+		return ErrPublicGroupTooSmall
 	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		old, err := SettingsOf(tx, survey.ID)
