@@ -35,6 +35,8 @@ var (
 	ErrResearcherExists = errors.New("researcher already exists")
 	// ErrPasswordLength is a password outside MinPasswordLength..MaxPasswordBytes.
 	ErrPasswordLength = errors.New("password length out of range")
+	// ErrMailBusy is a mail run asked for while another run of the same survey still sends.
+	ErrMailBusy = errors.New("a mail run of this survey is still sending")
 )
 
 // InvitedError is an anonymous draft naming a municipality that has an invitation: only the

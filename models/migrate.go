@@ -23,11 +23,15 @@ var steps = []string{
 	// submitted response per municipality per survey is what the database guarantees.
 	`DROP INDEX IF EXISTS idx_responses_survey_municipality`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality_submitted ON responses(survey_id, municipality_code) WHERE status = 'submitted'`,
+	// 5: one unfinished mail run per survey, so two clicks never queue the same recipients twice.
+	`CREATE UNIQUE INDEX IF NOT EXISTS idx_mail_runs_unfinished ON mail_runs(survey_id) WHERE finished_at IS NULL`,
+	// 6: the mail worker's queue: the oldest queued message, without reading the sent ones.
+	`CREATE INDEX IF NOT EXISTS idx_mail_messages_queued ON mail_messages(id) WHERE state = 'queued'`,
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
-	&Invitation{}, &MailTemplate{}, &MailSend{}}
+	&Invitation{}, &MailTemplate{}, &MailSend{}, &MailRun{}, &MailMessage{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {
