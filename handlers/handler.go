@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -48,10 +47,8 @@ type Handler struct {
 	resumes       *failureLimiter
 	logins        *failureLimiter
 	links         models.LinkKey // seals invitation links (models/invitation.go)
-	// sending holds the surveys whose mail is going out now: a second click while the first
-	// run is still sending would compute the same recipients and mail them twice.
-	sending sync.Map    // survey id → struct{}
-	surveys surveyCache // survey rows for respondents' requests (surveycache.go)
+	mail          mailWorker     // wakes SendQueuedMail (mailworker.go)
+	surveys       surveyCache    // survey rows for respondents' requests (surveycache.go)
 }
 
 // New builds the echo instance with every route.
@@ -78,6 +75,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		resumes:       newFailureLimiter(20, 10*time.Minute),
 		logins:        newFailureLimiter(10, 15*time.Minute),
 		links:         models.NewLinkKey(cfg.SessionKey),
+		mail:          newMailWorker(),
 	}
 	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator()})
 	h.routes(e)
