@@ -222,15 +222,15 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.log.Info("mail queued", "survey", s.Slug, "kind", kind, "run", run.ID, "queued", queued, "skipped", skipped)
-	msg := fmt.Sprintf("%s: %d berichten staan klaar en gaan nu op de achtergrond uit. Hieronder ziet u de voortgang.", mailKindLabels[kind], queued)
-	if queued == 0 {
-		msg = mailKindLabels[kind] + ": er was niemand om te mailen."
+	msg := mailKindLabels[kind] + ": er was niemand om te mailen."
+	if queued > 0 {
+		h.mail.wake()
+		h.log.Info("mail queued", "survey", s.Slug, "kind", kind, "run", run.ID, "queued", queued, "skipped", skipped)
+		msg = fmt.Sprintf("%s: %d berichten staan klaar en gaan nu op de achtergrond uit. Hieronder ziet u de voortgang.", mailKindLabels[kind], queued)
 	}
 	if skipped > 0 {
 		msg += fmt.Sprintf(" %d adressen overgeslagen: die kregen de afgelopen %d dagen al een herinnering.", skipped, days)
 	}
-	h.mail.wake()
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", msg)
 }
 
@@ -257,11 +257,11 @@ func (h *Handler) retryMail(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.log.Info("mail retried", "survey", s.Slug, "run", id, "queued", n)
-	h.mail.wake()
-	msg := fmt.Sprintf("%d mislukte berichten staan opnieuw klaar en gaan nu op de achtergrond uit.", n)
-	if n == 0 {
-		msg = "Er was niets opnieuw te versturen: wie nog geen bericht kreeg, heeft geen geldige link meer of kreeg het intussen toch."
+	msg := "Er was niets opnieuw te versturen: de mislukte berichten zijn intussen toch verstuurd, of hun link is ingetrokken."
+	if n > 0 {
+		h.mail.wake()
+		h.log.Info("mail retried", "survey", s.Slug, "run", id, "queued", n)
+		msg = fmt.Sprintf("%d mislukte berichten staan opnieuw klaar en gaan nu op de achtergrond uit.", n)
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", msg)
 }

@@ -215,7 +215,7 @@ func RetryFailedMail(db *gorm.DB, surveyID, id uint) (int, error) {
 type MailRunStatus struct {
 	MailRun
 	Queued, Sent, Failed int
-	Failures             []MailMessage // the failed messages, in the order they were queued
+	Failures             []MailMessage // the failed messages of live invitations, in the order they were queued
 }
 
 // LatestMailRun returns the survey's newest run with its counts and failures, or
@@ -242,6 +242,7 @@ func LatestMailRun(db *gorm.DB, surveyID uint) (*MailRunStatus, error) {
 			st.Failed = c.N
 		}
 	}
-	err := db.Where("run_id = ? AND state = ?", st.ID, MailFailed).Order("id").Find(&st.Failures).Error
+	err := db.Where("run_id = ? AND state = ? AND invitation_id IN (SELECT id FROM invitations WHERE revoked_at IS NULL)", st.ID, MailFailed).
+		Order("id").Find(&st.Failures).Error
 	return &st, err
 }
