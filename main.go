@@ -218,11 +218,20 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
+	e, h, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
 		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		h.SendQueuedMail(ctx) // resumes runs an earlier process left unfinished
+	}()
+	defer func() { // after the server stopped, before the database closes
+		cancel()
+		<-mailDone
+	}()
 	sc := echo.StartConfig{
 		Address:         cfg.Addr,
 		HideBanner:      true,

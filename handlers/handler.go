@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -57,10 +56,8 @@ type Handler struct {
 	logins        *loginThrottle
 	links         models.LinkKey // seals invitation links (models/invitation.go)
 	now           func() time.Time
-	// sending holds the surveys whose mail is going out now: a second click while the first
-	// run is still sending would compute the same recipients and mail them twice.
-	sending sync.Map    // survey id → struct{}
-	surveys surveyCache // survey rows for respondents' requests (surveycache.go)
+	mail          mailWorker  // wakes SendQueuedMail (mailworker.go)
+	surveys       surveyCache // survey rows for respondents' requests (surveycache.go)
 }
 
 // New builds the echo instance with every route.
@@ -88,6 +85,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		logins:        newLoginThrottle(),
 		links:         models.NewLinkKey(cfg.SessionKey),
 		now:           cfg.Clock,
+		mail:          newMailWorker(),
 	}
 	if h.now == nil {
 		h.now = time.Now
