@@ -406,6 +406,7 @@ type checkView struct {
 	Survey       *models.Survey
 	Sections     []summarySection
 	Errors       []problemView
+	Unanswered   []problemView // optional questions without an answer, linked
 	SubmissionID string
 	Steps        int
 }
@@ -442,6 +443,8 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 		for _, row := range sec.Rows {
 			if row.Missing {
 				view.Errors = append(view.Errors, problemView{Href: row.EditURL, Message: "Beantwoord nog de vraag: " + row.Question})
+			} else if len(row.Answers) == 0 {
+				view.Unanswered = append(view.Unanswered, problemView{Href: row.EditURL, Message: row.Question})
 			}
 		}
 	}
