@@ -33,6 +33,9 @@ type Config struct {
 	// Clock is the time for login throttling and researcher sessions; time.Now when nil.
 	// Tests set it to make delays and lifetimes exact.
 	Clock func() time.Time
+	// SiteTexts replaces the default text of a footer page (SitePages) for this installation;
+	// paragraphs are separated by blank lines.
+	SiteTexts map[string]string
 }
 
 // Limits on what a request may carry.

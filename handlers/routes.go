@@ -12,6 +12,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/healthz", h.health)
 	e.StaticFS("/static", h.cfg.Static, cacheStatic)
 	e.GET("/", h.showHome)
+	for _, page := range SitePages {
+		e.GET("/"+page, h.showSitePage(page))
+	}
 
 	// Respondents: one questionnaire per municipality.
 	s := e.Group("/s/:slug")
