@@ -50,7 +50,7 @@ Wij nodigen gemeente {{gemeente}} uit om mee te doen aan de peiling "{{peiling}}
 
 {{link}}
 
-Deze link is alleen voor gemeente {{gemeente}}. Na afloop ziet u met dezelfde link hoe de antwoorden van uw gemeente zich verhouden tot die van andere gemeenten.
+Deze link is alleen voor gemeente {{gemeente}}. Stuur hem alleen door aan collega's van uw gemeente.
 
 Met vriendelijke groet,
 Het onderzoeksteam`},
@@ -70,7 +70,7 @@ Gemeente {{gemeente}} is begonnen met de peiling "{{peiling}}", maar de antwoord
 
 {{link}}
 
-Pas na ‘Verzenden’ op de laatste pagina tellen de antwoorden mee.
+De antwoorden tellen pas mee als u op de laatste pagina, ‘Controleer uw antwoorden’, op de knop ‘Verstuur de antwoorden’ drukt.
 
 Met vriendelijke groet,
 Het onderzoeksteam`},
