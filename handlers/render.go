@@ -154,20 +154,19 @@ type choiceGroupView struct {
 	Type, Name string
 	Choices    []choiceView
 	Scale      bool
-	Required   bool       // radios carry required; a required checkbox group says so in words only
 	Other      *otherView // the "Anders, namelijk" field, revealed under its option
 }
 
-func choiceGroup(v any, multi, scale, required bool) (choiceGroupView, error) {
+func choiceGroup(v any, multi, scale bool) (choiceGroupView, error) {
 	typ := "radio"
 	if multi {
 		typ = "checkbox"
 	}
 	switch v := v.(type) {
 	case questionView:
-		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale, Required: required, Other: v.Other}, nil
+		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale, Other: v.Other}, nil
 	case statementView:
-		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale, Required: required}, nil
+		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale}, nil
 	}
 	return choiceGroupView{}, fmt.Errorf("choiceGroup: unexpected %T", v)
 }

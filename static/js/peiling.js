@@ -18,10 +18,13 @@
       });
     });
 
-    // "Wijzig" on the check page links to a question: focus its control on arrival.
+    // "Wijzig" on the check page links to a question: focus its control on arrival. After
+    // load, because the browser's own move to the fragment focuses the question itself.
     if (window.location.hash.length > 1) {
       var arrived = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
-      if (arrived && arrived.closest("form")) { goTo(arrived); }
+      if (arrived && arrived.closest("form")) {
+        window.addEventListener("load", function () { window.setTimeout(function () { goTo(arrived); }, 0); });
+      }
     }
 
     conditionalReveal();
@@ -227,6 +230,13 @@
       input.setAttribute("aria-expanded", shown.length > 0 ? "true" : "false");
       announce(shown.length);
     };
+    // Enter on an option chooses it and must not also send the form.
+    var chose = false;
+    input.addEventListener("keypress", function (ev) { if (ev.key === "Enter" && chose) { ev.preventDefault(); } });
+    input.addEventListener("keyup", function (ev) { if (ev.key === "Enter") { chose = false; } });
+    input.form.addEventListener("submit", function (ev) {
+      if (chose) { ev.preventDefault(); chose = false; }
+    });
     input.addEventListener("input", update);
     input.addEventListener("blur", close);
     input.addEventListener("keydown", function (ev) {
@@ -236,7 +246,7 @@
       } else if (ev.key === "ArrowUp") {
         if (!list.hidden && shown.length) { ev.preventDefault(); highlight(Math.max(active - 1, 0)); }
       } else if (ev.key === "Enter") {
-        if (!list.hidden && active >= 0) { ev.preventDefault(); choose(active); }
+        if (!list.hidden && active >= 0) { ev.preventDefault(); choose(active); chose = true; }
       } else if (ev.key === "Escape") {
         if (!list.hidden) { ev.preventDefault(); close(); }
       }
