@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"peiling/mail/mailtest"
 	"peiling/models"
 )
 
@@ -176,7 +178,10 @@ func TestMunicipalityAutocompleteByKeyboard(t *testing.T) {
 // ring does not count); a select stands in for the dropdowns of other pages, which share the
 // stylesheet.
 func TestKeyboardWalkShowsFocusOnEveryControl(t *testing.T) {
-	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"))
+	smtp := mailtest.Start(t) // with mail on, the resume page offers to mail the link
+	host, port, _ := net.SplitHostPort(smtp.Addr)
+	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"),
+		"PEILING_SMTP_URL=smtp://"+smtp.User+":"+smtp.Password+"@"+host+":"+port+"?from=peiling@example.nl")
 	b := newBrowser(t, 1280, 900)
 	walk := func(name string) {
 		t.Helper()
@@ -220,6 +225,20 @@ func TestKeyboardWalkShowsFocusOnEveryControl(t *testing.T) {
 	walk("check page")
 	b.mustBeAt(b.open(app.URL+"/s/"+slug+"/later"), http.StatusOK, "/s/"+slug+"/later")
 	walk("resume page")
+	dir := t.TempDir()
+	axe := readAxe(t)
+	checkWithAxe(t, b, axe, "later-mail", widths, dir)
+	b.typeInto("#email", "geen adres")
+	b.mustBeAt(b.follow("Mail mij de link", chromedp.Click(chromedp.CSS(`form[action$="/later/mail"] button`))), http.StatusUnprocessableEntity, "/s/"+slug+"/later/mail")
+	checkWithAxe(t, b, axe, "later-mail-422", widths, dir)
+	checkMarkup(t, b, 1280)
+	b.do("clear", chromedp.Evaluate[chromedp.Void](`document.getElementById("email").value = ""`))
+	b.typeInto("#email", "a@leiden.nl")
+	b.mustBeAt(b.follow("Mail mij de link", chromedp.Click(chromedp.CSS(`form[action$="/later/mail"] button`))), http.StatusOK, "/s/"+slug+"/later")
+	if got := smtp.To("a@leiden.nl"); len(got) != 1 || !strings.Contains(got[0].Body, "/hervat/") {
+		t.Errorf("mailed resume links: %+v", got)
+	}
+	b.do("set the viewport to 1280 px", chromedp.EmulateViewport(1280, 900))
 	if !visible(b, `[data-copy]`) {
 		t.Error("the copy button is hidden although the script and the clipboard are there")
 	}

@@ -57,7 +57,8 @@ type Handler struct {
 	log           *slog.Logger
 	resumes       *failureLimiter
 	logins        *loginThrottle
-	links         models.LinkKey // seals invitation links (models/invitation.go)
+	resumeMails   *failureLimiter // resume links mailed per draft (resumemail.go)
+	links         models.LinkKey  // seals invitation links (models/invitation.go)
 	now           func() time.Time
 	mail          mailWorker  // wakes SendQueuedMail (mailworker.go)
 	surveys       surveyCache // survey rows for respondents' requests (surveycache.go)
@@ -86,6 +87,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		log:           cfg.Log,
 		resumes:       newFailureLimiter(20, 10*time.Minute),
 		logins:        newLoginThrottle(),
+		resumeMails:   newFailureLimiter(resumeMailsPerHour, time.Hour),
 		links:         models.NewLinkKey(cfg.SessionKey),
 		now:           cfg.Clock,
 		mail:          newMailWorker(),

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"peiling/mail/mailtest"
 )
 
 // stepOne posts step 1 with municipality typed as given, everything else valid.
@@ -236,4 +238,66 @@ func errorSummary(p *page) string {
 	}
 	s := p.Body[i:]
 	return s[:min(len(s), 600)]
+}
+
+func TestResumeLinkIsMailedToOneAddressAFewTimesAnHour(t *testing.T) {
+	app := newTestApp(t)
+	c := app.newClient()
+	c.start()
+	form := sectionAnswers("Leiden")[0]
+	form.Set("actie", "later")
+	p := c.post("/s/"+refSlug+"/stap/1", form)
+	if strings.Contains(p.Body, "Mail de link naar uzelf") {
+		t.Fatal("the page offers to mail the link while mail is off")
+	}
+	if p := c.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"a@leiden.nl"}}); p.Status != http.StatusNotFound {
+		t.Errorf("mail off: a post mails anyway (%d)", p.Status)
+	}
+
+	srv := mailtest.Start(t)
+	app.h.cfg.Mail = srv.Config()
+	p = c.get("/s/" + refSlug + "/later")
+	p.mustContain(t, "Mail de link naar uzelf", `action="/s/`+refSlug+`/later/mail"`)
+	link := regexp.MustCompile(`id="hervatlink">([^<]+)</p>`).FindStringSubmatch(p.Body)[1]
+
+	for _, bad := range []string{"", "a@leiden.nl, b@example.com", "a@leiden.nl\r\nBcc: b@example.com", "Jan <a@leiden.nl>", "geen adres"} {
+		p = c.post("/s/"+refSlug+"/later/mail", url.Values{"email": {bad}})
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("address %q: %d, want 422", bad, p.Status)
+		}
+	}
+	p.mustContain(t, "<title>Fout: ", "Vul één e-mailadres in", `href="#email"`, `value="geen adres"`)
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d mails went out for bad addresses", n)
+	}
+
+	p = c.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"a@leiden.nl"}, "onderwerp": {"Win!"}, "tekst": {"spam"}})
+	if p.Status != http.StatusOK || !strings.HasSuffix(p.URL, "/later") {
+		t.Fatalf("mail the link: %d at %s", p.Status, p.URL)
+	}
+	p.mustContain(t, "We hebben de link gemaild naar a@leiden.nl")
+	got := srv.To("a@leiden.nl")
+	if len(got) != 1 || !strings.Contains(got[0].Body, html.UnescapeString(link)) || strings.Contains(got[0].Body, "spam") ||
+		got[0].Subject != "Uw link om verder te gaan met Klantcontact en interactie 2018" {
+		t.Fatalf("mails: %+v", got)
+	}
+	for i := 2; i <= resumeMailsPerHour; i++ {
+		c.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"a@leiden.nl"}})
+	}
+	p = c.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"b@leiden.nl"}})
+	if p.Status != http.StatusTooManyRequests || len(srv.To("b@leiden.nl")) != 0 {
+		t.Errorf("mail %d within the hour: %d, %d mails to b", resumeMailsPerHour+1, p.Status, len(srv.To("b@leiden.nl")))
+	}
+	p.mustContain(t, "al een paar keer laten mailen")
+
+	// A refused mail says so and points back to the link on the page.
+	other := app.newClient()
+	other.start()
+	other.post("/s/"+refSlug+"/stap/1", form)
+	srv.Refuse("weg@leiden.nl")
+	p = other.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"weg@leiden.nl"}})
+	if p.Status != http.StatusBadGateway {
+		t.Errorf("refused mail: %d", p.Status)
+	}
+	p.mustContain(t, "Het mailen lukte niet. Kopieer de link hierboven")
 }

@@ -536,6 +536,10 @@ type resumeView struct {
 	Survey      *models.Survey
 	Link        string
 	ContinueURL string
+	MailEnabled bool   // offer to e-mail the link (resumemail.go)
+	Email       string // the address typed, shown again with MailError
+	MailError   string
+	Errors      []problemView
 }
 
 func (h *Handler) showResumeLink(c *echo.Context) error {
@@ -553,7 +557,7 @@ func (h *Handler) showResumeLink(c *echo.Context) error {
 	// The private link of this response, also when it was started with an invitation: that
 	// link is bound to this browser and leads nobody else to these answers.
 	link := "/s/" + s.Slug + "/hervat/" + h.draftToken(c, s.Slug)
-	view := resumeView{Survey: s, Link: h.absURL(c, link), ContinueURL: continueURL(s.Slug, r, len(def.Sections))}
+	view := resumeView{Survey: s, Link: h.absURL(c, link), ContinueURL: continueURL(s.Slug, r, len(def.Sections)), MailEnabled: h.cfg.Mail.Enabled()}
 	return c.Render(http.StatusOK, "respond/resume", view)
 }
 

@@ -26,6 +26,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	s.POST("/verzenden", h.submitResponse)
 	s.GET("/bevestiging", h.showConfirmation)
 	s.GET("/later", h.showResumeLink)
+	s.POST("/later/mail", h.mailResumeLink)
 	s.GET("/hervat/:token", h.resumeDraft)
 	s.GET("/uitnodiging/:token", h.followInvitation)
 	s.GET("/rapport/:code", h.showBenchmark)
