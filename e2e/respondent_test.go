@@ -331,3 +331,46 @@ sections:
 		t.Errorf("the number field's name %q lacks its unit", n.Name)
 	}
 }
+
+// TestErrorLinkKeepsTheQuestionInView follows an error summary link to a text area on a
+// phone, with and without JavaScript: the focus (or the scroll) lands on the field and its
+// question and hint stay in view above it. The live character count says what is left.
+func TestErrorLinkKeepsTheQuestionInView(t *testing.T) {
+	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"))
+	b := newBrowser(t, 375, 640)
+	b.mustBeAt(b.open(app.URL+"/s/"+slug), http.StatusOK, "/s/"+slug)
+	b.mustBeAt(b.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")
+	b.typeInto("#f-gemeente", "Zeist")
+	b.press(kb.Escape)
+	b.choose("f-afdeling-communicatie")
+	b.mustBeAt(b.follow("Volgende", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusOK, "/s/"+slug+"/stap/2")
+
+	b.typeInto("#f-kc_concreet", "Een KCC")
+	b.do("wait for the count", chromedp.Poll[chromedp.Void](`document.querySelector(".char-count") && document.querySelector(".char-count").textContent === "U heeft nog 3993 tekens over"`))
+	b.do("wait for the spoken count", chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("[aria-live=polite]")].some(e => e.textContent === "U heeft nog 3993 tekens over")`))
+	b.do("make the answer too long", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-kc_concreet").value = "a".repeat(4001)`))
+	b.mustBeAt(b.follow("Volgende with a long answer", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/2")
+	inView := func(how string) {
+		t.Helper()
+		top := js[float64](b, `document.querySelector("label[for=f-kc_concreet]").getBoundingClientRect().top`)
+		hint := js[float64](b, `document.getElementById("f-kc_concreet-limit").getBoundingClientRect().top`)
+		field := js[float64](b, `document.getElementById("f-kc_concreet").getBoundingClientRect().top`)
+		if top < 0 || hint < 0 || field > 640 {
+			t.Errorf("%s: question at %.0f px, hint at %.0f px, field at %.0f px in a 640 px viewport", how, top, hint, field)
+		}
+	}
+	b.clickOn(`.error-summary a[href="#f-kc_concreet"]`)
+	if f := b.focus(); f.ID != "f-kc_concreet" {
+		t.Errorf("the error link focused %+v", f)
+	}
+	inView("with JavaScript")
+
+	b.do("switch off JavaScript", func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	})
+	b.do("make the answer too long", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-kc_concreet").value = "a".repeat(4001)`))
+	b.mustBeAt(b.follow("Volgende with a long answer", chromedp.Click(chromedp.CSS(`button[value="volgende"]`))), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/2")
+	b.clickOn(`.error-summary a[href="#f-kc_concreet"]`)
+	inView("without JavaScript")
+}
