@@ -225,7 +225,7 @@ func TestFooterPagesExistWithDefaultsAndOwnTexts(t *testing.T) {
 			t.Errorf("/%s: %d", page, p.Status)
 		}
 	}
-	c.get("/privacy").mustContain(t, "De onderzoeker ziet de antwoorden per gemeente")
+	c.get("/privacy").mustContain(t, "De onderzoeker ziet de antwoorden per gemeente", "30 dagen voor de naam en het e-mailadres", "365 dagen voor verzonden antwoorden")
 	app.h.cfg.SiteTexts = map[string]string{"contact": "Bel Onderzoeksbureau Voorbeeld: 030 123 45 67.\n\nOf mail naar peiling@example.nl."}
 	c.get("/contact").mustContain(t, "<p>Bel Onderzoeksbureau Voorbeeld: 030 123 45 67.</p>", "<p>Of mail naar peiling@example.nl.</p>")
 }

@@ -35,6 +35,8 @@ type sitePageView struct {
 	Page  string
 	Title string
 	Text  string // the installation's own text; empty: the default
+	// The default retention, which the default privacy text names.
+	ContactDays, PendingDays, AnswerDays int
 }
 
 var sitePageTitles = map[string]string{
@@ -46,6 +48,7 @@ var sitePageTitles = map[string]string{
 // showSitePage shows one of the footer's pages, in this installation's words when it has them.
 func (h *Handler) showSitePage(page string) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		return c.Render(http.StatusOK, "site/page", sitePageView{Page: page, Title: sitePageTitles[page], Text: h.cfg.SiteTexts[page]})
+		return c.Render(http.StatusOK, "site/page", sitePageView{Page: page, Title: sitePageTitles[page], Text: h.cfg.SiteTexts[page],
+			ContactDays: models.DefaultContactDays, PendingDays: models.DefaultPendingDays, AnswerDays: models.DefaultAnswerDays})
 	}
 }
