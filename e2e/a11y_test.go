@@ -184,7 +184,7 @@ func checkErrorStates(t *testing.T, c *tab, base, dir string) {
 	c.do("clear the municipality", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-gemeente").value = ""`))
 	c.typeInto("#f-gemeente", "Ber")
 	c.press(kb.ArrowDown)
-	checkWithAxe(t, c, axe, "stap1-autocomplete-open", widths[1:], dir)
+	checkWithAxe(t, c, axe, "stap1-autocomplete-open", widths, dir)
 	c.press(kb.Escape)
 
 	// Zeist sent its answers on this server already; a draft claims nothing, so step 1 for
