@@ -179,7 +179,7 @@ func TestTextAtAndersWithoutAndersIsKeptAndAsked(t *testing.T) {
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d, want 422", p.Status)
 	}
-	p.mustContain(t, "U typte iets bij ‘Anders’, maar koos ‘Anders’ niet", `href="#f-afdeling-anders-tekst"`,
+	p.mustContain(t, "U typte iets bij ‘Anders’, maar u koos ‘Anders’ niet bij: Voor welke afdeling werkt u? Kies ‘Anders’ als u dit bedoelt", `href="#f-afdeling-anders-tekst"`,
 		`value="Informatiebeheer"`, `id="f-afdeling-anders-error"`)
 }
 

@@ -223,7 +223,7 @@ func strayOther(q *Question, form url.Values) []Problem {
 			return nil
 		}
 	}
-	return []Problem{{Field: OtherField(q), Message: "U typte iets bij ‘Anders’, maar koos ‘Anders’ niet. Kies ‘Anders’ als u dit bedoelt, of maak het veld leeg"}}
+	return []Problem{{Field: OtherField(q), Message: "U typte iets bij ‘Anders’, maar u koos ‘Anders’ niet bij: " + q.Text + " Kies ‘Anders’ als u dit bedoelt, of maak het veld leeg"}}
 }
 
 func readOther(q *Question, form url.Values) (string, []Problem) {
@@ -233,7 +233,7 @@ func readOther(q *Question, form url.Values) (string, []Problem) {
 		return "", p
 	}
 	if text == "" {
-		return "", []Problem{{Field: field, Message: "Vul in wat u bedoelt met ‘Anders, namelijk’"}}
+		return "", []Problem{{Field: field, Message: "U koos ‘Anders’. Vul in wat u bedoelt bij: " + q.Text}}
 	}
 	return text, nil
 }

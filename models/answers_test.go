@@ -225,7 +225,7 @@ func TestReadSectionAsksAboutTextAtAndersWithoutAnders(t *testing.T) {
 		form.Set("afdeling", "a")
 		form.Set("afdeling.anders", "Informatiebeheer")
 		_, problems := def.ReadSection(0, form, reg, !lenient)
-		if len(problems) != 1 || problems[0].Field != "afdeling.anders" || !strings.Contains(problems[0].Message, "koos ‘Anders’ niet") {
+		if len(problems) != 1 || problems[0].Field != "afdeling.anders" || !strings.Contains(problems[0].Message, "u koos ‘Anders’ niet bij: Afdeling?") {
 			t.Errorf("strict %v: problems %+v", !lenient, problems)
 		}
 	}
