@@ -100,14 +100,16 @@
     field.insertAdjacentElement("afterend", spoken);
     field.insertAdjacentElement("afterend", shown);
     var timer;
+    // Characters as the server counts them: code points, not UTF-16 units (an emoji is one).
+    var count = function () { return Array.from(field.value.replace(/\r\n/g, "\n")).length; };
     var message = function () {
-      var left = limit - field.value.replace(/\r\n/g, "\n").length;
+      var left = limit - count();
       if (left >= 0) { return "U heeft nog " + left + (left === 1 ? " teken" : " tekens") + " over"; }
       return "U heeft " + (-left) + (left === -1 ? " teken" : " tekens") + " te veel";
     };
     var update = function () {
       shown.textContent = message();
-      shown.classList.toggle("char-count--over", field.value.length > limit);
+      shown.classList.toggle("char-count--over", count() > limit);
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { spoken.textContent = message(); }, 1000);
     };
