@@ -37,5 +37,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	h.fieldworkRoutes(a)
 	h.invitationRoutes(a)
 	h.draftRoutes(a)
+	h.editorRoutes(a)
+	h.previewRoutes(e, a)
 	h.resultsRoutes(e, a)
 }

@@ -40,6 +40,7 @@ type Definition struct {
 	Organisation string              `yaml:"organisation" json:"organisation" validate:"max=200"`
 	Intro        string              `yaml:"intro" json:"intro" validate:"max=10000"`
 	Privacy      string              `yaml:"privacy" json:"privacy" validate:"max=5000"`
+	Contact      SurveyContact       `yaml:"contact,omitempty" json:"contact,omitzero"`
 	Minutes      int                 `yaml:"minutes" json:"minutes" validate:"min=0,max=600"`
 	Register     string              `yaml:"register" json:"register" validate:"required,max=40"`
 	Scales       map[string][]Option `yaml:"scales" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
