@@ -280,6 +280,8 @@ func describeFieldError(fe validator.FieldError) string {
 		return fmt.Sprintf("te kort of te weinig: minstens %s", fe.Param())
 	case "oneof":
 		return fmt.Sprintf("%q is geen geldige waarde; kies uit: %s", fe.Value(), fe.Param())
+	case "email":
+		return fmt.Sprintf("%q is geen e-mailadres zoals naam@gemeente.nl", fe.Value())
 	case "slug":
 		return fmt.Sprintf("%q is geen geldige slug: kleine letters, cijfers en streepjes", fe.Value())
 	case "code":
