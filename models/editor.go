@@ -144,7 +144,7 @@ func CodeFrom(text string, taken func(string) bool) string {
 		default:
 			under = true
 		}
-		if b.Len() >= 30 {
+		if b.Len() > 40 {
 			break
 		}
 	}
@@ -152,8 +152,12 @@ func CodeFrom(text string, taken func(string) bool) string {
 	if code == "" || code[0] < 'a' || code[0] > 'z' {
 		code = "v" + code
 	}
-	if len(code) > 30 {
-		code = strings.TrimRight(code[:30], "_")
+	if len(code) > 30 { // whole words where they fit, room for a number after it
+		code = code[:30]
+		if i := strings.LastIndexByte(code, '_'); i > 10 {
+			code = code[:i]
+		}
+		code = strings.TrimRight(code, "_")
 	}
 	if code == DontKnowCode {
 		code = "weet_niet_optie"
