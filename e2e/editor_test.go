@@ -129,7 +129,8 @@ func TestResearcherBuildsASurveyWithTheKeyboardAndPreviewsIt(t *testing.T) {
 		{a.URL + preview + "/stap/1", http.StatusOK},
 		{a.URL + preview + "/controleren", http.StatusOK},
 	}
-	checkWithTool(t, check, args, pages, editorWidths, "")
+	checkWithTool(t, check, args, pages, editorWidths, dir)
+	keepShots(t, filepath.Join(dir, "axe"), "editor-axe")
 
 	b.do("set the viewport to 375 px", chromedp.EmulateViewport(375, 800))
 	b.mustBeAt(b.open(a.URL+preview+"/controleren"), http.StatusOK, preview+"/controleren")

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"peiling/models"
 )
@@ -305,4 +306,56 @@ func TestUploadedDefinitionWithAnErrorNamesTheLine(t *testing.T) {
 	if s, _ := models.FindSurvey(app.db.Read, "uit-bestand"); s.Status != models.StatusDraft {
 		t.Errorf("uploaded survey is %s", s.Status)
 	}
+}
+
+func TestRespondentPagesShowTheContactClosingDateAndEstimate(t *testing.T) {
+	app := newTestApp(t)
+	c := app.asResearcher()
+	newDraft(t, c)
+	c.addQuestion("1", models.KindText, url.Values{"tekst": {"Wat wilt u verbeteren?"}})
+	c.get(editorBase)
+	c.post(editorBase+"/gegevens", url.Values{"titel": {"Dienstverlening 2027"}, "organisatie": {"VNG"}, "contact-naam": {"Anna de Vries"},
+		"contact-email": {"anna@example.nl"}, "contact-telefoon": {"030 123 45 67"}, "register": {"2025"}})
+	s, _ := models.FindSurvey(app.db.Read, editorSlug)
+	if err := models.OpenSurvey(app.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	closes := time.Date(time.Now().Year()+1, 12, 16, 0, 0, 0, 0, amsterdam)
+	if err := models.SetClosingTime(app.db.Write, s.ID, &closes, models.System, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	app.h.surveys.forget()
+	r := app.newClient()
+	contact := []string{"Vragen over deze peiling?", "Anna de Vries (VNG)", `href="mailto:anna@example.nl"`, "030 123 45 67"}
+	r.get("/s/"+editorSlug).mustContain(t, append(contact, "Invullen kan tot en met <strong>15 december</strong>", "Invullen duurt ongeveer <strong>2 minuten</strong>")...)
+	r.post("/s/"+editorSlug+"/start", nil)
+	r.post("/s/"+editorSlug+"/stap/1", url.Values{"gemeente": {"Ede"}, "wat_wilt_u_verbeteren": {"Alles"}, "actie": {"volgende"}})
+	p := r.post("/s/"+editorSlug+"/verzenden", url.Values{"inzending": {r.last.hidden(t, "inzending")}})
+	p.mustContain(t, append(contact, "Uw antwoorden zijn verzonden")...)
+	r.get("/s/"+editorSlug).mustContain(t, append(contact, "U heeft deze peiling al ingevuld")...)
+	app.setStatus(editorSlug, models.StatusClosed)
+	if p := r.get("/s/" + editorSlug); p.Status != http.StatusGone {
+		t.Errorf("closed: %d", p.Status)
+	}
+	r.last.mustContain(t, append(contact, "Deze peiling is gesloten")...)
+}
+
+func TestEditorSectionTextProblemsStayBesideTheSection(t *testing.T) {
+	app := newTestApp(t)
+	c := app.asResearcher()
+	newDraft(t, c)
+	p := c.post(editorBase+"/secties/1", url.Values{"titel": {""}, "intro": {"Getypte introductie"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("empty section title: %d", p.Status)
+	}
+	p.mustContain(t, `href="#sectie-1-titel"`, "Sectie 1: Dit veld ontbreekt", "Getypte introductie", "<details class=\"editor-details\" open>")
+	p = c.post(editorBase+"/secties/1", url.Values{"titel": {"Over u"}, "intro": {"Fijn dat u meedoet."}})
+	if def := app.definition(editorSlug); p.Status != http.StatusOK || def.Sections[0].Title != "Over u" || def.Sections[0].Intro == "" {
+		t.Errorf("section text: %d %+v", p.Status, def.Sections[0])
+	}
+	c.get(editorBase)
+	if p = c.post(editorBase+"/secties", url.Values{"nieuwe-sectie-titel": {""}}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a new section without a title: %d", p.Status)
+	}
+	p.mustContain(t, `href="#nieuwe-sectie-titel"`, `id="nieuwe-sectie-titel-error"`)
 }

@@ -39,6 +39,7 @@ func (h *Handler) previewRoutes(e *echo.Echo, a *echo.Group) {
 		g.POST("/verzenden", h.previewSubmit)
 		g.GET("/bevestiging", h.previewConfirmation)
 		g.GET("/later", h.previewLater)
+		g.POST("/opnieuw", h.previewRestart)
 	}
 }
 
@@ -362,4 +363,14 @@ func (h *Handler) previewLater(c *echo.Context) error {
 	}
 	view := resumeView{Survey: p.survey, Link: h.absURL(c, p.Base), ContinueURL: continueURL(p.survey.Slug, &models.Response{Reached: pa.reached}, len(p.def.Sections))}
 	return c.Render(http.StatusOK, "respond/resume", view)
+}
+
+// previewRestart forgets this browser's preview answers, as after a change in the editor.
+func (h *Handler) previewRestart(c *echo.Context) error {
+	p := previewOf(c)
+	delete(h.session(c).Values, previewSessionKey(p))
+	if err := h.saveSession(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, p.Base)
 }

@@ -168,3 +168,20 @@ func clone(v url.Values) url.Values {
 	}
 	return out
 }
+
+func TestPreviewStartsAgainOnRequest(t *testing.T) {
+	app := newTestApp(t)
+	c := app.asResearcher()
+	base := "/admin/surveys/" + refSlug + "/preview"
+	c.get(base)
+	c.post(base+"/start", nil)
+	form := sectionAnswers("Ede")[0]
+	form.Set("actie", "later")
+	c.post(base+"/stap/1", form).mustContain(t, "http://", base)
+	c.get(base).mustContain(t, "Verder met invullen", "Stap 1 van 5 is ingevuld")
+	p := c.post(base+"/opnieuw", nil)
+	if p.URL != base || strings.Contains(p.Body, "Verder met invullen") {
+		t.Errorf("after starting again: %s", p.URL)
+	}
+	p.mustContain(t, "Start de peiling")
+}
