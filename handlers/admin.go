@@ -262,6 +262,11 @@ var auditWords = map[string]string{
 	models.ActionResponseWithdrawn:  "Inzending ingetrokken",
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
+	// The editor (editor.go).
+	models.ActionSurveyCreated:   "Peiling gemaakt",
+	models.ActionSurveyUploaded:  "Peiling geladen uit een bestand",
+	models.ActionWaveCreated:     "Peiling gemaakt als nieuwe ronde",
+	models.ActionDefinitionSaved: "Vragen of gegevens gewijzigd",
 }
 
 func auditRows(entries []models.AuditEntry) []auditRow {

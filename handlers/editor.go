@@ -135,7 +135,7 @@ func (h *Handler) createSurvey(c *echo.Context) error {
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
 	}
 	def := models.NewDefinition(strings.TrimSpace(f.Title), f.Slug, f.Register)
-	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyCreated, "", "De peiling is gemaakt. Voeg nu secties en vragen toe.")
+	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyCreated, "De peiling is gemaakt. Voeg nu secties en vragen toe.")
 }
 
 func (h *Handler) createWave(c *echo.Context) error {
@@ -169,7 +169,7 @@ func (h *Handler) createWave(c *echo.Context) error {
 		return err
 	}
 	msg := fmt.Sprintf("De peiling is gemaakt als vervolg op %s, met dezelfde vragen en codes.", src.Title)
-	return h.storeNewSurvey(c, view, def, &src.ID, models.ActionWaveCreated, "golf-", msg)
+	return h.storeNewSurvey(c, view, def, &src.ID, models.ActionWaveCreated, msg)
 }
 
 // maxUploadBytes bounds an uploaded definition file together with the form around it.
@@ -208,26 +208,27 @@ func (h *Handler) uploadSurvey(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyUploaded, "bestand", "De peiling is geladen uit "+fh.Filename+".")
+	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyUploaded, "De peiling is geladen uit "+fh.Filename+".")
 }
 
-// storeNewSurvey creates the draft and opens the editor, or shows what the rules refused;
-// prefix names the form the problem belongs to ("bestand" puts every problem on the file).
-func (h *Handler) storeNewSurvey(c *echo.Context, view *newSurveyView, def *models.Definition, predecessor *uint, action, prefix, msg string) error {
+// newSurveyFields names the field of each form on the new-survey page that a problem with
+// the definition's slug, title or register belongs to.
+var newSurveyFields = map[string]map[string]string{
+	models.ActionSurveyCreated: {"slug": "adres", "title": "titel", "register": "register", "": "titel"},
+	models.ActionWaveCreated:   {"slug": "golf-adres", "title": "golf-titel", "register": "golf-register", "": "golf-titel"},
+}
+
+// storeNewSurvey creates the draft and opens the editor, or shows what the rules refused
+// beside the field of the form that was sent; a file's problems go beside the file.
+func (h *Handler) storeNewSurvey(c *echo.Context, view *newSurveyView, def *models.Definition, predecessor *uint, action, msg string) error {
 	s, err := models.CreateSurvey(h.db.Write.WithContext(c.Request().Context()), def, predecessor, action, models.By(researcher(c)), time.Now().UTC())
 	var de *models.DefinitionError
 	if errors.As(err, &de) {
-		field := prefix + map[string]string{"slug": "adres", "title": "titel", "register": "register"}[de.Path]
-		if prefix == "bestand" {
-			field = "bestand"
-		} else if field == prefix {
-			field = prefix + "titel"
+		field, problem := "bestand", "Het bestand klopt niet: "+de.Error()
+		if fields, ok := newSurveyFields[action]; ok {
+			field, problem = cmpOr(fields[de.Path], fields[""]), capitalise(de.Problem)
 		}
-		msg := de.Problem
-		if de.Path != "" && prefix == "bestand" {
-			msg = "Het bestand klopt niet: " + de.Path + ": " + de.Problem
-		}
-		view.Errors, view.Field = setProblem(nil, nil, field, capitalise(msg))
+		view.Errors, view.Field = setProblem(nil, nil, field, problem)
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
 	}
 	if err != nil {
@@ -263,20 +264,21 @@ func capitalise(s string) string {
 // ---- The editor page: facts, sections and the list of questions ----
 
 type editorView struct {
-	Researcher *models.Researcher
-	Survey     *models.Survey
-	Def        *models.Definition
-	State      statusView
-	Editable   bool
-	Sections   []sectionEdit
-	Facts      factsForm
-	Estimated  int
-	Registers  []string
-	Kinds      []kindOption
-	NewSection newSectionForm
-	ShareURL   string // the preview link for colleagues without an account; drafts only
-	Errors     []problemView
-	Field      map[string]string
+	Researcher  *models.Researcher
+	Survey      *models.Survey
+	Def         *models.Definition
+	State       statusView
+	Editable    bool
+	Sections    []sectionEdit
+	Facts       factsForm
+	Estimated   int
+	Registers   []string
+	Kinds       []kindOption
+	NewSection  newSectionForm
+	ShareURL    string         // the preview link for colleagues without an account; drafts only
+	Predecessor *models.Survey // the survey this one repeats, if any
+	Errors      []problemView
+	Field       map[string]string
 }
 
 type kindOption struct{ Kind, Label string }
@@ -388,6 +390,12 @@ func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) 
 	}
 	if view.Editable {
 		view.ShareURL = h.absURL(c, previewShareURL(h.previewToken(s)))
+	}
+	if s.PredecessorID != nil {
+		view.Predecessor, err = models.FindSurveyByID(h.db.Read.WithContext(c.Request().Context()), *s.PredecessorID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return nil, err
+		}
 	}
 	return view, nil
 }
@@ -576,11 +584,11 @@ func (h *Handler) moveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	secs := ed.def.Sections
-	sec := secs[si]
-	secs = slices.Delete(secs, si, si+1)
-	ed.def.Sections = slices.Insert(secs, to, sec)
-	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", to+1), fmt.Sprintf("Sectie ‘%s’ staat nu op plaats %d.", sec.Title, to+1))
+	title := ed.def.Sections[si].Title
+	if err := ed.def.MoveSection(si, to); err != nil {
+		return echo.ErrBadRequest.Wrap(err)
+	}
+	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", to+1), fmt.Sprintf("Sectie ‘%s’ staat nu op plaats %d.", title, to+1))
 }
 
 // target is where an item at i of n moves: one up or down ("richting"), or to a position
@@ -619,74 +627,39 @@ func (h *Handler) removeSection(c *echo.Context) error {
 	return h.saveDefinition(c, ed, nil, "#secties", fmt.Sprintf("Sectie ‘%s’ en haar vragen zijn verwijderd.", title))
 }
 
-// findQuestion returns the section and question index of code.
-func findQuestion(def *models.Definition, code string) (int, int, error) {
-	for si := range def.Sections {
-		for qi := range def.Sections[si].Questions {
-			if def.Sections[si].Questions[qi].Code == code {
-				return si, qi, nil
-			}
-		}
-	}
-	return 0, 0, models.ErrNotFound
-}
-
 func (h *Handler) moveQuestion(c *echo.Context) error {
 	ed, err := h.loadDraftEditing(c)
 	if err != nil {
 		return err
 	}
-	si, qi, err := findQuestion(ed.def, c.Param("code"))
+	code := c.Param("code")
+	si, qi, err := ed.def.FindQuestion(code)
 	if err != nil {
 		return err
 	}
-	// The flat order over all sections: a question moved past the edge of its section goes
-	// to the next or previous one.
-	type at struct{ s, q int }
-	var order []at
-	for s := range ed.def.Sections {
-		for q := range ed.def.Sections[s].Questions {
-			order = append(order, at{s, q})
-		}
-	}
-	from := slices.Index(order, at{si, qi})
 	q := ed.def.Sections[si].Questions[qi]
-	toSection := si
+	to := si
 	switch c.FormValue("richting") {
-	case "omhoog", "omlaag":
-		to, err := target(c, from, len(order))
-		if err != nil {
-			return err
-		}
-		dest := order[to]
-		toSection = dest.s
-		qs := slices.Delete(ed.def.Sections[si].Questions, qi, qi+1)
-		ed.def.Sections[si].Questions = qs
-		pos := dest.q
-		if dest.s != si && to > from {
-			pos = 0 // into the top of the next section
-		} else if dest.s != si {
-			pos = len(ed.def.Sections[dest.s].Questions) // onto the end of the previous one
-		}
-		ed.def.Sections[dest.s].Questions = slices.Insert(ed.def.Sections[dest.s].Questions, pos, q)
-	default: // a script dropped it at positie in sectie
-		toSection, err = strconv.Atoi(c.FormValue("sectie"))
-		if err != nil || toSection < 1 || toSection > len(ed.def.Sections) {
+	case "omhoog":
+		to, err = ed.def.StepQuestion(code, -1)
+	case "omlaag":
+		to, err = ed.def.StepQuestion(code, +1)
+	default: // a script dropped it at positie (1-based) in sectie
+		s, serr := strconv.Atoi(c.FormValue("sectie"))
+		p, perr := strconv.Atoi(c.FormValue("positie"))
+		if serr != nil || perr != nil {
 			return echo.ErrBadRequest
 		}
-		toSection--
-		ed.def.Sections[si].Questions = slices.Delete(ed.def.Sections[si].Questions, qi, qi+1)
-		p, err := strconv.Atoi(c.FormValue("positie"))
-		if err != nil || p < 1 || p > len(ed.def.Sections[toSection].Questions)+1 {
-			return echo.ErrBadRequest
-		}
-		ed.def.Sections[toSection].Questions = slices.Insert(ed.def.Sections[toSection].Questions, p-1, q)
+		to, err = s-1, ed.def.PlaceQuestion(code, s-1, p-1)
+	}
+	if err != nil {
+		return echo.ErrBadRequest.Wrap(err)
 	}
 	if len(ed.def.Sections[si].Questions) == 0 {
 		return h.renderDefinitionProblem(c, ed, func(*editorView) {}, &models.DefinitionError{Path: fmt.Sprintf("sections[%d]", si),
 			Problem: "dit is de laatste vraag van de sectie; een sectie heeft minstens één vraag. Verwijder de sectie als u haar niet meer nodig heeft"})
 	}
-	return h.saveDefinition(c, ed, nil, "#vraag-"+q.Code, fmt.Sprintf("De vraag ‘%s’ staat nu in sectie %d.", q.Text, toSection+1))
+	return h.saveDefinition(c, ed, nil, "#vraag-"+q.Code, fmt.Sprintf("De vraag ‘%s’ staat nu in sectie %d.", q.Text, to+1))
 }
 
 func (h *Handler) removeQuestion(c *echo.Context) error {
@@ -694,7 +667,7 @@ func (h *Handler) removeQuestion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	si, qi, err := findQuestion(ed.def, c.Param("code"))
+	si, qi, err := ed.def.FindQuestion(c.Param("code"))
 	if err != nil {
 		return err
 	}

@@ -259,7 +259,7 @@ func TestDuplicateAsNextWaveKeepsTheCodesAndLinksThePredecessor(t *testing.T) {
 	if p.Status != http.StatusOK || p.URL != "/admin/surveys/klantcontact-en-interactie-2019/editor" {
 		t.Fatalf("wave: %d at %s: %s", p.Status, p.URL, p.Body)
 	}
-	p.mustContain(t, "als vervolg op Klantcontact en interactie 2018")
+	p.mustContain(t, "als vervolg op Klantcontact en interactie 2018", "Nieuwe ronde van <a href=\"/admin/surveys/"+refSlug+"\">")
 	wave, err := models.FindSurvey(app.db.Read, "klantcontact-en-interactie-2019")
 	if err != nil {
 		t.Fatal(err)

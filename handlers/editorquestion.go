@@ -273,7 +273,7 @@ func (h *Handler) showQuestion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	si, qi, err := findQuestion(ed.def, c.Param("code"))
+	si, qi, err := ed.def.FindQuestion(c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -351,7 +351,7 @@ func (h *Handler) saveQuestion(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	si, qi, err := findQuestion(ed.def, c.Param("code"))
+	si, qi, err := ed.def.FindQuestion(c.Param("code"))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -279,4 +280,66 @@ func FindSurveyByID(db *gorm.DB, id uint) (*Survey, error) {
 		return nil, notFound(err)
 	}
 	return &s, nil
+}
+
+// MoveSection moves section i (0-based) to place to. The result is checked only on saving.
+func (d *Definition) MoveSection(i, to int) error {
+	if i < 0 || i >= len(d.Sections) || to < 0 || to >= len(d.Sections) {
+		return ErrNotFound
+	}
+	sec := d.Sections[i]
+	d.Sections = slices.Insert(slices.Delete(d.Sections, i, i+1), to, sec)
+	return nil
+}
+
+// FindQuestion returns the section and question index of the question with code.
+func (d *Definition) FindQuestion(code string) (si, qi int, err error) {
+	for si := range d.Sections {
+		for qi := range d.Sections[si].Questions {
+			if d.Sections[si].Questions[qi].Code == code {
+				return si, qi, nil
+			}
+		}
+	}
+	return 0, 0, ErrNotFound
+}
+
+// StepQuestion moves the question with code one place up (by -1) or down (by +1) in the
+// order of the whole survey: past the edge of its section it goes to the end of the section
+// before or the top of the one after. It returns the section it is in now.
+func (d *Definition) StepQuestion(code string, by int) (int, error) {
+	si, qi, err := d.FindQuestion(code)
+	if err != nil {
+		return 0, err
+	}
+	qs := d.Sections[si].Questions
+	switch {
+	case qi+by >= 0 && qi+by < len(qs):
+		qs[qi], qs[qi+by] = qs[qi+by], qs[qi]
+		return si, nil
+	case si+by >= 0 && si+by < len(d.Sections):
+		to := 0 // the top of the next section
+		if by < 0 {
+			to = len(d.Sections[si+by].Questions) // the end of the one before
+		}
+		return si + by, d.PlaceQuestion(code, si+by, to)
+	}
+	return 0, ErrNotFound
+}
+
+// PlaceQuestion moves the question with code into section si at position qi (0-based, in
+// the section as it is without the question).
+func (d *Definition) PlaceQuestion(code string, si, qi int) error {
+	from, fq, err := d.FindQuestion(code)
+	if err != nil {
+		return err
+	}
+	q := d.Sections[from].Questions[fq]
+	d.Sections[from].Questions = slices.Delete(d.Sections[from].Questions, fq, fq+1)
+	if si < 0 || si >= len(d.Sections) || qi < 0 || qi > len(d.Sections[si].Questions) {
+		d.Sections[from].Questions = slices.Insert(d.Sections[from].Questions, fq, q)
+		return ErrNotFound
+	}
+	d.Sections[si].Questions = slices.Insert(d.Sections[si].Questions, qi, q)
+	return nil
 }
