@@ -359,3 +359,24 @@ func TestEditorSectionTextProblemsStayBesideTheSection(t *testing.T) {
 	}
 	p.mustContain(t, `href="#nieuwe-sectie-titel"`, `id="nieuwe-sectie-titel-error"`)
 }
+
+func TestEditorMakesALikertScaleOfTheResearchersOwn(t *testing.T) {
+	app := newTestApp(t)
+	c := app.asResearcher()
+	newDraft(t, c)
+	p := c.addQuestion("1", models.KindLikert, url.Values{"tekst": {"Hoe vaak?"}, "code": {"hoe_vaak"}, "nieuwe-schaal": {"Nooit"},
+		"stelling-tekst": {"Balie"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a scale of one answer: %d", p.Status)
+	}
+	p.mustContain(t, `href="#nieuwe-schaal"`, "minstens 2")
+	p = c.addQuestion("1", models.KindLikert, url.Values{"tekst": {"Hoe vaak?"}, "code": {"hoe_vaak"}, "nieuwe-schaal": {"Nooit\r\nSoms\r\nVaak"},
+		"stelling-tekst": {"Balie"}})
+	if p.Status != http.StatusOK {
+		t.Fatalf("own scale: %d: %s", p.Status, p.Body)
+	}
+	def := app.definition(editorSlug)
+	if q := def.Questions()[1]; q.Scale != "hoe_vaak_schaal" || len(q.ScaleOptions) != 3 || q.ScaleOptions[2].Code != "vaak" {
+		t.Errorf("own scale: %+v", q)
+	}
+}

@@ -28,6 +28,7 @@ type questionForm struct {
 	OtherCode, OtherLabel  string
 	DontKnow               bool
 	Scale                  string
+	NewScale               string // one answer per line: a scale of the researcher's own
 	Statements             []rowForm
 	MaxLength              string
 	Min, Max, Unit         string
@@ -108,7 +109,7 @@ func readQuestionForm(form url.Values, kind string) questionForm {
 	t := func(k string) string { return strings.TrimSpace(form.Get(k)) }
 	f := questionForm{Kind: kind, Code: t("code"), Text: t("tekst"), Help: t("hulp"), Required: form.Get("verplicht") == "ja",
 		Other: form.Get("anders") == "ja", OtherCode: t("anders-code"), OtherLabel: t("anders-tekst"), DontKnow: form.Get("weetniet") == "ja",
-		Scale: t("schaal"), MaxLength: t("maxlengte"), Min: t("min"), Max: t("max"), Unit: t("eenheid"), Integer: form.Get("geheel") == "ja"}
+		Scale: t("schaal"), NewScale: t("nieuwe-schaal"), MaxLength: t("maxlengte"), Min: t("min"), Max: t("max"), Unit: t("eenheid"), Integer: form.Get("geheel") == "ja"}
 	f.Options = rows(form["optie-code"], form["optie-tekst"])
 	f.Statements = rows(form["stelling-code"], form["stelling-tekst"])
 	return f
@@ -166,6 +167,9 @@ func (f *questionForm) question(taken func(string) bool) (models.Question, *mode
 		q.DontKnow = f.DontKnow && f.Kind == models.KindSingle
 	case models.KindLikert:
 		q.Scale, q.DontKnow = f.Scale, f.DontKnow
+		if f.NewScale != "" {
+			q.Scale = f.Code + "_schaal"
+		}
 		used := map[string]bool{}
 		for i := range f.Statements {
 			used[f.Statements[i].Code] = f.Statements[i].Code != ""
@@ -229,7 +233,7 @@ func questionField(path string) string {
 		return "stelling-" + part + "-" + cmpOr(m[2], "0")
 	}
 	return map[string]string{"code": "code", "text": "tekst", "help": "hulp", "scale": "schaal", "dont_know": "weetniet",
-		"max_length": "maxlengte", "min": "min", "max": "max", "unit": "eenheid", "kind": "soort"}[m[1]]
+		"max_length": "maxlengte", "min": "min", "max": "max", "unit": "eenheid", "kind": "soort", "scales": "nieuwe-schaal"}[m[1]]
 }
 
 func cmpOr(s, alt string) string {
@@ -379,11 +383,8 @@ func (h *Handler) storeQuestion(c *echo.Context, ed *editing, view *questionEdit
 	q, problem := f.question(func(code string) bool { return taken[code] })
 	if problem == nil {
 		place(q)
-		if preset, ok := models.PresetScales[q.Scale]; ok && q.Kind == models.KindLikert && ed.def.Scales[q.Scale] == nil {
-			if ed.def.Scales == nil {
-				ed.def.Scales = map[string][]models.Option{}
-			}
-			ed.def.Scales[q.Scale] = preset
+		if q.Kind == models.KindLikert {
+			addScale(ed.def, q.Scale, f.NewScale)
 		}
 		err := models.SaveDraftDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
 		if !errors.As(err, &problem) && err != nil {
@@ -407,4 +408,29 @@ func (h *Handler) storeQuestion(c *echo.Context, ed *editing, view *questionEdit
 	}
 	view.Errors, view.Field = setProblem(nil, nil, field, capitalise(problem.Problem))
 	return c.Render(http.StatusUnprocessableEntity, "admin/question", view)
+}
+
+// addScale puts the scale a likert question uses into the definition: a preset the editor
+// offers, or the researcher's own (one answer per line, codes made from the answers).
+func addScale(def *models.Definition, name, own string) {
+	var opts []models.Option
+	if own != "" {
+		used := map[string]bool{}
+		for _, line := range strings.Split(own, "\n") {
+			if label := strings.TrimSpace(line); label != "" {
+				code := models.CodeFrom(label, func(c string) bool { return used[c] })
+				used[code] = true
+				opts = append(opts, models.Option{Code: code, Label: label})
+			}
+		}
+	} else if preset, ok := models.PresetScales[name]; ok && def.Scales[name] == nil {
+		opts = preset
+	}
+	if opts == nil {
+		return
+	}
+	if def.Scales == nil {
+		def.Scales = map[string][]models.Option{}
+	}
+	def.Scales[name] = opts
 }
