@@ -48,28 +48,38 @@ func closeDueSurveys(db *models.DB, at time.Time, log *slog.Logger) {
 	}
 }
 
-// runCloser closes due surveys every interval until ctx ends.
+// runCloser closes due surveys every interval, and deletes personal data whose retention
+// has passed every purgeInterval, until ctx ends.
 func runCloser(ctx context.Context, db *models.DB, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	nextPurge := time.Now().Add(purgeInterval)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case at := <-tick.C:
 			closeDueSurveys(db, at, log)
+			if !at.Before(nextPurge) {
+				purgeDue(db, at, log)
+				nextPurge = at.Add(purgeInterval)
+			}
 		}
 	}
 }
 
-// userCommand is "peiling user add EMAIL" and "peiling user passwd EMAIL".
+// userCommand is "peiling user add|passwd|remove EMAIL". A new password and a removal end
+// every session of the account at once, also while the server runs.
 func userCommand(cfg Config, args []string, std Streams, log *slog.Logger) error {
-	if len(args) != 2 || args[0] != "add" && args[0] != "passwd" {
-		return errors.New("usage: peiling user add EMAIL | peiling user passwd EMAIL")
+	if len(args) != 2 || args[0] != "add" && args[0] != "passwd" && args[0] != "remove" {
+		return errors.New("usage: peiling user add EMAIL | peiling user passwd EMAIL | peiling user remove EMAIL")
 	}
 	email, err := models.NormaliseEmail(args[1])
 	if err != nil {
 		return err
+	}
+	if args[0] == "remove" {
+		return removeUser(cfg, email, std.Out, log)
 	}
 	password, err := readPassword(std)
 	if err != nil {
@@ -98,6 +108,24 @@ func userCommand(cfg Config, args []string, std Streams, log *slog.Logger) error
 		return err
 	}
 	fmt.Fprintf(std.Out, "peiling: password set for %s\n", email)
+	return nil
+}
+
+// removeUser deletes an account and revokes its API tokens; its sessions end at once.
+func removeUser(cfg Config, email string, out io.Writer, log *slog.Logger) error {
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = models.RemoveResearcher(db.Write, email, models.System)
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("%s has no account", email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "peiling: account of %s removed; its sessions and API tokens no longer work\n", email)
 	return nil
 }
 

@@ -209,3 +209,40 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+func TestUserRemoveDeletesTheAccountRevokesItsTokensAndIsAudited(t *testing.T) {
+	cfg := Config{DB: filepath.Join(t.TempDir(), "peiling.db")}
+	if _, err := userCmd(t, cfg, "een lang wachtwoord\n", "add", "weg@example.nl"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := models.Open(cfg.DB, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := models.Authenticate(db.Read, "weg@example.nl", "een lang wachtwoord")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := models.CreateToken(db.Write, r, "script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := userCmd(t, cfg, "", "remove", "Weg@Example.nl")
+	if err != nil || !strings.Contains(out, "account of weg@example.nl removed") {
+		t.Fatalf("remove: %v, %q", err, out)
+	}
+	if _, err := models.Authenticate(db.Read, "weg@example.nl", "een lang wachtwoord"); !errors.Is(err, models.ErrBadLogin) {
+		t.Errorf("the removed account still logs in: %v", err)
+	}
+	if _, err := models.Authorise(db.Read, secret); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the removed account's API token still works: %v", err)
+	}
+	if _, err := userCmd(t, cfg, "", "remove", "weg@example.nl"); err == nil || !strings.Contains(err.Error(), "has no account") {
+		t.Errorf("removing twice: %v", err)
+	}
+	log, _ := models.AccountAudit(db.Read, 10)
+	if len(log) == 0 || log[0].Action != models.ActionResearcherRemoved || log[0].Subject != "weg@example.nl" || log[0].Actor != models.SystemName {
+		t.Errorf("audit = %+v", log)
+	}
+}

@@ -121,3 +121,38 @@ func TestDemoFillsAndClosesTheReferenceSurveyOnce(t *testing.T) {
 		t.Errorf("second demo: %v, want a refusal", err)
 	}
 }
+
+// TestExportThenImportChangesNothing: peiling export writes the survey as a definition file;
+// importing that file again leaves the survey as it was, and a text correction in it is a
+// correction of version 1, not a new version.
+func TestExportThenImportChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DB: filepath.Join(dir, "peiling.db")}
+	log := slog.New(slog.DiscardHandler)
+	db, err := openWithDefaults(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var out bytes.Buffer
+	if err := exportSurvey(cfg, []string{"klantcontact-2018"}, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	before := surveyRows(t, cfg.DB)
+	file := writeFile(t, dir, "export.yaml", out.String())
+	var msg bytes.Buffer
+	if err := importSurvey(cfg, []string{file}, &msg, log); err != nil {
+		t.Fatalf("importing the export: %v", err)
+	}
+	if after := surveyRows(t, cfg.DB); after != before {
+		t.Errorf("importing the export changed the survey:\n%s\n%s", before, after)
+	}
+	fixed := strings.Replace(out.String(), "title: Klantcontact en interactie 2018", "title: Klantcontact en interactie (2018)", 1)
+	if fixed == out.String() {
+		t.Fatalf("the export has no title line:\n%.300s", out.String())
+	}
+	msg.Reset()
+	if err := importSurvey(cfg, []string{writeFile(t, dir, "fixed.yaml", fixed)}, &msg, log); err != nil || !strings.Contains(msg.String(), "version 1") {
+		t.Errorf("a corrected title: %q, %v", msg.String(), err)
+	}
+}

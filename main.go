@@ -18,6 +18,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// Closing times are entered and shown in Europe/Amsterdam time. A minimal container
+	// (distroless, scratch) has no /usr/share/zoneinfo; without the embedded database
+	// time.LoadLocation fails and every time would be an hour off in summer.
+	_ "time/tzdata"
 
 	"github.com/labstack/echo/v5"
 
@@ -35,6 +39,8 @@ type Config struct {
 	DB         string
 	BaseURL    string
 	SessionKey string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 	// AdminEmail and AdminPassword, when set, make sure this researcher account exists with
 	// this password at every start. Environment only: a flag would show in the process list.
 	AdminEmail    string
@@ -65,9 +71,15 @@ usage:
   peiling [flags] backup FILE          write a consistent copy of the database, also while serving
   peiling [flags] demo                 fill the reference survey with the article's 119 responses
                                        and close it, to see the results pages (new database only)
+  peiling [flags] export SLUG          write a survey's current definition as a definition file
+  peiling [flags] purge [-at TIME] [SLUG]
+                                       delete personal data whose retention has passed
+                                       (all closed surveys, or SLUG); serve does this hourly
+  peiling [flags] purge -now SLUG      delete all personal data of closed survey SLUG now
   peiling [flags] user add EMAIL       create a researcher account
   peiling [flags] user passwd EMAIL    set a researcher's password
-                                       (both read the password from the terminal without
+  peiling [flags] user remove EMAIL    remove a researcher's account
+                                       (add and passwd read the password from the terminal without
                                        echo, or the first line of standard input)
 
 environment only:
@@ -86,12 +98,15 @@ func main() {
 		BaseURL:    os.Getenv("PEILING_BASE_URL"),
 		SessionKey: os.Getenv("PEILING_SESSION_KEY"),
 
+		TrustedProxies: os.Getenv("PEILING_TRUSTED_PROXY"),
+
 		AdminEmail:    os.Getenv("PEILING_ADMIN_EMAIL"),
 		AdminPassword: os.Getenv("PEILING_ADMIN_PASSWORD"),
 	}
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
 	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
+	flag.StringVar(&cfg.TrustedProxies, "trusted-proxy", cfg.TrustedProxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, e.g. 10.0.0.5,fd00::/8; others' are ignored (env PEILING_TRUSTED_PROXY)")
 	smtpURL := flag.String("smtp-url", os.Getenv("PEILING_SMTP_URL"), "mail server for invitations: smtp://user:password@host:587?from=peiling@example.nl&starttls=1 (env PEILING_SMTP_URL)")
 	smtp := mail.Config{Host: os.Getenv("PEILING_SMTP_HOST"), User: os.Getenv("PEILING_SMTP_USER"), Password: os.Getenv("PEILING_SMTP_PASSWORD"), From: os.Getenv("PEILING_SMTP_FROM")}
 	flag.StringVar(&smtp.Host, "smtp-host", smtp.Host, "mail server host, instead of -smtp-url (env PEILING_SMTP_HOST; password in PEILING_SMTP_PASSWORD)")
@@ -152,14 +167,22 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 		return backup(cfg, args, std.Out, log)
 	case "demo":
 		return demo(cfg, std.Out, log)
+	case "export":
+		return exportSurvey(cfg, args, std.Out, log)
 	case "user":
 		return userCommand(cfg, args, std, log)
+	case "purge":
+		return purgeCommand(cfg, args, std.Out, log)
 	}
 	return fmt.Errorf("unknown command %q (try -h)", cmd)
 }
 
 func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
 	started := time.Now()
+	proxies, err := handlers.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	db, err := models.Open(cfg.DB, log)
 	if err != nil {
 		return err
@@ -182,6 +205,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 		return err
 	}
 	closeDueSurveys(db, time.Now(), log) // closing times that passed while the process was down
+	purgeDue(db, time.Now(), log)        // retention that ran out while the process was down
 	ctx, cancel := context.WithCancel(ctx)
 	closerDone := make(chan struct{})
 	go func() {
@@ -194,7 +218,8 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP})
+	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
@@ -279,8 +304,34 @@ func importSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 		}
 		return err
 	}
-	fmt.Fprintf(out, "imported %q as /s/%s (%s)\n", s.Title, s.Slug, s.Status)
+	fmt.Fprintf(out, "imported %q as /s/%s (%s, version %d)\n", s.Title, s.Slug, s.Status, s.Version)
 	return nil
+}
+
+// exportSurvey writes the current version of a survey's definition as a definition file.
+func exportSurvey(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) != 1 {
+		return errors.New("usage: peiling export SLUG > FILE.yaml")
+	}
+	db, err := models.Open(cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := models.FindSurvey(db.Read, args[0])
+	if err != nil {
+		return fmt.Errorf("survey %q: %w", args[0], err)
+	}
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	body, err := models.MarshalDefinition(def)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(body)
+	return err
 }
 
 // openWithDefaults opens the database with the embedded registers and reference survey in it.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -89,5 +90,44 @@ func TestPathTraversalFindsNothing(t *testing.T) {
 	}
 	if p := c.get("/static/css/peiling.css"); p.Status != http.StatusOK {
 		t.Errorf("a real static file: %d", p.Status)
+	}
+}
+
+func TestControlCharactersInAnswersAreRefusedBesideTheField(t *testing.T) {
+	app := newTestApp(t)
+	cases := []struct{ name, field, text string }{
+		{"NUL in an open answer", "kc_concreet", "Een nieuw\x00kanaal"},
+		{"escape in an open answer", "kc_concreet", "Een nieuw\x1b[31mkanaal"},
+		{"vertical tab in an open answer", "kc_concreet", "Een nieuw\vkanaal"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := app.newClient()
+			c.start()
+			form := sectionAnswers("Zeist")[0]
+			form.Set("actie", "volgende")
+			c.post("/s/"+refSlug+"/stap/1", form)
+			for _, action := range []string{"volgende", "later"} { // saving for later is refused too
+				p := c.post("/s/"+refSlug+"/stap/2", url.Values{tc.field: {tc.text}, "kc_plannen": {"basis_op_orde"}, "actie": {action}})
+				if p.Status != http.StatusUnprocessableEntity {
+					t.Fatalf("%s: status %d, want 422", action, p.Status)
+				}
+				p.mustContain(t, "Dit antwoord bevat een teken dat niet is toegestaan", `id="f-`+tc.field+`-error"`, "Een nieuw", "kanaal", `value="basis_op_orde" checked`)
+			}
+			var n int64
+			app.db.Read.Model(&models.Answer{}).Where("text LIKE ?", "Een nieuw%").Count(&n)
+			if n != 0 {
+				t.Errorf("%d answers with the control character were stored", n)
+			}
+		})
+	}
+	// Tabs and line breaks stay allowed.
+	c := app.newClient()
+	c.start()
+	form := sectionAnswers("Zeist")[0]
+	form.Set("actie", "volgende")
+	c.post("/s/"+refSlug+"/stap/1", form)
+	if p := c.post("/s/"+refSlug+"/stap/2", url.Values{"kc_concreet": {"Regel\tmet tab\r\nen een tweede regel"}, "actie": {"volgende"}}); p.Status != http.StatusOK {
+		t.Errorf("tab and line break: %d", p.Status)
 	}
 }

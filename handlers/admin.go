@@ -21,6 +21,26 @@ func (h *Handler) fieldworkRoutes(a *echo.Group) {
 	a.GET("/surveys/:slug/sluiten", h.confirmClose)
 	a.POST("/surveys/:slug/sluiten", h.closeSurvey)
 	a.POST("/surveys/:slug/sluittijd", h.setClosingTime)
+	a.GET("/surveys/:slug/definitie.yaml", h.downloadDefinition)
+}
+
+// downloadDefinition sends the current version of the survey as a definition file, which
+// peiling import reads back to the same survey.
+func (h *Handler) downloadDefinition(c *echo.Context) error {
+	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	body, err := models.MarshalDefinition(def)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+s.Slug+`.yaml"`)
+	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", body)
 }
 
 // statusView is a survey status as the researcher reads it.
@@ -77,6 +97,7 @@ type surveyView struct {
 	Provinces  []models.ProvinceProgress
 	Audit      []auditRow
 	ClosesAt   string // the closing time as the datetime-local input shows it
+	Retention  retentionView
 	Errors     []problemView
 	Field      map[string]string
 }
@@ -114,8 +135,12 @@ func (h *Handler) surveyPage(c *echo.Context) (*surveyView, error) {
 	if err != nil {
 		return nil, err
 	}
+	retention, err := models.RetentionOf(db, o.ID)
+	if err != nil {
+		return nil, err
+	}
 	view := &surveyView{Researcher: researcher(c), Survey: o, State: statusViews[o.Status],
-		Provinces: models.ByProvince(reg, codes), Audit: auditRows(entries)}
+		Provinces: models.ByProvince(reg, codes), Audit: auditRows(entries), Retention: newRetentionView(retention, o.ClosedAt)}
 	if o.ClosesAt != nil {
 		view.ClosesAt = o.ClosesAt.In(amsterdam).Format(localInputLayout)
 	}
@@ -252,6 +277,7 @@ var auditWords = map[string]string{
 	models.ActionClosingTimeCleared: "Sluittijd gewist",
 	models.ActionResearcherCreated:  "Account aangemaakt",
 	models.ActionPasswordSet:        "Wachtwoord ingesteld",
+	models.ActionResearcherRemoved:  "Account verwijderd",
 	// Invitations and the report per municipality (invitations.go).
 	models.ActionAccessOpen:         "Toegang: open voor iedereen met de link",
 	models.ActionAccessInvitation:   "Toegang: alleen op uitnodiging",
@@ -263,10 +289,14 @@ var auditWords = map[string]string{
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
 	// The editor (editor.go).
-	models.ActionSurveyCreated:   "Peiling gemaakt",
-	models.ActionSurveyUploaded:  "Peiling geladen uit een bestand",
-	models.ActionWaveCreated:     "Peiling gemaakt als nieuwe ronde",
-	models.ActionDefinitionSaved: "Vragen of gegevens gewijzigd",
+	models.ActionSurveyCreated:  "Peiling gemaakt",
+	models.ActionSurveyUploaded: "Peiling geladen uit een bestand",
+	models.ActionWaveCreated:    "Peiling gemaakt als nieuwe ronde",
+	// Retention (retention.go).
+	models.ActionRetentionSet:    "Bewaartermijnen ingesteld",
+	models.ActionContactsDeleted: "Namen en e-mailadressen verwijderd",
+	models.ActionPendingDeleted:  "Concepten en apart gezette inzendingen verwijderd",
+	models.ActionAnswersDeleted:  "Ruwe antwoorden verwijderd",
 }
 
 func auditRows(entries []models.AuditEntry) []auditRow {

@@ -240,8 +240,16 @@ func (a *testApp) expiredClient() *client {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	login := time.Now().Add(-4 * time.Hour).Unix()
+	return a.sessionClient(map[any]any{researcherKey: r.ID, versionKey: r.SessionVersion, loginKey: login, seenKey: time.Now().Add(-3 * time.Hour).Unix()})
+}
+
+// sessionClient is a browser carrying a researcher session cookie with these values, made
+// with the app's own key, as if an earlier login had set them.
+func (a *testApp) sessionClient(values map[any]any) *client {
+	a.t.Helper()
 	s := sessions.NewSession(a.h.adminSessions, adminSessionName)
-	s.Values = map[any]any{researcherKey: r.ID, "seen": time.Now().Add(-3 * time.Hour).Unix()}
+	s.Values = values
 	s.Options = &sessions.Options{Path: "/"}
 	rec := httptest.NewRecorder()
 	if err := a.h.adminSessions.Save(httptest.NewRequest(http.MethodGet, "/", nil), rec, s); err != nil {
@@ -339,5 +347,31 @@ func TestRespondentsSeeAClosureAtOnce(t *testing.T) {
 	app.db.Read.Model(&models.Answer{}).Count(&saved)
 	if saved != 0 {
 		t.Errorf("%d answers saved after closing", saved)
+	}
+}
+
+func TestReopeningTurnsTheReportPerMunicipalityOff(t *testing.T) {
+	app := newTestApp(t)
+	r := app.asResearcher()
+	links := inviteAll(t, r)
+	utrecht := app.respondVia(t, links["0344"], "ja", true)
+	report := benchmarkURL(refSlug, "0344")
+	closeAgain := func() {
+		r.get(adminBase + "/sluiten")
+		r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
+	}
+	closeAgain()
+	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}})
+	if p := utrecht.get(report); p.Status != http.StatusOK {
+		t.Fatalf("report after switching it on: %d", p.Status)
+	}
+	r.post(adminBase+"/openen", nil)
+	closeAgain()
+	if app.survey().BenchmarkEnabled {
+		t.Error("the report per municipality is still on after reopening and closing")
+	}
+	r.get(adminBase).mustContain(t, "Rapport per gemeente aanzetten")
+	if p := utrecht.get(report); p.Status != http.StatusNotFound {
+		t.Errorf("report after reopening and closing, before the researcher switched it on again: %d", p.Status)
 	}
 }

@@ -42,6 +42,10 @@ func (h *Handler) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			body = apiError{http.StatusUnauthorized, "unauthorized", "Geef een geldig API-token mee: Authorization: Bearer <token>."}
 		case errors.Is(err, models.ErrResultsEmbargo):
 			body = apiError{http.StatusForbidden, "embargo", "Resultaten en antwoorden zijn pas beschikbaar als de peiling gesloten is."}
+		case errors.Is(err, models.ErrAnswersDeleted):
+			var deleted *models.AnswersDeletedError
+			errors.As(err, &deleted)
+			body = apiError{http.StatusGone, "answers_deleted", "De ruwe antwoorden zijn op " + deleted.At.UTC().Format(time.RFC3339) + " verwijderd volgens de bewaartermijn van deze peiling; de uitkomsten (/results) blijven beschikbaar."}
 		case errors.Is(err, models.ErrNotFound) || echo.StatusCode(err) == http.StatusNotFound:
 			body = apiError{http.StatusNotFound, "not_found", "Deze peiling bestaat niet."}
 		default:

@@ -15,7 +15,15 @@ import (
 const (
 	adminSessionName = "peiling_admin"
 	adminIdleTimeout = 2 * time.Hour
-	researcherKey    = "researcher"
+	// adminLifetime ends a session this long after login however busy it is, so a cookie
+	// copied from a browser stops working within a working day.
+	adminLifetime = 12 * time.Hour
+	researcherKey = "researcher"
+	// Session values beside researcherKey: the account's session version at login, the
+	// login time and the last request (Unix seconds).
+	versionKey = "version"
+	loginKey   = "login"
+	seenKey    = "seen"
 )
 
 // loginForm is the researcher's login.
@@ -64,17 +72,14 @@ func (h *Handler) login(c *echo.Context) error {
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form, Errors: summary, Field: fields})
 	}
-	at, account := time.Now(), "account:"+strings.ToLower(strings.TrimSpace(form.Email))
-	for _, key := range []string{account, "ip:" + c.RealIP()} {
-		if wait := h.logins.blocked(key, at); wait > 0 {
-			return &retryAfterError{wait: wait}
-		}
+	at, account, addr := h.now(), strings.ToLower(strings.TrimSpace(form.Email)), c.RealIP()
+	if wait := h.logins.wait(account, addr, at); wait > 0 {
+		return &retryAfterError{wait: wait, message: "Er is te vaak een verkeerd wachtwoord geprobeerd. Wacht even en probeer het dan opnieuw."}
 	}
 	db := h.db.Write.WithContext(c.Request().Context())
 	r, err := models.Authenticate(db, form.Email, form.Password)
 	if errors.Is(err, models.ErrBadLogin) {
-		h.logins.fail(account, at)
-		h.logins.fail("ip:"+c.RealIP(), at)
+		h.logins.fail(account, addr, at)
 		msg := "Het e-mailadres of het wachtwoord klopt niet"
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form,
@@ -83,6 +88,7 @@ func (h *Handler) login(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.logins.succeed(account, addr)
 	if err := models.RecordLogin(db, r); err != nil {
 		return err
 	}
@@ -96,7 +102,8 @@ func (h *Handler) login(c *echo.Context) error {
 // startAdminSession logs r in with a fresh session: no fixation.
 func (h *Handler) startAdminSession(c *echo.Context, r *models.Researcher) error {
 	s := h.adminSession(c)
-	s.Values = map[any]any{researcherKey: r.ID, "seen": time.Now().Unix()}
+	at := h.now().Unix()
+	s.Values = map[any]any{researcherKey: r.ID, versionKey: r.SessionVersion, loginKey: at, seenKey: at}
 	return h.saveAdminSession(c, s)
 }
 
@@ -110,8 +117,20 @@ func (h *Handler) redirectWithFlash(c *echo.Context, to, msg string) error {
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
+// logout ends every session of the account, not just this browser's: a researcher who logs
+// out after noticing a stranger's login should not have to find every cookie.
 func (h *Handler) logout(c *echo.Context) error {
 	s := h.adminSession(c)
+	r, err := h.sessionResearcher(c, s)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		if err := models.EndSessions(h.db.Write.WithContext(c.Request().Context()), r.ID); err != nil {
+			return err
+		}
+		h.log.Info("researcher logged out", "researcher", r.ID)
+	}
 	s.Values = map[any]any{}
 	s.Options.MaxAge = -1
 	if err := h.saveAdminSession(c, s); err != nil {
@@ -129,28 +148,24 @@ func safeNext(next string) string {
 }
 
 // requireResearcher lets logged-in researchers through and sends everyone else to the login
-// page. Sessions end after adminIdleTimeout without a request.
+// page. Sessions end after adminIdleTimeout without a request, adminLifetime after login, and
+// at once when the account logs out, gets a new password or is removed.
 func (h *Handler) requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		s := h.adminSession(c)
-		id, _ := s.Values[researcherKey].(uint)
-		seen, _ := s.Values["seen"].(int64)
-		if id == 0 || time.Since(time.Unix(seen, 0)) > adminIdleTimeout {
-			if c.Request().Method != http.MethodGet {
+		r, err := h.sessionResearcher(c, s)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
 				return echo.ErrForbidden
 			}
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+c.Request().URL.EscapedPath())
 		}
-		r, err := models.FindResearcher(h.db.Read.WithContext(c.Request().Context()), id)
-		if errors.Is(err, models.ErrNotFound) {
-			return c.Redirect(http.StatusSeeOther, "/admin/login")
-		}
-		if err != nil {
-			return err
-		}
 		dirty := false
-		if time.Since(time.Unix(seen, 0)) > time.Minute { // refresh the idle clock, not on every request
-			s.Values["seen"] = time.Now().Unix()
+		if seen, _ := s.Values[seenKey].(int64); h.now().Sub(time.Unix(seen, 0)) > time.Minute { // refresh the idle clock, not on every request
+			s.Values[seenKey] = h.now().Unix()
 			dirty = true
 		}
 		if flash, ok := s.Values[flashKey].(string); ok && c.Request().Method == http.MethodGet {
@@ -166,6 +181,31 @@ func (h *Handler) requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(researcherKey, r)
 		return next(c)
 	}
+}
+
+// sessionResearcher returns the researcher session s belongs to, or nil when it is no
+// (longer a) valid session: idle too long, older than adminLifetime, from before the
+// account's last logout or password change, or of a removed account.
+func (h *Handler) sessionResearcher(c *echo.Context, s *sessions.Session) (*models.Researcher, error) {
+	id, _ := s.Values[researcherKey].(uint)
+	version, _ := s.Values[versionKey].(int)
+	login, _ := s.Values[loginKey].(int64)
+	seen, _ := s.Values[seenKey].(int64)
+	now := h.now()
+	if id == 0 || now.Sub(time.Unix(seen, 0)) > adminIdleTimeout || now.Sub(time.Unix(login, 0)) > adminLifetime {
+		return nil, nil
+	}
+	r, err := models.FindResearcher(h.db.Read.WithContext(c.Request().Context()), id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.SessionVersion != version {
+		return nil, nil
+	}
+	return r, nil
 }
 
 // researcher is the logged-in researcher of this request.

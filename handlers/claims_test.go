@@ -136,7 +136,7 @@ func TestResearcherWithEveryLinkReadsNoAnswersDuringFieldwork(t *testing.T) {
 	app := newTestApp(t)
 	leiden := app.newClient()
 	leiden.start()
-	if p := send(t, leiden, answerWith(t, leiden, "Leiden", "Antwoord van Leiden XQ1")); !strings.HasSuffix(p.URL, "/bevestiging") {
+	if p := send(t, leiden, answerWith(t, leiden, "Leiden", "Antwoord van Leiden geheim-antwoord-leiden")); !strings.HasSuffix(p.URL, "/bevestiging") {
 		t.Fatalf("Leiden's send: %s", p.URL)
 	}
 	r := app.asResearcher()
@@ -146,17 +146,17 @@ func TestResearcherWithEveryLinkReadsNoAnswersDuringFieldwork(t *testing.T) {
 	zeist.post("/s/"+refSlug+"/start", nil)
 	zeist.post("/s/"+refSlug+"/stap/1", withAction(sectionAnswers("Zeist")[0], "volgende"))
 	step2 := sectionAnswers("Zeist")[1]
-	step2.Set("kc_concreet", "Concept van Zeist XQ2")
+	step2.Set("kc_concreet", "Concept van Zeist geheim-antwoord-zeist")
 	if p := zeist.post("/s/"+refSlug+"/stap/2", withAction(step2, "volgende")); !strings.HasSuffix(p.URL, "/stap/3") {
 		t.Fatalf("Zeist's step 2: %d at %s", p.Status, p.URL)
 	}
 
 	var stored int64
-	app.db.Read.Model(&models.Answer{}).Where("text LIKE ?", "%XQ%").Count(&stored)
+	app.db.Read.Model(&models.Answer{}).Where("text LIKE ?", "%geheim-antwoord-%").Count(&stored)
 	if stored != 2 {
 		t.Fatalf("%d marked answers stored, want Leiden's and Zeist's", stored)
 	}
-	secret := regexp.MustCompile(`XQ[12]`)
+	secret := regexp.MustCompile(`geheim-antwoord-(leiden|zeist)`)
 	look := func(p *page) {
 		t.Helper()
 		if secret.MatchString(p.Body) {

@@ -366,7 +366,8 @@ func (h *Handler) saveQuestion(c *echo.Context) error {
 	old := ed.def.Sections[si].Questions[qi]
 	view := h.questionView(c, ed, si, readQuestionForm(form, old.Kind))
 	view.Action = editorURL(ed.survey.Slug) + "/vragen/" + old.Code
-	return h.storeQuestion(c, ed, view, func(q models.Question) { ed.def.Sections[si].Questions[qi] = q })
+	// The form does not show skip rules yet: the question keeps its own.
+	return h.storeQuestion(c, ed, view, func(q models.Question) { q.ShowIf = old.ShowIf; ed.def.Sections[si].Questions[qi] = q })
 }
 
 // storeQuestion puts the question from the form in place and saves the definition, or

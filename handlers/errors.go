@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -20,9 +22,24 @@ type errorView struct {
 	BackText string // the link's text; the survey's start page when empty
 }
 
+const errorHandledKey = "error_handled"
+
 // handleError is the only place where an error becomes a page.
 func (h *Handler) handleError(c *echo.Context, err error) {
+	// echo calls this twice for one error: from the request logger (HandleError) and again
+	// when the error reaches the top. The second call must not log it again.
+	if c.Get(errorHandledKey) != nil {
+		return
+	}
+	c.Set(errorHandledKey, true)
 	if r, _ := echo.UnwrapResponse(c.Response()); r != nil && r.Committed {
+		// The status line is sent, so no error page can follow and the client sees a cut-off
+		// download at most: the log is the only place the cause is kept.
+		level := slog.LevelError
+		if errors.Is(err, context.Canceled) {
+			level = slog.LevelWarn // the client went away
+		}
+		h.log.Log(c.Request().Context(), level, "response failed after it started", "path", c.Path(), "status", r.Status, "err", err)
 		return
 	}
 	view := describeError(err)
@@ -60,12 +77,23 @@ func describeError(err error) errorView {
 		return errorView{Status: http.StatusConflict, Heading: "Dat kan niet in deze fase van de peiling", Message: "De status van de peiling is intussen veranderd, of deze stap past niet bij de huidige status. Er is niets gewijzigd. Bekijk de peiling en probeer het opnieuw."}
 	case errors.Is(err, models.ErrBadSetupLink):
 		return errorView{Status: http.StatusNotFound, Heading: "Deze installatielink werkt niet (meer)", Message: "De link is al gebruikt, of er bestaat al een account voor een onderzoeker. Log in, of vraag de beheerder om een account (peiling user add).", Back: "/admin/login", BackText: "Naar de inlogpagina"}
+	case errors.Is(err, models.ErrNotStored), errors.Is(err, models.ErrClosed):
+		return errorView{Status: http.StatusServiceUnavailable, Heading: "Niet opgeslagen", Message: notStoredMessage}
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}
+	var deleted *models.AnswersDeletedError
+	if errors.As(err, &deleted) {
+		return errorView{Status: http.StatusGone, Heading: "De ruwe antwoorden zijn verwijderd",
+			Message: "De antwoorden zelf zijn op " + dutchTime(deleted.At) + " verwijderd volgens de bewaartermijn van deze peiling. De opgetelde uitkomsten zijn berekend toen de peiling sloot en blijven ongewijzigd; zonder de antwoorden kan de peiling niet meer worden heropend."}
+	}
 	var tooMany *retryAfterError
 	if errors.As(err, &tooMany) {
-		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."}
+		msg := tooMany.message
+		if msg == "" {
+			msg = "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."
+		}
+		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: msg}
 	}
 	status := echo.StatusCode(err)
 	switch status {
@@ -82,4 +110,15 @@ func describeError(err error) errorView {
 		return errorView{Status: status, Heading: "Er ging iets mis aan onze kant", Message: "Probeer het over een paar minuten opnieuw. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}
 	return errorView{Status: status, Heading: "Dit verzoek kunnen we niet verwerken", Message: "Ga terug en probeer het opnieuw."}
+}
+
+// notStoredMessage tells a respondent that what they just sent is not stored, and that it is
+// not their doing: the disk is full, or some other storage failure.
+const notStoredMessage = "Uw antwoorden zijn niet opgeslagen; probeer het over een paar minuten opnieuw."
+
+// notStored reports whether a respondent's write failed for a reason of ours (a storage error
+// such as a full disk, or anything else unexpected) rather than a rule about their answers:
+// their form is then shown again, with their input and notStoredMessage, as a 503.
+func notStored(err error) bool {
+	return err != nil && describeError(err).Status >= http.StatusInternalServerError
 }

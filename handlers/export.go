@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,6 +32,11 @@ var exports = []exportLink{
 	{"peiling.xlsx", "Excel-werkmap (XLSX)", "ruwe data, codeboek en per vraag de uitkomsten"},
 	{"resultaten.json", "Uitkomsten (JSON)", "dezelfde cijfers als op deze pagina"},
 	{"antwoorden.json", "Ruwe antwoorden (JSON)", "één object per inzending"},
+}
+
+// answersDeletedNote says in an export that the raw answers were deleted, and when.
+func answersDeletedNote(e *models.AnswersDeletedError) string {
+	return "De ruwe antwoorden zijn op " + dutchTime(e.At) + " verwijderd volgens de bewaartermijn van deze peiling. De uitkomsten zijn berekend toen de peiling sloot en zijn ongewijzigd."
 }
 
 func exportLinks(slug string) []exportLink {
@@ -157,6 +163,9 @@ func formatCell(cell models.Cell, d csvDialect) string {
 }
 
 func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d csvDialect) error {
+	if err := models.CheckAnswersKept(db, s.ID); err != nil {
+		return err // before the download starts: a 410 page that says when, not an empty file
+	}
 	def, err := s.Def()
 	if err != nil {
 		return err
@@ -294,6 +303,11 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 		row++
 		return sw.SetRow(cellName, values)
 	})
+	var deleted *models.AnswersDeletedError
+	if errors.As(err, &deleted) {
+		// The workbook keeps its codebook and aggregates, and says why the raw sheet is empty.
+		err = sw.SetRow("A2", []any{answersDeletedNote(deleted)})
+	}
 	if err != nil {
 		return err
 	}
@@ -384,6 +398,9 @@ func aggregateRows(qr *models.QuestionResult) [][]string {
 
 // exportRawJSON streams the raw responses as a JSON array, one object per response.
 func (h *Handler) exportRawJSON(c *echo.Context, db *gorm.DB, s *models.Survey, api bool) error {
+	if err := models.CheckAnswersKept(db, s.ID); err != nil {
+		return err
+	}
 	def, err := s.Def()
 	if err != nil {
 		return err

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,12 @@ type Config struct {
 	Static     fs.FS
 	Log        *slog.Logger
 	Mail       mail.Config // zero: no e-mail; invitations are then sent by mail merge
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed. Empty: the direct peer is the client, whatever headers it sends.
+	TrustedProxies []*net.IPNet
+	// Clock is the time for login throttling and researcher sessions; time.Now when nil.
+	// Tests set it to make delays and lifetimes exact.
+	Clock func() time.Time
 }
 
 // Limits on what a request may carry.
@@ -46,8 +54,9 @@ type Handler struct {
 	cfg           Config
 	log           *slog.Logger
 	resumes       *failureLimiter
-	logins        *failureLimiter
+	logins        *loginThrottle
 	links         models.LinkKey // seals invitation links (models/invitation.go)
+	now           func() time.Time
 	// sending holds the surveys whose mail is going out now: a second click while the first
 	// run is still sending would compute the same recipients and mail them twice.
 	sending sync.Map    // survey id → struct{}
@@ -76,12 +85,65 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		cfg:           cfg,
 		log:           cfg.Log,
 		resumes:       newFailureLimiter(20, 10*time.Minute),
-		logins:        newFailureLimiter(10, 15*time.Minute),
+		logins:        newLoginThrottle(),
 		links:         models.NewLinkKey(cfg.SessionKey),
+		now:           cfg.Clock,
 	}
-	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator()})
+	if h.now == nil {
+		h.now = time.Now
+	}
+	ip, scheme := clientExtractors(cfg.TrustedProxies)
+	e := echo.NewWithConfig(echo.Config{Logger: cfg.Log, Renderer: render, HTTPErrorHandler: h.handleError, Validator: newFormValidator(),
+		IPExtractor: ip, SchemeExtractor: scheme,
+		// HEAD runs the GET route and drops the body, so monitors and link checkers see the
+		// status a browser would (echo's default answers 405).
+		Router: echo.NewRouter(echo.RouterConfig{AutoHandleHEAD: true, AllowOverwritingRoute: true})})
 	h.routes(e)
 	return e, h, nil
+}
+
+// clientExtractors tell c.RealIP and c.Scheme who the client is. Forwarding headers count
+// only when the direct peer is one of the trusted proxies: anyone else could write any address
+// into X-Forwarded-For and so escape the per-address limits or use another's. echo trusts
+// loopback and private ranges by default; here only the configured ranges are trusted.
+func clientExtractors(proxies []*net.IPNet) (echo.IPExtractor, echo.SchemeExtractor) {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect(), echo.ExtractSchemeDirect()
+	}
+	trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		trust = append(trust, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
+}
+
+// ParseProxies reads a comma-separated list of CIDR ranges or single addresses.
+func ParseProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			ip := net.ParseIP(item)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted proxy %q is not an address or CIDR range", item)
+			}
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is not an address or CIDR range", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // Rendered lists the templates rendered so far; tests use it to find pages no test reached.

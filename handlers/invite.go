@@ -47,7 +47,7 @@ type badInvitationView struct {
 }
 
 func (h *Handler) followInvitation(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,11 @@ func (h *Handler) followInvitation(c *echo.Context) error {
 		if r == nil || r.ID != *inv.ResponseID {
 			return c.Render(http.StatusConflict, "respond/invitationused", invitationUsedView{Survey: s, Municipality: h.codeName(s, inv.MunicipalityCode)})
 		}
-		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+		to, err := h.continueAt(c, s, r)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	sess.Values[inviteKey(s.Slug)] = c.Param("token")
 	delete(sess.Values, draftKey(s.Slug)) // a draft without this link is not continued by it
@@ -122,7 +126,7 @@ func invitationOnly(c *echo.Context, s *models.Survey) error {
 // this browser.
 func (h *Handler) startInvited(c *echo.Context, s *models.Survey, inv *models.Invitation) error {
 	var token string
-	err := h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+	err := h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
 		_, token, err = models.StartInvitedDraft(tx, s, inv)
 		return err
 	})

@@ -154,6 +154,33 @@ func (pa *previewAnswers) all() []models.Answer {
 	return out
 }
 
+// save keeps the answers of page si, removes those of questions the new answers hide, as
+// models.SaveSection does, and returns what is shown now.
+func (pa *previewAnswers) save(def *models.Definition, si int, answers []models.Answer) models.Visibility {
+	previews.mu.Lock()
+	defer previews.mu.Unlock()
+	pa.sections[si] = answers
+	pa.reached = max(pa.reached, si+1)
+	var all []models.Answer
+	for i := range 50 {
+		all = append(all, pa.sections[i]...)
+	}
+	vis := def.Visible(all)
+	for pa.reached < len(def.Sections) && !vis.Section(pa.reached) { // skipped pages count as reached
+		pa.reached++
+	}
+	for i, as := range pa.sections {
+		kept := as[:0:0]
+		for _, a := range as {
+			if vis.Question(a.Question) {
+				kept = append(kept, a)
+			}
+		}
+		pa.sections[i] = kept
+	}
+	return vis
+}
+
 // previewStore holds the answers of every preview in memory.
 type previewStore struct {
 	mu   sync.Mutex
@@ -216,7 +243,7 @@ func (h *Handler) previewStart(c *echo.Context) error {
 func (h *Handler) previewBegin(c *echo.Context) error {
 	p := previewOf(c)
 	if pa := h.previewDraft(c, p); pa != nil && pa.submitted == nil {
-		return c.Redirect(http.StatusSeeOther, p.Base+strings.TrimPrefix(continueURL(p.survey.Slug, &models.Response{Reached: pa.reached}, len(p.def.Sections)), "/s/"+p.survey.Slug))
+		return c.Redirect(http.StatusSeeOther, p.local(continueURL(p.survey.Slug, &models.Response{Reached: pa.reached}, len(p.def.Sections))))
 	}
 	id := models.NewToken()
 	previews.put(id, &previewAnswers{sections: map[int][]models.Answer{}})
@@ -252,7 +279,12 @@ func (h *Handler) previewSection(c *echo.Context) error {
 	if n > pa.reached+1 {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.reached+1))
 	}
-	return h.renderSection(c, http.StatusOK, p.survey, p.def, &models.Response{}, n, p.def.Values(pa.all()), nil)
+	all := pa.all()
+	vis := p.def.Visible(all)
+	if !vis.Section(n - 1) { // skipped by an earlier answer
+		return c.Redirect(http.StatusSeeOther, p.local(nextURL(p.survey.Slug, n, vis, "volgende", false)))
+	}
+	return h.renderSection(c, http.StatusOK, p.survey, p.def, &models.Response{}, n, vis, p.def.Values(all), nil)
 }
 
 func (h *Handler) previewSaveSection(c *echo.Context) error {
@@ -274,16 +306,21 @@ func (h *Handler) previewSaveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	answers, problems := p.def.ReadSection(n-1, form, reg, action == "volgende")
-	if len(problems) > 0 {
-		return h.renderSection(c, http.StatusUnprocessableEntity, p.survey, p.def, &models.Response{}, n, form, problems)
+	vis := p.def.Visible(pa.all())
+	if !vis.Section(n - 1) {
+		return c.Redirect(http.StatusSeeOther, p.local(nextURL(p.survey.Slug, n, vis, "volgende", false)))
 	}
-	previews.mu.Lock()
-	pa.sections[n-1] = answers
-	pa.reached = max(pa.reached, n)
-	previews.mu.Unlock()
-	next := nextURL(p.survey.Slug, n, len(p.def.Sections), action, form.Get("terug") == "controleren")
-	return c.Redirect(http.StatusSeeOther, p.Base+strings.TrimPrefix(next, "/s/"+p.survey.Slug))
+	answers, problems := p.def.ReadShown(n-1, form, reg, action == "volgende", &vis)
+	if len(problems) > 0 {
+		return h.renderSection(c, http.StatusUnprocessableEntity, p.survey, p.def, &models.Response{}, n, vis, form, problems)
+	}
+	vis = pa.save(p.def, n-1, answers)
+	return c.Redirect(http.StatusSeeOther, p.local(nextURL(p.survey.Slug, n, vis, action, form.Get("terug") == "controleren")))
+}
+
+// local turns a respondent's address into the same page of the preview.
+func (p *previewFrame) local(u string) string {
+	return p.Base + strings.TrimPrefix(u, "/s/"+p.survey.Slug)
 }
 
 // previewCheck builds the check page as renderCheck does, from the answers in memory.
@@ -298,7 +335,11 @@ func (h *Handler) renderPreviewCheck(c *echo.Context, status int) error {
 	if pa.reached < len(p.def.Sections) {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.reached+1))
 	}
-	view := checkView{Survey: p.survey, Sections: summarise(p.def, p.survey.Slug, pa.all()), SubmissionID: models.NewToken(), Steps: len(p.def.Sections)}
+	all := pa.all()
+	view := checkView{Survey: p.survey, Sections: summarise(p.def, p.survey.Slug, all), SubmissionID: models.NewToken(), Steps: len(p.def.Sections)}
+	if last := p.def.Visible(all).Prev(len(p.def.Sections)); last >= 0 { // "Vorige": the last page shown
+		view.Steps = last + 1
+	}
 	for _, sec := range view.Sections {
 		for _, row := range sec.Rows {
 			if row.Missing {

@@ -185,3 +185,43 @@ func TestPreviewStartsAgainOnRequest(t *testing.T) {
 	}
 	p.mustContain(t, "Start de peiling")
 }
+
+func TestPreviewFollowsSkipLogicAsTheLiveSurveyDoes(t *testing.T) {
+	app := newTestApp(t)
+	ref, _ := models.ReferenceSurvey()
+	src := strings.Replace(string(ref), "slug: klantcontact-2018", "slug: met-sprong", 1)
+	src = strings.Replace(src, "  - title: Burgerparticipatie\n", "  - title: Burgerparticipatie\n    show_if: {question: overleg, values: [ja]}\n", 1)
+	def, err := models.ParseDefinition("sprong.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.ImportSurvey(app.db.Write, def, models.StatusOpen); err != nil {
+		t.Fatal(err)
+	}
+	live := app.newClient()
+	researcher := app.asResearcher()
+	base := "/admin/surveys/met-sprong/preview"
+	live.get("/s/met-sprong")
+	live.post("/s/met-sprong/start", nil)
+	researcher.get(base)
+	researcher.post(base+"/start", nil)
+	answers := sectionAnswers("Ede")
+	answers[0].Set("overleg", "nee")
+	for _, n := range []int{1, 2, 4, 5} { // page 3 is skipped after "nee"
+		form := answers[n-1]
+		form.Set("actie", "volgende")
+		lp := live.post(fmt.Sprintf("/s/met-sprong/stap/%d", n), clone(form))
+		pp := researcher.post(fmt.Sprintf("%s/stap/%d", base, n), clone(form))
+		if strings.TrimPrefix(pp.URL, base) != strings.TrimPrefix(lp.URL, "/s/met-sprong") || pp.Status != lp.Status {
+			t.Fatalf("page %d: live %d at %s, preview %d at %s", n, lp.Status, lp.URL, pp.Status, pp.URL)
+		}
+		if n == 2 {
+			pp.mustContain(t, "Stap 3 van 4")
+		}
+	}
+	l := tokenValues.ReplaceAllString(live.last.Body, `name="$1" value=""`)
+	p := asLive(researcher.last.Body, base, "met-sprong")
+	if l != p {
+		t.Errorf("check page with a skipped page differs:\n%s", firstDifference(l, p))
+	}
+}

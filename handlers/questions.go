@@ -105,7 +105,11 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 	}
 	var summary []problemView
 	for _, p := range problems {
-		summary = append(summary, problemView{Href: "#" + anchors[p.Field], Message: p.Message})
+		pv := problemView{Message: p.Message}
+		if p.Field != "" { // a problem of the whole form links nowhere
+			pv.Href = "#" + anchors[p.Field]
+		}
+		summary = append(summary, pv)
 	}
 	return views, summary
 }
@@ -155,11 +159,18 @@ func summarise(def *models.Definition, slug string, answers []models.Answer) []s
 	for _, code := range def.Missing(answers) {
 		missing[code] = true
 	}
+	vis := def.Visible(answers)
 	var out []summarySection
 	for si, s := range def.Sections {
+		if !vis.Section(si) { // skipped: not part of this respondent's questionnaire
+			continue
+		}
 		sec := summarySection{Title: s.Title, EditURL: stepURL(slug, si+1) + "?terug=controleren"}
 		for qi := range s.Questions {
 			q := &s.Questions[qi]
+			if !vis.Question(q.Code) {
+				continue
+			}
 			sec.Rows = append(sec.Rows, summaryRow{Question: q.Text, Answers: answerWords(q, byQ[q.Code]),
 				EditURL: sec.EditURL + "#" + fieldID(q.Code), Missing: missing[q.Code]})
 		}

@@ -38,19 +38,33 @@ func (h *Handler) loadDraft(c *echo.Context, s *models.Survey) (*models.Response
 // loadOwnDraft is loadDraft for the pages of a draft in progress: without one, the visitor
 // goes back to the start; a sent response goes to its confirmation; one that was set aside
 // gets the page that says why. ok is false when the reply has been written.
-func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Response, ok bool, err error) {
+// It also returns the definition of the version the draft was started on.
+func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Response, def *models.Definition, ok bool, err error) {
 	r, err = h.loadDraft(c, s)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		return nil, false, h.noDraft(c, s)
+		return nil, nil, false, h.noDraft(c, s)
 	case err != nil:
-		return nil, false, err
+		return nil, nil, false, err
 	case r.Submitted():
-		return nil, false, c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
+		return nil, nil, false, c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/bevestiging")
 	case r.SetAside():
-		return nil, false, h.showSetAside(c, s, r)
+		return nil, nil, false, h.showSetAside(c, s, r)
 	}
-	return r, true, nil
+	def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return r, def, true, nil
+}
+
+// continueAt is where response r picks up, by the version it was started on.
+func (h *Handler) continueAt(c *echo.Context, s *models.Survey, r *models.Response) (string, error) {
+	def, err := s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return "", err
+	}
+	return continueURL(s.Slug, r, len(def.Sections)), nil
 }
 
 type setAsideView struct {
@@ -129,7 +143,9 @@ func (h *Handler) showStart(c *echo.Context) error {
 			return h.showSetAside(c, s, r)
 		}
 	default:
-		view.ContinueURL = continueURL(s.Slug, r, len(def.Sections))
+		if view.ContinueURL, err = h.continueAt(c, s, r); err != nil {
+			return err
+		}
 		view.Municipality = h.municipalityName(c, s, r)
 		view.Reached = r.Reached
 	}
@@ -159,7 +175,7 @@ func (h *Handler) municipalityName(c *echo.Context, s *models.Survey, r *models.
 }
 
 func (h *Handler) startDraft(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
 		return err
 	}
@@ -176,13 +192,17 @@ func (h *Handler) startDraft(c *echo.Context) error {
 	// A double click on Start, or Start after Back, continues the draft this browser has.
 	r, err := h.loadDraft(c, s)
 	if err == nil && r.Status == models.ResponseDraft {
-		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+		to, err := h.continueAt(c, s, r)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	if s.AccessMode == models.AccessInvitation { // a new draft needs an invitation
 		return invitationOnly(c, s)
 	}
 	var token string
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) (err error) {
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
 		_, token, err = models.StartDraft(tx, s)
 		return err
 	})
@@ -196,8 +216,10 @@ func (h *Handler) startDraft(c *echo.Context) error {
 }
 
 type sectionView struct {
-	Survey    *models.Survey
-	Section   models.Section
+	Survey  *models.Survey
+	Section models.Section
+	Page    int // the page's number in the definition: its URL
+	// Step of Steps count the pages this respondent is shown (skip logic leaves some out).
 	Step      int
 	Steps     int
 	Questions []questionView
@@ -225,12 +247,15 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	n, err := step(c, def)
-	if err != nil {
+	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
+		return err
+	}
+	n, err := step(c, def) // by the draft's own version
+	if err != nil {
 		return err
 	}
 	if n > r.Reached+1 { // no skipping past unanswered pages
@@ -240,19 +265,30 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderSection(c, http.StatusOK, s, def, r, n, def.Values(answers), nil)
+	vis := def.Visible(answers)
+	if !vis.Section(n - 1) { // skipped by an earlier answer
+		return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, "volgende", false))
+	}
+	return h.renderSection(c, http.StatusOK, s, def, r, n, vis, def.Values(answers), nil)
 }
 
-func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, r *models.Response, n int, values url.Values, problems []models.Problem) error {
+func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, def *models.Definition, r *models.Response, n int, vis models.Visibility, values url.Values, problems []models.Problem) error {
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
 		return err
 	}
-	qs, summary := buildQuestions(def, n-1, values, problems, reg)
-	view := sectionView{Survey: s, Section: def.Sections[n-1], Step: n, Steps: len(def.Sections), Questions: qs, Errors: summary,
+	all, summary := buildQuestions(def, n-1, values, problems, reg)
+	qs := all[:0]
+	for _, q := range all {
+		if vis.Question(q.Name) {
+			qs = append(qs, q)
+		}
+	}
+	view := sectionView{Survey: s, Section: def.Sections[n-1], Page: n, Questions: qs, Errors: summary,
 		ToCheck: c.QueryParam("terug") == "controleren" || c.FormValue("terug") == "controleren", BackURL: "/s/" + s.Slug}
-	if n > 1 {
-		view.BackURL = stepURL(s.Slug, n-1)
+	view.Step, view.Steps = vis.Position(n - 1)
+	if p := vis.Prev(n - 1); p >= 0 {
+		view.BackURL = stepURL(s.Slug, p+1)
 	}
 	if r.Invited() && r.MunicipalityCode != nil {
 		view.Locked, view.LockedCode = h.codeName(s, *r.MunicipalityCode), *r.MunicipalityCode
@@ -268,12 +304,15 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	n, err := step(c, def)
-	if err != nil {
+	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
+		return err
+	}
+	n, err := step(c, def) // by the draft's own version
+	if err != nil {
 		return err
 	}
 	form, err := c.FormValues()
@@ -288,22 +327,51 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	answers, problems := def.ReadSection(n-1, form, reg, action == "volgende")
-	if len(problems) > 0 {
-		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, form, problems)
+	stored, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
+	if err != nil {
+		return err
 	}
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
+	vis := def.Visible(stored)
+	if !vis.Section(n - 1) { // skipped by an earlier answer: nothing here to save
+		return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, "volgende", false))
+	}
+	answers, problems := def.ReadShown(n-1, form, reg, action == "volgende", &vis)
+	if len(problems) > 0 {
+		return h.renderSection(c, http.StatusUnprocessableEntity, s, def, r, n, vis, form, problems)
+	}
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.SaveSection(tx, s, r, n-1, answers) })
 	var invited *models.InvitedError
 	if errors.As(err, &invited) {
-		return h.renderSection(c, http.StatusConflict, s, def, r, n, form, []models.Problem{h.invitedProblem(def, s, invited)})
+		return h.renderSection(c, http.StatusConflict, s, def, r, n, vis, form, []models.Problem{h.invitedProblem(def, s, invited)})
 	}
 	if errors.Is(err, models.ErrSetAside) { // set aside while this page was open
 		return h.showSetAside(c, s, r)
 	}
+	if notStored(err) {
+		h.log.ErrorContext(c.Request().Context(), "save section not stored", "survey", s.Slug, "response", r.ID, "err", err)
+		return h.renderSection(c, http.StatusServiceUnavailable, s, def, r, n, vis, form, []models.Problem{{Message: notStoredMessage}})
+	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, len(def.Sections), action, form.Get("terug") == "controleren"))
+	// This page's answers may show or skip later pages.
+	vis = def.Visible(append(otherPages(def, n-1, stored), answers...))
+	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, action, form.Get("terug") == "controleren"))
+}
+
+// otherPages returns the stored answers that are not on page si.
+func otherPages(def *models.Definition, si int, stored []models.Answer) []models.Answer {
+	here := map[string]bool{}
+	for _, q := range def.Sections[si].Questions {
+		here[q.Code] = true
+	}
+	var out []models.Answer
+	for _, a := range stored {
+		if !here[a.Question] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // invitedProblem tells an anonymous respondent that their municipality answers through its
@@ -314,19 +382,24 @@ func (h *Handler) invitedProblem(def *models.Definition, s *models.Survey, invit
 	return models.Problem{Field: def.MunicipalityQuestion().Code, Message: msg}
 }
 
-// nextURL is where a saved section leads, by the button that was pressed.
-func nextURL(slug string, n, steps int, action string, toCheck bool) string {
+// nextURL is where a saved page n leads, by the button that was pressed, along the pages vis
+// shows.
+func nextURL(slug string, n int, vis models.Visibility, action string, toCheck bool) string {
 	switch {
 	case action == "later":
 		return "/s/" + slug + "/later"
-	case action == "vorige" && n > 1:
-		return stepURL(slug, n-1)
 	case action == "vorige":
+		if p := vis.Prev(n - 1); p >= 0 {
+			return stepURL(slug, p+1)
+		}
 		return "/s/" + slug
-	case toCheck || n == steps:
+	case toCheck:
 		return checkURL(slug)
 	}
-	return stepURL(slug, n+1)
+	if next := vis.Next(n - 1); next >= 0 {
+		return stepURL(slug, next+1)
+	}
+	return checkURL(slug)
 }
 
 type checkView struct {
@@ -341,7 +414,8 @@ func (h *Handler) showCheck(c *echo.Context) error {
 	return h.renderCheck(c, http.StatusOK)
 }
 
-func (h *Handler) renderCheck(c *echo.Context, status int) error {
+// renderCheck shows the check page; problems go first in its error summary.
+func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemView) error {
 	s, def, err := h.loadSurvey(c)
 	if err != nil {
 		return err
@@ -349,7 +423,7 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
 		return err
 	}
@@ -360,7 +434,10 @@ func (h *Handler) renderCheck(c *echo.Context, status int) error {
 	if err != nil {
 		return err
 	}
-	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections)}
+	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
+	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
+		view.Steps = last + 1
+	}
 	for _, sec := range view.Sections {
 		for _, row := range sec.Rows {
 			if row.Missing {
@@ -392,12 +469,16 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(id) {
 		return echo.ErrBadRequest
 	}
-	err = h.db.Commit(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}
 	if errors.Is(err, models.ErrSetAside) {
 		return h.showSetAside(c, s, r)
+	}
+	if notStored(err) {
+		h.log.ErrorContext(c.Request().Context(), "submit not stored", "survey", s.Slug, "response", r.ID, "err", err)
+		return h.renderCheck(c, http.StatusServiceUnavailable, problemView{Message: notStoredMessage})
 	}
 	if err != nil {
 		return err
@@ -433,6 +514,9 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 	if r.SetAside() {
 		return h.showSetAside(c, s, r)
 	}
+	if def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r); err != nil {
+		return err
+	}
 	if !r.Submitted() {
 		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
 	}
@@ -459,7 +543,7 @@ func (h *Handler) showResumeLink(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, ok, err := h.loadOwnDraft(c, s)
+	r, def, ok, err := h.loadOwnDraft(c, s)
 	if !ok {
 		return err
 	}
@@ -479,7 +563,7 @@ func (h *Handler) absURL(c *echo.Context, path string) string {
 }
 
 func (h *Handler) resumeDraft(c *echo.Context) error {
-	s, def, err := h.loadSurvey(c)
+	s, _, err := h.loadSurvey(c)
 	if err != nil {
 		return err
 	}
@@ -508,5 +592,9 @@ func (h *Handler) resumeDraft(c *echo.Context) error {
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
+	to, err := h.continueAt(c, s, r)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }

@@ -118,6 +118,10 @@ type resultsView struct {
 	Errors      []problemView
 	MinGroup    string // what the researcher typed, kept when it is refused
 	MinGroupErr string
+	Versions    []models.VersionCount // sent responses per questionnaire version
+	// AnswersDeleted says when the raw answers were deleted under the retention setting;
+	// the figures come from the aggregates and stay the same.
+	AnswersDeleted string
 }
 
 type sectionResultsView struct {
@@ -205,6 +209,17 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 	for _, g := range rep.Groups {
 		v.HiddenAny = v.HiddenAny || g.Hidden
 	}
+	retention, err := models.RetentionOf(db, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if retention.AnswersDeletedAt != nil {
+		v.AnswersDeleted = dutchTime(*retention.AnswersDeletedAt)
+		v.ShowAnswers = false
+	}
+	if v.Versions, err = models.ResponsesPerVersion(db, s.ID); err != nil {
+		return nil, err
+	}
 	v.DimOptions = append(v.DimOptions, dimOption{Value: "", Label: "Geen uitsplitsing", Selected: dim == ""})
 	for _, d := range models.Dimensions {
 		v.DimOptions = append(v.DimOptions, dimOption{Value: d, Label: models.DimensionLabel(d), Selected: d == dim})
@@ -226,7 +241,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 			v.Sections = append(v.Sections, sectionResultsView{Title: qr.Section})
 			current = &v.Sections[len(v.Sections)-1]
 		}
-		qv, err := h.questionResults(db, s, rep, qr, chartBase, v.ShowAnswers, public)
+		qv, err := h.questionResults(db, s, rep, qr, chartBase, v.ShowAnswers, public, v.AnswersDeleted != "")
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +255,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 }
 
 // questionResults builds one question's chart, table and answers.
-func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Report, qr *models.QuestionResult, chartBase string, withAnswers, public bool) (questionResultView, error) {
+func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Report, qr *models.QuestionResult, chartBase string, withAnswers, public, deleted bool) (questionResultView, error) {
 	q := qr.Q
 	qv := questionResultView{Code: q.Code, Text: q.Text, Kind: q.Kind, KindLabel: kindLabel(q.Kind)}
 	if rep.Dimension != "" {
@@ -253,7 +268,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.N = fmt.Sprintf("n = %d", qr.Cells[0].N)
 		qv.Chart = template.HTML(choiceChart(rep, qr, false))
 		qv.Table = choiceTable(rep, qr)
-		if hasOtherOption(q) && (!public || withAnswers) {
+		if hasOtherOption(q) && !deleted && (!public || withAnswers) {
 			others, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
 			if err != nil {
 				return qv, err
@@ -266,6 +281,9 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.Table = likertTable(rep, qr)
 	case models.KindText:
 		qv.OpenCount = qr.Cells[0].N
+		if deleted {
+			break // the count stays, from the aggregates; the texts and their themes are gone
+		}
 		qv.OpenURL = "/admin/surveys/" + s.Slug + "/results/open/" + q.Code
 		themes, err := models.Themes(db, s.ID, q.Code)
 		if err != nil {
@@ -473,23 +491,32 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 	s := surveyOf(c)
 	size, problem := minGroupSize(form.MinGroupSize)
 	if problem != "" {
-		view, err := h.resultsPage(c, h.db.Read.WithContext(c.Request().Context()), s, models.DimAll, false)
-		if err != nil {
-			return err
-		}
-		view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
-		view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
-		view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
-		return c.Render(http.StatusUnprocessableEntity, "results/page", view)
+		return h.refuseResultSettings(c, s, form, problem)
 	}
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
 		MinGroupSize: size, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
 		AnonymousExport: form.AnonymousExport})
+	if errors.Is(err, models.ErrPublicGroupTooSmall) {
+		return h.refuseResultSettings(c, s, form, fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d, anders is een gemeente te herkennen. Vul bij ‘Kleinste groep’ %d of meer in, of publiceer niet", models.MinPublicGroupSize, models.MinPublicGroupSize))
+	}
 	if err != nil {
 		return err
 	}
 	h.log.Info("result settings saved", "survey", s.Slug, "published", form.Published, "min_group", size)
 	return c.Redirect(http.StatusSeeOther, "/admin/surveys/"+s.Slug+"/results?opgeslagen=1")
+}
+
+// refuseResultSettings shows the results page again with the researcher's settings form as
+// sent and problem beside the minimum group.
+func (h *Handler) refuseResultSettings(c *echo.Context, s *models.Survey, form resultSettingsForm, problem string) error {
+	view, err := h.resultsPage(c, h.db.Read.WithContext(c.Request().Context()), s, models.DimAll, false)
+	if err != nil {
+		return err
+	}
+	view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
+	view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
+	view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
+	return c.Render(http.StatusUnprocessableEntity, "results/page", view)
 }
 
 // chartParam reads "code.svg" from the URL.

@@ -386,3 +386,47 @@ func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
 		t.Errorf("CSV export: %d data rows, want 119", rows)
 	}
 }
+
+func TestPublishingRefusesAMinimumGroupBelowFive(t *testing.T) {
+	app := newTestApp(t)
+	res := app.asResearcher()
+	res.get(adminBase + "/sluiten")
+	res.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
+	settings := adminBase + "/results/settings"
+	published := func() bool {
+		s, err := models.SettingsOf(app.db.Read, app.survey().ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Published
+	}
+	const refusal = "Een openbare pagina toont geen groepen kleiner dan 5"
+
+	// Publishing with a minimum of 3: refused beside the field, input kept, nothing public.
+	p := res.post(settings, url.Values{"min_groep": {"3"}, "publiceren": {"true"}, "open_antwoorden": {"true"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("publish with minimum 3: %d, want 422", p.Status)
+	}
+	p.mustContain(t, refusal, `href="#min_groep"`, `id="min_groep-error"`, `value="3"`,
+		`id="publiceren" name="publiceren" value="true" checked`, `id="open_antwoorden" name="open_antwoorden" value="true" checked`)
+	if published() || app.newClient().get("/r/"+refSlug).Status == http.StatusOK {
+		t.Fatal("the results were published with a minimum group of 3")
+	}
+
+	// With 5 it is published; lowering the minimum while published is refused too.
+	if p = res.post(settings, url.Values{"min_groep": {"5"}, "publiceren": {"true"}}); p.Status != http.StatusOK || !published() {
+		t.Fatalf("publish with minimum 5: %d, published %v", p.Status, published())
+	}
+	if p = res.post(settings, url.Values{"min_groep": {"4"}, "publiceren": {"true"}}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("minimum 4 while published: %d, want 422", p.Status)
+	}
+	p.mustContain(t, refusal, `value="4"`)
+	if s, _ := models.SettingsOf(app.db.Read, app.survey().ID); s.MinGroupSize != 5 || !s.Published {
+		t.Errorf("after the refusal: minimum %d, published %v", s.MinGroupSize, s.Published)
+	}
+
+	// Unpublished, the researcher may look at smaller groups.
+	if p = res.post(settings, url.Values{"min_groep": {"3"}}); p.Status != http.StatusOK || published() {
+		t.Errorf("minimum 3 unpublished: %d, published %v", p.Status, published())
+	}
+}

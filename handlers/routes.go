@@ -7,7 +7,7 @@ import (
 
 // routes lists Peiling's whole URL space.
 func (h *Handler) routes(e *echo.Echo) {
-	e.Use(middleware.Recover(), h.logRequests(), securityHeaders, middleware.BodyLimit(maxBodyBytes), h.csrf())
+	e.Use(middleware.Recover(), h.logRequests(), h.securityHeaders, middleware.BodyLimit(maxBodyBytes), h.csrf())
 
 	e.GET("/healthz", h.health)
 	e.StaticFS("/static", h.cfg.Static, cacheStatic)
@@ -39,5 +39,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	h.draftRoutes(a)
 	h.editorRoutes(a)
 	h.previewRoutes(e, a)
+	h.retentionRoutes(a)
 	h.resultsRoutes(e, a)
 }

@@ -55,13 +55,14 @@ type testApp struct {
 	h   *Handler
 }
 
-func newTestApp(t testing.TB) *testApp {
+// newTestApp serves a new database; configure, if given, changes the app's Config first.
+func newTestApp(t testing.TB, configure ...func(*Config)) *testApp {
 	t.Helper()
-	return newTestAppOn(t, filepath.Join(t.TempDir(), "peiling.db"))
+	return newTestAppOn(t, filepath.Join(t.TempDir(), "peiling.db"), configure...)
 }
 
 // newTestAppOn serves the database file at path, new or existing.
-func newTestAppOn(t testing.TB, path string) *testApp {
+func newTestAppOn(t testing.TB, path string, configure ...func(*Config)) *testApp {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	db, err := models.Open(path, log)
@@ -73,7 +74,11 @@ func newTestAppOn(t testing.TB, path string) *testApp {
 	}
 	key := make([]byte, 64)
 	_, _ = rand.Read(key)
-	e, h, err := New(db, Config{SessionKey: key, Templates: os.DirFS("../templates"), Static: os.DirFS("../static"), Log: log})
+	cfg := Config{SessionKey: key, Templates: os.DirFS("../templates"), Static: os.DirFS("../static"), Log: log}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	e, h, err := New(db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +113,7 @@ type client struct {
 	app  *testApp
 	http *http.Client
 	last *page
+	from string // X-Forwarded-For, as a proxy in front of the app would set it
 }
 
 type page struct {
@@ -124,6 +130,9 @@ func (a *testApp) newClient() *client {
 
 func (c *client) do(req *http.Request) *page {
 	c.t.Helper()
+	if c.from != "" {
+		req.Header.Set("X-Forwarded-For", c.from)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -30,10 +30,19 @@ func StatementField(q *Question, s Statement) string { return q.Code + "." + s.C
 // answers to store. Problems are in question order. With strict unset (saving to come back
 // later) unanswered required questions are not a problem; malformed answers always are.
 func (d *Definition) ReadSection(si int, form url.Values, reg *Register, strict bool) ([]Answer, []Problem) {
+	return d.ReadShown(si, form, reg, strict, nil)
+}
+
+// ReadShown is ReadSection for the questions of page si that vis shows (all when nil): a
+// question that skip logic hides is neither read nor required.
+func (d *Definition) ReadShown(si int, form url.Values, reg *Register, strict bool, vis *Visibility) ([]Answer, []Problem) {
 	var answers []Answer
 	var problems []Problem
 	for qi := range d.Sections[si].Questions {
 		q := &d.Sections[si].Questions[qi]
+		if vis != nil && !vis.Question(q.Code) {
+			continue
+		}
 		as, ps := readQuestion(q, form, reg, strict)
 		answers = append(answers, as...)
 		problems = append(problems, ps...)
@@ -206,10 +215,20 @@ func checkText(field, text string, limit int) []Problem {
 	if !utf8.ValidString(text) {
 		return []Problem{{Field: field, Message: "Uw antwoord bevat tekens die we niet kunnen lezen; typ het opnieuw of plak het als platte tekst"}}
 	}
+	if strings.ContainsFunc(text, forbiddenControl) {
+		return []Problem{{Field: field, Message: "Dit antwoord bevat een teken dat niet is toegestaan (een onzichtbaar stuurteken, vaak meegekopieerd uit een ander document). Haal het weg of typ het antwoord opnieuw"}}
+	}
 	if n := utf8.RuneCountInString(text); n > limit {
 		return []Problem{{Field: field, Message: fmt.Sprintf("Uw antwoord is %d tekens lang; het mag hoogstens %d tekens zijn", n, limit)}}
 	}
 	return nil
+}
+
+// forbiddenControl reports the control characters an answer may not hold: every C0 control
+// but tab, line feed and carriage return, and DEL. A NUL cuts the text short in C programs
+// that read the export, and none of them is anything a respondent meant to type.
+func forbiddenControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
 }
 
 // normaliseText trims the answer and turns Windows line ends into \n, so counts match what people see.
@@ -272,9 +291,10 @@ func (d *Definition) Missing(answers []Answer) []string {
 	for _, a := range answers {
 		have[a.Question]++
 	}
+	vis := d.Visible(answers)
 	var missing []string
 	for _, q := range d.Questions() {
-		if !q.Required {
+		if !q.Required || !vis.Question(q.Code) { // a skipped question is never missing
 			continue
 		}
 		want := 1

@@ -169,7 +169,7 @@ func FuzzReadSection(f *testing.F) {
 		perQuestion := map[string]int{}
 		for _, a := range answers {
 			perQuestion[a.Question+"/"+a.Item]++
-			if !utf8.ValidString(a.Text) || utf8.RuneCountInString(a.Text) > DefaultTextLimit {
+			if !utf8.ValidString(a.Text) || utf8.RuneCountInString(a.Text) > DefaultTextLimit || strings.ContainsFunc(a.Text, forbiddenControl) {
 				t.Fatalf("accepted text %q", a.Text)
 			}
 			q := questionByCode(def, a.Question)

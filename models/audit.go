@@ -17,6 +17,7 @@ const (
 	ActionClosingTimeCleared = "closing_time_cleared"
 	ActionResearcherCreated  = "researcher_created"
 	ActionPasswordSet        = "password_set"
+	ActionResearcherRemoved  = "researcher_removed"
 )
 
 // SystemName is the actor of changes that no logged-in researcher made: the closing time,

@@ -52,6 +52,9 @@ func LoadBenchmark(db *gorm.DB, s *Survey, m *Municipality, inv *Invitation) (*B
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckAnswersKept(db, s.ID); err != nil {
+		return nil, err // its own answers are gone; the report would show them blank
+	}
 	rep, err := LoadReport(db, s, DimSize)
 	if err != nil {
 		return nil, fmt.Errorf("benchmark of %s for %s: %w", s.Slug, m.Code, err)

@@ -19,7 +19,7 @@ type DB struct {
 	Write *gorm.DB
 	Read  *gorm.DB
 
-	commits *committer // respondents' writes, group-committed on Write (commit.go)
+	group *groupWriter // respondents' writes, grouped into one transaction on Write (groupwrite.go)
 }
 
 // Open opens (and creates) the SQLite file at path and migrates it.
@@ -31,7 +31,9 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 	base := "file:" + url.PathEscape(path) + "?" + pragmas
 	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
 
-	write, err := gorm.Open(sqlite.Open(base+"&_txlock=immediate"), cfg)
+	// secure_delete: what a delete frees is overwritten with zeros, so data deleted under a
+	// retention setting does not linger in free space of the file (retention.go).
+	write, err := gorm.Open(sqlite.Open(base+"&_pragma=secure_delete(1)&_txlock=immediate"), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -62,7 +64,7 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 	// and reopened (file, schema, pragmas) again and again.
 	rsql.SetMaxIdleConns(8)
 	log.Debug("database open", "path", path)
-	return &DB{Write: write, Read: read, commits: newCommitter(write)}, nil
+	return &DB{Write: write, Read: read, group: newGroupWriter(write)}, nil
 }
 
 // Ping reports whether both pools answer.
@@ -76,7 +78,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close checkpoints the WAL and closes both pools.
 func (d *DB) Close() error {
-	d.commits.close()
+	d.group.close()
 	var errs []error
 	if rsql, err := d.Read.DB(); err == nil {
 		errs = append(errs, rsql.Close())

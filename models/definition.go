@@ -37,21 +37,30 @@ const DefaultTextLimit = 4000
 type Definition struct {
 	Slug         string              `yaml:"slug" json:"slug" validate:"required,max=60,slug"`
 	Title        string              `yaml:"title" json:"title" validate:"required,max=200"`
-	Organisation string              `yaml:"organisation" json:"organisation" validate:"max=200"`
-	Intro        string              `yaml:"intro" json:"intro" validate:"max=10000"`
-	Privacy      string              `yaml:"privacy" json:"privacy" validate:"max=5000"`
+	Organisation string              `yaml:"organisation,omitempty" json:"organisation" validate:"max=200"`
+	Intro        string              `yaml:"intro,omitempty" json:"intro" validate:"max=10000"`
+	Privacy      string              `yaml:"privacy,omitempty" json:"privacy" validate:"max=5000"`
 	Contact      SurveyContact       `yaml:"contact,omitempty" json:"contact,omitzero"`
-	Minutes      int                 `yaml:"minutes" json:"minutes" validate:"min=0,max=600"`
+	Minutes      int                 `yaml:"minutes,omitempty" json:"minutes" validate:"min=0,max=600"`
 	Register     string              `yaml:"register" json:"register" validate:"required,max=40"`
-	Scales       map[string][]Option `yaml:"scales" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
+	Scales       map[string][]Option `yaml:"scales,omitempty" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
 	Sections     []Section           `yaml:"sections" json:"sections" validate:"required,min=1,max=50,dive"`
 }
 
 // Section is one page of the questionnaire.
 type Section struct {
 	Title     string     `yaml:"title" json:"title" validate:"required,max=200"`
-	Intro     string     `yaml:"intro" json:"intro" validate:"max=5000"`
+	Intro     string     `yaml:"intro,omitempty" json:"intro" validate:"max=5000"`
 	Questions []Question `yaml:"questions" json:"questions" validate:"required,min=1,max=100,dive"`
+	// ShowIf shows the whole page only when an earlier answer has one of the given values.
+	ShowIf *Condition `yaml:"show_if,omitempty" json:"show_if,omitempty"`
+}
+
+// Condition is skip logic: it holds when the answer to Question, a single or multi question
+// on an earlier page, is (single) or includes (multi) one of Values, option codes.
+type Condition struct {
+	Question string   `yaml:"question" json:"question" validate:"required,code"`
+	Values   []string `yaml:"values" json:"values" validate:"required,min=1,max=50,dive,code"`
 }
 
 // Question is one question; which fields apply depends on Kind.
@@ -59,17 +68,19 @@ type Question struct {
 	Code       string      `yaml:"code" json:"code" validate:"required,code"`
 	Kind       string      `yaml:"kind" json:"kind" validate:"required,oneof=municipality single multi likert text number"`
 	Text       string      `yaml:"text" json:"text" validate:"required,max=1000"`
-	Help       string      `yaml:"help" json:"help,omitempty" validate:"max=2000"`
-	Required   bool        `yaml:"required" json:"required"`
-	Options    []Option    `yaml:"options" json:"options,omitempty" validate:"max=50,dive"`
-	Scale      string      `yaml:"scale" json:"scale,omitempty" validate:"omitempty,code"`
-	Statements []Statement `yaml:"statements" json:"statements,omitempty" validate:"max=50,dive"`
-	DontKnow   bool        `yaml:"dont_know" json:"dont_know,omitempty"`
-	MaxLength  int         `yaml:"max_length" json:"max_length,omitempty" validate:"min=0,max=20000"`
-	Min        *float64    `yaml:"min" json:"min,omitempty"`
-	Max        *float64    `yaml:"max" json:"max,omitempty"`
-	Integer    bool        `yaml:"integer" json:"integer,omitempty"`
-	Unit       string      `yaml:"unit" json:"unit,omitempty" validate:"max=40"`
+	Help       string      `yaml:"help,omitempty" json:"help,omitempty" validate:"max=2000"`
+	Required   bool        `yaml:"required,omitempty" json:"required"`
+	Options    []Option    `yaml:"options,omitempty" json:"options,omitempty" validate:"max=50,dive"`
+	Scale      string      `yaml:"scale,omitempty" json:"scale,omitempty" validate:"omitempty,code"`
+	Statements []Statement `yaml:"statements,omitempty" json:"statements,omitempty" validate:"max=50,dive"`
+	DontKnow   bool        `yaml:"dont_know,omitempty" json:"dont_know,omitempty"`
+	MaxLength  int         `yaml:"max_length,omitempty" json:"max_length,omitempty" validate:"min=0,max=20000"`
+	Min        *float64    `yaml:"min,omitempty" json:"min,omitempty"`
+	Max        *float64    `yaml:"max,omitempty" json:"max,omitempty"`
+	Integer    bool        `yaml:"integer,omitempty" json:"integer,omitempty"`
+	Unit       string      `yaml:"unit,omitempty" json:"unit,omitempty" validate:"max=40"`
+	// ShowIf shows the question only when an earlier answer has one of the given values.
+	ShowIf *Condition `yaml:"show_if,omitempty" json:"show_if,omitempty"`
 
 	// ScaleOptions is Scale resolved against the definition's scales (likert only).
 	ScaleOptions []Option `yaml:"-" json:"-"`
@@ -79,7 +90,7 @@ type Question struct {
 type Option struct {
 	Code  string `yaml:"code" json:"code" validate:"required,code"`
 	Label string `yaml:"label" json:"label" validate:"required,max=300"`
-	Other bool   `yaml:"other" json:"other,omitempty"`
+	Other bool   `yaml:"other,omitempty" json:"other,omitempty"`
 }
 
 // Statement is one row of a likert block, rated on the question's scale.
@@ -187,7 +198,15 @@ func (d *Definition) check() error {
 	seen := map[string]string{}
 	municipalityQuestions := 0
 	for si := range d.Sections {
+		// Conditions refer to pages before this one: what they need is answered and saved
+		// before the page is shown, and no rule can refer forward or go round in a loop.
+		if err := d.checkCondition(d.Sections[si].ShowIf, si, fmt.Sprintf("sections[%d].show_if", si)); err != nil {
+			return err
+		}
 		for qi := range d.Sections[si].Questions {
+			if err := d.checkCondition(d.Sections[si].Questions[qi].ShowIf, si, fmt.Sprintf("sections[%d].questions[%d].show_if", si, qi)); err != nil {
+				return err
+			}
 			q := &d.Sections[si].Questions[qi]
 			path := fmt.Sprintf("sections[%d].questions[%d]", si, qi)
 			if prev, ok := seen[q.Code]; ok {
@@ -209,6 +228,45 @@ func (d *Definition) check() error {
 		return &DefinitionError{Path: "sections[0].questions[0]", Problem: "de eerste vraag moet de verplichte gemeentevraag (kind: municipality, required: true) zijn"}
 	}
 	return nil
+}
+
+// checkCondition checks a show_if on page si: it must name a single or multi question on an
+// earlier page, and values among its option codes.
+func (d *Definition) checkCondition(c *Condition, si int, path string) error {
+	if c == nil {
+		return nil
+	}
+	for sj := range d.Sections {
+		for qi := range d.Sections[sj].Questions {
+			q := &d.Sections[sj].Questions[qi]
+			if q.Code != c.Question {
+				continue
+			}
+			if sj >= si {
+				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q staat niet op een eerdere pagina; een voorwaarde kan alleen naar een vraag op een eerdere pagina verwijzen", c.Question)}
+			}
+			if q.Kind != KindSingle && q.Kind != KindMulti {
+				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q is van soort %s; een voorwaarde kan alleen naar een single- of multi-vraag verwijzen", c.Question, q.Kind)}
+			}
+			for i, v := range c.Values {
+				if _, ok := q.Choice(v); !ok {
+					return &DefinitionError{Path: fmt.Sprintf("%s.values[%d]", path, i), Problem: fmt.Sprintf("%q is geen optie van vraag %q", v, c.Question)}
+				}
+			}
+			return nil
+		}
+	}
+	return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q bestaat niet", c.Question)}
+}
+
+// Choice returns the option with code of a choice question.
+func (q *Question) Choice(code string) (Option, bool) {
+	for _, o := range q.Choices() {
+		if o.Code == code {
+			return o, true
+		}
+	}
+	return Option{}, false
 }
 
 func (d *Definition) checkQuestion(q *Question, path string) error {
@@ -330,6 +388,21 @@ func childByKey(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// MarshalDefinition writes d in the format of a definition file (docs/survey-format.md):
+// ParseDefinition reads it back to the same definition.
+func MarshalDefinition(d *Definition) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Questions returns every question in order.

@@ -15,10 +15,9 @@ import (
 
 // Audit actions of the editor.
 const (
-	ActionSurveyCreated   = "survey_created"
-	ActionSurveyUploaded  = "survey_uploaded"
-	ActionWaveCreated     = "wave_created"
-	ActionDefinitionSaved = "definition_saved"
+	ActionSurveyCreated  = "survey_created"
+	ActionSurveyUploaded = "survey_uploaded"
+	ActionWaveCreated    = "wave_created"
 )
 
 const defaultMunicipalityText = "Voor welke gemeente vult u deze peiling in?"
@@ -180,7 +179,7 @@ func CreateSurvey(db *gorm.DB, def *Definition, predecessor *uint, action string
 	if err != nil {
 		return nil, err
 	}
-	s := Survey{Slug: def.Slug, Title: def.Title, Status: StatusDraft, Register: def.Register, Definition: string(body), PredecessorID: predecessor}
+	s := Survey{Slug: def.Slug, Title: def.Title, Status: StatusDraft, Register: def.Register, Definition: string(body), Version: 1, PredecessorID: predecessor}
 	err = db.Transaction(func(tx *gorm.DB) error {
 		if err := registerLoaded(tx, def.Register); err != nil {
 			return err
@@ -198,6 +197,9 @@ func CreateSurvey(db *gorm.DB, def *Definition, predecessor *uint, action string
 			}
 			return err
 		}
+		if err := tx.Create(&SurveyVersion{SurveyID: s.ID, Number: 1, Definition: string(body), CreatedAt: at}).Error; err != nil {
+			return err
+		}
 		return audit(tx, who, at, action, &s.ID, def.Title, nil)
 	})
 	if err != nil {
@@ -208,46 +210,26 @@ func CreateSurvey(db *gorm.DB, def *Definition, predecessor *uint, action string
 
 // SaveDraftDefinition replaces the definition of a survey that is still a draft, after
 // checking it by the rules of import. It is the one place where the editor changes a
-// definition. The slug stays the survey's own.
+// definition; it goes through ChangeDefinition, which keeps the version row and the audit
+// log. The slug stays the survey's own.
 func SaveDraftDefinition(db *gorm.DB, s *Survey, def *Definition, who Actor, at time.Time) error {
 	def.Slug = s.Slug
 	if err := def.check(); err != nil {
 		return err
 	}
-	body, err := json.Marshal(def)
-	if err != nil {
-		return err
-	}
-	err = db.Transaction(func(tx *gorm.DB) error {
+	err := db.Transaction(func(tx *gorm.DB) error {
 		cur, err := takeSurvey(tx, s.ID)
 		if err != nil {
 			return err
 		}
-		if cur.Status != StatusDraft {
-			return ErrWrongStatus
-		}
-		var answered int64
-		if err := tx.Model(&Response{}).Where("survey_id = ?", s.ID).Count(&answered).Error; err != nil {
-			return err
-		}
-		if answered > 0 {
+		if cur.Status != StatusDraft || cur.OpenedAt != nil {
 			return ErrWrongStatus
 		}
 		if err := registerLoaded(tx, def.Register); err != nil {
 			return err
 		}
-		// UpdatedAt keys the cache of parsed definitions (Survey.Def), so it must move.
-		updated := at
-		if !updated.After(cur.UpdatedAt) {
-			updated = cur.UpdatedAt.Add(time.Microsecond)
-		}
-		res := tx.Model(&Survey{}).Where("id = ?", s.ID).Updates(map[string]any{
-			"definition": string(body), "title": def.Title, "register": def.Register, "updated_at": updated})
-		if res.Error != nil {
-			return res.Error
-		}
-		s.Definition, s.Title, s.Register, s.UpdatedAt = string(body), def.Title, def.Register, updated
-		return audit(tx, who, at, ActionDefinitionSaved, &s.ID, "", nil)
+		_, err = ChangeDefinition(tx, s.ID, def, who, at)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("save definition of %s: %w", s.Slug, err)

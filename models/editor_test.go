@@ -95,7 +95,7 @@ func TestSaveDraftDefinitionRefusesWhatImportRefusesAndOpenSurveys(t *testing.T)
 	if err := SaveDraftDefinition(db.Write, s, cp, System, at); !errors.Is(err, ErrWrongStatus) {
 		t.Errorf("an open survey: %v", err)
 	}
-	if got := actions(t, db, s.ID); !reflect.DeepEqual(got, []string{ActionOpened, ActionDefinitionSaved, ActionSurveyCreated}) && !reflect.DeepEqual(got, []string{ActionSurveyCreated, ActionDefinitionSaved, ActionOpened}) {
+	if got := actions(t, db, s.ID); !reflect.DeepEqual(got, []string{ActionOpened, ActionDefinitionReplaced, ActionSurveyCreated}) && !reflect.DeepEqual(got, []string{ActionSurveyCreated, ActionDefinitionReplaced, ActionOpened}) {
 		t.Errorf("audit: %v", got)
 	}
 }

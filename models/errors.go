@@ -35,6 +35,15 @@ var (
 	ErrResearcherExists = errors.New("researcher already exists")
 	// ErrPasswordLength is a password outside MinPasswordLength..MaxPasswordBytes.
 	ErrPasswordLength = errors.New("password length out of range")
+
+	// ErrNotStored is a write the database could not store: the disk is full, an I/O error,
+	// or its group's transaction failed (groupwrite.go). Nothing of it is stored; trying again
+	// later may work.
+	ErrNotStored = errors.New("write not stored")
+	// ErrClosed is returned for writes offered after the database began to close.
+	ErrClosed = errors.New("database is closing")
+	// ErrPublicGroupTooSmall is publishing results with a minimum group below MinPublicGroupSize.
+	ErrPublicGroupTooSmall = errors.New("minimum group too small to publish")
 )
 
 // InvitedError is an anonymous draft naming a municipality that has an invitation: only the
@@ -42,3 +51,19 @@ var (
 type InvitedError struct{ Code string }
 
 func (e *InvitedError) Error() string { return fmt.Sprintf("municipality %s was invited", e.Code) }
+
+// storageFailure reports whether err is SQLite failing to store, rather than a rule of ours
+// or a constraint refusing the data.
+func storageFailure(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	// SQLite's primary result codes (sqlite.org/rescode.html), fixed for good: BUSY, LOCKED,
+	// NOMEM, READONLY, INTERRUPT, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
+	switch coded.Code() & 0xff {
+	case 5, 6, 7, 8, 9, 10, 11, 13, 14, 26:
+		return true
+	}
+	return false
+}

@@ -37,6 +37,7 @@ func Columns(def *Definition, anonymous bool) []Column {
 	cols := []Column{
 		{Name: "respondent", Kind: "id", Text: "Volgnummer van de inzending (intern id)"},
 		{Name: "ingediend", Kind: "tijd", Text: "Moment van verzenden (UTC, ISO 8601)"},
+		{Name: "versie", Kind: "versie", Text: "Versie van de vragenlijst waarop de gemeente antwoordde"},
 	}
 	yesNo := []Option{{Code: "1", Label: "aangekruist"}, {Code: "0", Label: "niet aangekruist (vraag wel beantwoord)"}}
 	for _, q := range def.Questions() {
@@ -87,10 +88,17 @@ func Columns(def *Definition, anonymous bool) []Column {
 type RawResponse struct {
 	ID          uint
 	SubmittedAt time.Time
+	Version     int
 	Province    string
 	Size        string // SizeClass key
 	Answers     []Answer
+	// shown is set when skip logic hid questions from this respondent: their cells say
+	// NotShown, apart from an empty cell that means "not answered".
+	shown *Visibility
 }
+
+// NotShown fills the cells of a question that skip logic did not show the respondent.
+const NotShown = "niet getoond"
 
 // Row returns the response's value for each column.
 func (r *RawResponse) Row(cols []Column) []Cell {
@@ -104,11 +112,16 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 	out := make([]Cell, len(cols))
 	for i, c := range cols {
 		switch {
+		case r.shown != nil && c.Question != "" && !r.shown.Question(c.Question):
+			out[i].Text = NotShown
 		case c.Kind == "id":
 			n := float64(r.ID)
 			out[i].Number = &n
 		case c.Kind == "tijd":
 			out[i].Text = r.SubmittedAt.UTC().Format(time.RFC3339)
+		case c.Kind == "versie":
+			n := float64(r.Version)
+			out[i].Number = &n
 		case c.Kind == "provincie":
 			out[i].Text = r.Province
 		case c.Kind == "grootteklasse":
@@ -142,7 +155,10 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 	if err := CheckReportable(s); err != nil {
 		return err
 	}
-	rows, err := db.Raw(`SELECT r.id, r.submitted_at, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
+	if err := CheckAnswersKept(db, s.ID); err != nil {
+		return err
+	}
+	rows, err := db.Raw(`SELECT r.id, r.submitted_at, r.version, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
 			a.question, a.item, a.option, a.text, a.number
 		FROM responses r LEFT JOIN answers a ON a.response_id = r.id
 		LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
@@ -151,25 +167,34 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 	}
 	defer rows.Close()
+	// emit hands a whole response on, with what skip logic showed it.
+	emit := func(r *RawResponse) error {
+		if def, err := s.DefFor(db, &Response{Version: r.Version}); err == nil && def.HasConditions() {
+			v := def.Visible(r.Answers)
+			r.shown = &v
+		}
+		return fn(r)
+	}
 	var cur *RawResponse
 	for rows.Next() {
 		var (
 			id                          uint
 			at                          sql.NullTime
+			version                     int
 			province, size              string
 			question, item, option, txt sql.NullString
 			number                      sql.NullFloat64
 		)
-		if err := rows.Scan(&id, &at, &province, &size, &question, &item, &option, &txt, &number); err != nil {
+		if err := rows.Scan(&id, &at, &version, &province, &size, &question, &item, &option, &txt, &number); err != nil {
 			return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 		}
 		if cur == nil || cur.ID != id {
 			if cur != nil {
-				if err := fn(cur); err != nil {
+				if err := emit(cur); err != nil {
 					return err
 				}
 			}
-			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Province: province, Size: size}
+			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Version: version, Province: province, Size: size}
 		}
 		if question.Valid {
 			a := Answer{Question: question.String, Item: item.String, Option: option.String, Text: txt.String}
@@ -184,7 +209,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 	}
 	if cur != nil {
-		return fn(cur)
+		return emit(cur)
 	}
 	return nil
 }

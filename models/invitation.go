@@ -351,7 +351,7 @@ func StartInvitedDraft(db *gorm.DB, s *Survey, inv *Invitation) (*Response, stri
 	}
 	token := NewToken()
 	code := inv.MunicipalityCode
-	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token)}
+	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token), Version: s.Version}
 	err := db.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
 			return err

@@ -11,8 +11,9 @@ import (
 // it. Aggregates exist only while it is closed: closing computes them in the closing
 // transaction, reopening drops them, so no figure is ever visible during fieldwork.
 
-// OpenSurvey opens a draft survey for respondents, or reopens a closed one. A closing time
-// that has already passed is cleared, or the survey would close again at once.
+// OpenSurvey opens a draft survey for respondents, or reopens a closed one; reopening
+// unpublishes the results and turns the report per municipality off. A closing time that has
+// already passed is cleared, or the survey would close again at once.
 func OpenSurvey(db *gorm.DB, id uint, who Actor, at time.Time) error {
 	err := db.Transaction(func(tx *gorm.DB) error {
 		s, err := takeSurvey(tx, id)
@@ -21,9 +22,17 @@ func OpenSurvey(db *gorm.DB, id uint, who Actor, at time.Time) error {
 		}
 		action := ActionOpened
 		switch s.Status {
-		case StatusDraft:
+		case StatusDraft: // its current version is what respondents answer from now on
+			if err := freezeVersion(tx, s, at); err != nil {
+				return err
+			}
 		case StatusClosed:
 			action = ActionReopened
+			// The aggregates are recomputed at the next closing from the answers' tallies and
+			// responses; without the raw answers nothing could be added or withdrawn soundly.
+			if err := CheckAnswersKept(tx, s.ID); err != nil {
+				return err
+			}
 			if err := DropAggregates(tx, s.ID); err != nil {
 				return fmt.Errorf("drop aggregates: %w", err)
 			}
@@ -31,6 +40,11 @@ func OpenSurvey(db *gorm.DB, id uint, who Actor, at time.Time) error {
 			return ErrWrongStatus
 		}
 		updates := map[string]any{"status": StatusOpen, "closed_at": nil}
+		if s.Status == StatusClosed {
+			// Like publishing, the report per municipality was a decision about these
+			// results; after more fieldwork the researcher decides again.
+			updates["benchmark_enabled"] = false
+		}
 		if s.OpenedAt == nil {
 			updates["opened_at"] = at
 		}

@@ -23,11 +23,14 @@ var steps = []string{
 	// submitted response per municipality per survey is what the database guarantees.
 	`DROP INDEX IF EXISTS idx_responses_survey_municipality`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_responses_survey_municipality_submitted ON responses(survey_id, municipality_code) WHERE status = 'submitted'`,
+	// 5: every survey made before versions existed gets its definition as version 1.
+	`INSERT INTO survey_versions (survey_id, number, definition, created_at, frozen_at)
+		SELECT id, 1, definition, created_at, opened_at FROM surveys WHERE id NOT IN (SELECT survey_id FROM survey_versions)`,
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
-	&Invitation{}, &MailTemplate{}, &MailSend{}}
+	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {

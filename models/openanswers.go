@@ -55,6 +55,9 @@ func OpenAnswers(db *gorm.DB, s *Survey, question, query string, offset, limit i
 	if err := CheckReportable(s); err != nil {
 		return nil, err
 	}
+	if err := CheckAnswersKept(db, s.ID); err != nil {
+		return nil, err
+	}
 	var out []OpenAnswer
 	err := openAnswers(db, s, question, query).Select("a.id, a.option, a.text").
 		Order("r.id, a.id").Offset(offset).Limit(limit).Scan(&out).Error
@@ -80,6 +83,9 @@ func OpenAnswers(db *gorm.DB, s *Survey, question, query string, offset, limit i
 // response, so the results page takes its counts from the aggregates instead.
 func CountOpenAnswers(db *gorm.DB, s *Survey, question, query string) (int64, error) {
 	if err := CheckReportable(s); err != nil {
+		return 0, err
+	}
+	if err := CheckAnswersKept(db, s.ID); err != nil {
 		return 0, err
 	}
 	var total int64

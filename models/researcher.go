@@ -24,6 +24,9 @@ type Researcher struct {
 	PasswordHash string `gorm:"not null"`
 	CreatedAt    time.Time
 	LastLoginAt  *time.Time
+	// SessionVersion is carried in every session cookie of this account; raising it (logout,
+	// a new password) ends all those sessions at once, on every device.
+	SessionVersion int `gorm:"not null;default:1"`
 }
 
 // NormaliseEmail lower-cases and checks an address.
@@ -101,7 +104,9 @@ func saveResearcher(db *gorm.DB, email, password string, who Actor, mode int) (*
 		if bcrypt.CompareHashAndPassword([]byte(r.PasswordHash), []byte(password)) == nil {
 			return nil // the same password again (every start with PEILING_ADMIN_PASSWORD): nothing to record
 		}
-		if err := tx.Model(&r).Update("password_hash", string(hash)).Error; err != nil {
+		// A new password ends every session: whoever knew the old one is logged out too.
+		err = tx.Model(&r).Updates(map[string]any{"password_hash": string(hash), "session_version": gorm.Expr("session_version + 1")}).Error
+		if err != nil {
 			return err
 		}
 		return audit(tx, who, now(), ActionPasswordSet, nil, r.Email, nil)
@@ -113,7 +118,7 @@ func saveResearcher(db *gorm.DB, email, password string, who Actor, mode int) (*
 }
 
 func createResearcher(tx *gorm.DB, r *Researcher, email, hash string, who Actor) error {
-	*r = Researcher{Email: email, PasswordHash: hash}
+	*r = Researcher{Email: email, PasswordHash: hash, SessionVersion: 1}
 	err := tx.Create(r).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return ErrResearcherExists
@@ -153,6 +158,41 @@ func Authenticate(db *gorm.DB, email, password string) (*Researcher, error) {
 // RecordLogin stores the time of a successful login.
 func RecordLogin(db *gorm.DB, r *Researcher) error {
 	return db.Model(r).Update("last_login_at", r.LastLoginAt).Error
+}
+
+// EndSessions ends every session of researcher id, on every device: the version in their
+// cookies no longer matches.
+func EndSessions(db *gorm.DB, id uint) error {
+	err := db.Model(&Researcher{}).Where("id = ?", id).Update("session_version", gorm.Expr("session_version + 1")).Error
+	if err != nil {
+		return fmt.Errorf("end sessions of researcher %d: %w", id, err)
+	}
+	return nil
+}
+
+// RemoveResearcher deletes the account for email and revokes its API tokens; its sessions
+// end because the account is gone. A missing account gives ErrNotFound.
+func RemoveResearcher(db *gorm.DB, email string, who Actor) error {
+	email = strings.ToLower(strings.TrimSpace(email))
+	err := db.Transaction(func(tx *gorm.DB) error {
+		var r Researcher
+		if err := tx.Where("email = ?", email).Take(&r).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Delete(&r).Error; err != nil {
+			return err
+		}
+		t := now()
+		err := tx.Model(&APIToken{}).Where("researcher_id = ? AND revoked_at IS NULL", r.ID).Update("revoked_at", t).Error
+		if err != nil {
+			return err
+		}
+		return audit(tx, who, t, ActionResearcherRemoved, nil, r.Email, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("remove researcher: %w", err)
+	}
+	return nil
 }
 
 // FindResearcher returns the researcher with id.

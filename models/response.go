@@ -48,6 +48,7 @@ type Response struct {
 	SubmissionID   *string `gorm:"uniqueIndex"`
 	Reference      *string `gorm:"uniqueIndex"`
 	Reached        int     `gorm:"not null;default:0"` // sections saved so far
+	Version        int     `gorm:"not null;default:1"` // the survey version it was started on (versions.go)
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	SubmittedAt    *time.Time
@@ -100,7 +101,7 @@ func StartDraft(db *gorm.DB, survey *Survey) (*Response, string, error) {
 		return nil, "", ErrInvitationOnly
 	}
 	token := NewToken()
-	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token)}
+	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token), Version: survey.Version}
 	if err := db.Create(&r).Error; err != nil {
 		return nil, "", fmt.Errorf("start draft for %s: %w", survey.Slug, err)
 	}
@@ -131,7 +132,7 @@ func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {
 // nothing; but a municipality that has an invitation can only be answered for through it, so
 // an anonymous draft that names one gets an *InvitedError and nothing is saved.
 func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Answer) error {
-	def, err := survey.Def()
+	def, err := survey.DefFor(db, r) // the version the draft was started on
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,23 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 				return err
 			}
 		}
-		updates := map[string]any{"updated_at": now(), "reached": max(r.Reached, si+1)}
+		// Skip logic: answers to questions that this page's answers now hide go, and pages
+		// that are skipped right after it count as passed.
+		all, err := AnswersOf(tx, r.ID)
+		if err != nil {
+			return err
+		}
+		vis := def.Visible(all)
+		if hidden := vis.Hidden(all); len(hidden) > 0 {
+			if err := tx.Where("id IN ?", hidden).Delete(&Answer{}).Error; err != nil {
+				return err
+			}
+		}
+		reached := max(r.Reached, si+1)
+		for reached < len(def.Sections) && !vis.Section(reached) {
+			reached++
+		}
+		updates := map[string]any{"updated_at": now(), "reached": reached}
 		if containsString(codes, mq.Code) && r.InvitationID == nil { // an invitation fixes the municipality
 			updates["municipality_code"] = code
 		}
@@ -174,7 +191,10 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 	if err != nil {
 		return fmt.Errorf("save section %d of response %d: %w", si+1, r.ID, err)
 	}
-	r.Reached = max(r.Reached, si+1)
+	var saved Response
+	if err := db.Select("reached").Take(&saved, r.ID).Error; err == nil {
+		r.Reached = saved.Reached
+	}
 	return nil
 }
 
@@ -233,7 +253,7 @@ func containsString(list []string, s string) bool {
 // draft's own invitation was revoked. The partial unique index (schema step 4) keeps one
 // submitted response per municipality even if these checks ever raced.
 func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error {
-	def, err := survey.Def()
+	def, err := survey.DefFor(db, r)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,9 @@ const (
 	DimDepartment = "afdeling"
 	DimProvince   = "provincie"
 	DimSize       = "grootte"
+	// DimVersion counts respondents per version of the questionnaire (versions.go); it is
+	// not a breakdown of the answers.
+	DimVersion = "versie"
 )
 
 // Dimensions lists the breakdowns in the order the results page offers them.
@@ -97,6 +100,11 @@ type ResultSettings struct {
 // DefaultMinGroupSize is the smallest breakdown group shown unless a survey sets another.
 const DefaultMinGroupSize = 5
 
+// MinPublicGroupSize is the smallest minimum group a published results page may use: below
+// it a reader could recognise a municipality. Researchers may look at smaller groups
+// themselves.
+const MinPublicGroupSize = 5
+
 // SettingsOf returns survey id's result settings, or the defaults when none were saved.
 func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
 	s := ResultSettings{SurveyID: surveyID, MinGroupSize: DefaultMinGroupSize}
@@ -107,13 +115,17 @@ func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
 	return s, err
 }
 
-// SaveSettings stores a survey's result settings. Publishing needs a closed survey.
+// SaveSettings stores a survey's result settings. Publishing needs a closed survey and a
+// minimum group of at least MinPublicGroupSize (ErrPublicGroupTooSmall).
 func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
 	if survey.Status != StatusClosed {
 		return ErrResultsEmbargo
 	}
 	if s.MinGroupSize < 1 {
 		s.MinGroupSize = 1
+	}
+	if s.Published && s.MinGroupSize < MinPublicGroupSize {
+		return ErrPublicGroupTooSmall
 	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		old, err := SettingsOf(tx, survey.ID)
@@ -205,6 +217,9 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 				[]any{surveyID, d.dim, surveyID, oneEach}})
 		}
 	}
+	steps = append(steps, sqlStep{`INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
+		SELECT ?, ?, CAST(version AS TEXT), '', '', '', COUNT(*), 0 FROM responses
+		WHERE survey_id = ? AND status = ? GROUP BY version`, []any{surveyID, DimVersion, surveyID, ResponseSubmitted}})
 	for _, st := range steps {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("aggregates of survey %d: %w", surveyID, err)

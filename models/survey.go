@@ -19,17 +19,21 @@ const (
 
 // Survey is one questionnaire and its fieldwork state.
 type Survey struct {
-	ID         uint      `gorm:"primaryKey"`
-	Slug       string    `gorm:"uniqueIndex;not null"`
-	Title      string    `gorm:"not null"`
-	Status     string    `gorm:"not null;default:draft"`
-	Register   string    `gorm:"not null"`
-	Definition string    `gorm:"not null"` // the Definition as JSON
-	CreatedAt  time.Time `gorm:"not null"`
-	UpdatedAt  time.Time `gorm:"not null"`
-	OpenedAt   *time.Time
-	ClosedAt   *time.Time
-	ClosesAt   *time.Time // optional: the survey closes by itself at this moment (lifecycle.go)
+	ID         uint   `gorm:"primaryKey"`
+	Slug       string `gorm:"uniqueIndex;not null"`
+	Title      string `gorm:"not null"`
+	Status     string `gorm:"not null;default:draft"`
+	Register   string `gorm:"not null"`
+	Definition string `gorm:"not null"` // the current version's Definition as JSON
+	// Version is the number of the current version (versions.go); DefinitionRevision counts
+	// every write of Definition, text corrections included, for the parse cache.
+	Version            int       `gorm:"not null;default:1"`
+	DefinitionRevision int       `gorm:"not null;default:0"`
+	CreatedAt          time.Time `gorm:"not null"`
+	UpdatedAt          time.Time `gorm:"not null"`
+	OpenedAt           *time.Time
+	ClosedAt           *time.Time
+	ClosesAt           *time.Time // optional: the survey closes by itself at this moment (lifecycle.go)
 	// AccessMode is AccessOpen or AccessInvitation (invitation.go).
 	AccessMode string `gorm:"not null;default:open"`
 	// BenchmarkEnabled lets each participating municipality see its own answers next to
@@ -39,25 +43,24 @@ type Survey struct {
 	PredecessorID *uint
 }
 
-// definitions caches parsed definitions: a survey's definition only changes on import,
-// which also moves UpdatedAt.
-var definitions sync.Map // "id/updated" → *Definition
+// definitions caches parsed current definitions. The key moves only when the definition is
+// written (a new version or a text correction), not on status changes, so the cache holds one
+// entry per write of a definition: a handful per survey. The creation time tells apart
+// surveys of the same id in different databases (tests open many in one process).
+var definitions sync.Map // "id/created/version/revision" → *Definition
 
-// Def returns the survey's parsed definition.
+// Def returns the survey's current definition.
 func (s *Survey) Def() (*Definition, error) {
-	key := fmt.Sprintf("%d/%d", s.ID, s.UpdatedAt.UnixNano())
+	key := fmt.Sprintf("%d/%d/%d/%d", s.ID, s.CreatedAt.UnixNano(), s.Version, s.DefinitionRevision)
 	if d, ok := definitions.Load(key); ok {
 		return d.(*Definition), nil
 	}
-	var d Definition
-	if err := json.Unmarshal([]byte(s.Definition), &d); err != nil {
-		return nil, fmt.Errorf("survey %s: stored definition: %w", s.Slug, err)
+	d, err := decodeDefinition(s.Slug, s.Definition)
+	if err != nil {
+		return nil, err
 	}
-	if err := d.check(); err != nil {
-		return nil, fmt.Errorf("survey %s: stored definition: %w", s.Slug, err)
-	}
-	definitions.Store(key, &d)
-	return &d, nil
+	definitions.Store(key, d)
+	return d, nil
 }
 
 // Accepting reports whether respondents may start and save answers now.
@@ -90,8 +93,9 @@ func OpenSurveys(db *gorm.DB) ([]Survey, error) {
 	return ss, err
 }
 
-// ImportSurvey stores def as a new survey with the given status, or replaces the definition
-// of the survey with the same slug as long as nobody has answered it yet.
+// ImportSurvey stores def as a new survey with the given status. For an existing slug it
+// changes that survey's definition as ChangeDefinition does (in place before opening, a text
+// correction or a new version after) and leaves its status alone.
 func ImportSurvey(db *gorm.DB, def *Definition, status string) (*Survey, error) {
 	body, err := json.Marshal(def)
 	if err != nil {
@@ -109,26 +113,23 @@ func ImportSurvey(db *gorm.DB, def *Definition, status string) (*Survey, error) 
 		var existing Survey
 		err := tx.Where("slug = ?", def.Slug).Take(&existing).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			out = Survey{Slug: def.Slug, Title: def.Title, Status: status, Register: def.Register, Definition: string(body)}
+			t := now()
+			out = Survey{Slug: def.Slug, Title: def.Title, Status: status, Register: def.Register, Definition: string(body), Version: 1}
 			if status == StatusOpen {
-				t := now()
 				out.OpenedAt = &t
 			}
-			return tx.Create(&out).Error
+			if err := tx.Create(&out).Error; err != nil {
+				return err
+			}
+			return tx.Create(&SurveyVersion{SurveyID: out.ID, Number: 1, Definition: string(body), CreatedAt: t, FrozenAt: out.OpenedAt}).Error
 		}
 		if err != nil {
 			return err
 		}
-		var answered int64
-		if err := tx.Model(&Response{}).Where("survey_id = ?", existing.ID).Count(&answered).Error; err != nil {
+		if _, err := ChangeDefinition(tx, existing.ID, def, Actor{Name: "peiling import"}, now()); err != nil {
 			return err
 		}
-		if answered > 0 {
-			return &DefinitionError{Path: "slug", Problem: fmt.Sprintf("peiling %q heeft al %d (concept)antwoorden; kies een nieuwe slug", def.Slug, answered)}
-		}
-		existing.Title, existing.Register, existing.Definition = def.Title, def.Register, string(body)
-		out = existing
-		return tx.Save(&out).Error
+		return tx.Take(&out, existing.ID).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import survey %s: %w", def.Slug, err)
