@@ -288,6 +288,10 @@ var auditWords = map[string]string{
 	models.ActionResponseWithdrawn:  "Inzending ingetrokken",
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
+	// The editor (editor.go).
+	models.ActionSurveyCreated:  "Peiling gemaakt",
+	models.ActionSurveyUploaded: "Peiling geladen uit een bestand",
+	models.ActionWaveCreated:    "Peiling gemaakt als nieuwe ronde",
 	// Retention (retention.go).
 	models.ActionRetentionSet:    "Bewaartermijnen ingesteld",
 	models.ActionContactsDeleted: "Namen en e-mailadressen verwijderd",

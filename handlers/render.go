@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -27,9 +28,10 @@ type Renderer struct {
 
 // frame is what every page gets; Data is the page's own typed view.
 type frame struct {
-	CSRF  string
-	Flash string
-	Data  any
+	CSRF    string
+	Flash   string
+	Data    any
+	Preview *previewFrame // set on the pages of a preview (preview.go)
 }
 
 var amsterdam = mustLocation("Europe/Amsterdam")
@@ -63,6 +65,11 @@ func NewRenderer(templates, static fs.FS) (*Renderer, error) {
 		"inc":         func(i int) int { return i + 1 },
 		"choiceGroup": choiceGroup,
 		"summaryOf":   func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
+		"lastDay":     lastDay,
+		"input":       newInputView,
+		"registerPick": func(id string, options []string, value, errMsg string) registerPick {
+			return registerPick{ID: id, Options: options, Value: value, Error: errMsg}
+		},
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "layout.html", "partials/*.html")
 	if err != nil {
@@ -100,6 +107,15 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	}
 	if flash, ok := c.Get(flashKey).(string); ok {
 		f.Flash = flash
+	}
+	if p, ok := c.Get(previewKey).(*previewFrame); ok {
+		f.Preview = p
+		var buf bytes.Buffer
+		if err := page.ExecuteTemplate(&buf, "layout.html", f); err != nil {
+			return err
+		}
+		_, err := w.Write(p.rewrite(buf.Bytes()))
+		return err
 	}
 	return page.ExecuteTemplate(w, "layout.html", f)
 }
@@ -174,4 +190,43 @@ func choiceGroup(v any, multi, scale bool) (choiceGroupView, error) {
 type summaryGroup struct {
 	Sections []summarySection
 	Edit     bool
+}
+
+// lastDay words the last day a survey that closes at t can be answered, in Amsterdam time:
+// "15 december" for a close at midnight after it, "15 december om 17:00" otherwise.
+func lastDay(t time.Time) string {
+	t = t.In(amsterdam)
+	if t.Hour() == 0 && t.Minute() == 0 {
+		d := t.Add(-time.Minute)
+		return fmt.Sprintf("%d %s", d.Day(), dutchMonths[d.Month()-1])
+	}
+	return fmt.Sprintf("%d %s om %02d:%02d", t.Day(), dutchMonths[t.Month()-1], t.Hour(), t.Minute())
+}
+
+// inputView is one labelled form field of the researcher's pages, for the "input" and
+// "textfield" partials: the hint and the error are tied to the control with aria-describedby.
+type inputView struct {
+	ID, Label, Value, Hint, Error string
+	Optional                      bool
+	Type                          string // text, email, tel, number; "textarea" for the textfield partial
+}
+
+// newInputView takes the id (also the form name), label, value, hint and error, and
+// "optional" or a type among the flags.
+func newInputView(id, label, value, hint, errMsg string, flags ...string) inputView {
+	v := inputView{ID: id, Label: label, Value: value, Hint: hint, Error: errMsg, Type: "text"}
+	for _, f := range flags {
+		if f == "optional" {
+			v.Optional = true
+		} else {
+			v.Type = f
+		}
+	}
+	return v
+}
+
+// registerPick is the choice of a municipality register, for the "registerselect" partial.
+type registerPick struct {
+	ID, Value, Error string
+	Options          []string
 }

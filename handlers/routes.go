@@ -41,6 +41,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	h.fieldworkRoutes(a)
 	h.invitationRoutes(a)
 	h.draftRoutes(a)
+	h.editorRoutes(a)
+	h.previewRoutes(e, a)
 	h.retentionRoutes(a)
 	h.resultsRoutes(e, a)
 }

@@ -40,6 +40,7 @@ type Definition struct {
 	Organisation string              `yaml:"organisation,omitempty" json:"organisation" validate:"max=200"`
 	Intro        string              `yaml:"intro,omitempty" json:"intro" validate:"max=10000"`
 	Privacy      string              `yaml:"privacy,omitempty" json:"privacy" validate:"max=5000"`
+	Contact      SurveyContact       `yaml:"contact,omitempty" json:"contact,omitzero"`
 	Minutes      int                 `yaml:"minutes,omitempty" json:"minutes" validate:"min=0,max=600"`
 	Register     string              `yaml:"register" json:"register" validate:"required,max=40"`
 	Scales       map[string][]Option `yaml:"scales,omitempty" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
@@ -337,6 +338,8 @@ func describeFieldError(fe validator.FieldError) string {
 		return fmt.Sprintf("te kort of te weinig: minstens %s", fe.Param())
 	case "oneof":
 		return fmt.Sprintf("%q is geen geldige waarde; kies uit: %s", fe.Value(), fe.Param())
+	case "email":
+		return fmt.Sprintf("%q is geen e-mailadres zoals naam@gemeente.nl", fe.Value())
 	case "slug":
 		return fmt.Sprintf("%q is geen geldige slug: kleine letters, cijfers en streepjes", fe.Value())
 	case "code":

@@ -39,6 +39,8 @@ type Survey struct {
 	// BenchmarkEnabled lets each participating municipality see its own answers next to
 	// everyone's, through its invitation link, once the survey is closed (benchmark.go).
 	BenchmarkEnabled bool `gorm:"not null;default:false"`
+	// PredecessorID is the survey this one repeats as its next wave (editor.go).
+	PredecessorID *uint
 }
 
 // definitions caches parsed current definitions. The key moves only when the definition is

@@ -190,6 +190,9 @@ func textOnlyChanges(a, b *Definition) ([]string, bool) {
 	note("organisation", a.Organisation, b.Organisation)
 	note("intro", a.Intro, b.Intro)
 	note("privacy", a.Privacy, b.Privacy)
+	note("contact.name", a.Contact.Name, b.Contact.Name)
+	note("contact.email", a.Contact.Email, b.Contact.Email)
+	note("contact.phone", a.Contact.Phone, b.Contact.Phone)
 	for name, opts := range a.Scales {
 		for i, o := range opts {
 			note(fmt.Sprintf("scales.%s[%d].label", name, i), o.Label, b.Scales[name][i].Label)
@@ -228,6 +231,7 @@ func shapeOf(d *Definition) Definition {
 	body, _ := json.Marshal(d)
 	_ = json.Unmarshal(body, &c)
 	c.Title, c.Organisation, c.Intro, c.Privacy, c.Minutes = "", "", "", "", 0
+	c.Contact = SurveyContact{}
 	for name := range c.Scales {
 		for i := range c.Scales[name] {
 			c.Scales[name][i].Label = ""
