@@ -435,6 +435,15 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 	if err != nil {
 		return err
 	}
+	view := newCheckView(s, def, answers, problems)
+	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
+		status = http.StatusUnprocessableEntity
+	}
+	return c.Render(status, "respond/check", view)
+}
+
+// newCheckView is the check page of answers, for the live survey and its preview alike.
+func newCheckView(s *models.Survey, def *models.Definition, answers []models.Answer, problems []problemView) checkView {
 	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
 	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
 		view.Steps = last + 1
@@ -448,10 +457,7 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 			}
 		}
 	}
-	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
-		status = http.StatusUnprocessableEntity
-	}
-	return c.Render(status, "respond/check", view)
+	return view
 }
 
 var submissionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
