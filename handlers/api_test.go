@@ -98,7 +98,12 @@ func TestResultsAccess(t *testing.T) {
 		"token":       {app.newClient(), token},
 	}
 	admin := []string{"/results", "/results?indeling=provincie", "/results/chart/kc_plannen.svg",
-		"/results/open/kc_concreet", "/results/open/kc_plannen", "/results/open/kc_concreet?thema=geen&q=x"}
+		"/results/open/kc_concreet", "/results/open/kc_plannen", "/results/open/kc_concreet?thema=geen&q=x",
+		"/results?indeling=overleg", "/results?indeling=provincie&filter=afdeling%3Acommunicatie", "/results/chart/kc_plannen.svg?indeling=overleg",
+		"/results/kruistabel", "/results/kruistabel?rij=provincie&kolom=overleg"}
+	for _, e := range crossExports {
+		admin = append(admin, "/results/kruistabel/"+e.File+"?rij=afdeling&kolom=overleg&filter=grootte%3Ae_ge100k")
+	}
 	for _, e := range exports {
 		admin = append(admin, "/export/"+e.File)
 	}

@@ -23,6 +23,7 @@ func (h *Handler) resultsRoutes(e *echo.Echo, a *echo.Group) {
 	r.POST("/results/settings", h.saveResultSettings)
 	r.GET("/results/chart/:chart", h.downloadChart)
 	h.openAnswerRoutes(r)
+	h.sliceRoutes(r)
 	r.GET("/export/:file", h.exportFile)
 
 	a.GET("/tokens", h.showTokens)
@@ -116,6 +117,8 @@ type resultsView struct {
 	MinGroup    string // what the researcher typed, kept when it is refused
 	MinGroupErr string
 	Versions    []models.VersionCount // sent responses per questionnaire version
+	// Slice is the breakdown by a question and the filter (slice.go).
+	Slice sliceView
 }
 
 type sectionResultsView struct {
@@ -169,13 +172,10 @@ func kindLabel(kind string) string {
 	return ""
 }
 
-// dimParam reads the breakdown from the query string.
+// dimParam reads the breakdown from the query string: a dimension or a question's code,
+// checked against the survey by sliceReport (slice.go).
 func dimParam(c *echo.Context) string {
-	switch d := c.QueryParam("indeling"); d {
-	case models.DimDepartment, models.DimProvince, models.DimSize:
-		return d
-	}
-	return models.DimAll
+	return strings.TrimSpace(c.QueryParam("indeling"))
 }
 
 func (h *Handler) showResults(c *echo.Context) error {
@@ -191,16 +191,17 @@ func (h *Handler) showResults(c *echo.Context) error {
 
 // resultsPage builds the results page of s for breakdown dim.
 func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, dim string, public bool) (*resultsView, error) {
-	rep, err := models.LoadReport(db, s, dim)
+	rep, slice, err := h.sliceReport(c, s, dim, public)
 	if err != nil {
 		return nil, err
 	}
+	dim = rep.Dimension
 	settings, err := models.SettingsOf(db, s.ID)
 	if err != nil {
 		return nil, err
 	}
 	v := &resultsView{Researcher: researcher(c), Public: public, Report: rep, Slug: s.Slug, Dim: dim,
-		DimLabel: models.DimensionLabel(dim), Settings: settings, Groups: rep.Groups,
+		DimLabel: models.BreakdownLabel(rep.Def, dim), Settings: settings, Slice: slice, Groups: rep.Groups,
 		ShowAnswers: public && settings.PublicOpenAnswers, PublicURL: h.absURL(c, "/r/"+s.Slug)}
 	for _, g := range rep.Groups {
 		v.HiddenAny = v.HiddenAny || g.Hidden
@@ -239,6 +240,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 			v.Profile = &pv
 		}
 	}
+	keepSlice(v)
 	return v, nil
 }
 
@@ -416,7 +418,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 	}
 	desc := fmt.Sprintf("Staafdiagram: percentage van de %d respondenten die de vraag beantwoordden, per antwoord", qr.Cells[0].N)
 	if rep.Dimension != "" {
-		desc += ", uitgesplitst naar " + strings.ToLower(models.DimensionLabel(rep.Dimension))
+		desc += ", uitgesplitst naar " + strings.ToLower(models.BreakdownLabel(rep.Def, rep.Dimension))
 	}
 	var parts []string
 	for _, o := range qr.Cells[0].Options {
@@ -515,7 +517,7 @@ func (h *Handler) serveChart(c *echo.Context, s *models.Survey) error {
 	if err != nil {
 		return err
 	}
-	rep, err := models.LoadReport(h.db.Read.WithContext(c.Request().Context()), s, dimParam(c))
+	rep, _, err := h.sliceReport(c, s, dimParam(c), strings.HasPrefix(c.Request().URL.Path, "/r/"))
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ var steps = []string{
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
-	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}}
+	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &SliceCount{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {
