@@ -65,11 +65,17 @@ func Breakdowns(def *Definition) []string {
 		out = out[1:]
 	}
 	for _, q := range def.Questions() {
-		if q.Kind == KindSingle && q != pq {
+		// A question coded like a dimension cannot be addressed by ?indeling=: the dimension
+		// wins (a question coded "afdeling" that is not the profile question).
+		if q.Kind == KindSingle && q != pq && !isDimension(q.Code) {
 			out = append(out, q.Code)
 		}
 	}
 	return out
+}
+
+func isDimension(code string) bool {
+	return code == DimDepartment || code == DimProvince || code == DimSize || code == DimVersion
 }
 
 // BreakdownLabel is the Dutch name of a breakdown: a dimension's name or a question's text.
@@ -309,8 +315,22 @@ func answerSliceSteps(s *Survey, def *Definition, key, breakdown string, f *Filt
 
 // sliceRows reads a stored slice as aggregate rows by group, and their sums over the groups.
 func sliceRows(db *gorm.DB, s *Survey, breakdown string, f *Filter) (byGroup, total map[aggKey]Aggregate, err error) {
+	return readSlice(db, s, breakdown, f, false)
+}
+
+// sliceSizes reads only the respondents per group of a stored slice.
+func sliceSizes(db *gorm.DB, s *Survey, breakdown string, f *Filter) (map[aggKey]Aggregate, error) {
+	byGroup, _, err := readSlice(db, s, breakdown, f, true)
+	return byGroup, err
+}
+
+func readSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter, sizesOnly bool) (byGroup, total map[aggKey]Aggregate, err error) {
 	var rows []SliceCount
-	if err := db.Where("survey_id = ? AND slice = ?", s.ID, sliceKey(s, breakdown, f)).Find(&rows).Error; err != nil {
+	q := db.Model(&SliceCount{}).Select("grp, question, item, option, n, total").Where("survey_id = ? AND slice = ?", s.ID, sliceKey(s, breakdown, f))
+	if sizesOnly {
+		q = q.Where("question IN ?", []string{"", sliceDone})
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, nil, fmt.Errorf("read slice of %s: %w", s.Slug, err)
 	}
 	byGroup, total = map[aggKey]Aggregate{}, map[aggKey]Aggregate{}
@@ -360,7 +380,7 @@ func SliceGroups(db *gorm.DB, s *Survey, dim string) ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	byGroup, _, err := sliceRows(db, s, dim, nil)
+	byGroup, err := sliceSizes(db, s, dim, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +514,7 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 		}
 	}
 	if f != nil {
-		all, _, err := sliceRows(db, s, DimAll, nil)
+		all, err := sliceSizes(db, s, DimAll, nil)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,40 @@ func TestSlicesFromTheAnswersEqualTheStoredAggregates(t *testing.T) {
 		if len(stored) == 0 || !reflect.DeepEqual(sortedRows(fromAnswers), sortedRows(stored)) {
 			t.Errorf("%q: %d rows from the answers, %d stored, not equal", dim, len(fromAnswers), len(stored))
 		}
+	}
+}
+
+// TestTheProfileQuestionIsChosenInTheDefinition: profile: true wins over the code "afdeling"
+// and over the order; the other single questions remain breakdowns by their own code.
+func TestTheProfileQuestionIsChosenInTheDefinition(t *testing.T) {
+	src := strings.Replace(minimal, "      - code: aantal\n", `      - code: afdeling
+        kind: single
+        text: Afdeling?
+        options: [{code: a, label: A}, {code: b, label: B}]
+      - code: rol
+        kind: single
+        text: Rol?
+        profile: true
+        options: [{code: x, label: X}, {code: y, label: Y}]
+      - code: aantal
+`, 1)
+	def, err := ParseDefinition("profiel.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pq := profileQuestion(def); pq == nil || pq.Code != "rol" {
+		t.Fatalf("profile question %v, want rol", pq)
+	}
+	// The question coded "afdeling" is not the profile question; ?indeling=afdeling is the
+	// department breakdown (by rol), so that question cannot be a breakdown of its own.
+	if got := strings.Join(Breakdowns(def), ","); got != "afdeling,provincie,grootte" {
+		t.Errorf("breakdowns %s", got)
+	}
+	if NormalBreakdown(def, "rol") != DimDepartment {
+		t.Errorf("?indeling=rol is not the department breakdown")
+	}
+	twice := strings.Replace(src, "        text: Afdeling?\n", "        text: Afdeling?\n        profile: true\n", 1)
+	if _, err := ParseDefinition("twee.yaml", []byte(twice)); err == nil || !strings.Contains(err.Error(), "maar bij één vraag") {
+		t.Errorf("two profile questions: %v", err)
 	}
 }
