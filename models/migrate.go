@@ -34,7 +34,7 @@ var steps = []string{
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
-	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}}
+	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {
