@@ -194,7 +194,7 @@ func TestPublicResultsShowAggregatesAndOpenAnswersOnlyWhenChosen(t *testing.T) {
 	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"5"}, "publiceren": {"true"}})
 	anon := app.newClient()
 	p := anon.get("/r/" + refSlug + "?indeling=provincie")
-	p.mustContain(t, "Klantcontact en interactie 2018", "van 380 gemeenten", "<th scope=\"row\">Limburg</th><td>niet getoond</td>")
+	p.mustContain(t, "Klantcontact en interactie 2018", "van 380 gemeenten", "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>")
 	if strings.Contains(p.Body, "Plan nummer") || strings.Contains(p.Body, "Regel twee") || strings.Contains(p.Body, "/export/") || strings.Contains(p.Body, "Uitloggen") {
 		t.Error("the public page shows open answers, exports or researcher controls without being asked to")
 	}

@@ -36,6 +36,8 @@ var tricky = []string{
 	"+31 6 12345678",
 	"@SUM(A1:A2)",
 	"-1+1",
+	"-geen-",
+	"-",
 }
 
 // knownSet builds 40 respondents: 20 in Zuid-Holland, 12 in Noord-Brabant, 5 in Utrecht and 3
@@ -213,12 +215,7 @@ func TestResultsPageShowsTheKnownCounts(t *testing.T) {
 	}
 	e := expect(set, all)
 	p.mustContain(t, fmt.Sprintf("%d van 380 gemeenten (%d %%)", e.n, halfUp(e.n, 380)), "Profiel van de respondenten")
-	plansN := 0
-	for _, r := range set {
-		if len(r.Plans) > 0 {
-			plansN++
-		}
-	}
+	plansN := e.n // multiple choice: everyone who was shown the question is in the base
 	for _, code := range []string{"basis_op_orde", "sturing"} {
 		label := map[string]string{"basis_op_orde": "De basis van het klantcontact op orde brengen", "sturing": "Meer sturing aanbrengen in het klantcontact"}[code]
 		want := fmt.Sprintf("<th scope=\"row\">%s</th><td>%d %% (%d)</td>", label, halfUp(e.plans[code], plansN), e.plans[code])
@@ -263,13 +260,13 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 	if p.Status != http.StatusOK {
 		t.Fatalf("breakdown: %d", p.Status)
 	}
-	plansIn := func(province string) (answered int) {
+	plansIn := func(province string) (shown int) {
 		for _, r := range set {
-			if r.Municipality.Province == province && len(r.Plans) > 0 {
-				answered++
+			if r.Municipality.Province == province {
+				shown++
 			}
 		}
-		return answered
+		return shown
 	}
 	for _, prov := range []string{"Zuid-Holland", "Noord-Brabant"} {
 		e := expect(set, func(r respondent) bool { return r.Municipality.Province == prov })
@@ -279,7 +276,8 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 		}
 	}
 	// Limburg (3) is below 5; Utrecht (5) goes as its complement, or Limburg = total − rest.
-	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>", "<th scope=\"row\">Utrecht</th><td>niet getoond</td>", "Limburg (te klein)", "Utrecht (te klein)")
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>", "<th scope=\"row\">Utrecht</th><td>verborgen om terugrekenen te voorkomen</td>",
+		"Limburg: te klein (minder dan 5)", "Utrecht: verborgen om terugrekenen te voorkomen")
 
 	// A minimum that is not a whole number is refused beside the field; the typed text and
 	// the other settings stay, and the saved minimum is unchanged.
@@ -289,7 +287,7 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 	}
 	p.mustContain(t, "<title>Fout: ", "Er is een probleem", `href="#min_groep"`, `id="min_groep-error"`, `value="drie"`, `id="publiceren" name="publiceren" value="true" checked`)
 	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")
-	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>")
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>")
 
 	// A smaller minimum shows Utrecht and Limburg again.
 	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"3"}})
@@ -380,7 +378,7 @@ func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
 	p := res.get("/admin/surveys/" + refSlug + "/results")
 	p.mustContain(t, "119 van 380 gemeenten (31 %)",
 		"<th scope=\"row\">De basis van het klantcontact op orde brengen</th><td>80 % (95)</td>",
-		"meer moeten samenwerken.: 88 % (helemaal) eens")
+		"meer moeten samenwerken.: 88 % enigszins eens of helemaal eens")
 	csv := res.get("/admin/surveys/" + refSlug + "/export/antwoorden.csv")
 	if rows := strings.Count(strings.TrimSpace(csv.Body), "\n"); rows != 119 {
 		t.Errorf("CSV export: %d data rows, want 119", rows)
