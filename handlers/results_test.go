@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -353,9 +356,11 @@ func TestOpenAnswersAreSearchableAndTaggable(t *testing.T) {
 	}
 }
 
-// TestArticleFiguresOnTheResultsPageAndInTheExport loads the 119 responses the article
-// reports, closes the survey, and finds the published figures where a researcher reads them.
-func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
+// TestArticleFiguresOnThePageInTheExportsAndTheAPI loads the article data set (the 119
+// responses that reproduce the article of 3 January 2018), closes the survey, and finds the
+// published figures where a researcher and a script read them: 80/55/52/11 %, 88 % agree on
+// more collaboration, 67 % disagree that the board sees no reason to invest, 31 % response.
+func TestArticleFiguresOnThePageInTheExportsAndTheAPI(t *testing.T) {
 	app := newTestApp(t)
 	s, err := models.FindSurvey(app.db.Read, refSlug)
 	if err != nil {
@@ -375,12 +380,88 @@ func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
 	if err := models.CloseSurvey(app.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
+	plans := []struct {
+		label          string
+		count, percent int
+	}{
+		{"De basis van het klantcontact op orde brengen", 95, 80},
+		{"Meer sturing aanbrengen in het klantcontact", 65, 55},
+		{"Data slimmer gebruiken om van reactief naar proactief klantcontact te groeien", 62, 52},
+		{"Het serviceniveau van Coolblue en Bol.com nastreven", 13, 11},
+	}
 	p := res.get("/admin/surveys/" + refSlug + "/results")
-	p.mustContain(t, "119 van 380 gemeenten (31 %)",
-		"<th scope=\"row\">De basis van het klantcontact op orde brengen</th><td>80 % (95)</td>",
-		"meer moeten samenwerken.: 88 % enigszins eens of helemaal eens")
-	csv := res.get("/admin/surveys/" + refSlug + "/export/antwoorden.csv")
-	if rows := strings.Count(strings.TrimSpace(csv.Body), "\n"); rows != 119 {
-		t.Errorf("CSV export: %d data rows, want 119", rows)
+	p.mustContain(t, "119 van 380 gemeenten (31 %)", "Totaal (n = 119)",
+		"meer moeten samenwerken.: 88 % enigszins eens of helemaal eens",
+		"investeren in klantcontact.: 13 % enigszins eens of helemaal eens, 20 % neutraal, 67 % helemaal niet eens of enigszins niet eens (n = 115")
+	for _, pl := range plans {
+		p.mustContain(t, fmt.Sprintf("<th scope=\"row\">%s</th><td>%d %% (%d)</td>", pl.label, pl.percent, pl.count))
+	}
+	if strings.Contains(p.Body, "Niemand heeft deze vraag beantwoord") {
+		t.Error("a question of the article data set has no answers")
+	}
+
+	// Exports: the per-question sheet and the results JSON.
+	f := openXLSX(t, res.get("/admin/surveys/"+refSlug+"/export/peiling.xlsx").Body)
+	sheet, _ := f.GetRows("kc_plannen")
+	for i, pl := range plans {
+		if r := sheet[3+i]; r[1] != pl.label || r[2] != strconv.Itoa(pl.count) || r[3] != strconv.Itoa(pl.percent)+"%" {
+			t.Errorf("xlsx kc_plannen row %v, want %s %d = %d%%", r, pl.label, pl.count, pl.percent)
+		}
+	}
+	likert, _ := f.GetRows("kc_stellingen")
+	if likert[3][0] != "meer_samenwerken" || likert[3][14] != "88%" || likert[5][0] != "bestuur_geen_reden" || likert[5][12] != "67%" {
+		t.Errorf("xlsx kc_stellingen rows %v / %v, want 88%% agree and 67%% disagree", likert[3], likert[5])
+	}
+	cols, rows := readCSV(t, res.get("/admin/surveys/"+refSlug+"/export/antwoorden-excel.csv").Body, ';')
+	ticked := 0
+	for _, r := range rows {
+		if r[cols["kc_plannen_basis_op_orde"]] == "1" {
+			ticked++
+		}
+	}
+	if len(rows) != 119 || ticked != 95 {
+		t.Errorf("Dutch CSV: %d rows, %d ticked basis op orde; want 119 and 95", len(rows), ticked)
+	}
+
+	// The API, with a token.
+	token := createToken(t, res, "artikel")
+	var doc struct {
+		Respondents  int `json:"respondents"`
+		ResponseRate int `json:"response_rate_percent"`
+		Questions    []struct {
+			Code  string `json:"code"`
+			Base  string `json:"base"`
+			Total *struct {
+				N       int `json:"n"`
+				Options []struct {
+					Percent int `json:"percent"`
+				} `json:"options"`
+			} `json:"total"`
+			Statements []struct {
+				Total struct {
+					Agree    int `json:"agree_percent"`
+					Disagree int `json:"disagree_percent"`
+				} `json:"total"`
+			} `json:"statements"`
+		} `json:"questions"`
+	}
+	if err := json.Unmarshal([]byte(app.newClient().getWith("/api/v1/surveys/"+refSlug+"/results", token).Body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Respondents != 119 || doc.ResponseRate != 31 {
+		t.Errorf("API response: %d (%d %%), want 119 (31 %%)", doc.Respondents, doc.ResponseRate)
+	}
+	for _, q := range doc.Questions {
+		switch q.Code {
+		case "kc_plannen":
+			got := []int{q.Total.Options[0].Percent, q.Total.Options[1].Percent, q.Total.Options[2].Percent, q.Total.Options[3].Percent}
+			if q.Base != models.BaseShown || q.Total.N != 119 || !reflect.DeepEqual(got, []int{80, 55, 52, 11}) {
+				t.Errorf("API kc_plannen: base %s n %d %v, want shown 119 [80 55 52 11]", q.Base, q.Total.N, got)
+			}
+		case "kc_stellingen":
+			if q.Statements[0].Total.Agree != 88 || q.Statements[2].Total.Disagree != 67 {
+				t.Errorf("API kc_stellingen: %+v, want 88 agree and 67 disagree", q.Statements)
+			}
+		}
 	}
 }
