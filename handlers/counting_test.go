@@ -244,3 +244,16 @@ func TestSuppressedGroupsSayWhy(t *testing.T) {
 		t.Errorf("hidden reasons in JSON: %v", reasons)
 	}
 }
+
+func TestDraftCountsAgreeOnEveryPage(t *testing.T) {
+	app := newTestApp(t)
+	app.newClient().submit("Utrecht")
+	app.newClient().draft("Appingedam")
+	app.newClient().draft("Ede")
+	app.newClient().start() // a draft without a municipality: not a municipality
+	app.newClient().start()
+	res := app.asResearcher()
+	res.get("/admin").mustContain(t, "2 in behandeling")
+	res.get("/admin/surveys/"+refSlug).mustContain(t, "<dt>Concepten in behandeling</dt><dd>2</dd>")
+	res.get("/admin/surveys/"+refSlug+"/veldwerk").mustContain(t, "Bezig, met een concept (2)")
+}
