@@ -187,9 +187,7 @@ func resultsJSON(rep *models.Report) resultsDoc {
 	}
 	for _, qr := range rep.Questions {
 		qd := questionDoc{Code: qr.Q.Code, Kind: qr.Q.Kind, Text: qr.Q.Text, Section: qr.Section, Unit: qr.Q.Unit}
-		if qr.Q.Kind != models.KindText {
-			qd.Base, qd.BaseLabel = qr.Base, models.BaseLabel(qr.Base)
-		}
+		qd.Base, qd.BaseLabel = qr.Base, qr.BaseLabel()
 		if qr.Q.Kind == models.KindLikert {
 			low, middle, high, _ := models.ScaleSummary(qr.Q.ScaleOptions)
 			qd.Summary = &summaryDoc{Disagree: low, Neutral: middle, Agree: high}

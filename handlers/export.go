@@ -253,15 +253,13 @@ func columnBases(rep *models.Report) map[string]string {
 		switch q.Kind {
 		case models.KindMulti:
 			for _, o := range q.Options {
-				out[q.Code+"_"+o.Code] = fmt.Sprintf("%s (n = %d)", models.BaseLabel(qr.Base), qr.Cells[0].N)
+				out[q.Code+"_"+o.Code] = fmt.Sprintf("%s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
 			}
-		case models.KindSingle:
-			out[q.Code] = fmt.Sprintf("%s, zonder ‘weet niet’ (n = %d)", models.BaseLabel(qr.Base), qr.Cells[0].N)
-		case models.KindNumber:
-			out[q.Code] = fmt.Sprintf("respondenten die een getal invulden (n = %d)", qr.Cells[0].N)
+		case models.KindSingle, models.KindNumber, models.KindText:
+			out[q.Code] = fmt.Sprintf("%s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
 		case models.KindLikert:
 			for _, st := range qr.Statements {
-				out[q.Code+"_"+st.Code] = fmt.Sprintf("respondenten die de stelling beoordeelden, zonder ‘weet niet’ (n = %d)", st.Cells[0].N)
+				out[q.Code+"_"+st.Code] = fmt.Sprintf("%s (n = %d)", qr.BaseLabel(), st.Cells[0].N)
 			}
 		}
 	}
@@ -515,7 +513,7 @@ func aggregateRows(qr *models.QuestionResult) [][]any {
 	switch q.Kind {
 	case models.KindSingle, models.KindMulti:
 		f := qr.Cells[0]
-		rows := [][]any{title, {"Basis: " + models.BaseLabel(qr.Base)}, {"code", "antwoord", "aantal", "percentage"}}
+		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, {"code", "antwoord", "aantal", "percentage"}}
 		for _, o := range f.Options {
 			rows = append(rows, []any{o.Code, o.Label, o.Count, percent(o.Percent)})
 		}
@@ -538,7 +536,7 @@ func aggregateRows(qr *models.QuestionResult) [][]any {
 			head = append(head, "samen "+middle+" (%)")
 		}
 		head = append(head, "samen "+high+" (%)", "n (zonder weet niet)", "weet niet (aantal)")
-		rows := [][]any{title, {"Basis: respondenten die de stelling beoordeelden, zonder ‘weet niet’"}, uniqueHeads(head)}
+		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, uniqueHeads(head)}
 		for _, stt := range qr.Statements {
 			f := stt.Cells[0]
 			r := []any{stt.Code, stt.Text}
@@ -555,13 +553,13 @@ func aggregateRows(qr *models.QuestionResult) [][]any {
 		return rows
 	case models.KindNumber:
 		f := qr.Cells[0]
-		rows := [][]any{title, {"Basis: respondenten die een getal invulden"}, {"maat", "waarde"}, {"n", f.N}}
+		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, {"maat", "waarde"}, {"n", f.N}}
 		if f.N > 0 {
 			rows = append(rows, []any{"gemiddelde", f.Mean}, []any{"mediaan", f.Median}, []any{"laagste", f.Min}, []any{"hoogste", f.Max})
 		}
 		return rows
 	case models.KindText:
-		return [][]any{title, {"Basis: respondenten die iets schreven"}, {"maat", "waarde"}, {"n", qr.Cells[0].N}}
+		return [][]any{title, {"Basis: " + qr.BaseLabel()}, {"maat", "waarde"}, {"n", qr.Cells[0].N}}
 	}
 	return nil
 }

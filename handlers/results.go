@@ -280,7 +280,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 	qv.Nobody = total.Answered == 0 && q.Kind != models.KindText
 	if q.Kind != models.KindText && q.Kind != models.KindLikert {
 		qv.N = fmt.Sprintf("n = %d", total.N)
-		qv.Base = baseSentence(qr.Base, total.N)
+		qv.Base = baseSentence(qr, total.N)
 	}
 	switch {
 	case qv.Nobody:
@@ -293,6 +293,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.Chart = template.HTML(likertChart(rep, qr, false))
 		qv.Table = likertTable(rep, qr)
 	case q.Kind == models.KindNumber:
+		qv.Base = fmt.Sprintf("Gemiddelde, mediaan, laagste en hoogste van de respondenten die een getal invulden (n = %d).", total.N)
 		qv.Table = numberTable(rep, qr)
 	}
 	if hasOtherOption(q) && (!public || withAnswers) && !qv.Nobody {
@@ -323,8 +324,8 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 }
 
 // baseSentence says whom a question's percentages are of, and how many they are.
-func baseSentence(base string, n int64) string {
-	return fmt.Sprintf("Percentages van %s (n = %d).", models.BaseLabel(base), n)
+func baseSentence(qr *models.QuestionResult, n int64) string {
+	return fmt.Sprintf("Percentages van %s (n = %d).", qr.BaseLabel(), n)
 }
 
 // oneDecimal writes x rounded to one decimal the Dutch way, half away from zero:
@@ -416,7 +417,7 @@ func shareCell(f models.Figures, i int) string {
 }
 
 func choiceTable(rep *models.Report, qr *models.QuestionResult) *tableView {
-	t := &tableView{Caption: qr.Q.Text + " – " + baseSentence(qr.Base, qr.Cells[0].N), Head: append([]string{"Antwoord"}, cellHeads(rep, qr.Cells)...)}
+	t := &tableView{Caption: qr.Q.Text + " – " + baseSentence(qr, qr.Cells[0].N), Head: append([]string{"Antwoord"}, cellHeads(rep, qr.Cells)...)}
 	for i, o := range qr.Cells[0].Options {
 		row := tableRow{Label: o.Label}
 		for _, f := range qr.Cells {
@@ -465,6 +466,9 @@ func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 			if ci > 0 {
 				g := rep.Groups[ci-1]
 				label = st.Text + " – " + g.Label
+				if g.Hidden {
+					label += " (" + models.HiddenLabel(g.Reason, rep.MinGroupSize) + ")"
+				}
 			}
 			row := tableRow{Label: label}
 			if f.Hidden {
@@ -509,7 +513,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		}
 		rows = append(rows, r)
 	}
-	desc := fmt.Sprintf("Staafdiagram: percentage per antwoord van %s (n = %d)", models.BaseLabel(qr.Base), qr.Cells[0].N)
+	desc := fmt.Sprintf("Staafdiagram: percentage per antwoord van %s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
 	if rep.Dimension != "" {
 		desc += ", uitgesplitst naar " + strings.ToLower(models.DimensionLabel(rep.Dimension))
 	}

@@ -68,12 +68,34 @@ const (
 	BaseAnswered = "answered"
 )
 
-// BaseLabel says in Dutch whom the percentages of a question with base are of.
+// BaseLabel says in Dutch whom the percentages of a multi question with base are of.
 func BaseLabel(base string) string {
 	if base == BaseShown {
 		return "alle respondenten aan wie de vraag is gesteld, ook wie niets aankruiste"
 	}
 	return "respondenten die de vraag beantwoordden"
+}
+
+// BaseLabel says in Dutch whom this question's figures are of: its base, and that "weet
+// niet" is left out where the question offers it.
+func (q QuestionResult) BaseLabel() string {
+	label := BaseLabel(q.Base)
+	switch q.Q.Kind {
+	case KindMulti:
+		if q.Base == BaseAnswered {
+			label = "respondenten die minstens één antwoord aankruisten"
+		}
+	case KindLikert:
+		label = "respondenten die de stelling beoordeelden"
+	case KindNumber:
+		label = "respondenten die een getal invulden"
+	case KindText:
+		label = "respondenten die iets schreven"
+	}
+	if q.Q.DontKnow {
+		label += ", zonder ‘weet niet’"
+	}
+	return label
 }
 
 // Share is one option with its count and its percentage of the base.
