@@ -267,3 +267,54 @@ func TestSharesOfOneQuestionAddUpTo100(t *testing.T) {
 		t.Errorf("roundPercent(1, 8) = %d", got)
 	}
 }
+
+func TestSuppressSaysWhyAGroupIsHidden(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes []int64
+		want  []string
+	}{
+		{"exactly at the minimum is shown", []int64{5, 20, 30}, []string{"", "", ""}},
+		{"too small, and its complement", []int64{3, 20, 5, 30}, []string{HiddenTooSmall, "", HiddenComplement, ""}},
+		{"empty", []int64{0, 20, 30}, []string{HiddenEmpty, "", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs := make([]Group, len(tt.sizes))
+			for i, n := range tt.sizes {
+				gs[i].N = n
+			}
+			Suppress(gs, 5)
+			var got []string
+			for _, g := range gs {
+				got = append(got, g.Reason)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("reasons = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for reason, want := range map[string]string{HiddenTooSmall: "te klein (minder dan 5)", HiddenComplement: "verborgen om terugrekenen te voorkomen", HiddenEmpty: "geen respondenten"} {
+		if got := HiddenLabel(reason, 5); got != want {
+			t.Errorf("label of %s = %q, want %q", reason, got, want)
+		}
+	}
+}
+
+func TestScaleSummaryNamesTheHalvesAfterTheScale(t *testing.T) {
+	opts := func(labels ...string) []Option {
+		var out []Option
+		for _, l := range labels {
+			out = append(out, Option{Label: l})
+		}
+		return out
+	}
+	low, mid, high, hasMid := ScaleSummary(opts("Nooit", "Soms", "Vaak", "Altijd"))
+	if low != "Nooit of soms" || high != "Vaak of altijd" || hasMid || mid != "" {
+		t.Errorf("4-point scale: %q / %q (%v) / %q", low, mid, hasMid, high)
+	}
+	low, mid, high, hasMid = ScaleSummary(opts("Zeer slecht", "Slecht", "Matig", "Neutraal", "Redelijk", "Goed", "Zeer goed"))
+	if low != "Zeer slecht t/m matig" || mid != "Neutraal" || !hasMid || high != "Redelijk t/m zeer goed" {
+		t.Errorf("7-point scale: %q / %q / %q", low, mid, high)
+	}
+}
