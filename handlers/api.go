@@ -233,7 +233,7 @@ func figuresJSON(q *models.Question, f models.Figures) figuresDoc {
 	if q.Kind == models.KindNumber {
 		mean, median, lo, hi := clean(f.Mean), clean(f.Median), clean(f.Min), clean(f.Max)
 		fd.Mean = &mean
-		if f.N > 0 {
+		if f.N > 0 && f.Stats {
 			fd.Median, fd.Min, fd.Max = &median, &lo, &hi
 		}
 	}

@@ -555,7 +555,10 @@ func aggregateRows(qr *models.QuestionResult) [][]any {
 		f := qr.Cells[0]
 		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, {"maat", "waarde"}, {"n", f.N}}
 		if f.N > 0 {
-			rows = append(rows, []any{"gemiddelde", f.Mean}, []any{"mediaan", f.Median}, []any{"laagste", f.Min}, []any{"hoogste", f.Max})
+			rows = append(rows, []any{"gemiddelde", f.Mean})
+		}
+		if f.N > 0 && f.Stats {
+			rows = append(rows, []any{"mediaan", f.Median}, []any{"laagste", f.Min}, []any{"hoogste", f.Max})
 		}
 		return rows
 	case models.KindText:

@@ -117,8 +117,10 @@ type Figures struct {
 	Answered int64
 	Options  []Share
 	DontKnow int64
-	// Number questions: mean, median, minimum and maximum of the N answers.
+	// Number questions: mean, median, minimum and maximum of the N answers. Stats is false
+	// when the survey was closed before closing stored the median, minimum and maximum.
 	Mean, Median, Min, Max float64
+	Stats                  bool
 	// Likert only: the combined shares, from the counts (largest remainder over the three);
 	// Neutral is 0 when the scale has no middle.
 	Disagree, Neutral, Agree int
@@ -251,6 +253,7 @@ func figuresOf(q *Question, base, item string, c cellSource) Figures {
 	case KindNumber:
 		if f.N > 0 {
 			f.Mean = answered.Total / float64(f.N)
+			_, f.Stats = c.rows[aggKey{c.grp, q.Code, item, statMin}]
 			f.Median, f.Min, f.Max = get(statMedian).Total, get(statMin).Total, get(statMax).Total
 		}
 		return f
