@@ -280,6 +280,8 @@ var auditWords = map[string]string{
 	models.ActionInvitationRevoked:  "Uitnodigingslink ingetrokken",
 	models.ActionInvitationReissued: "Nieuwe uitnodigingslink",
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
+	models.ActionPublished:          "Uitkomsten openbaar gemaakt",
+	models.ActionUnpublished:        "Openbare uitkomsten offline gehaald",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -256,4 +257,54 @@ func TestDraftCountsAgreeOnEveryPage(t *testing.T) {
 	res.get("/admin").mustContain(t, "2 in behandeling")
 	res.get("/admin/surveys/"+refSlug).mustContain(t, "<dt>Concepten in behandeling</dt><dd>2</dd>")
 	res.get("/admin/surveys/"+refSlug+"/veldwerk").mustContain(t, "Bezig, met een concept (2)")
+}
+
+// publish makes the reference survey's results public through the confirmation page.
+func (c *client) publish(t *testing.T, openAnswers bool) {
+	t.Helper()
+	c.get("/admin/surveys/" + refSlug + "/results/publiceren")
+	form := url.Values{"bevestig": {"ja"}}
+	if openAnswers {
+		form.Set("open_antwoorden", "true")
+	}
+	if p := c.post("/admin/surveys/"+refSlug+"/results/publiceren", form); p.Status != http.StatusOK || !strings.Contains(p.Body, "De uitkomsten zijn openbaar.") {
+		t.Fatalf("publish: %d at %s", p.Status, p.URL)
+	}
+}
+
+func TestPublishingNeedsConfirmationAndShowsSinceWhenAndWhere(t *testing.T) {
+	app := newTestApp(t)
+	submitKnownSet(t, app)
+	res := app.asResearcher()
+	base := "/admin/surveys/" + refSlug
+	res.get(base+"/results").mustContain(t, "Niet openbaar.", `href="`+base+`/results/publiceren"`)
+	// The settings form no longer publishes.
+	res.post(base+"/results/settings", url.Values{"min_groep": {"5"}, "publiceren": {"true"}})
+	if p := app.newClient().get("/r/" + refSlug); p.Status != http.StatusNotFound {
+		t.Fatalf("the settings form published the results: %d", p.Status)
+	}
+	p := res.get(base + "/results/publiceren")
+	p.mustContain(t, "Uitkomsten openbaar maken?", "/r/"+refSlug, `name="bevestig"`)
+	p = res.post(base+"/results/publiceren", url.Values{"open_antwoorden": {"true"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("publishing without confirmation: %d", p.Status)
+	}
+	p.mustContain(t, "<title>Fout: ", "Vink aan dat u de uitkomsten openbaar wilt maken", `aria-describedby="bevestig-error"`, `id="open_antwoorden" name="open_antwoorden" value="true" checked`)
+	if p := app.newClient().get("/r/" + refSlug); p.Status != http.StatusNotFound {
+		t.Fatalf("unconfirmed publishing published: %d", p.Status)
+	}
+	res.publish(t, false)
+	since, _, _ := strings.Cut(dutchTime(time.Now()), " om ")
+	res.last.mustContain(t, "De uitkomsten zijn openbaar", "Openbaar sinds "+since, "/r/"+refSlug+"</a>, zonder de open antwoorden")
+	res.get(base+"/results").mustContain(t, "<strong>Openbaar</strong> sinds "+since, "Offline halen…")
+	res.get(base).mustContain(t, "Uitkomsten openbaar gemaakt", testEmail)
+	if p := app.newClient().get("/r/" + refSlug); p.Status != http.StatusOK {
+		t.Fatalf("public page after publishing: %d", p.Status)
+	}
+	res.get(base + "/results/publiceren")
+	res.post(base+"/results/publiceren", url.Values{"actie": {"offline"}}).mustContain(t, "De openbare pagina is offline gehaald.", "Uitkomsten openbaar maken?")
+	if p := app.newClient().get("/r/" + refSlug); p.Status != http.StatusNotFound {
+		t.Fatalf("public page after taking it offline: %d", p.Status)
+	}
+	res.get(base).mustContain(t, "Openbare uitkomsten offline gehaald")
 }

@@ -23,6 +23,8 @@ func (h *Handler) resultsRoutes(e *echo.Echo, a *echo.Group) {
 	r := a.Group("/surveys/:slug", h.closedSurvey)
 	r.GET("/results", h.showResults)
 	r.POST("/results/settings", h.saveResultSettings)
+	r.GET("/results/publiceren", h.showPublish)
+	r.POST("/results/publiceren", h.publishResults)
 	r.GET("/results/chart/:chart", h.downloadChart)
 	r.GET("/results/open/:question", h.showOpenAnswers)
 	r.POST("/results/open/:question/themes", h.createTheme)
@@ -568,12 +570,10 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 }
 
 type resultSettingsForm struct {
-	MinGroupSize      string   `form:"min_groep"`
-	Published         bool     `form:"publiceren"`
-	PublicOpenAnswers bool     `form:"open_antwoorden"`
-	AnonymousExport   bool     `form:"anoniem"`
-	MultiBase         string   `form:"basis"`
-	AnsweredOnly      []string `form:"basis_vraag"`
+	MinGroupSize    string   `form:"min_groep"`
+	AnonymousExport bool     `form:"anoniem"`
+	MultiBase       string   `form:"basis"`
+	AnsweredOnly    []string `form:"basis_vraag"`
 }
 
 // minGroupSize reads the smallest group shown; the text is the Dutch problem, if any.
@@ -597,19 +597,71 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
+		view.Settings.AnonymousExport = form.AnonymousExport
 		view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
 		view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
 		return c.Render(http.StatusUnprocessableEntity, "results/page", view)
 	}
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
-		MinGroupSize: size, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
-		AnonymousExport: form.AnonymousExport, MultiBase: form.MultiBase, AnsweredOnly: strings.Join(form.AnsweredOnly, " ")})
+		MinGroupSize: size, AnonymousExport: form.AnonymousExport, MultiBase: form.MultiBase, AnsweredOnly: strings.Join(form.AnsweredOnly, " ")})
 	if err != nil {
 		return err
 	}
-	h.log.Info("result settings saved", "survey", s.Slug, "published", form.Published, "min_group", size)
+	h.log.Info("result settings saved", "survey", s.Slug, "min_group", size)
 	return c.Redirect(http.StatusSeeOther, "/admin/surveys/"+s.Slug+"/results?opgeslagen=1")
+}
+
+// publishView is the page that publishes the results of a survey, or takes them offline.
+type publishView struct {
+	Researcher  *models.Researcher
+	Survey      *models.Survey
+	Settings    models.ResultSettings
+	PublicURL   string
+	OpenAnswers bool // what the researcher ticked, kept when the confirmation is missing
+	Errors      []problemView
+	Field       map[string]string
+}
+
+func (h *Handler) publishPage(c *echo.Context) (*publishView, error) {
+	s := surveyOf(c)
+	settings, err := models.SettingsOf(h.db.Read.WithContext(c.Request().Context()), s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &publishView{Researcher: researcher(c), Survey: s, Settings: settings, PublicURL: h.absURL(c, "/r/"+s.Slug)}, nil
+}
+
+func (h *Handler) showPublish(c *echo.Context) error {
+	v, err := h.publishPage(c)
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "results/publish", v)
+}
+
+// publishResults publishes after an explicit confirmation; taking the page offline needs none.
+func (h *Handler) publishResults(c *echo.Context) error {
+	s := surveyOf(c)
+	on, openAnswers := c.FormValue("actie") != "offline", c.FormValue("open_antwoorden") == "true"
+	if on && c.FormValue("bevestig") != "ja" {
+		v, err := h.publishPage(c)
+		if err != nil {
+			return err
+		}
+		msg := "Vink aan dat u de uitkomsten openbaar wilt maken"
+		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
+		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
+	}
+	r := researcher(c)
+	if err := models.SetPublished(h.db.Write.WithContext(c.Request().Context()), s, on, openAnswers, models.By(r), time.Now().UTC()); err != nil {
+		return err
+	}
+	h.log.Info("results published", "survey", s.Slug, "published", on, "open_answers", openAnswers, "researcher", r.ID)
+	msg := "De openbare pagina is offline gehaald."
+	if on {
+		msg = "De uitkomsten zijn openbaar."
+	}
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/results/publiceren", msg)
 }
 
 // chartParam reads "code.svg" from the URL.

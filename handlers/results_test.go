@@ -284,11 +284,11 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 
 	// A minimum that is not a whole number is refused beside the field; the typed text and
 	// the other settings stay, and the saved minimum is unchanged.
-	p = res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"drie"}, "publiceren": {"true"}})
+	p = res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"drie"}, "anoniem": {"true"}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("min_groep=drie: status %d, want 422", p.Status)
 	}
-	p.mustContain(t, "<title>Fout: ", "Er is een probleem", `href="#min_groep"`, `id="min_groep-error"`, `value="drie"`, `id="publiceren" name="publiceren" value="true" checked`)
+	p.mustContain(t, "<title>Fout: ", "Er is een probleem", `href="#min_groep"`, `id="min_groep-error"`, `value="drie"`, `id="anoniem" name="anoniem" value="true" checked`)
 	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")
 	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>")
 

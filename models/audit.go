@@ -17,6 +17,8 @@ const (
 	ActionClosingTimeCleared = "closing_time_cleared"
 	ActionResearcherCreated  = "researcher_created"
 	ActionPasswordSet        = "password_set"
+	ActionPublished          = "published"
+	ActionUnpublished        = "unpublished"
 )
 
 // SystemName is the actor of changes that no logged-in researcher made: the closing time,

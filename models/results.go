@@ -133,7 +133,8 @@ func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
 	return s, err
 }
 
-// SaveSettings stores a survey's result settings. Publishing needs a closed survey.
+// SaveSettings stores a survey's reporting choices; whether the results are published is
+// left as it is (SetPublished).
 func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
 	if survey.Status != StatusClosed {
 		return ErrResultsEmbargo
@@ -160,15 +161,36 @@ func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
 		if err != nil {
 			return err
 		}
-		s.SurveyID, s.UpdatedAt, s.PublishedAt = survey.ID, now(), old.PublishedAt
-		if s.Published && !old.Published {
-			t := now()
-			s.PublishedAt = &t
-		}
-		if !s.Published {
-			s.PublishedAt = nil
-		}
+		s.SurveyID, s.UpdatedAt = survey.ID, now()
+		s.Published, s.PublicOpenAnswers, s.PublishedAt = old.Published, old.PublicOpenAnswers, old.PublishedAt
 		return tx.Save(&s).Error
+	})
+}
+
+// SetPublished publishes the aggregate results page of a closed survey (with or without its
+// open answers), or takes it offline, and records who did it.
+func SetPublished(db *gorm.DB, survey *Survey, published, openAnswers bool, who Actor, at time.Time) error {
+	if survey.Status != StatusClosed {
+		return ErrResultsEmbargo
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		s, err := SettingsOf(tx, survey.ID)
+		if err != nil {
+			return err
+		}
+		if s.Published == published && (!published || s.PublicOpenAnswers == openAnswers) {
+			return nil
+		}
+		s.Published, s.PublicOpenAnswers, s.UpdatedAt, s.PublishedAt = published, published && openAnswers, at, nil
+		action := ActionUnpublished
+		if published {
+			t := at.UTC()
+			s.PublishedAt, action = &t, ActionPublished
+		}
+		if err := tx.Save(&s).Error; err != nil {
+			return err
+		}
+		return audit(tx, who, at, action, &survey.ID, "", nil)
 	})
 }
 
