@@ -157,6 +157,7 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + admin + "/results?indeling=provincie", http.StatusOK},
 		{a.URL + admin + "/results?indeling=grootte", http.StatusOK},
 		{a.URL + admin + "/results/publiceren", http.StatusOK},
+		{a.URL + admin + "/downloads", http.StatusOK},
 		{a.URL + openAnswers, http.StatusOK},
 		{a.URL + "/r/" + slug, http.StatusOK},
 		{a.URL + "/s/" + slug + "/rapport/" + zeist, http.StatusOK},

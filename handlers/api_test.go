@@ -97,7 +97,7 @@ func TestResultsAccess(t *testing.T) {
 		"wrong token": {app.newClient(), "pl_" + strings.Repeat("x", 43)},
 		"token":       {app.newClient(), token},
 	}
-	admin := []string{"/results", "/results?indeling=provincie", "/results/chart/kc_plannen.svg",
+	admin := []string{"/results", "/results?indeling=provincie", "/results/chart/kc_plannen.svg", "/downloads", "/results/publiceren",
 		"/results/open/kc_concreet", "/results/open/kc_plannen"}
 	for _, e := range exports {
 		admin = append(admin, "/export/"+e.File)

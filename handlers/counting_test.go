@@ -308,3 +308,20 @@ func TestPublishingNeedsConfirmationAndShowsSinceWhenAndWhere(t *testing.T) {
 	}
 	res.get(base).mustContain(t, "Openbare uitkomsten offline gehaald")
 }
+
+func TestDownloadsHaveTheirOwnPage(t *testing.T) {
+	app := newTestApp(t)
+	submitKnownSet(t, app)
+	res := app.asResearcher()
+	base := "/admin/surveys/" + refSlug
+	p := res.get(base + "/results")
+	p.mustContain(t, `href="`+base+`/downloads"`)
+	if strings.Contains(p.Body, base+"/export/") {
+		t.Error("the results page still lists the export files")
+	}
+	p = res.get(base + "/downloads")
+	for _, e := range exports {
+		p.mustContain(t, `href="`+base+`/export/`+e.File+`" download`)
+	}
+	p.mustContain(t, "<h1>Downloads</h1>", "gemeente_gm")
+}

@@ -34,6 +34,23 @@ var exports = []exportLink{
 	{"antwoorden.json", "Ruwe antwoorden (JSON)", "één object per inzending"},
 }
 
+// downloadsView is the page with every export of a closed survey.
+type downloadsView struct {
+	Researcher *models.Researcher
+	Survey     *models.Survey
+	Settings   models.ResultSettings
+	Exports    []exportLink
+}
+
+func (h *Handler) showDownloads(c *echo.Context) error {
+	s := surveyOf(c)
+	settings, err := models.SettingsOf(h.db.Read.WithContext(c.Request().Context()), s.ID)
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "results/downloads", downloadsView{Researcher: researcher(c), Survey: s, Settings: settings, Exports: exportLinks(s.Slug)})
+}
+
 func exportLinks(slug string) []exportLink {
 	out := make([]exportLink, len(exports))
 	for i, e := range exports {

@@ -29,6 +29,7 @@ func (h *Handler) resultsRoutes(e *echo.Echo, a *echo.Group) {
 	r.GET("/results/open/:question", h.showOpenAnswers)
 	r.POST("/results/open/:question/themes", h.createTheme)
 	r.POST("/results/open/:question/tags", h.tagAnswer)
+	r.GET("/downloads", h.showDownloads)
 	r.GET("/export/:file", h.exportFile)
 
 	a.GET("/tokens", h.showTokens)
@@ -117,7 +118,6 @@ type resultsView struct {
 	Sections    []sectionResultsView
 	PublicURL   string
 	ShowAnswers bool // open answers on the page itself (public, when chosen)
-	Exports     []exportLink
 	Saved       bool
 	Errors      []problemView
 	MinGroup    string // what the researcher typed, kept when it is refused
@@ -230,7 +230,6 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		v.Period = dutchDate(*rep.OpenedAt) + " tot en met " + dutchDate(*rep.ClosedAt)
 	}
 	if !public {
-		v.Exports = exportLinks(s.Slug)
 		for _, q := range rep.Def.Questions() {
 			if q.Kind == models.KindMulti {
 				v.MultiBases = append(v.MultiBases, baseChoice{Code: q.Code, Text: q.Text, AnsweredOnly: settings.AnsweredOnlyHas(q.Code)})
