@@ -84,7 +84,8 @@ func TestBenchmarkShowsOwnAnswersAndRefusesAnotherMunicipality(t *testing.T) {
 		"Uit die groep deden minder dan 5 gemeenten mee", // the size class is below the minimum
 		`<tr class="bench-table__mine"><th scope="row">Ja</th><td><strong>uw antwoord</strong></td><td>67 % (2)</td></tr>`,
 		`<th scope="row">Nee</th><td><span class="visually-hidden">niet gekozen</span></td><td>33 % (1)</td></tr>`,
-		"WhatsApp als kanaal") // its own open answer
+		"WhatsApp als kanaal", // its own open answer
+		"de percentages zijn van alle respondenten aan wie de vraag is gesteld, ook wie niets aankruiste (n = 3)")
 	if strings.Contains(p.Body, "Uw grootteklasse") {
 		t.Error("a size class below the minimum group size is shown")
 	}
