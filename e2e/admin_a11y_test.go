@@ -98,6 +98,8 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	b.mustBeAt(b.follow("Peiling sluiten…", chromedp.Click(chromedp.CSS(`a[href$="/sluiten"]`))), http.StatusOK, admin+"/sluiten")
 	b.choose("bevestig")
 	b.mustBeAt(b.follow("close", submit(`form[action$="/sluiten"]`)), http.StatusOK, admin)
+	b.mustBeAt(b.open(a.URL+admin+"/rapport-per-gemeente"), http.StatusOK, admin+"/rapport-per-gemeente")
+	b.choose("bevestig")
 	b.mustBeAt(b.follow("turn the report per municipality on", submit(`form[action$="/rapport-per-gemeente"]`)), http.StatusOK, admin)
 	b.mustBeAt(b.open(a.URL+admin+"/results/publiceren"), http.StatusOK, admin+"/results/publiceren")
 	b.choose("bevestig")
@@ -158,6 +160,7 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + admin + "/results?indeling=grootte", http.StatusOK},
 		{a.URL + admin + "/results/publiceren", http.StatusOK},
 		{a.URL + admin + "/downloads", http.StatusOK},
+		{a.URL + admin + "/rapport-per-gemeente", http.StatusOK},
 		{a.URL + openAnswers, http.StatusOK},
 		{a.URL + "/r/" + slug, http.StatusOK},
 		{a.URL + "/s/" + slug + "/rapport/" + zeist, http.StatusOK},

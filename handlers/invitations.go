@@ -20,6 +20,7 @@ import (
 // fieldwork monitor and the benchmark report (all under /admin).
 func (h *Handler) invitationRoutes(a *echo.Group) {
 	a.POST("/surveys/:slug/toegang", h.setAccessMode)
+	a.GET("/surveys/:slug/rapport-per-gemeente", h.confirmBenchmark)
 	a.POST("/surveys/:slug/rapport-per-gemeente", h.setBenchmark)
 	a.GET("/surveys/:slug/uitnodigingen", h.showInvitations)
 	a.POST("/surveys/:slug/uitnodigingen", h.createInvitations)
@@ -59,12 +60,34 @@ func (h *Handler) setAccessMode(c *echo.Context) error {
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
 }
 
-func (h *Handler) setBenchmark(c *echo.Context) error {
-	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+// confirmBenchmark asks before every participating municipality gets its own report.
+func (h *Handler) confirmBenchmark(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
 		return err
 	}
+	if o.Status != models.StatusClosed {
+		return models.ErrWrongStatus
+	}
+	return c.Render(http.StatusOK, "admin/benchmark", closeView{Researcher: researcher(c), Survey: o})
+}
+
+// setBenchmark switches the per-municipality report on after a confirmation, or off at once.
+func (h *Handler) setBenchmark(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	s := &o.Survey
 	on := c.FormValue("rapport") == "aan"
+	if on && !s.BenchmarkEnabled && c.FormValue("bevestig") != "ja" {
+		if s.Status != models.StatusClosed {
+			return models.ErrWrongStatus
+		}
+		msg := "Vink aan dat u het rapport per gemeente wilt aanzetten"
+		return c.Render(http.StatusUnprocessableEntity, "admin/benchmark", closeView{Researcher: researcher(c), Survey: o,
+			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
+	}
 	if err := models.SetBenchmark(h.db.Write.WithContext(c.Request().Context()), s.ID, on, models.By(researcher(c)), time.Now().UTC()); err != nil {
 		return err
 	}
