@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,7 +279,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 			total.Answered += st.Cells[0].Answered
 		}
 	}
-	qv.Nobody = total.Answered == 0 && q.Kind != models.KindText
+	qv.Nobody = total.Nobody() && q.Kind != models.KindText
 	if q.Kind != models.KindText && q.Kind != models.KindLikert {
 		qv.N = fmt.Sprintf("n = %d", total.N)
 		qv.Base = baseSentence(qr, total.N)
@@ -290,7 +291,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 		qv.Chart = template.HTML(choiceChart(rep, qr, false))
 		qv.Table = choiceTable(rep, qr)
 	case q.Kind == models.KindLikert:
-		qv.Base = "Percentages van wie de stelling beoordeelde, zonder ‘weet niet’; n per stelling in de tabel."
+		qv.Base = "Percentages van " + qr.BaseLabel() + "; n per stelling in de tabel."
 		qv.Chart = template.HTML(likertChart(rep, qr, false))
 		qv.Table = likertTable(rep, qr)
 	case q.Kind == models.KindNumber:
@@ -453,7 +454,7 @@ func countRow(label string, cells []models.Figures, n func(models.Figures) int64
 }
 
 func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
-	t := &tableView{Caption: qr.Q.Text + " – percentages van wie de stelling beoordeelde, zonder ‘weet niet’ (n per stelling)", Head: []string{"Stelling"}}
+	t := &tableView{Caption: qr.Q.Text + " – percentages van " + qr.BaseLabel() + " (n per stelling)", Head: []string{"Stelling"}}
 	for _, o := range qr.Q.ScaleOptions {
 		t.Head = append(t.Head, o.Label)
 	}
@@ -558,7 +559,11 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		if hasMiddle {
 			part += fmt.Sprintf(", %d %% %s", f.Neutral, strings.ToLower(middle))
 		}
-		parts = append(parts, part+fmt.Sprintf(", %d %% %s (n = %d, zonder ‘weet niet’)", f.Disagree, strings.ToLower(low), f.N))
+		n := fmt.Sprintf("n = %d", f.N)
+		if qr.Q.DontKnow {
+			n += ", zonder ‘weet niet’"
+		}
+		parts = append(parts, part+fmt.Sprintf(", %d %% %s (%s)", f.Disagree, strings.ToLower(low), n))
 	}
 	centre := "het midden van de schaal"
 	if hasMiddle {
@@ -596,7 +601,10 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		view.Settings.AnonymousExport = form.AnonymousExport
+		view.Settings.AnonymousExport, view.Settings.MultiBase = form.AnonymousExport, form.MultiBase
+		for i := range view.MultiBases {
+			view.MultiBases[i].AnsweredOnly = slices.Contains(form.AnsweredOnly, view.MultiBases[i].Code)
+		}
 		view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
 		view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
 		return c.Render(http.StatusUnprocessableEntity, "results/page", view)

@@ -22,7 +22,6 @@ type Report struct {
 	MinGroupSize int
 	Dimension    string  // DimAll, or the breakdown shown
 	Groups       []Group // the breakdown's groups; empty without a breakdown
-	MultiBase    string  // the survey's base for multiple choice: BaseShown or BaseAnswered
 	Questions    []QuestionResult
 	Profile      *QuestionResult // the department question, if the survey has one
 }
@@ -181,8 +180,7 @@ func LoadReport(db *gorm.DB, s *Survey, dim string) (*Report, error) {
 			byGroup[k] = r
 		}
 	}
-	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: dim,
-		MultiBase: settings.MultiBase}
+	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: dim}
 	rep.Respondents = total[aggKey{}].N
 	if err := db.Model(&Municipality{}).Where("register = ?", s.Register).Count(&rep.Population).Error; err != nil {
 		return nil, err
