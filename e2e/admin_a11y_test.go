@@ -80,7 +80,9 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	links := invitationLinks(t, a.URL+admin+"/uitnodigingen/links.csv", b.cookies(a.URL))
 	revoke := js[string](b, `[...document.querySelectorAll("tbody tr")]
 		.find(r => r.querySelector("th").textContent.startsWith("Utrecht"))
-		.querySelector('form[action$="/intrekken"]').getAttribute("action")`)
+		.querySelector('a[href$="/intrekken"]').getAttribute("href")`)
+	b.mustBeAt(b.open(a.URL+revoke), http.StatusOK, revoke)
+	b.choose("bevestig")
 	b.mustBeAt(b.follow("revoke Utrecht's link", submit(fmt.Sprintf("form[action=%q]", revoke))), http.StatusOK, admin+"/uitnodigingen")
 	b.mustBeAt(b.open(a.URL+admin+"/email"), http.StatusOK, admin+"/email")
 	b.mustBeAt(b.follow("send the invitations", submit(`form.send-form:has(input[name="soort"][value="uitnodiging"])`)), http.StatusOK, admin+"/email")
