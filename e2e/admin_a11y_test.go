@@ -80,7 +80,9 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	links := invitationLinks(t, a.URL+admin+"/uitnodigingen/links.csv", b.cookies(a.URL))
 	revoke := js[string](b, `[...document.querySelectorAll("tbody tr")]
 		.find(r => r.querySelector("th").textContent.startsWith("Utrecht"))
-		.querySelector('form[action$="/intrekken"]').getAttribute("action")`)
+		.querySelector('a[href$="/intrekken"]').getAttribute("href")`)
+	b.mustBeAt(b.open(a.URL+revoke), http.StatusOK, revoke)
+	b.choose("bevestig")
 	b.mustBeAt(b.follow("revoke Utrecht's link", submit(fmt.Sprintf("form[action=%q]", revoke))), http.StatusOK, admin+"/uitnodigingen")
 	b.mustBeAt(b.open(a.URL+admin+"/email"), http.StatusOK, admin+"/email")
 	b.mustBeAt(b.follow("send the invitations", submit(`form.send-form:has(input[name="soort"][value="uitnodiging"])`)), http.StatusOK, admin+"/email")
@@ -98,11 +100,12 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	b.mustBeAt(b.follow("Peiling sluiten…", chromedp.Click(chromedp.CSS(`a[href$="/sluiten"]`))), http.StatusOK, admin+"/sluiten")
 	b.choose("bevestig")
 	b.mustBeAt(b.follow("close", submit(`form[action$="/sluiten"]`)), http.StatusOK, admin)
+	b.mustBeAt(b.open(a.URL+admin+"/rapport-per-gemeente"), http.StatusOK, admin+"/rapport-per-gemeente")
+	b.choose("bevestig")
 	b.mustBeAt(b.follow("turn the report per municipality on", submit(`form[action$="/rapport-per-gemeente"]`)), http.StatusOK, admin)
-	b.mustBeAt(b.open(a.URL+admin+"/results"), http.StatusOK, admin+"/results")
-	b.clickOn("details.panel summary")
-	b.choose("publiceren")
-	b.mustBeAt(b.follow("publish", submit(resultSettings)), http.StatusOK, admin+"/results")
+	b.mustBeAt(b.open(a.URL+admin+"/results/publiceren"), http.StatusOK, admin+"/results/publiceren")
+	b.choose("bevestig")
+	b.mustBeAt(b.follow("publish", submit(`form[action$="/results/publiceren"]`)), http.StatusOK, admin+"/results/publiceren")
 	openAnswers := admin + "/results/open/uitdaging"
 	b.mustBeAt(b.open(a.URL+openAnswers), http.StatusOK, openAnswers)
 	b.typeInto("#naam", "Samenwerking")
@@ -122,7 +125,7 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	setupURL := setupLink(t, fresh)
 	mustShow(t, o.URL+admin+"/veldwerk", cookies, `class="map-figure"`)
 	mustShow(t, o.URL+admin+"/email", cookies, "mislukt")
-	mustShow(t, a.URL+admin+"/results?indeling=provincie", cookies, "niet getoond")
+	mustShow(t, a.URL+admin+"/results?indeling=provincie", cookies, "te klein (minder dan 5)")
 	mustShow(t, a.URL+openAnswers, cookies, `<span class="tag">Samenwerking</span>`)
 	checkExport(t, a.URL+admin+"/export/antwoorden-excel.csv", cookies, 31) // 30 seeded and Zeist's
 
@@ -157,6 +160,9 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + admin + "/results?indeling=afdeling", http.StatusOK},
 		{a.URL + admin + "/results?indeling=provincie", http.StatusOK},
 		{a.URL + admin + "/results?indeling=grootte", http.StatusOK},
+		{a.URL + admin + "/results/publiceren", http.StatusOK},
+		{a.URL + admin + "/downloads", http.StatusOK},
+		{a.URL + admin + "/rapport-per-gemeente", http.StatusOK},
 		{a.URL + openAnswers, http.StatusOK},
 		{a.URL + "/r/" + slug, http.StatusOK},
 		{a.URL + "/s/" + slug + "/rapport/" + zeist, http.StatusOK},

@@ -18,6 +18,7 @@ func (h *Handler) fieldworkRoutes(a *echo.Group) {
 	a.GET("", h.showDashboard)
 	a.GET("/surveys/:slug", h.showSurvey)
 	a.POST("/surveys/:slug/openen", h.openSurvey)
+	a.GET("/surveys/:slug/heropenen", h.confirmReopen)
 	a.GET("/surveys/:slug/sluiten", h.confirmClose)
 	a.POST("/surveys/:slug/sluiten", h.closeSurvey)
 	a.POST("/surveys/:slug/sluittijd", h.setClosingTime)
@@ -147,10 +148,30 @@ func (h *Handler) surveyPage(c *echo.Context) (*surveyView, error) {
 	return view, nil
 }
 
-func (h *Handler) openSurvey(c *echo.Context) error {
-	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+// confirmReopen asks before a closed survey is reopened: its results disappear until it is
+// closed again, and a published results page goes offline.
+func (h *Handler) confirmReopen(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
 		return err
+	}
+	if o.Status != models.StatusClosed {
+		return models.ErrWrongStatus
+	}
+	return c.Render(http.StatusOK, "admin/reopen", closeView{Researcher: researcher(c), Survey: o})
+}
+
+// openSurvey opens a draft, or reopens a closed survey once the researcher confirmed it.
+func (h *Handler) openSurvey(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	s := &o.Survey
+	if s.Status == models.StatusClosed && c.FormValue("bevestig") != "ja" {
+		msg := "Vink aan dat u de peiling wilt heropenen"
+		return c.Render(http.StatusUnprocessableEntity, "admin/reopen", closeView{Researcher: researcher(c), Survey: o,
+			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
 	}
 	r := researcher(c)
 	if err := models.OpenSurvey(h.db.Write.WithContext(c.Request().Context()), s.ID, models.By(r), time.Now().UTC()); err != nil {
@@ -287,6 +308,8 @@ var auditWords = map[string]string{
 	models.ActionDraftDiscarded:     "Concept laten vervallen",
 	models.ActionResponseWithdrawn:  "Inzending ingetrokken",
 	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
+	models.ActionPublished:          "Uitkomsten openbaar gemaakt",
+	models.ActionUnpublished:        "Openbare uitkomsten offline gehaald",
 	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
 	// The editor (editor.go).
 	models.ActionSurveyCreated:  "Peiling gemaakt",

@@ -59,7 +59,7 @@ func TestDashboardCountsSubmittedResponsesAndDrafts(t *testing.T) {
 	r := app.asResearcher()
 	p := r.get("/admin")
 	p.mustContain(t, `href="/admin/surveys/`+refSlug+`"`, `<span class="tag tag--open">open</span>`,
-		"2 van 380 gemeenten, 1 %", "2 in behandeling", "Wijzigingen aan accounts", "Account aangemaakt: "+testEmail)
+		"2 van 380 gemeenten, 1 %", "1 in behandeling", "Wijzigingen aan accounts", "Account aangemaakt: "+testEmail)
 	if strings.Contains(p.Body, "nog geen") {
 		t.Error("the time of the last response is missing")
 	}
@@ -121,10 +121,21 @@ func TestCloseNeedsConfirmationAndEveryStepIsAudited(t *testing.T) {
 		wantText   string
 	}{
 		{"close", base + "/sluiten", url.Values{"bevestig": {"ja"}}, models.StatusClosed, "De peiling is gesloten."},
-		{"reopen", base + "/openen", nil, models.StatusOpen, "De peiling is heropend."},
+		{"reopen", base + "/openen", url.Values{"bevestig": {"ja"}}, models.StatusOpen, "De peiling is heropend."},
 	}
 	for _, st := range steps {
 		r.get(base)
+		if st.name == "reopen" { // reopening asks first, like closing
+			r.get(base).mustContain(t, `href="`+base+`/heropenen"`)
+			r.get(base+"/heropenen").mustContain(t, "Weet u zeker dat u de peiling wilt heropenen?", `name="bevestig"`)
+			if p = r.post(st.path, nil); p.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("reopen without confirmation: %d", p.Status)
+			}
+			p.mustContain(t, "<title>Fout: ", "Vink aan dat u de peiling wilt heropenen", `aria-describedby="bevestig-error"`)
+			if s := app.survey(); s.Status != models.StatusClosed {
+				t.Fatalf("unconfirmed reopen changed the status to %s", s.Status)
+			}
+		}
 		p = r.post(st.path, st.form)
 		if p.Status != http.StatusOK || p.URL != base {
 			t.Fatalf("%s: %d at %s", st.name, p.Status, p.URL)
@@ -133,6 +144,9 @@ func TestCloseNeedsConfirmationAndEveryStepIsAudited(t *testing.T) {
 		if s := app.survey(); s.Status != st.wantStatus {
 			t.Fatalf("after %s: status %s, want %s", st.name, s.Status, st.wantStatus)
 		}
+	}
+	if p := r.get(base + "/heropenen"); p.Status != http.StatusConflict {
+		t.Errorf("reopen page of an open survey: %d", p.Status)
 	}
 	app.setStatus(refSlug, models.StatusDraft)
 	r.get(base).mustContain(t, "<span class=\"tag tag--draft\">concept</span>")
@@ -271,6 +285,7 @@ func TestFieldworkRoutesNeedALiveResearcherSessionAndCSRF(t *testing.T) {
 		{http.MethodGet, base + "/sluiten"},
 		{http.MethodPost, base + "/sluiten"},
 		{http.MethodPost, base + "/openen"},
+		{http.MethodGet, base + "/heropenen"},
 		{http.MethodPost, base + "/sluittijd"},
 	}
 	visitors := map[string]func() *client{
@@ -361,11 +376,13 @@ func TestReopeningTurnsTheReportPerMunicipalityOff(t *testing.T) {
 		r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
 	}
 	closeAgain()
-	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}})
+	r.get(adminBase + "/rapport-per-gemeente")
+	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}, "bevestig": {"ja"}})
 	if p := utrecht.get(report); p.Status != http.StatusOK {
 		t.Fatalf("report after switching it on: %d", p.Status)
 	}
-	r.post(adminBase+"/openen", nil)
+	r.get(adminBase + "/heropenen")
+	r.post(adminBase+"/openen", url.Values{"bevestig": {"ja"}})
 	closeAgain()
 	if app.survey().BenchmarkEnabled {
 		t.Error("the report per municipality is still on after reopening and closing")

@@ -118,16 +118,22 @@ type (
 		Groups    []groupDoc `json:"groups"`
 	}
 	groupDoc struct {
-		Key    string `json:"key"`
-		Label  string `json:"label"`
-		N      *int64 `json:"n"` // null when hidden
-		Hidden bool   `json:"hidden"`
+		Key          string `json:"key"`
+		Label        string `json:"label"`
+		N            *int64 `json:"n"` // null when hidden
+		Hidden       bool   `json:"hidden"`
+		HiddenReason string `json:"hidden_reason,omitempty"` // too_small, complementary, empty
+		HiddenLabel  string `json:"hidden_label,omitempty"`
 	}
 	questionDoc struct {
 		Code       string         `json:"code"`
 		Kind       string         `json:"kind"`
 		Text       string         `json:"text"`
 		Section    string         `json:"section"`
+		Unit       string         `json:"unit,omitempty"`
+		Base       string         `json:"base,omitempty"` // shown or answered
+		BaseLabel  string         `json:"base_label,omitempty"`
+		Summary    *summaryDoc    `json:"summary_labels,omitempty"`
 		Total      *figuresDoc    `json:"total,omitempty"`
 		Groups     []figuresDoc   `json:"groups,omitempty"`
 		Statements []statementDoc `json:"statements,omitempty"`
@@ -138,15 +144,25 @@ type (
 		Total  figuresDoc   `json:"total"`
 		Groups []figuresDoc `json:"groups,omitempty"`
 	}
+	summaryDoc struct {
+		Disagree string `json:"disagree"`
+		Neutral  string `json:"neutral,omitempty"` // only when the scale has a middle
+		Agree    string `json:"agree"`
+	}
 	figuresDoc struct {
-		Hidden   bool        `json:"hidden,omitempty"`
-		N        *int64      `json:"n,omitempty"`
-		Options  []optionDoc `json:"options,omitempty"`
-		DontKnow *int64      `json:"dont_know,omitempty"`
-		Disagree *int        `json:"disagree_percent,omitempty"`
-		Neutral  *int        `json:"neutral_percent,omitempty"`
-		Agree    *int        `json:"agree_percent,omitempty"`
-		Mean     *float64    `json:"mean,omitempty"`
+		Hidden       bool        `json:"hidden,omitempty"`
+		HiddenReason string      `json:"hidden_reason,omitempty"`
+		N            *int64      `json:"n,omitempty"`
+		Answered     *int64      `json:"answered,omitempty"`
+		Options      []optionDoc `json:"options,omitempty"`
+		DontKnow     *int64      `json:"dont_know,omitempty"`
+		Disagree     *int        `json:"disagree_percent,omitempty"`
+		Neutral      *int        `json:"neutral_percent,omitempty"`
+		Agree        *int        `json:"agree_percent,omitempty"`
+		Mean         *float64    `json:"mean,omitempty"`
+		Median       *float64    `json:"median,omitempty"`
+		Min          *float64    `json:"min,omitempty"`
+		Max          *float64    `json:"max,omitempty"`
 	}
 	optionDoc struct {
 		Code    string `json:"code"`
@@ -165,7 +181,7 @@ func resultsJSON(rep *models.Report) resultsDoc {
 	if rep.Dimension != "" {
 		d.Breakdown = &breakdownDoc{Dimension: rep.Dimension, Groups: []groupDoc{}}
 		for _, g := range rep.Groups {
-			gd := groupDoc{Key: g.Key, Label: g.Label, Hidden: g.Hidden}
+			gd := groupDoc{Key: g.Key, Label: g.Label, Hidden: g.Hidden, HiddenReason: g.Reason, HiddenLabel: models.HiddenLabel(g.Reason, rep.MinGroupSize)}
 			if !g.Hidden {
 				n := g.N
 				gd.N = &n
@@ -174,8 +190,11 @@ func resultsJSON(rep *models.Report) resultsDoc {
 		}
 	}
 	for _, qr := range rep.Questions {
-		qd := questionDoc{Code: qr.Q.Code, Kind: qr.Q.Kind, Text: qr.Q.Text, Section: qr.Section}
+		qd := questionDoc{Code: qr.Q.Code, Kind: qr.Q.Kind, Text: qr.Q.Text, Section: qr.Section, Unit: qr.Q.Unit}
+		qd.Base, qd.BaseLabel = qr.Base, qr.BaseLabel()
 		if qr.Q.Kind == models.KindLikert {
+			low, middle, high, _ := models.ScaleSummary(qr.Q.ScaleOptions)
+			qd.Summary = &summaryDoc{Disagree: low, Neutral: middle, Agree: high}
 			for _, st := range qr.Statements {
 				sd := statementDoc{Code: st.Code, Text: st.Text, Total: figuresJSON(qr.Q, st.Cells[0])}
 				for _, f := range st.Cells[1:] {
@@ -197,10 +216,13 @@ func resultsJSON(rep *models.Report) resultsDoc {
 
 func figuresJSON(q *models.Question, f models.Figures) figuresDoc {
 	if f.Hidden {
-		return figuresDoc{Hidden: true}
+		return figuresDoc{Hidden: true, HiddenReason: f.Reason}
 	}
-	n := f.N
+	n, answered := f.N, f.Answered
 	fd := figuresDoc{N: &n}
+	if q.Kind == models.KindMulti {
+		fd.Answered = &answered
+	}
 	for _, o := range f.Options {
 		fd.Options = append(fd.Options, optionDoc{o.Code, o.Label, o.Count, o.Percent})
 	}
@@ -213,10 +235,24 @@ func figuresJSON(q *models.Question, f models.Figures) figuresDoc {
 		fd.Disagree, fd.Neutral, fd.Agree = &dis, &neu, &agr
 	}
 	if q.Kind == models.KindNumber {
-		m := f.Mean
-		fd.Mean = &m
+		mean, median, lo, hi := clean(f.Mean), clean(f.Median), clean(f.Min), clean(f.Max)
+		fd.Mean = &mean
+		if f.N > 0 && f.Stats {
+			fd.Median, fd.Min, fd.Max = &median, &lo, &hi
+		}
 	}
 	return fd
+}
+
+// clean drops the noise of binary floating point from a computed number, so that JSON and
+// spreadsheets show 446866.078 rather than 446866.0779999999: 15 significant digits are
+// all a float64 holds reliably.
+func clean(x float64) float64 {
+	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 15, 64), 64)
+	if err != nil {
+		return x
+	}
+	return y
 }
 
 // tokensView is the researcher's list of API tokens; NewSecret is shown once, right after

@@ -97,7 +97,7 @@ func TestResultsAccess(t *testing.T) {
 		"wrong token": {app.newClient(), "pl_" + strings.Repeat("x", 43)},
 		"token":       {app.newClient(), token},
 	}
-	admin := []string{"/results", "/results?indeling=provincie", "/results/chart/kc_plannen.svg",
+	admin := []string{"/results", "/results?indeling=provincie", "/results/chart/kc_plannen.svg", "/downloads", "/results/publiceren",
 		"/results/open/kc_concreet", "/results/open/kc_plannen", "/results/open/kc_concreet?thema=geen&q=x",
 		"/results?indeling=overleg", "/results?indeling=provincie&filter=afdeling%3Acommunicatie", "/results/chart/kc_plannen.svg?indeling=overleg",
 		"/results/kruistabel", "/results/kruistabel?rij=provincie&kolom=overleg"}
@@ -181,19 +181,16 @@ func TestResultsAccess(t *testing.T) {
 	app.setStatus(refSlug, models.StatusOpen)
 	app.closeSurvey()
 	check("closed")
-	if p := res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"5"}, "publiceren": {"true"}}); p.Status != http.StatusOK {
-		t.Fatalf("publish: %d", p.Status)
-	}
+	res.publish(t, false)
 	check("published")
 
 	// Unpublishing takes the public page down at once; reopening does too.
-	res.get("/admin/surveys/" + refSlug + "/results")
-	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"5"}})
+	res.get("/admin/surveys/" + refSlug + "/results/publiceren")
+	res.post("/admin/surveys/"+refSlug+"/results/publiceren", url.Values{"actie": {"offline"}})
 	if p := app.newClient().get("/r/" + refSlug); p.Status != http.StatusNotFound {
 		t.Errorf("after unpublishing: %d", p.Status)
 	}
-	res.get("/admin/surveys/" + refSlug + "/results")
-	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"5"}, "publiceren": {"true"}})
+	res.publish(t, false)
 	s, _ := models.FindSurvey(app.db.Read, refSlug)
 	if err := models.OpenSurvey(app.db.Write, s.ID, models.System, s.ClosedAt.Add(1)); err != nil {
 		t.Fatal(err)
@@ -207,16 +204,16 @@ func TestPublicResultsShowAggregatesAndOpenAnswersOnlyWhenChosen(t *testing.T) {
 	app := newTestApp(t)
 	submitKnownSet(t, app)
 	res := app.asResearcher()
-	res.get("/admin/surveys/" + refSlug + "/results")
-	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"5"}, "publiceren": {"true"}})
+	res.publish(t, false)
 	anon := app.newClient()
 	p := anon.get("/r/" + refSlug + "?indeling=provincie")
-	p.mustContain(t, "Klantcontact en interactie 2018", "van 380 gemeenten", "<th scope=\"row\">Limburg</th><td>niet getoond</td>")
+	p.mustContain(t, "Klantcontact en interactie 2018", "van 380 gemeenten", "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>")
 	if strings.Contains(p.Body, "Plan nummer") || strings.Contains(p.Body, "Regel twee") || strings.Contains(p.Body, "/export/") || strings.Contains(p.Body, "Uitloggen") {
 		t.Error("the public page shows open answers, exports or researcher controls without being asked to")
 	}
-	res.get("/admin/surveys/" + refSlug + "/results")
-	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"5"}, "publiceren": {"true"}, "open_antwoorden": {"true"}})
+	res.get("/admin/surveys/" + refSlug + "/results/publiceren")
+	res.post("/admin/surveys/"+refSlug+"/results/publiceren", url.Values{"actie": {"offline"}})
+	res.publish(t, true)
 	p = anon.get("/r/" + refSlug)
 	p.mustContain(t, "Plan nummer", "Regel één\nRegel twee 🎉")
 	if strings.Contains(p.Body, "<script>alert") {

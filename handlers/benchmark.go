@@ -118,7 +118,11 @@ func buildBenchmark(s *models.Survey, b *models.Benchmark) benchmarkView {
 			for _, a := range own[q.Code] {
 				picked[a.Option] = true
 			}
-			bq.Tables = []benchTable{benchTableOf(q.Text, qr.Cells, b.ClassCell, picked, q.Kind == models.KindMulti)}
+			t := benchTableOf(q.Text, qr.Cells, b.ClassCell, picked)
+			if q.Kind == models.KindMulti {
+				t.Note = fmt.Sprintf("Meer antwoorden mogelijk: de percentages zijn van %s (n = %d) en tellen op tot meer dan 100.", qr.BaseLabel(), qr.Cells[0].N)
+			}
+			bq.Tables = []benchTable{t}
 		case models.KindLikert:
 			bq.Own = nil // each statement's table says it
 			for _, st := range qr.Statements {
@@ -128,7 +132,7 @@ func buildBenchmark(s *models.Survey, b *models.Benchmark) benchmarkView {
 						picked[a.Option] = true
 					}
 				}
-				t := benchTableOf(st.Text, st.Cells, b.ClassCell, picked, false)
+				t := benchTableOf(st.Text, st.Cells, b.ClassCell, picked)
 				if picked[models.DontKnowCode] {
 					t.Note = "Uw gemeente antwoordde ‘weet niet / geen mening’."
 				}
@@ -146,7 +150,7 @@ func buildBenchmark(s *models.Survey, b *models.Benchmark) benchmarkView {
 }
 
 // benchTableOf lays out the options of one distribution with the municipality's own choice.
-func benchTableOf(caption string, cells []models.Figures, classCell int, picked map[string]bool, multi bool) benchTable {
+func benchTableOf(caption string, cells []models.Figures, classCell int, picked map[string]bool) benchTable {
 	t := benchTable{Caption: caption}
 	all := cells[0]
 	for i, o := range all.Options {
@@ -155,9 +159,6 @@ func benchTableOf(caption string, cells []models.Figures, classCell int, picked 
 			row.Class = shareText(cells[classCell].Options[i])
 		}
 		t.Rows = append(t.Rows, row)
-	}
-	if multi {
-		t.Note = "Meer antwoorden mogelijk: de percentages tellen op tot meer dan 100."
 	}
 	return t
 }

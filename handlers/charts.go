@@ -25,6 +25,7 @@ type bar struct {
 	Percent int
 	Count   int64
 	Hidden  bool
+	Reason  string // why hidden, in Dutch
 }
 
 // barRow is one option with a bar per group.
@@ -39,6 +40,7 @@ type stackRow struct {
 	Percents []int // per scale point
 	N        int64
 	Hidden   bool
+	Reason   string // why hidden, in Dutch
 }
 
 var groupColours = []string{"#01689b", "#5b3f8c", "#8a4b08", "#00703c", "#a3174f", "#3d5a80"}
@@ -139,7 +141,7 @@ func barChart(id, title, desc string, rows []barRow, standalone bool) string {
 			y := w.y + 2
 			caption := fmt.Sprintf("%d %% (%d)", b.Percent, b.Count)
 			if b.Hidden {
-				caption = "te weinig respondenten"
+				caption = b.Reason
 			} else {
 				fmt.Fprintf(&w.b, `<rect x="0" y="%d" width="%d" height="%d" fill="%s"/>`, y, plot*b.Percent/100, barHeight, groupColours[gi%len(groupColours)])
 			}
@@ -175,7 +177,11 @@ func stackChart(id, title, desc string, scale []string, rows []stackRow, standal
 		w.label(r.Label, true)
 		y := w.y + 2
 		if r.Hidden || r.N == 0 {
-			w.text(0, y+barHeight-4, "", "", "te weinig respondenten of geen antwoorden")
+			caption := r.Reason
+			if !r.Hidden {
+				caption = "niemand heeft deze stelling beoordeeld"
+			}
+			w.text(0, y+barHeight-4, "", "", caption)
 			w.y += barHeight + 6 + chartMargin
 			continue
 		}

@@ -191,7 +191,7 @@ func TestResearcherDiscardsAndWithdrawsAtTheMunicipalitysRequest(t *testing.T) {
 
 	id := invitationID(t, app, "0003")
 	r.get(adminBase + "/uitnodigingen")
-	p := r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), nil)
+	p := r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), url.Values{"bevestig": {"ja"}})
 	p.mustContain(t, "Laat eerst dat concept vervallen")
 	if invitationID(t, app, "0003") != id {
 		t.Fatal("the link was reissued while its draft lives")
@@ -208,7 +208,7 @@ func TestResearcherDiscardsAndWithdrawsAtTheMunicipalitysRequest(t *testing.T) {
 	p.mustContain(t, "Vink aan dat u dit zeker weet")
 	r.post(confirm, url.Values{"bevestig": {"ja"}}).mustContain(t, "Het concept is vervallen")
 	r.get(adminBase + "/uitnodigingen")
-	r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), nil).mustContain(t, "Nieuwe link voor gemeente Appingedam")
+	r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), url.Values{"bevestig": {"ja"}}).mustContain(t, "Nieuwe link voor gemeente Appingedam")
 	fresh := linksOf(t, r)["0003"]
 	appingedam := app.respondVia(t, fresh, "nee", true)
 
@@ -227,7 +227,7 @@ func TestResearcherDiscardsAndWithdrawsAtTheMunicipalitysRequest(t *testing.T) {
 	p.mustContain(t, "Deze inzending is ingetrokken")
 	id = invitationID(t, app, "0003")
 	r.get(adminBase + "/uitnodigingen")
-	r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), nil).mustContain(t, "Nieuwe link voor gemeente Appingedam")
+	r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), url.Values{"bevestig": {"ja"}}).mustContain(t, "Nieuwe link voor gemeente Appingedam")
 	app.respondVia(t, linksOf(t, r)["0003"], "ja", true)
 	if n := app.responses(models.ResponseSubmitted); n != 1 {
 		t.Fatalf("%d submitted after answering anew", n)

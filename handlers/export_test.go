@@ -38,16 +38,24 @@ func byMunicipality(set []respondent) map[string]respondent {
 	return out
 }
 
-// neutralised is how a text must appear in a spreadsheet export.
+// formulas are the tricky texts a spreadsheet would evaluate; "-geen-" and "-" it would not.
+var formulas = map[string]bool{`=HYPERLINK("http://evil.example","klik")`: true, "+31 6 12345678": true, "@SUM(A1:A2)": true, "-1+1": true}
+
+// neutralised is how a text must appear in a CSV export: with an apostrophe only where a
+// spreadsheet would evaluate it.
 func neutralised(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if formulas[s] {
 		return "'" + s
 	}
 	return s
 }
 
-// checkRawRows compares every exported row with the respondent it came from.
-func checkRawRows(t *testing.T, name string, set []respondent, cols map[string]int, rows [][]string) {
+// asIs is how a text must appear in an XLSX export: unchanged (its cell style keeps it text).
+func asIs(s string) string { return s }
+
+// checkRawRows compares every exported row with the respondent it came from; texts must
+// read as text(s).
+func checkRawRows(t *testing.T, name string, set []respondent, cols map[string]int, rows [][]string, text func(string) string) {
 	t.Helper()
 	if len(rows) != len(set) {
 		t.Fatalf("%s: %d rows, want %d", name, len(rows), len(set))
@@ -68,9 +76,7 @@ func checkRawRows(t *testing.T, name string, set []respondent, cols map[string]i
 					flag = "1"
 				}
 			}
-			if len(r.Plans) == 0 {
-				flag = ""
-			}
+			// Everyone was shown the question: ticking nothing is 0, not empty.
 			if got := row[cols["kc_plannen_"+code]]; got != flag {
 				t.Errorf("%s: %s kc_plannen_%s = %q, want %q", name, r.Municipality.Name, code, got, flag)
 			}
@@ -78,11 +84,11 @@ func checkRawRows(t *testing.T, name string, set []respondent, cols map[string]i
 		if got := row[cols["kc_stellingen_meer_samenwerken"]]; got != r.Together {
 			t.Errorf("%s: %s likert = %q, want %q", name, r.Municipality.Name, got, r.Together)
 		}
-		if got := row[cols["kc_concreet"]]; got != neutralised(r.Concrete) {
-			t.Errorf("%s: %s kc_concreet = %q, want %q", name, r.Municipality.Name, got, neutralised(r.Concrete))
+		if got := row[cols["kc_concreet"]]; got != text(r.Concrete) {
+			t.Errorf("%s: %s kc_concreet = %q, want %q", name, r.Municipality.Name, got, text(r.Concrete))
 		}
-		if got := row[cols["kc_plannen_anders_tekst"]]; got != neutralised(r.Other) {
-			t.Errorf("%s: %s anders text = %q, want %q", name, r.Municipality.Name, got, neutralised(r.Other))
+		if got := row[cols["kc_plannen_anders_tekst"]]; got != text(r.Other) {
+			t.Errorf("%s: %s anders text = %q, want %q", name, r.Municipality.Name, got, text(r.Other))
 		}
 	}
 }
@@ -106,14 +112,14 @@ func TestCSVExportsHoldEveryResponseNeutralised(t *testing.T) {
 		}
 	}
 	cols, rows := readCSV(t, p.Body, ';')
-	checkRawRows(t, "antwoorden-excel.csv", set, cols, rows)
+	checkRawRows(t, "antwoorden-excel.csv", set, cols, rows, neutralised)
 
 	p = res.get(base + "antwoorden.csv")
 	if strings.HasPrefix(p.Body, "\ufeff") {
 		t.Error("the plain CSV has a BOM")
 	}
 	cols, rows = readCSV(t, p.Body, ',')
-	checkRawRows(t, "antwoorden.csv", set, cols, rows)
+	checkRawRows(t, "antwoorden.csv", set, cols, rows, neutralised)
 
 	p = res.get(base + "codeboek-excel.csv")
 	_, book := readCSV(t, p.Body, ';')
@@ -126,7 +132,7 @@ func TestCSVExportsHoldEveryResponseNeutralised(t *testing.T) {
 	if !found {
 		t.Error("codebook lacks the likert scale values")
 	}
-	res.get(base+"codeboek.csv").mustContain(t, "kc_plannen_basis_op_orde,kc_plannen,multi,1,aangekruist")
+	res.get(base+"codeboek.csv").mustContain(t, "kc_plannen_basis_op_orde,kc_plannen,meer antwoorden (0/1),1,aangekruist")
 }
 
 func TestXLSXExportHasRawDataCodebookAndAggregates(t *testing.T) {
@@ -152,7 +158,7 @@ func TestXLSXExportHasRawDataCodebookAndAggregates(t *testing.T) {
 			rows[i+1] = append(rows[i+1], "")
 		}
 	}
-	checkRawRows(t, "xlsx", set, cols, rows[1:])
+	checkRawRows(t, "xlsx", set, cols, rows[1:], asIs)
 	if _, err := f.GetRows("Codeboek"); err != nil {
 		t.Error("no codebook sheet")
 	}
@@ -161,14 +167,9 @@ func TestXLSXExportHasRawDataCodebookAndAggregates(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := expect(set, all)
-	answered := 0
-	for _, r := range set {
-		if len(r.Plans) > 0 {
-			answered++
-		}
-	}
-	if agg[2][0] != "basis_op_orde" || agg[2][2] != strconv.Itoa(e.plans["basis_op_orde"]) || agg[2][3] != strconv.Itoa(halfUp(e.plans["basis_op_orde"], answered)) {
-		t.Errorf("kc_plannen sheet row = %v, want basis_op_orde %d = %d %%", agg[2], e.plans["basis_op_orde"], halfUp(e.plans["basis_op_orde"], answered))
+	answered := e.n
+	if agg[3][0] != "basis_op_orde" || agg[3][2] != strconv.Itoa(e.plans["basis_op_orde"]) || agg[3][3] != strconv.Itoa(halfUp(e.plans["basis_op_orde"], answered))+"%" {
+		t.Errorf("kc_plannen sheet row = %v, want basis_op_orde %d = %d %%", agg[3], e.plans["basis_op_orde"], halfUp(e.plans["basis_op_orde"], answered))
 	}
 }
 

@@ -20,11 +20,14 @@ import (
 // fieldwork monitor and the benchmark report (all under /admin).
 func (h *Handler) invitationRoutes(a *echo.Group) {
 	a.POST("/surveys/:slug/toegang", h.setAccessMode)
+	a.GET("/surveys/:slug/rapport-per-gemeente", h.confirmBenchmark)
 	a.POST("/surveys/:slug/rapport-per-gemeente", h.setBenchmark)
 	a.GET("/surveys/:slug/uitnodigingen", h.showInvitations)
 	a.POST("/surveys/:slug/uitnodigingen", h.createInvitations)
 	a.GET("/surveys/:slug/uitnodigingen/links.csv", h.downloadInvitations)
+	a.GET("/surveys/:slug/uitnodigingen/:id/intrekken", h.confirmRevokeInvitation)
 	a.POST("/surveys/:slug/uitnodigingen/:id/intrekken", h.revokeInvitation)
+	a.GET("/surveys/:slug/uitnodigingen/:id/vernieuwen", h.confirmReissueInvitation)
 	a.POST("/surveys/:slug/uitnodigingen/:id/vernieuwen", h.reissueInvitation)
 	a.GET("/surveys/:slug/email", h.showMail)
 	a.POST("/surveys/:slug/email/teksten", h.saveMailTemplates)
@@ -60,12 +63,34 @@ func (h *Handler) setAccessMode(c *echo.Context) error {
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
 }
 
-func (h *Handler) setBenchmark(c *echo.Context) error {
-	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+// confirmBenchmark asks before every participating municipality gets its own report.
+func (h *Handler) confirmBenchmark(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
 		return err
 	}
+	if o.Status != models.StatusClosed {
+		return models.ErrWrongStatus
+	}
+	return c.Render(http.StatusOK, "admin/benchmark", closeView{Researcher: researcher(c), Survey: o})
+}
+
+// setBenchmark switches the per-municipality report on after a confirmation, or off at once.
+func (h *Handler) setBenchmark(c *echo.Context) error {
+	o, err := models.FindSurveyOverview(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	s := &o.Survey
 	on := c.FormValue("rapport") == "aan"
+	if on && !s.BenchmarkEnabled && c.FormValue("bevestig") != "ja" {
+		if s.Status != models.StatusClosed {
+			return models.ErrWrongStatus
+		}
+		msg := "Vink aan dat u het rapport per gemeente wilt aanzetten"
+		return c.Render(http.StatusUnprocessableEntity, "admin/benchmark", closeView{Researcher: researcher(c), Survey: o,
+			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
+	}
 	if err := models.SetBenchmark(h.db.Write.WithContext(c.Request().Context()), s.ID, on, models.By(researcher(c)), time.Now().UTC()); err != nil {
 		return err
 	}
@@ -264,7 +289,47 @@ func (h *Handler) invitationFor(c *echo.Context) (*models.Survey, *models.Invita
 	return s, inv, name, nil
 }
 
+// invitationConfirmView asks before an invitation link is revoked or replaced: either way
+// the link the municipality has stops working.
+type invitationConfirmView struct {
+	Researcher   *models.Researcher
+	Survey       *models.Survey
+	Municipality string
+	Reissue      bool // replace the link rather than only revoke it
+	Action       string
+	Errors       []problemView
+	Field        map[string]string
+}
+
+func (h *Handler) confirmInvitationChange(c *echo.Context, reissue bool, status int, problem string) error {
+	s, inv, name, err := h.invitationFor(c)
+	if err != nil {
+		return err
+	}
+	verb := "intrekken"
+	if reissue {
+		verb = "vernieuwen"
+	}
+	v := invitationConfirmView{Researcher: researcher(c), Survey: s, Municipality: name, Reissue: reissue,
+		Action: fmt.Sprintf("/admin/surveys/%s/uitnodigingen/%d/%s", s.Slug, inv.ID, verb)}
+	if problem != "" {
+		v.Errors, v.Field = []problemView{{Href: "#bevestig", Message: problem}}, map[string]string{"bevestig": problem}
+	}
+	return c.Render(status, "admin/invitationconfirm", v)
+}
+
+func (h *Handler) confirmRevokeInvitation(c *echo.Context) error {
+	return h.confirmInvitationChange(c, false, http.StatusOK, "")
+}
+
+func (h *Handler) confirmReissueInvitation(c *echo.Context) error {
+	return h.confirmInvitationChange(c, true, http.StatusOK, "")
+}
+
 func (h *Handler) revokeInvitation(c *echo.Context) error {
+	if c.FormValue("bevestig") != "ja" {
+		return h.confirmInvitationChange(c, false, http.StatusUnprocessableEntity, "Vink aan dat u de link wilt intrekken")
+	}
 	s, inv, name, err := h.invitationFor(c)
 	if err != nil {
 		return err
@@ -276,6 +341,9 @@ func (h *Handler) revokeInvitation(c *echo.Context) error {
 }
 
 func (h *Handler) reissueInvitation(c *echo.Context) error {
+	if c.FormValue("bevestig") != "ja" {
+		return h.confirmInvitationChange(c, true, http.StatusUnprocessableEntity, "Vink aan dat u een nieuwe link wilt maken")
+	}
 	s, inv, name, err := h.invitationFor(c)
 	if err != nil {
 		return err

@@ -157,7 +157,17 @@ func TestInvitationOnlySurveyNeedsAValidLinkAndLocksTheMunicipality(t *testing.T
 	// Revoked: a clear page, also for the browser that already used it.
 	r.get(adminBase + "/uitnodigingen")
 	id := invitationID(t, app, "0344")
-	p = r.post(fmt.Sprintf("%s/uitnodigingen/%d/intrekken", adminBase, id), nil)
+	revoke := fmt.Sprintf("%s/uitnodigingen/%d/intrekken", adminBase, id)
+	r.get(adminBase+"/uitnodigingen").mustContain(t, `href="`+revoke+`"`)
+	r.get(revoke).mustContain(t, "Link van gemeente Utrecht intrekken?", `name="bevestig"`)
+	if p = r.post(revoke, nil); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("revoke without confirmation: %d", p.Status)
+	}
+	p.mustContain(t, "<title>Fout: ", "Vink aan dat u de link wilt intrekken")
+	if p = app.newClient().get(links["0344"]); p.Status == http.StatusGone {
+		t.Fatal("an unconfirmed revoke revoked the link")
+	}
+	p = r.post(revoke, url.Values{"bevestig": {"ja"}})
 	p.mustContain(t, "De link van gemeente Utrecht is ingetrokken")
 	p = app.newClient().get(links["0344"])
 	if p.Status != http.StatusGone {
@@ -175,8 +185,12 @@ func TestInvitationOnlySurveyNeedsAValidLinkAndLocksTheMunicipality(t *testing.T
 
 	// Reissued: a new link, the old one stays dead, the draft is waiting behind the new one.
 	id = invitationID(t, app, "0014") // Groningen
-	r.get(adminBase + "/uitnodigingen")
-	p = r.post(fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id), nil)
+	reissue := fmt.Sprintf("%s/uitnodigingen/%d/vernieuwen", adminBase, id)
+	r.get(reissue).mustContain(t, "Nieuwe link voor gemeente Groningen maken?")
+	if p = r.post(reissue, nil); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("reissue without confirmation: %d", p.Status)
+	}
+	p = r.post(reissue, url.Values{"bevestig": {"ja"}})
 	p.mustContain(t, "Nieuwe link voor gemeente Groningen")
 	fresh := linksOf(t, r)["0014"]
 	if fresh == links["0014"] || fresh == "" {

@@ -71,8 +71,16 @@ func TestBenchmarkShowsOwnAnswersAndRefusesAnotherMunicipality(t *testing.T) {
 
 	r.get(adminBase + "/sluiten")
 	r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
-	r.get(adminBase).mustContain(t, "Rapport per gemeente aanzetten")
-	p = r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}})
+	r.get(adminBase).mustContain(t, `href="`+adminBase+`/rapport-per-gemeente">Rapport per gemeente aanzetten…`)
+	r.get(adminBase+"/rapport-per-gemeente").mustContain(t, "Rapport per gemeente aanzetten?", `name="bevestig"`)
+	if p = r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}}); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("report on without confirmation: %d", p.Status)
+	}
+	p.mustContain(t, "<title>Fout: ", "Vink aan dat u het rapport per gemeente wilt aanzetten")
+	if app.survey().BenchmarkEnabled {
+		t.Fatal("unconfirmed, the report was switched on")
+	}
+	p = r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}, "bevestig": {"ja"}})
 	p.mustContain(t, "ziet nu via haar uitnodigingslink", "Rapport per gemeente aangezet")
 
 	// The invitation link now leads to the report.
@@ -84,7 +92,8 @@ func TestBenchmarkShowsOwnAnswersAndRefusesAnotherMunicipality(t *testing.T) {
 		"Uit die groep deden minder dan 5 gemeenten mee", // the size class is below the minimum
 		`<tr class="bench-table__mine"><th scope="row">Ja</th><td><strong>uw antwoord</strong></td><td>67 % (2)</td></tr>`,
 		`<th scope="row">Nee</th><td><span class="visually-hidden">niet gekozen</span></td><td>33 % (1)</td></tr>`,
-		"WhatsApp als kanaal") // its own open answer
+		"WhatsApp als kanaal", // its own open answer
+		"de percentages zijn van alle respondenten aan wie de vraag is gesteld, ook wie niets aankruiste (n = 3)")
 	if strings.Contains(p.Body, "Uw grootteklasse") {
 		t.Error("a size class below the minimum group size is shown")
 	}
@@ -173,7 +182,7 @@ func TestResearcherInvitesAll380RemindsClosesAndEveryParticipantOpensItsReport(t
 
 	r.get(adminBase + "/sluiten")
 	r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}}).mustContain(t, "De peiling is gesloten.")
-	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}})
+	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}, "bevestig": {"ja"}})
 
 	mine := regexp.MustCompile(`<tr class="bench-table__mine"><th scope="row">(Ja|Nee)</th>`)
 	for _, code := range participants {

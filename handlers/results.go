@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,9 +24,12 @@ func (h *Handler) resultsRoutes(e *echo.Echo, a *echo.Group) {
 	r := a.Group("/surveys/:slug", h.closedSurvey)
 	r.GET("/results", h.showResults)
 	r.POST("/results/settings", h.saveResultSettings)
+	r.GET("/results/publiceren", h.showPublish)
+	r.POST("/results/publiceren", h.publishResults)
 	r.GET("/results/chart/:chart", h.downloadChart)
 	h.openAnswerRoutes(r)
 	h.sliceRoutes(r)
+	r.GET("/downloads", h.showDownloads)
 	r.GET("/export/:file", h.exportFile)
 
 	a.GET("/tokens", h.showTokens)
@@ -107,12 +112,12 @@ type resultsView struct {
 	Settings    models.ResultSettings
 	Period      string
 	Groups      []models.Group
+	GroupRows   []tableRow // per group: its respondents, or why it has no figures
 	HiddenAny   bool
 	Profile     *questionResultView
 	Sections    []sectionResultsView
 	PublicURL   string
 	ShowAnswers bool // open answers on the page itself (public, when chosen)
-	Exports     []exportLink
 	Saved       bool
 	Errors      []problemView
 	MinGroup    string // what the researcher typed, kept when it is refused
@@ -122,7 +127,14 @@ type resultsView struct {
 	// the figures come from the aggregates and stay the same.
 	AnswersDeleted string
 	// Slice is the breakdown by a question and the filter (slice.go).
-	Slice sliceView
+	Slice      sliceView
+	MultiBases []baseChoice // the multi questions and whether each counts only who ticked
+}
+
+// baseChoice is one multi question in the settings: tick it to count only who ticked something.
+type baseChoice struct {
+	Code, Text   string
+	AnsweredOnly bool
 }
 
 type sectionResultsView struct {
@@ -148,6 +160,8 @@ type questionResultView struct {
 	Kind        string
 	KindLabel   string
 	N           string
+	Base        string // whom the percentages are of, with n
+	Nobody      bool   // nobody answered: no chart, no table, a sentence
 	Chart       template.HTML
 	ChartURL    string
 	Table       *tableView
@@ -208,7 +222,12 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		DimLabel: models.BreakdownLabel(rep.Def, dim), Settings: settings, Slice: slice, Groups: rep.Groups,
 		ShowAnswers: public && settings.PublicOpenAnswers, PublicURL: h.absURL(c, "/r/"+s.Slug)}
 	for _, g := range rep.Groups {
-		v.HiddenAny = v.HiddenAny || g.Hidden
+		v.HiddenAny = v.HiddenAny || g.Hidden && g.Reason != models.HiddenEmpty
+		value := strconv.FormatInt(g.N, 10)
+		if g.Hidden {
+			value = models.HiddenLabel(g.Reason, rep.MinGroupSize)
+		}
+		v.GroupRows = append(v.GroupRows, tableRow{Label: g.Label, Cells: []string{value}})
 	}
 	retention, err := models.RetentionOf(db, s.ID)
 	if err != nil {
@@ -229,7 +248,11 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		v.Period = dutchDate(*rep.OpenedAt) + " tot en met " + dutchDate(*rep.ClosedAt)
 	}
 	if !public {
-		v.Exports = exportLinks(s.Slug)
+		for _, q := range rep.Def.Questions() {
+			if q.Kind == models.KindMulti {
+				v.MultiBases = append(v.MultiBases, baseChoice{Code: q.Code, Text: q.Text, AnsweredOnly: settings.AnsweredOnlyHas(q.Code)})
+			}
+		}
 	}
 	chartBase := "/admin/surveys/" + s.Slug + "/results/chart/"
 	if public {
@@ -265,27 +288,48 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 	} else {
 		qv.ChartURL = chartBase + q.Code + ".svg"
 	}
-	switch q.Kind {
-	case models.KindSingle, models.KindMulti:
-		qv.N = fmt.Sprintf("n = %d", qr.Cells[0].N)
+	var total models.Figures
+	if len(qr.Cells) > 0 {
+		total = qr.Cells[0]
+	}
+	if q.Kind == models.KindLikert {
+		for _, st := range qr.Statements {
+			total.Answered += st.Cells[0].Answered
+		}
+	}
+	qv.Nobody = total.Nobody() && q.Kind != models.KindText
+	if q.Kind != models.KindText && q.Kind != models.KindLikert {
+		qv.N = fmt.Sprintf("n = %d", total.N)
+		qv.Base = baseSentence(qr, total.N)
+	}
+	switch {
+	case qv.Nobody:
+		qv.N, qv.Base = "", ""
+	case q.Kind == models.KindSingle || q.Kind == models.KindMulti:
 		qv.Chart = template.HTML(choiceChart(rep, qr, false))
 		qv.Table = choiceTable(rep, qr)
-		if hasOtherOption(q) && !deleted && (!public || withAnswers) {
-			others, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
-			if err != nil {
-				return qv, err
-			}
-			qv.Others, qv.OthersTotal = others, otherCount(q, qr.Cells[0])
-			qv.OpenURL = "/admin/surveys/" + s.Slug + "/results/open/" + q.Code
-		}
-	case models.KindLikert:
+	case q.Kind == models.KindLikert:
+		qv.Base = "Percentages van " + qr.BaseLabel() + "; n per stelling in de tabel."
 		qv.Chart = template.HTML(likertChart(rep, qr, false))
 		qv.Table = likertTable(rep, qr)
-	case models.KindText:
-		qv.OpenCount = qr.Cells[0].N
-		if deleted {
-			break // the count stays, from the aggregates; the texts and their themes are gone
+	case q.Kind == models.KindNumber:
+		qv.Base = fmt.Sprintf("Gemiddelde, mediaan, laagste en hoogste van de respondenten die een getal invulden (n = %d).", total.N)
+		qv.Table = numberTable(rep, qr)
+	}
+	if hasOtherOption(q) && !deleted && (!public || withAnswers) && !qv.Nobody {
+		others, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
+		if err != nil {
+			return qv, err
 		}
+		qv.Others, qv.OthersTotal = others, otherCount(q, qr.Cells[0])
+		qv.OpenURL = "/admin/surveys/" + s.Slug + "/results/open/" + q.Code
+	}
+	// The count of an open question stays after the raw answers were deleted (it comes from
+	// the aggregates); the texts and their themes are gone.
+	if q.Kind == models.KindText {
+		qv.OpenCount = qr.Cells[0].N
+	}
+	if q.Kind == models.KindText && !deleted {
 		qv.OpenURL = "/admin/surveys/" + s.Slug + "/results/open/" + q.Code
 		themes, err := models.Themes(db, s.ID, q.Code)
 		if err != nil {
@@ -300,11 +344,59 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 			}
 			qv.Answers = answers
 		}
-	case models.KindNumber:
-		qv.N = fmt.Sprintf("n = %d", qr.Cells[0].N)
-		qv.Mean = models.FormatNumber(float64(int64(qr.Cells[0].Mean*10+0.5)) / 10)
 	}
 	return qv, nil
+}
+
+// baseSentence says whom a question's percentages are of, and how many they are.
+func baseSentence(qr *models.QuestionResult, n int64) string {
+	return fmt.Sprintf("Percentages van %s (n = %d).", qr.BaseLabel(), n)
+}
+
+// oneDecimal writes x rounded to one decimal the Dutch way, half away from zero:
+// −2.615 → "−2,6" (not truncated toward zero).
+func oneDecimal(x float64) string {
+	r := math.Round(x*10) / 10
+	if r == 0 {
+		r = 0 // no "-0"
+	}
+	return strings.Replace(models.FormatNumber(r), "-", "−", 1)
+}
+
+// numberTable is a number question's n, mean, median, minimum and maximum per cell.
+func numberTable(rep *models.Report, qr *models.QuestionResult) *tableView {
+	caption := qr.Q.Text
+	if qr.Q.Unit != "" {
+		caption += " (" + qr.Q.Unit + ")"
+	}
+	t := &tableView{Caption: caption, Head: append([]string{"Maat"}, cellHeads(rep, qr.Cells)...)}
+	stats := []struct {
+		label string
+		value func(models.Figures) string
+	}{
+		{"Aantal antwoorden (n)", func(f models.Figures) string { return strconv.FormatInt(f.N, 10) }},
+		{"Gemiddelde", func(f models.Figures) string { return oneDecimal(f.Mean) }},
+		{"Mediaan", func(f models.Figures) string { return oneDecimal(f.Median) }},
+		{"Laagste", func(f models.Figures) string { return oneDecimal(f.Min) }},
+		{"Hoogste", func(f models.Figures) string { return oneDecimal(f.Max) }},
+	}
+	for _, st := range stats {
+		row := tableRow{Label: st.label}
+		for _, f := range qr.Cells {
+			switch {
+			case f.Hidden:
+				row.Cells = append(row.Cells, "–")
+			case f.N == 0 && st.label != stats[0].label:
+				row.Cells = append(row.Cells, "geen antwoorden")
+			case !f.Stats && st.label != stats[0].label && st.label != stats[1].label:
+				row.Cells = append(row.Cells, "onbekend: sluit de peiling opnieuw")
+			default:
+				row.Cells = append(row.Cells, st.value(f))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
 }
 
 // otherCount is how many respondents wrote an "anders, namelijk" text: everyone who ticked
@@ -330,14 +422,15 @@ func hasOtherOption(q *models.Question) bool {
 	return false
 }
 
-// cellHeads names the columns of a table: the total, then each group with its size.
-func cellHeads(rep *models.Report) []string {
-	heads := []string{fmt.Sprintf("Totaal (n = %d)", rep.Respondents)}
-	for _, g := range rep.Groups {
+// cellHeads names the columns of a question's table: the total, then each group, each with
+// the n its percentages are of; a hidden group says why it has no figures.
+func cellHeads(rep *models.Report, cells []models.Figures) []string {
+	heads := []string{fmt.Sprintf("Totaal (n = %d)", cells[0].N)}
+	for i, g := range rep.Groups {
 		if g.Hidden {
-			heads = append(heads, g.Label+" (te klein)")
+			heads = append(heads, g.Label+": "+models.HiddenLabel(g.Reason, rep.MinGroupSize))
 		} else {
-			heads = append(heads, fmt.Sprintf("%s (n = %d)", g.Label, g.N))
+			heads = append(heads, fmt.Sprintf("%s (n = %d)", g.Label, cells[i+1].N))
 		}
 	}
 	return heads
@@ -351,7 +444,7 @@ func shareCell(f models.Figures, i int) string {
 }
 
 func choiceTable(rep *models.Report, qr *models.QuestionResult) *tableView {
-	t := &tableView{Caption: qr.Q.Text, Head: append([]string{"Antwoord"}, cellHeads(rep)...)}
+	t := &tableView{Caption: qr.Q.Text + " – " + baseSentence(qr, qr.Cells[0].N), Head: append([]string{"Antwoord"}, cellHeads(rep, qr.Cells)...)}
 	for i, o := range qr.Cells[0].Options {
 		row := tableRow{Label: o.Label}
 		for _, f := range qr.Cells {
@@ -359,7 +452,12 @@ func choiceTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Rows = append(t.Rows, countRow("Beantwoord (n)", qr.Cells, func(f models.Figures) int64 { return f.N }))
+	if qr.Base == models.BaseShown {
+		t.Rows = append(t.Rows, countRow("Respondenten aan wie de vraag is gesteld (n)", qr.Cells, func(f models.Figures) int64 { return f.N }),
+			countRow("Van hen iets aangekruist", qr.Cells, func(f models.Figures) int64 { return f.Answered }))
+	} else {
+		t.Rows = append(t.Rows, countRow("Beantwoord (n)", qr.Cells, func(f models.Figures) int64 { return f.N }))
+	}
 	if qr.Q.DontKnow {
 		t.Rows = append(t.Rows, countRow("Weet niet (niet in %)", qr.Cells, func(f models.Figures) int64 { return f.DontKnow }))
 	}
@@ -379,17 +477,25 @@ func countRow(label string, cells []models.Figures, n func(models.Figures) int64
 }
 
 func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
-	t := &tableView{Caption: qr.Q.Text, Head: []string{"Stelling"}}
+	t := &tableView{Caption: qr.Q.Text + " – percentages van " + qr.BaseLabel() + " (n per stelling)", Head: []string{"Stelling"}}
 	for _, o := range qr.Q.ScaleOptions {
 		t.Head = append(t.Head, o.Label)
 	}
-	t.Head = append(t.Head, "(Helemaal) niet eens", "Neutraal", "(Helemaal) eens", "n", "Weet niet")
+	low, middle, high, hasMiddle := models.ScaleSummary(qr.Q.ScaleOptions)
+	t.Head = append(t.Head, "Samen: "+low)
+	if hasMiddle {
+		t.Head = append(t.Head, "Samen: "+middle)
+	}
+	t.Head = append(t.Head, "Samen: "+high, "n", "Weet niet")
 	for _, st := range qr.Statements {
 		for ci, f := range st.Cells {
 			label := st.Text
 			if ci > 0 {
 				g := rep.Groups[ci-1]
 				label = st.Text + " – " + g.Label
+				if g.Hidden {
+					label += " (" + models.HiddenLabel(g.Reason, rep.MinGroupSize) + ")"
+				}
 			}
 			row := tableRow{Label: label}
 			if f.Hidden {
@@ -402,8 +508,11 @@ func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 			for _, o := range f.Options {
 				row.Cells = append(row.Cells, fmt.Sprintf("%d %% (%d)", o.Percent, o.Count))
 			}
-			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Disagree), fmt.Sprintf("%d %%", f.Neutral), fmt.Sprintf("%d %%", f.Agree),
-				strconv.FormatInt(f.N, 10), strconv.FormatInt(f.DontKnow, 10))
+			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Disagree))
+			if hasMiddle {
+				row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Neutral))
+			}
+			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Agree), strconv.FormatInt(f.N, 10), strconv.FormatInt(f.DontKnow, 10))
 			t.Rows = append(t.Rows, row)
 		}
 	}
@@ -418,7 +527,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 	for i, o := range qr.Cells[0].Options {
 		r := barRow{Label: o.Label}
 		for ci, f := range qr.Cells {
-			b := bar{Hidden: f.Hidden}
+			b := bar{Hidden: f.Hidden, Reason: models.HiddenLabel(f.Reason, rep.MinGroupSize)}
 			if ci > 0 {
 				b.Group = rep.Groups[ci-1].Label
 			} else if len(qr.Cells) > 1 {
@@ -431,7 +540,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		}
 		rows = append(rows, r)
 	}
-	desc := fmt.Sprintf("Staafdiagram: percentage van de %d respondenten die de vraag beantwoordden, per antwoord", qr.Cells[0].N)
+	desc := fmt.Sprintf("Staafdiagram: percentage per antwoord van %s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
 	if rep.Dimension != "" {
 		desc += ", uitgesplitst naar " + strings.ToLower(models.BreakdownLabel(rep.Def, rep.Dimension))
 	}
@@ -449,6 +558,7 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 	for _, o := range qr.Q.ScaleOptions {
 		scale = append(scale, o.Label)
 	}
+	low, middle, high, hasMiddle := models.ScaleSummary(qr.Q.ScaleOptions)
 	var rows []stackRow
 	var parts []string
 	for _, st := range qr.Statements {
@@ -457,24 +567,40 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 			if ci > 0 {
 				label = rep.Groups[ci-1].Label + ": " + st.Text
 			}
-			r := stackRow{Label: label, N: f.N, Hidden: f.Hidden}
+			r := stackRow{Label: label, N: f.N, Hidden: f.Hidden, Reason: models.HiddenLabel(f.Reason, rep.MinGroupSize)}
 			for _, o := range f.Options {
 				r.Percents = append(r.Percents, o.Percent)
 			}
 			rows = append(rows, r)
 		}
 		f := st.Cells[0]
-		parts = append(parts, fmt.Sprintf("%s: %d %% (helemaal) eens, %d %% neutraal, %d %% (helemaal) niet eens (n = %d)", st.Text, f.Agree, f.Neutral, f.Disagree, f.N))
+		if f.N == 0 {
+			parts = append(parts, st.Text+": niemand heeft deze stelling beoordeeld")
+			continue
+		}
+		part := fmt.Sprintf("%s: %d %% %s", st.Text, f.Agree, strings.ToLower(high))
+		if hasMiddle {
+			part += fmt.Sprintf(", %d %% %s", f.Neutral, strings.ToLower(middle))
+		}
+		n := fmt.Sprintf("n = %d", f.N)
+		if qr.Q.DontKnow {
+			n += ", zonder ‘weet niet’"
+		}
+		parts = append(parts, part+fmt.Sprintf(", %d %% %s (%s)", f.Disagree, strings.ToLower(low), n))
 	}
-	desc := "Gestapelde staven per stelling, van helemaal niet eens (links) tot helemaal eens (rechts), gecentreerd op neutraal. " + strings.Join(parts, ". ") + "."
+	centre := "het midden van de schaal"
+	if hasMiddle {
+		centre = strings.ToLower(middle)
+	}
+	desc := fmt.Sprintf("Gestapelde staven per stelling, van %s (links) tot %s (rechts), gecentreerd op %s. ", strings.ToLower(scale[0]), strings.ToLower(scale[len(scale)-1]), centre) + strings.Join(parts, ". ") + "."
 	return stackChart(chartID(qr.Q.Code), qr.Q.Text, desc, scale, rows, standalone)
 }
 
 type resultSettingsForm struct {
-	MinGroupSize      string `form:"min_groep"`
-	Published         bool   `form:"publiceren"`
-	PublicOpenAnswers bool   `form:"open_antwoorden"`
-	AnonymousExport   bool   `form:"anoniem"`
+	MinGroupSize    string   `form:"min_groep"`
+	AnonymousExport bool     `form:"anoniem"`
+	MultiBase       string   `form:"basis"`
+	AnsweredOnly    []string `form:"basis_vraag"`
 }
 
 // minGroupSize reads the smallest group shown; the text is the Dutch problem, if any.
@@ -497,15 +623,14 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 		return h.refuseResultSettings(c, s, form, problem)
 	}
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
-		MinGroupSize: size, Published: form.Published, PublicOpenAnswers: form.PublicOpenAnswers,
-		AnonymousExport: form.AnonymousExport})
+		MinGroupSize: size, AnonymousExport: form.AnonymousExport, MultiBase: form.MultiBase, AnsweredOnly: strings.Join(form.AnsweredOnly, " ")})
 	if errors.Is(err, models.ErrPublicGroupTooSmall) {
-		return h.refuseResultSettings(c, s, form, fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d, anders is een gemeente te herkennen. Vul bij ‘Kleinste groep’ %d of meer in, of publiceer niet", models.MinPublicGroupSize, models.MinPublicGroupSize))
+		return h.refuseResultSettings(c, s, form, fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d, anders is een gemeente te herkennen, en deze uitkomsten zijn openbaar. Vul bij ‘Kleinste groep’ %d of meer in, of haal de openbare pagina eerst offline", models.MinPublicGroupSize, models.MinPublicGroupSize))
 	}
 	if err != nil {
 		return err
 	}
-	h.log.Info("result settings saved", "survey", s.Slug, "published", form.Published, "min_group", size)
+	h.log.Info("result settings saved", "survey", s.Slug, "min_group", size)
 	return c.Redirect(http.StatusSeeOther, "/admin/surveys/"+s.Slug+"/results?opgeslagen=1")
 }
 
@@ -516,10 +641,76 @@ func (h *Handler) refuseResultSettings(c *echo.Context, s *models.Survey, form r
 	if err != nil {
 		return err
 	}
-	view.Settings.Published, view.Settings.PublicOpenAnswers, view.Settings.AnonymousExport = form.Published, form.PublicOpenAnswers, form.AnonymousExport
+	view.Settings.AnonymousExport, view.Settings.MultiBase = form.AnonymousExport, form.MultiBase
+	for i := range view.MultiBases {
+		view.MultiBases[i].AnsweredOnly = slices.Contains(form.AnsweredOnly, view.MultiBases[i].Code)
+	}
 	view.MinGroup, view.MinGroupErr = form.MinGroupSize, problem
 	view.Errors = []problemView{{Href: "#min_groep", Message: problem}}
 	return c.Render(http.StatusUnprocessableEntity, "results/page", view)
+}
+
+// publishView is the page that publishes the results of a survey, or takes them offline.
+type publishView struct {
+	Researcher  *models.Researcher
+	Survey      *models.Survey
+	Settings    models.ResultSettings
+	PublicURL   string
+	OpenAnswers bool // what the researcher ticked, kept when the confirmation is missing
+	Errors      []problemView
+	Field       map[string]string
+}
+
+func (h *Handler) publishPage(c *echo.Context) (*publishView, error) {
+	s := surveyOf(c)
+	settings, err := models.SettingsOf(h.db.Read.WithContext(c.Request().Context()), s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &publishView{Researcher: researcher(c), Survey: s, Settings: settings, PublicURL: h.absURL(c, "/r/"+s.Slug)}, nil
+}
+
+func (h *Handler) showPublish(c *echo.Context) error {
+	v, err := h.publishPage(c)
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "results/publish", v)
+}
+
+// publishResults publishes after an explicit confirmation; taking the page offline needs none.
+func (h *Handler) publishResults(c *echo.Context) error {
+	s := surveyOf(c)
+	on, openAnswers := c.FormValue("actie") != "offline", c.FormValue("open_antwoorden") == "true"
+	if on && c.FormValue("bevestig") != "ja" {
+		v, err := h.publishPage(c)
+		if err != nil {
+			return err
+		}
+		msg := "Vink aan dat u de uitkomsten openbaar wilt maken"
+		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
+		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
+	}
+	r := researcher(c)
+	err := models.SetPublished(h.db.Write.WithContext(c.Request().Context()), s, on, openAnswers, models.By(r), time.Now().UTC())
+	if errors.Is(err, models.ErrPublicGroupTooSmall) {
+		v, err := h.publishPage(c)
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d: anders is een gemeente te herkennen. Zet bij de uitkomsten ‘Kleinste groep’ op %d of meer en publiceer dan", models.MinPublicGroupSize, models.MinPublicGroupSize)
+		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
+		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
+	}
+	if err != nil {
+		return err
+	}
+	h.log.Info("results published", "survey", s.Slug, "published", on, "open_answers", openAnswers, "researcher", r.ID)
+	msg := "De openbare pagina is offline gehaald."
+	if on {
+		msg = "De uitkomsten zijn openbaar."
+	}
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/results/publiceren", msg)
 }
 
 // chartParam reads "code.svg" from the URL.

@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +39,8 @@ var tricky = []string{
 	"+31 6 12345678",
 	"@SUM(A1:A2)",
 	"-1+1",
+	"-geen-",
+	"-",
 }
 
 // knownSet builds 40 respondents: 20 in Zuid-Holland, 12 in Noord-Brabant, 5 in Utrecht and 3
@@ -213,12 +218,7 @@ func TestResultsPageShowsTheKnownCounts(t *testing.T) {
 	}
 	e := expect(set, all)
 	p.mustContain(t, fmt.Sprintf("%d van 380 gemeenten (%d %%)", e.n, halfUp(e.n, 380)), "Profiel van de respondenten")
-	plansN := 0
-	for _, r := range set {
-		if len(r.Plans) > 0 {
-			plansN++
-		}
-	}
+	plansN := e.n // multiple choice: everyone who was shown the question is in the base
 	for _, code := range []string{"basis_op_orde", "sturing"} {
 		label := map[string]string{"basis_op_orde": "De basis van het klantcontact op orde brengen", "sturing": "Meer sturing aanbrengen in het klantcontact"}[code]
 		want := fmt.Sprintf("<th scope=\"row\">%s</th><td>%d %% (%d)</td>", label, halfUp(e.plans[code], plansN), e.plans[code])
@@ -263,13 +263,13 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 	if p.Status != http.StatusOK {
 		t.Fatalf("breakdown: %d", p.Status)
 	}
-	plansIn := func(province string) (answered int) {
+	plansIn := func(province string) (shown int) {
 		for _, r := range set {
-			if r.Municipality.Province == province && len(r.Plans) > 0 {
-				answered++
+			if r.Municipality.Province == province {
+				shown++
 			}
 		}
-		return answered
+		return shown
 	}
 	for _, prov := range []string{"Zuid-Holland", "Noord-Brabant"} {
 		e := expect(set, func(r respondent) bool { return r.Municipality.Province == prov })
@@ -279,17 +279,18 @@ func TestBreakdownsShowSubgroupCountsAndHideSmallGroups(t *testing.T) {
 		}
 	}
 	// Limburg (3) is below 5; Utrecht (5) goes as its complement, or Limburg = total − rest.
-	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>", "<th scope=\"row\">Utrecht</th><td>niet getoond</td>", "Limburg (te klein)", "Utrecht (te klein)")
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>", "<th scope=\"row\">Utrecht</th><td>verborgen om terugrekenen te voorkomen</td>",
+		"Limburg: te klein (minder dan 5)", "Utrecht: verborgen om terugrekenen te voorkomen")
 
 	// A minimum that is not a whole number is refused beside the field; the typed text and
 	// the other settings stay, and the saved minimum is unchanged.
-	p = res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"drie"}, "publiceren": {"true"}})
+	p = res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"drie"}, "anoniem": {"true"}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("min_groep=drie: status %d, want 422", p.Status)
 	}
-	p.mustContain(t, "<title>Fout: ", "Er is een probleem", `href="#min_groep"`, `id="min_groep-error"`, `value="drie"`, `id="publiceren" name="publiceren" value="true" checked`)
+	p.mustContain(t, "<title>Fout: ", "Er is een probleem", `href="#min_groep"`, `id="min_groep-error"`, `value="drie"`, `id="anoniem" name="anoniem" value="true" checked`)
 	p = res.get("/admin/surveys/" + refSlug + "/results?indeling=provincie")
-	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>niet getoond</td>")
+	p.mustContain(t, "<th scope=\"row\">Limburg</th><td>te klein (minder dan 5)</td>")
 
 	// A smaller minimum shows Utrecht and Limburg again.
 	res.post("/admin/surveys/"+refSlug+"/results/settings", url.Values{"min_groep": {"3"}})
@@ -355,9 +356,11 @@ func TestOpenAnswersAreSearchableAndTaggable(t *testing.T) {
 	}
 }
 
-// TestArticleFiguresOnTheResultsPageAndInTheExport loads the 119 responses the article
-// reports, closes the survey, and finds the published figures where a researcher reads them.
-func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
+// TestArticleFiguresOnThePageInTheExportsAndTheAPI loads the article data set (the 119
+// responses that reproduce the article of 3 January 2018), closes the survey, and finds the
+// published figures where a researcher and a script read them: 80/55/52/11 %, 88 % agree on
+// more collaboration, 67 % disagree that the board sees no reason to invest, 31 % response.
+func TestArticleFiguresOnThePageInTheExportsAndTheAPI(t *testing.T) {
 	app := newTestApp(t)
 	s, err := models.FindSurvey(app.db.Read, refSlug)
 	if err != nil {
@@ -377,13 +380,89 @@ func TestArticleFiguresOnTheResultsPageAndInTheExport(t *testing.T) {
 	if err := models.CloseSurvey(app.db.Write, s.ID, models.System, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
+	plans := []struct {
+		label          string
+		count, percent int
+	}{
+		{"De basis van het klantcontact op orde brengen", 95, 80},
+		{"Meer sturing aanbrengen in het klantcontact", 65, 55},
+		{"Data slimmer gebruiken om van reactief naar proactief klantcontact te groeien", 62, 52},
+		{"Het serviceniveau van Coolblue en Bol.com nastreven", 13, 11},
+	}
 	p := res.get("/admin/surveys/" + refSlug + "/results")
-	p.mustContain(t, "119 van 380 gemeenten (31 %)",
-		"<th scope=\"row\">De basis van het klantcontact op orde brengen</th><td>80 % (95)</td>",
-		"meer moeten samenwerken.: 88 % (helemaal) eens")
-	csv := res.get("/admin/surveys/" + refSlug + "/export/antwoorden.csv")
-	if rows := strings.Count(strings.TrimSpace(csv.Body), "\n"); rows != 119 {
-		t.Errorf("CSV export: %d data rows, want 119", rows)
+	p.mustContain(t, "119 van 380 gemeenten (31 %)", "Totaal (n = 119)",
+		"meer moeten samenwerken.: 88 % enigszins eens of helemaal eens",
+		"investeren in klantcontact.: 13 % enigszins eens of helemaal eens, 20 % neutraal, 67 % helemaal niet eens of enigszins niet eens (n = 115")
+	for _, pl := range plans {
+		p.mustContain(t, fmt.Sprintf("<th scope=\"row\">%s</th><td>%d %% (%d)</td>", pl.label, pl.percent, pl.count))
+	}
+	if strings.Contains(p.Body, "Niemand heeft deze vraag beantwoord") {
+		t.Error("a question of the article data set has no answers")
+	}
+
+	// Exports: the per-question sheet and the results JSON.
+	f := openXLSX(t, res.get("/admin/surveys/"+refSlug+"/export/peiling.xlsx").Body)
+	sheet, _ := f.GetRows("kc_plannen")
+	for i, pl := range plans {
+		if r := sheet[3+i]; r[1] != pl.label || r[2] != strconv.Itoa(pl.count) || r[3] != strconv.Itoa(pl.percent)+"%" {
+			t.Errorf("xlsx kc_plannen row %v, want %s %d = %d%%", r, pl.label, pl.count, pl.percent)
+		}
+	}
+	likert, _ := f.GetRows("kc_stellingen")
+	if likert[3][0] != "meer_samenwerken" || likert[3][14] != "88%" || likert[5][0] != "bestuur_geen_reden" || likert[5][12] != "67%" {
+		t.Errorf("xlsx kc_stellingen rows %v / %v, want 88%% agree and 67%% disagree", likert[3], likert[5])
+	}
+	cols, rows := readCSV(t, res.get("/admin/surveys/"+refSlug+"/export/antwoorden-excel.csv").Body, ';')
+	ticked := 0
+	for _, r := range rows {
+		if r[cols["kc_plannen_basis_op_orde"]] == "1" {
+			ticked++
+		}
+	}
+	if len(rows) != 119 || ticked != 95 {
+		t.Errorf("Dutch CSV: %d rows, %d ticked basis op orde; want 119 and 95", len(rows), ticked)
+	}
+
+	// The API, with a token.
+	token := createToken(t, res, "artikel")
+	var doc struct {
+		Respondents  int `json:"respondents"`
+		ResponseRate int `json:"response_rate_percent"`
+		Questions    []struct {
+			Code  string `json:"code"`
+			Base  string `json:"base"`
+			Total *struct {
+				N       int `json:"n"`
+				Options []struct {
+					Percent int `json:"percent"`
+				} `json:"options"`
+			} `json:"total"`
+			Statements []struct {
+				Total struct {
+					Agree    int `json:"agree_percent"`
+					Disagree int `json:"disagree_percent"`
+				} `json:"total"`
+			} `json:"statements"`
+		} `json:"questions"`
+	}
+	if err := json.Unmarshal([]byte(app.newClient().getWith("/api/v1/surveys/"+refSlug+"/results", token).Body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Respondents != 119 || doc.ResponseRate != 31 {
+		t.Errorf("API response: %d (%d %%), want 119 (31 %%)", doc.Respondents, doc.ResponseRate)
+	}
+	for _, q := range doc.Questions {
+		switch q.Code {
+		case "kc_plannen":
+			got := []int{q.Total.Options[0].Percent, q.Total.Options[1].Percent, q.Total.Options[2].Percent, q.Total.Options[3].Percent}
+			if q.Base != models.BaseShown || q.Total.N != 119 || !reflect.DeepEqual(got, []int{80, 55, 52, 11}) {
+				t.Errorf("API kc_plannen: base %s n %d %v, want shown 119 [80 55 52 11]", q.Base, q.Total.N, got)
+			}
+		case "kc_stellingen":
+			if q.Statements[0].Total.Agree != 88 || q.Statements[2].Total.Disagree != 67 {
+				t.Errorf("API kc_stellingen: %+v, want 88 agree and 67 disagree", q.Statements)
+			}
+		}
 	}
 }
 
@@ -402,28 +481,38 @@ func TestPublishingRefusesAMinimumGroupBelowFive(t *testing.T) {
 	}
 	const refusal = "Een openbare pagina toont geen groepen kleiner dan 5"
 
-	// Publishing with a minimum of 3: refused beside the field, input kept, nothing public.
-	p := res.post(settings, url.Values{"min_groep": {"3"}, "publiceren": {"true"}, "open_antwoorden": {"true"}})
+	// With a minimum of 3, publishing is refused on the publish page, with what to do.
+	if p := res.post(settings, url.Values{"min_groep": {"3"}}); p.Status != http.StatusOK {
+		t.Fatalf("minimum 3, unpublished: %d", p.Status)
+	}
+	publish := adminBase + "/results/publiceren"
+	res.get(publish)
+	p := res.post(publish, url.Values{"bevestig": {"ja"}, "open_antwoorden": {"true"}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("publish with minimum 3: %d, want 422", p.Status)
 	}
-	p.mustContain(t, refusal, `href="#min_groep"`, `id="min_groep-error"`, `value="3"`,
-		`id="publiceren" name="publiceren" value="true" checked`, `id="open_antwoorden" name="open_antwoorden" value="true" checked`)
+	p.mustContain(t, refusal, "Kleinste groep", `id="open_antwoorden" name="open_antwoorden" value="true" checked`)
 	if published() || app.newClient().get("/r/"+refSlug).Status == http.StatusOK {
 		t.Fatal("the results were published with a minimum group of 3")
 	}
 
-	// With 5 it is published; lowering the minimum while published is refused too.
-	if p = res.post(settings, url.Values{"min_groep": {"5"}, "publiceren": {"true"}}); p.Status != http.StatusOK || !published() {
-		t.Fatalf("publish with minimum 5: %d, published %v", p.Status, published())
+	// With 5 it is published; lowering the minimum while published is refused beside the field.
+	res.get(adminBase + "/results")
+	res.post(settings, url.Values{"min_groep": {"5"}})
+	res.publish(t, false)
+	if !published() {
+		t.Fatal("not published with minimum 5")
 	}
-	if p = res.post(settings, url.Values{"min_groep": {"4"}, "publiceren": {"true"}}); p.Status != http.StatusUnprocessableEntity {
+	res.get(adminBase + "/results")
+	if p = res.post(settings, url.Values{"min_groep": {"4"}}); p.Status != http.StatusUnprocessableEntity {
 		t.Errorf("minimum 4 while published: %d, want 422", p.Status)
 	}
-	p.mustContain(t, refusal, `value="4"`)
+	p.mustContain(t, refusal, `href="#min_groep"`, `id="min_groep-error"`, `value="4"`)
 	if s, _ := models.SettingsOf(app.db.Read, app.survey().ID); s.MinGroupSize != 5 || !s.Published {
 		t.Errorf("after the refusal: minimum %d, published %v", s.MinGroupSize, s.Published)
 	}
+	res.get(publish)
+	res.post(publish, url.Values{"actie": {"offline"}})
 
 	// Unpublished, the researcher may look at smaller groups.
 	if p = res.post(settings, url.Values{"min_groep": {"3"}}); p.Status != http.StatusOK || published() {

@@ -99,7 +99,8 @@ func TestPurgeAfterRetentionLeavesNoPersonalDataInTheFile(t *testing.T) {
 
 	r.get(adminBase + "/sluiten")
 	r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
-	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}})
+	r.get(adminBase + "/rapport-per-gemeente")
+	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}, "bevestig": {"ja"}})
 	closed := *app.survey().ClosedAt
 	resultsBefore := figures(r.get(adminBase + "/results"))
 	jsonBefore := r.get(adminBase + "/export/resultaten.json").Body
@@ -216,7 +217,7 @@ func TestPurgeAfterRetentionLeavesNoPersonalDataInTheFile(t *testing.T) {
 	if strings.Contains(p.Body, "Peiling heropenen") {
 		t.Error("the reopen button is offered after the raw answers were deleted")
 	}
-	if p = r.post(adminBase+"/openen", nil); p.Status != http.StatusGone || app.survey().Status != models.StatusClosed {
+	if p = r.post(adminBase+"/openen", url.Values{"bevestig": {"ja"}}); p.Status != http.StatusGone || app.survey().Status != models.StatusClosed {
 		t.Errorf("reopen after deletion: %d, survey %s", p.Status, app.survey().Status)
 	}
 }

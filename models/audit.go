@@ -18,6 +18,8 @@ const (
 	ActionResearcherCreated  = "researcher_created"
 	ActionPasswordSet        = "password_set"
 	ActionResearcherRemoved  = "researcher_removed"
+	ActionPublished          = "published"
+	ActionUnpublished        = "unpublished"
 )
 
 // SystemName is the actor of changes that no logged-in researcher made: the closing time,

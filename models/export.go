@@ -12,73 +12,102 @@ import (
 type Column struct {
 	Name     string // e.g. afdeling, kc_plannen_basis_op_orde, kc_stellingen_meer_samenwerken
 	Question string // the question's code; empty for the response's own columns
-	Kind     string // the question's kind, or "id", "tijd", "code", "tekst"
+	Kind     string // the question's kind, or "id", "tijd", "gm", "tekst", "provincie", "grootteklasse"
+	Soort    string // what the column holds, in Dutch, for the codebook
 	Text     string // the question text (and statement or option)
 	Values   []Option
 	// what the column holds for a response's answers
 	item, option string
-	flag         bool // multi: 1 when option ticked, 0 when the question was answered without it
+	flag         bool // multi: 1 when option ticked, 0 when not
+	zeroUnticked bool // multi with BaseShown: 0 also when nothing was ticked, so a column's mean is the percentage
 	other        bool // the "anders, namelijk" text of option
 }
 
-// Cell is one value of the raw export: a text or a number, or neither when empty.
+// Cell is one value of the raw export: a text, a number or a time, or nothing when empty.
 type Cell struct {
 	Text   string
 	Number *float64
+	Time   *time.Time
 }
 
 // Empty reports whether the cell holds nothing.
-func (c Cell) Empty() bool { return c.Text == "" && c.Number == nil }
+func (c Cell) Empty() bool { return c.Text == "" && c.Number == nil && c.Time == nil }
+
+// soorten are the codebook's Dutch names of the question kinds.
+var soorten = map[string]string{
+	KindMunicipality: "gemeente", KindSingle: "één antwoord", KindMulti: "meer antwoorden (0/1)",
+	KindLikert: "stelling", KindText: "open antwoord", KindNumber: "getal",
+}
 
 // Columns lists the raw export's columns for def, in questionnaire order. Every export has
 // the province and size class of the responding municipality, so breakdowns work in a
-// spreadsheet too; anonymous leaves out the municipality's code and name.
-func Columns(def *Definition, anonymous bool) []Column {
+// spreadsheet too; settings.AnonymousExport leaves out the municipality's code and name, and
+// each multi question's base decides what an unticked option is when nothing was ticked.
+func Columns(def *Definition, settings ResultSettings) []Column {
 	cols := []Column{
-		{Name: "respondent", Kind: "id", Text: "Volgnummer van de inzending (intern id)"},
-		{Name: "ingediend", Kind: "tijd", Text: "Moment van verzenden (UTC, ISO 8601)"},
-		{Name: "versie", Kind: "versie", Text: "Versie van de vragenlijst waarop de gemeente antwoordde"},
+		{Name: "respondent", Kind: "id", Soort: "volgnummer", Text: "Volgnummer van de inzending (intern id)"},
+		{Name: "ingediend", Kind: "tijd", Soort: "datum en tijd", Text: "Moment van verzenden (Nederlandse tijd)"},
+		{Name: "versie", Kind: "versie", Soort: "getal", Text: "Versie van de vragenlijst waarop de gemeente antwoordde"},
 	}
-	yesNo := []Option{{Code: "1", Label: "aangekruist"}, {Code: "0", Label: "niet aangekruist (vraag wel beantwoord)"}}
 	for _, q := range def.Questions() {
 		switch q.Kind {
 		case KindMunicipality:
-			if !anonymous {
+			if !settings.AnonymousExport {
 				cols = append(cols,
-					Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " (CBS-gemeentecode)"},
-					Column{Name: q.Code + "_naam", Question: q.Code, Kind: q.Kind, Text: q.Text + " (naam)", other: true})
+					Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Soort: "gemeentecode", Text: q.Text + " (CBS-gemeentecode)"},
+					Column{Name: q.Code + "_gm", Question: q.Code, Kind: "gm", Soort: "gemeentecode", Text: q.Text + " (CBS-gemeentecode met GM, zoals GM0344: blijft tekst in elk rekenblad)"},
+					Column{Name: q.Code + "_naam", Question: q.Code, Kind: q.Kind, Soort: "gemeentenaam", Text: q.Text + " (naam)", other: true})
 			}
 			sizes := make([]Option, len(SizeClasses))
 			for i, c := range SizeClasses {
 				sizes[i] = Option{Code: c.Key, Label: c.Label}
 			}
 			cols = append(cols,
-				Column{Name: "provincie", Kind: "provincie", Text: "Provincie van de gemeente"},
-				Column{Name: "grootteklasse", Kind: "grootteklasse", Text: "Grootteklasse van de gemeente (inwoners)", Values: sizes})
+				Column{Name: "provincie", Kind: "provincie", Soort: "provincie", Text: "Provincie van de gemeente"},
+				Column{Name: "grootteklasse", Kind: "grootteklasse", Soort: "grootteklasse", Text: "Grootteklasse van de gemeente (inwoners)", Values: sizes})
 		case KindSingle:
-			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text, Values: q.Choices()})
-			for _, o := range q.Options {
-				if o.Other {
-					cols = append(cols, Column{Name: q.Code + "_" + o.Code + "_tekst", Question: q.Code, Kind: "tekst", Text: q.Text + " – " + o.Label + " (toelichting)", option: o.Code, other: true})
-				}
-			}
+			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Soort: soorten[q.Kind], Text: q.Text, Values: q.Choices()})
+			cols = append(cols, otherColumns(q)...)
 		case KindMulti:
-			for _, o := range q.Options {
-				cols = append(cols, Column{Name: q.Code + "_" + o.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " – " + o.Label, Values: yesNo, option: o.Code, flag: true})
+			shown := settings.BaseOf(q) == BaseShown
+			no := "niet aangekruist (wel iets anders aangekruist)"
+			if shown {
+				no = "niet aangekruist"
 			}
+			yesNo := []Option{{Code: "1", Label: "aangekruist"}, {Code: "0", Label: no}}
 			for _, o := range q.Options {
-				if o.Other {
-					cols = append(cols, Column{Name: q.Code + "_" + o.Code + "_tekst", Question: q.Code, Kind: "tekst", Text: q.Text + " – " + o.Label + " (toelichting)", option: o.Code, other: true})
-				}
+				cols = append(cols, Column{Name: q.Code + "_" + o.Code, Question: q.Code, Kind: q.Kind, Soort: soorten[q.Kind], Text: q.Text + " – " + o.Label,
+					Values: yesNo, option: o.Code, flag: true, zeroUnticked: shown})
 			}
+			cols = append(cols, otherColumns(q)...)
 		case KindLikert:
 			for _, st := range q.Statements {
-				cols = append(cols, Column{Name: q.Code + "_" + st.Code, Question: q.Code, Kind: q.Kind, Text: q.Text + " – " + st.Text, Values: q.Choices(), item: st.Code})
+				cols = append(cols, Column{Name: q.Code + "_" + st.Code, Question: q.Code, Kind: q.Kind, Soort: soorten[q.Kind], Text: q.Text + " – " + st.Text, Values: q.Choices(), item: st.Code})
 			}
 		case KindText:
-			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text})
+			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Soort: soorten[q.Kind], Text: q.Text})
 		case KindNumber:
-			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Text: q.Text})
+			cols = append(cols, Column{Name: q.Code, Question: q.Code, Kind: q.Kind, Soort: soorten[q.Kind], Text: q.Text + UnitSuffix(q)})
+		}
+	}
+	return cols
+}
+
+// UnitSuffix is " (unit)" for a number question with a unit, else "".
+func UnitSuffix(q *Question) string {
+	if q.Unit == "" {
+		return ""
+	}
+	return " (" + q.Unit + ")"
+}
+
+// otherColumns are the "anders, namelijk" text columns of q.
+func otherColumns(q *Question) []Column {
+	var cols []Column
+	for _, o := range q.Options {
+		if o.Other {
+			cols = append(cols, Column{Name: q.Code + "_" + o.Code + "_tekst", Question: q.Code, Kind: "tekst", Soort: "toelichting",
+				Text: q.Text + " – " + o.Label + " (toelichting)", option: o.Code, other: true})
 		}
 	}
 	return cols
@@ -118,7 +147,12 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 			n := float64(r.ID)
 			out[i].Number = &n
 		case c.Kind == "tijd":
-			out[i].Text = r.SubmittedAt.UTC().Format(time.RFC3339)
+			at := r.SubmittedAt.UTC()
+			out[i].Time = &at
+		case c.Kind == "gm":
+			if code := byKey[[3]string{c.Question, "", ""}].Option; code != "" {
+				out[i].Text = "GM" + code
+			}
 		case c.Kind == "versie":
 			n := float64(r.Version)
 			out[i].Number = &n
@@ -127,7 +161,7 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 		case c.Kind == "grootteklasse":
 			out[i].Text = r.Size
 		case c.flag:
-			if answered[c.Question] {
+			if answered[c.Question] || c.zeroUnticked {
 				n := 0.0
 				if _, ok := byKey[[3]string{c.Question, "", c.option}]; ok {
 					n = 1

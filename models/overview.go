@@ -8,6 +8,8 @@ import (
 )
 
 // SurveyOverview is a survey with its fieldwork counts: numbers only, never answer content.
+// Drafts are municipalities with a draft, as the fieldwork monitor counts them: a draft
+// that has not chosen its municipality yet is no municipality.
 type SurveyOverview struct {
 	Survey
 	Submitted      int64
@@ -27,7 +29,7 @@ func (o SurveyOverview) RatePercent() int64 {
 // overviewSQL selects surveys with their counts; callers add WHERE and ORDER BY.
 const overviewSQL = `SELECT s.*,
 		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'submitted') AS submitted,
-		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'draft') AS drafts,
+		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'draft' AND r.municipality_code IS NOT NULL) AS drafts,
 		(SELECT COUNT(*) FROM municipalities m WHERE m.register = s.register) AS population,
 		(SELECT MAX(r.submitted_at) FROM responses r WHERE r.survey_id = s.id) AS last_response
 		FROM surveys s`

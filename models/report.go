@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -25,13 +26,75 @@ type Report struct {
 	Profile      *QuestionResult // the department question, if the survey has one
 }
 
-// Group is one group of a breakdown. Hidden groups are too small to show (or would give a
-// small group away by subtraction); their figures are left out everywhere.
+// Group is one group of a breakdown. Hidden groups are too small to show, would give a
+// small group away by subtraction, or have no respondents; their figures are left out
+// everywhere, and Reason says which.
 type Group struct {
 	Key    string
 	Label  string
 	N      int64
 	Hidden bool
+	Reason string // HiddenTooSmall, HiddenComplement or HiddenEmpty when Hidden
+}
+
+// Why a group is hidden.
+const (
+	HiddenTooSmall   = "too_small"     // fewer respondents than the minimum
+	HiddenComplement = "complementary" // would follow from the total minus the groups shown
+	HiddenEmpty      = "empty"         // no respondents at all
+)
+
+// HiddenLabel is the Dutch reason a hidden group has no figures, for a minimum of minSize.
+func HiddenLabel(reason string, minSize int) string {
+	switch reason {
+	case HiddenTooSmall:
+		return fmt.Sprintf("te klein (minder dan %d)", minSize)
+	case HiddenComplement:
+		return "verborgen om terugrekenen te voorkomen"
+	case HiddenEmpty:
+		return "geen respondenten"
+	}
+	return ""
+}
+
+// The base of a question's percentages: whom they are a share of.
+const (
+	// BaseShown is everyone who was shown the question and sent their answers, also when
+	// they ticked nothing: the default for multiple choice, and the article's convention.
+	BaseShown = "shown"
+	// BaseAnswered is only who answered: ticked at least one option, or for the other kinds
+	// gave an answer other than "weet niet".
+	BaseAnswered = "answered"
+)
+
+// BaseLabel says in Dutch whom the percentages of a multi question with base are of.
+func BaseLabel(base string) string {
+	if base == BaseShown {
+		return "alle respondenten aan wie de vraag is gesteld, ook wie niets aankruiste"
+	}
+	return "respondenten die de vraag beantwoordden"
+}
+
+// BaseLabel says in Dutch whom this question's figures are of: its base, and that "weet
+// niet" is left out where the question offers it.
+func (q QuestionResult) BaseLabel() string {
+	label := BaseLabel(q.Base)
+	switch q.Q.Kind {
+	case KindMulti:
+		if q.Base == BaseAnswered {
+			label = "respondenten die minstens één antwoord aankruisten"
+		}
+	case KindLikert:
+		label = "respondenten die de stelling beoordeelden"
+	case KindNumber:
+		label = "respondenten die een getal invulden"
+	case KindText:
+		label = "respondenten die iets schreven"
+	}
+	if q.Q.DontKnow {
+		label += ", zonder ‘weet niet’"
+	}
+	return label
 }
 
 // Share is one option with its count and its percentage of the base.
@@ -42,17 +105,28 @@ type Share struct {
 	Percent int
 }
 
-// Figures are a question's results in one group (or in total). For a single or likert
-// question N excludes "weet niet"; DontKnow counts it apart.
+// Figures are a question's results in one group (or in total). N is the base of the
+// percentages (QuestionResult.Base): for a single or likert question it excludes "weet niet",
+// which DontKnow counts apart; for a multi question with BaseShown it is every respondent of
+// the group. Answered is how many gave any answer at all (ticked at least one, or "weet niet").
 type Figures struct {
 	Hidden   bool
+	Reason   string // why Hidden: HiddenTooSmall, HiddenComplement or HiddenEmpty
 	N        int64
+	Answered int64
 	Options  []Share
 	DontKnow int64
-	Mean     float64 // number questions
-	// Likert only: the combined shares, from the counts (largest remainder over the three).
+	// Number questions: mean, median, minimum and maximum of the N answers. Stats is false
+	// when the survey was closed before closing stored the median, minimum and maximum.
+	Mean, Median, Min, Max float64
+	Stats                  bool
+	// Likert only: the combined shares, from the counts (largest remainder over the three);
+	// Neutral is 0 when the scale has no middle.
 	Disagree, Neutral, Agree int
 }
+
+// Nobody reports whether nobody in the cell answered the question.
+func (f Figures) Nobody() bool { return !f.Hidden && f.Answered == 0 }
 
 // StatementResult is one likert statement with its figures per cell.
 type StatementResult struct {
@@ -66,6 +140,7 @@ type StatementResult struct {
 type QuestionResult struct {
 	Q          *Question
 	Section    string
+	Base       string // BaseShown or BaseAnswered
 	Cells      []Figures
 	Statements []StatementResult
 }
@@ -114,36 +189,7 @@ func LoadReport(db *gorm.DB, s *Survey, dim string) (*Report, error) {
 	if dim != DimAll {
 		rep.Groups = groupsOf(def, dim, byGroup, settings.MinGroupSize)
 	}
-	profile := profileQuestion(def)
-	for _, sec := range def.Sections {
-		for qi := range sec.Questions {
-			q := &sec.Questions[qi]
-			if q.Kind == KindMunicipality {
-				continue
-			}
-			qr := QuestionResult{Q: q, Section: sec.Title}
-			cells := append([]cellSource{{"", total, false}}, groupSources(rep.Groups, byGroup)...)
-			if q.Kind == KindLikert {
-				for _, st := range q.Statements {
-					sr := StatementResult{Code: st.Code, Text: st.Text}
-					for _, c := range cells {
-						sr.Cells = append(sr.Cells, figuresOf(q, st.Code, c))
-					}
-					qr.Statements = append(qr.Statements, sr)
-				}
-			} else {
-				for _, c := range cells {
-					qr.Cells = append(qr.Cells, figuresOf(q, "", c))
-				}
-			}
-			rep.Questions = append(rep.Questions, qr)
-		}
-	}
-	for i := range rep.Questions {
-		if profile != nil && rep.Questions[i].Q.Code == profile.Code {
-			rep.Profile = &rep.Questions[i]
-		}
-	}
+	fillQuestions(rep, def, settings, total, byGroup)
 	return rep, nil
 }
 
@@ -151,32 +197,39 @@ type cellSource struct {
 	grp    string
 	rows   map[aggKey]Aggregate
 	hidden bool
+	reason string
 }
 
 func groupSources(groups []Group, rows map[aggKey]Aggregate) []cellSource {
 	out := make([]cellSource, len(groups))
 	for i, g := range groups {
-		out[i] = cellSource{g.Key, rows, g.Hidden}
+		out[i] = cellSource{g.Key, rows, g.Hidden, g.Reason}
 	}
 	return out
 }
 
-// figuresOf computes one cell: counts in the defined order, percentages of those who answered.
-func figuresOf(q *Question, item string, c cellSource) Figures {
+// figuresOf computes one cell: counts in the defined order, percentages of the base.
+func figuresOf(q *Question, base, item string, c cellSource) Figures {
 	if c.hidden {
-		return Figures{Hidden: true}
+		return Figures{Hidden: true, Reason: c.reason}
 	}
 	get := func(option string) Aggregate { return c.rows[aggKey{c.grp, q.Code, item, option}] }
 	answered := get("")
-	f := Figures{N: answered.N}
+	f := Figures{N: answered.N, Answered: answered.N}
 	switch q.Kind {
 	case KindText:
 		return f
 	case KindNumber:
 		if f.N > 0 {
 			f.Mean = answered.Total / float64(f.N)
+			_, f.Stats = c.rows[aggKey{c.grp, q.Code, item, statMin}]
+			f.Median, f.Min, f.Max = get(statMedian).Total, get(statMin).Total, get(statMax).Total
 		}
 		return f
+	}
+	if q.Kind == KindMulti && base == BaseShown {
+		// Everyone who sent the page was shown the question: the group's respondents.
+		f.N = c.rows[aggKey{grp: c.grp}].N
 	}
 	opts := q.Options
 	if q.Kind == KindLikert {
@@ -207,6 +260,28 @@ func figuresOf(q *Question, item string, c cellSource) Figures {
 		f.Disagree, f.Neutral, f.Agree = combined(counts, f.N)
 	}
 	return f
+}
+
+// ScaleSummary names the combined shares of a likert scale after its own labels: the lower
+// half, the middle (only when the scale has one: hasMiddle) and the upper half.
+func ScaleSummary(scale []Option) (low, middle, high string, hasMiddle bool) {
+	k := len(scale)
+	half := func(opts []Option) string {
+		switch len(opts) {
+		case 0:
+			return ""
+		case 1:
+			return opts[0].Label
+		case 2:
+			return opts[0].Label + " of " + strings.ToLower(opts[1].Label)
+		}
+		return opts[0].Label + " t/m " + strings.ToLower(opts[len(opts)-1].Label)
+	}
+	low, high = half(scale[:k/2]), half(scale[(k+1)/2:])
+	if k%2 == 1 {
+		middle, hasMiddle = scale[k/2].Label, true
+	}
+	return low, middle, high, hasMiddle
 }
 
 // combined splits a scale into its lower half, its middle (odd scales only) and its upper half
@@ -305,18 +380,20 @@ func groupsOf(def *Definition, dim string, rows map[aggKey]Aggregate, minSize in
 	return gs
 }
 
-// Suppress hides the groups with fewer than minSize respondents. When that hides exactly one
-// group with respondents, the smallest group still shown is hidden too: otherwise the hidden
-// group's figures would follow from the total minus the groups shown. Empty groups give
-// nothing away and are hidden as well.
+// Suppress hides the groups with fewer than minSize respondents; a group of exactly minSize
+// is shown. When that hides exactly one group with respondents, the smallest group still
+// shown is hidden too (HiddenComplement): otherwise the hidden group's figures would follow
+// from the total minus the groups shown. Empty groups give nothing away and are hidden as
+// well (HiddenEmpty).
 func Suppress(gs []Group, minSize int) {
 	hidden := 0
 	for i := range gs {
-		if gs[i].N < int64(minSize) {
-			gs[i].Hidden = true
-			if gs[i].N > 0 {
-				hidden++
-			}
+		switch {
+		case gs[i].N == 0:
+			gs[i].Hidden, gs[i].Reason = true, HiddenEmpty
+		case gs[i].N < int64(minSize):
+			gs[i].Hidden, gs[i].Reason = true, HiddenTooSmall
+			hidden++
 		}
 	}
 	if hidden != 1 {
@@ -329,6 +406,6 @@ func Suppress(gs []Group, minSize int) {
 		}
 	}
 	if next >= 0 {
-		gs[next].Hidden = true
+		gs[next].Hidden, gs[next].Reason = true, HiddenComplement
 	}
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -93,8 +94,13 @@ type ResultSettings struct {
 	// AnonymousExport leaves the municipality's code and name out of every raw export and
 	// the API; its province and size class stay, so breakdowns still work.
 	AnonymousExport bool `gorm:"not null;default:false"`
-	PublishedAt     *time.Time
-	UpdatedAt       time.Time
+	// MultiBase is the base of every multiple-choice question: BaseShown (default) or
+	// BaseAnswered. AnsweredOnly lists, space-separated, the codes of multi questions that
+	// use BaseAnswered whatever MultiBase says.
+	MultiBase    string `gorm:"not null;default:shown"`
+	AnsweredOnly string `gorm:"not null;default:''"`
+	PublishedAt  *time.Time
+	UpdatedAt    time.Time
 }
 
 // DefaultMinGroupSize is the smallest breakdown group shown unless a survey sets another.
@@ -105,9 +111,29 @@ const DefaultMinGroupSize = 5
 // themselves.
 const MinPublicGroupSize = 5
 
+// BaseOf is the base of question q's percentages under these settings: a multi question
+// counts everyone who was shown it unless the survey or the question is switched to only
+// those who ticked something; every other kind counts who answered.
+func (s ResultSettings) BaseOf(q *Question) string {
+	if q.Kind != KindMulti || s.MultiBase == BaseAnswered || s.AnsweredOnlyHas(q.Code) {
+		return BaseAnswered
+	}
+	return BaseShown
+}
+
+// AnsweredOnlyHas reports whether question code is switched to BaseAnswered on its own.
+func (s ResultSettings) AnsweredOnlyHas(code string) bool {
+	for _, c := range strings.Fields(s.AnsweredOnly) {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
 // SettingsOf returns survey id's result settings, or the defaults when none were saved.
 func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
-	s := ResultSettings{SurveyID: surveyID, MinGroupSize: DefaultMinGroupSize}
+	s := ResultSettings{SurveyID: surveyID, MinGroupSize: DefaultMinGroupSize, MultiBase: BaseShown}
 	err := db.Where("survey_id = ?", surveyID).Take(&s).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return s, nil
@@ -115,8 +141,9 @@ func SettingsOf(db *gorm.DB, surveyID uint) (ResultSettings, error) {
 	return s, err
 }
 
-// SaveSettings stores a survey's result settings. Publishing needs a closed survey and a
-// minimum group of at least MinPublicGroupSize (ErrPublicGroupTooSmall).
+// SaveSettings stores a survey's reporting choices; whether the results are published is
+// left as it is (SetPublished). While they are published, the minimum group cannot go below
+// MinPublicGroupSize (ErrPublicGroupTooSmall).
 func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
 	if survey.Status != StatusClosed {
 		return ErrResultsEmbargo
@@ -124,23 +151,61 @@ func SaveSettings(db *gorm.DB, survey *Survey, s ResultSettings) error {
 	if s.MinGroupSize < 1 {
 		s.MinGroupSize = 1
 	}
-	if s.Published && s.MinGroupSize < MinPublicGroupSize {
-		return ErrPublicGroupTooSmall
+	if s.MultiBase != BaseAnswered {
+		s.MultiBase = BaseShown
 	}
+	def, err := survey.Def()
+	if err != nil {
+		return err
+	}
+	var only []string
+	for _, q := range def.Questions() {
+		if q.Kind == KindMulti && s.AnsweredOnlyHas(q.Code) {
+			only = append(only, q.Code)
+		}
+	}
+	s.AnsweredOnly = strings.Join(only, " ")
 	return db.Transaction(func(tx *gorm.DB) error {
 		old, err := SettingsOf(tx, survey.ID)
 		if err != nil {
 			return err
 		}
-		s.SurveyID, s.UpdatedAt, s.PublishedAt = survey.ID, now(), old.PublishedAt
-		if s.Published && !old.Published {
-			t := now()
-			s.PublishedAt = &t
+		if old.Published && s.MinGroupSize < MinPublicGroupSize {
+			return ErrPublicGroupTooSmall
 		}
-		if !s.Published {
-			s.PublishedAt = nil
-		}
+		s.SurveyID, s.UpdatedAt = survey.ID, now()
+		s.Published, s.PublicOpenAnswers, s.PublishedAt = old.Published, old.PublicOpenAnswers, old.PublishedAt
 		return tx.Save(&s).Error
+	})
+}
+
+// SetPublished publishes the aggregate results page of a closed survey (with or without its
+// open answers), or takes it offline, and records who did it.
+func SetPublished(db *gorm.DB, survey *Survey, published, openAnswers bool, who Actor, at time.Time) error {
+	if survey.Status != StatusClosed {
+		return ErrResultsEmbargo
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		s, err := SettingsOf(tx, survey.ID)
+		if err != nil {
+			return err
+		}
+		if s.Published == published && (!published || s.PublicOpenAnswers == openAnswers) {
+			return nil
+		}
+		if published && s.MinGroupSize < MinPublicGroupSize {
+			return ErrPublicGroupTooSmall
+		}
+		s.Published, s.PublicOpenAnswers, s.UpdatedAt, s.PublishedAt = published, published && openAnswers, at, nil
+		action := ActionUnpublished
+		if published {
+			t := at.UTC()
+			s.PublishedAt, action = &t, ActionPublished
+		}
+		if err := tx.Save(&s).Error; err != nil {
+			return err
+		}
+		return audit(tx, who, at, action, &survey.ID, "", nil)
 	})
 }
 
@@ -230,7 +295,73 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 			return fmt.Errorf("aggregates of survey %d: %w", surveyID, err)
 		}
 	}
+	for _, q := range def.Questions() {
+		if q.Kind != KindNumber {
+			continue
+		}
+		for _, d := range dims {
+			if err := numberStats(tx, &s, def, q.Code, d.dim); err != nil {
+				return fmt.Errorf("aggregates of survey %d: %w", surveyID, err)
+			}
+		}
+	}
 	return nil
+}
+
+// Aggregate rows of a number question that hold a statistic in Total; option codes start
+// with a letter, so these never meet one.
+const (
+	statMedian = "#median"
+	statMin    = "#min"
+	statMax    = "#max"
+)
+
+// numberStats stores the median, minimum and maximum of number question code per group of
+// dimension dim. A median cannot be summed from tallies, so this is the one part of closing
+// that reads answers: only those of this question, once.
+func numberStats(tx *gorm.DB, s *Survey, def *Definition, code, dim string) error {
+	col := "''"
+	switch dim {
+	case DimProvince:
+		col = "COALESCE(m.province, '')"
+	case DimSize:
+		col = sizeCaseSQL()
+	case DimDepartment:
+		col = "COALESCE(d.option, '')"
+	}
+	dept := ""
+	if pq := profileQuestion(def); pq != nil {
+		dept = pq.Code
+	}
+	var rows []struct {
+		Grp            string
+		Lo, Hi, Median float64
+	}
+	err := tx.Raw(`WITH v AS (
+			SELECT `+col+` AS grp, a.number AS x FROM answers a
+			JOIN responses r ON r.id = a.response_id
+			LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+			LEFT JOIN answers d ON d.response_id = r.id AND d.question = ?
+			WHERE r.survey_id = ? AND r.status = 'submitted' AND a.question = ? AND a.number IS NOT NULL),
+		o AS (SELECT grp, x, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY x) AS k, COUNT(*) OVER (PARTITION BY grp) AS c FROM v)
+		SELECT grp, MIN(x) AS lo, MAX(x) AS hi, AVG(CASE WHEN k IN ((c + 1) / 2, (c + 2) / 2) THEN x END) AS median
+		FROM o GROUP BY grp`, s.Register, dept, s.ID, code).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("statistics of %s: %w", code, err)
+	}
+	var aggs []Aggregate
+	for _, r := range rows {
+		for _, st := range []struct {
+			option string
+			v      float64
+		}{{statMedian, r.Median}, {statMin, r.Lo}, {statMax, r.Hi}} {
+			aggs = append(aggs, Aggregate{SurveyID: s.ID, Dimension: dim, Grp: r.Grp, Question: code, Option: st.option, Total: st.v})
+		}
+	}
+	if len(aggs) == 0 {
+		return nil
+	}
+	return tx.Create(&aggs).Error
 }
 
 // sqlStep is one statement of a longer computation.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,16 +68,63 @@ func TestArticleFiguresAreReproduced(t *testing.T) {
 	if st[2].Cells[0].Disagree != 67 || st[2].Cells[0].N != 115 || st[2].Cells[0].DontKnow != 4 {
 		t.Errorf("bestuur geen reden: %+v, want 67 %% disagree of 115, 4 weet niet apart", st[2].Cells[0])
 	}
-	if st[1].Cells[0].N != 0 {
-		t.Errorf("an unanswered statement has n = %d", st[1].Cells[0].N)
+	if f := st[1].Cells[0]; f.Agree <= 50 || f.Agree >= 60 {
+		t.Errorf("werken al goed samen: %d %% agree, want a small majority", f.Agree)
 	}
 	dept := rep.Profile.Cells[0]
 	if dept.Options[0].Percent != 75 || dept.Options[1].Percent != 19 {
 		t.Errorf("profile: %+v, want 75 %% communicatie and 19 %% (almost one fifth) dienstverlening", dept.Options)
 	}
-	if n := questionResult(t, rep, "kc_concreet").Cells[0].N; n != 119 {
-		t.Errorf("open answers counted: %d", n)
+	shares := func(code string) []int {
+		var out []int
+		for _, o := range questionResult(t, rep, code).Cells[0].Options {
+			if o.Code != "anders" {
+				out = append(out, o.Percent)
+			}
+		}
+		return out
 	}
+	if got := shares("part_plannen"); !reflect.DeepEqual(got, []int{63, 55, 53}) {
+		t.Errorf("participation plans = %v %%, want the article's 63, 55, 53", got)
+	}
+	if got := shares("bnb_plannen"); !reflect.DeepEqual(got, []int{65, 52, 51}) {
+		t.Errorf("van buiten naar binnen plans = %v %%, want the article's 65, 52, 51", got)
+	}
+	part := questionResult(t, rep, "part_stellingen").Statements
+	neutral := func(f Figures) int { return f.Options[2].Percent }
+	if part[0].Cells[0].Agree != 71 || neutral(part[1].Cells[0]) != 33 || neutral(part[2].Cells[0]) != 34 ||
+		neutral(part[3].Cells[0]) != 38 || neutral(part[4].Cells[0]) != 39 || part[2].Cells[0].Options[3].Count <= part[2].Cells[0].Options[2].Count {
+		t.Errorf("participation statements: agree %d %%, neutral %d/%d/%d/%d %%, want 71 and a third, a third, 38, 39", part[0].Cells[0].Agree,
+			neutral(part[1].Cells[0]), neutral(part[2].Cells[0]), neutral(part[3].Cells[0]), neutral(part[4].Cells[0]))
+	}
+	bnb := questionResult(t, rep, "bnb_stellingen").Statements
+	if bnb[0].Cells[0].Agree != 80 || bnb[1].Cells[0].Agree != 50 || bnb[2].Cells[0].Options[3].Percent != 45 || bnb[3].Cells[0].Agree > 20 {
+		t.Errorf("van buiten naar binnen statements: %d, %d, %d %% enigszins eens, %d %%; want 80, 50, 45 and a small group",
+			bnb[0].Cells[0].Agree, bnb[1].Cells[0].Agree, bnb[2].Cells[0].Options[3].Percent, bnb[3].Cells[0].Agree)
+	}
+	// Every question has answers, as in a real survey; open answers are not placeholders.
+	for _, qr := range rep.Questions {
+		for _, f := range append(qr.Cells, statementTotals(qr)...) {
+			if f.Answered == 0 {
+				t.Errorf("%s: nobody answered", qr.Q.Code)
+			}
+		}
+	}
+	for _, r := range article {
+		for _, a := range r.Answers {
+			if strings.HasPrefix(a.Text, "Antwoord ") || a.Text == "Iets anders" {
+				t.Fatalf("placeholder answer %q", a.Text)
+			}
+		}
+	}
+}
+
+func statementTotals(qr QuestionResult) []Figures {
+	var out []Figures
+	for _, st := range qr.Statements {
+		out = append(out, st.Cells[0])
+	}
+	return out
 }
 
 func TestBreakdownsAddUpAndSmallGroupsAreHidden(t *testing.T) {
@@ -217,5 +265,56 @@ func TestSharesOfOneQuestionAddUpTo100(t *testing.T) {
 	}
 	if got := roundPercent(1, 8); got != 13 { // 12.5 rounds half up
 		t.Errorf("roundPercent(1, 8) = %d", got)
+	}
+}
+
+func TestSuppressSaysWhyAGroupIsHidden(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes []int64
+		want  []string
+	}{
+		{"exactly at the minimum is shown", []int64{5, 20, 30}, []string{"", "", ""}},
+		{"too small, and its complement", []int64{3, 20, 5, 30}, []string{HiddenTooSmall, "", HiddenComplement, ""}},
+		{"empty", []int64{0, 20, 30}, []string{HiddenEmpty, "", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs := make([]Group, len(tt.sizes))
+			for i, n := range tt.sizes {
+				gs[i].N = n
+			}
+			Suppress(gs, 5)
+			var got []string
+			for _, g := range gs {
+				got = append(got, g.Reason)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("reasons = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for reason, want := range map[string]string{HiddenTooSmall: "te klein (minder dan 5)", HiddenComplement: "verborgen om terugrekenen te voorkomen", HiddenEmpty: "geen respondenten"} {
+		if got := HiddenLabel(reason, 5); got != want {
+			t.Errorf("label of %s = %q, want %q", reason, got, want)
+		}
+	}
+}
+
+func TestScaleSummaryNamesTheHalvesAfterTheScale(t *testing.T) {
+	opts := func(labels ...string) []Option {
+		var out []Option
+		for _, l := range labels {
+			out = append(out, Option{Label: l})
+		}
+		return out
+	}
+	low, mid, high, hasMid := ScaleSummary(opts("Nooit", "Soms", "Vaak", "Altijd"))
+	if low != "Nooit of soms" || high != "Vaak of altijd" || hasMid || mid != "" {
+		t.Errorf("4-point scale: %q / %q (%v) / %q", low, mid, hasMid, high)
+	}
+	low, mid, high, hasMid = ScaleSummary(opts("Zeer slecht", "Slecht", "Matig", "Neutraal", "Redelijk", "Goed", "Zeer goed"))
+	if low != "Zeer slecht t/m matig" || mid != "Neutraal" || !hasMid || high != "Redelijk t/m zeer goed" {
+		t.Errorf("7-point scale: %q / %q / %q", low, mid, high)
 	}
 }

@@ -434,11 +434,16 @@ func SuppressWithin(gs []Group, all map[string]Group, minSize int) {
 	for i := range gs {
 		a, ok := all[gs[i].Key]
 		diff := a.N - gs[i].N
-		if gs[i].N < int64(minSize) || !ok || a.Hidden || (diff > 0 && diff < int64(minSize)) {
-			gs[i].Hidden = true
-			if gs[i].N > 0 {
-				hidden++
-			}
+		switch {
+		case gs[i].N == 0:
+			gs[i].Hidden, gs[i].Reason = true, HiddenEmpty
+		case gs[i].N < int64(minSize):
+			gs[i].Hidden, gs[i].Reason = true, HiddenTooSmall
+		case !ok || a.Hidden || (diff > 0 && diff < int64(minSize)):
+			gs[i].Hidden, gs[i].Reason = true, HiddenComplement // the unfiltered group minus this one would tell
+		}
+		if gs[i].Hidden && gs[i].N > 0 {
+			hidden++
 		}
 	}
 	if hidden != 1 {
@@ -451,7 +456,7 @@ func SuppressWithin(gs []Group, all map[string]Group, minSize int) {
 		}
 	}
 	if next >= 0 {
-		gs[next].Hidden = true
+		gs[next].Hidden, gs[next].Reason = true, HiddenComplement
 	}
 }
 
@@ -520,7 +525,7 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 		}
 		info.AllN = all[aggKey{}].N
 	}
-	fillQuestions(rep, def, total, byGroup)
+	fillQuestions(rep, def, settings, total, byGroup)
 	return rep, info, nil
 }
 
@@ -538,8 +543,9 @@ func filterShown(db *gorm.DB, s *Survey, f *Filter) (bool, error) {
 	return false, nil
 }
 
-// fillQuestions computes every question's figures per cell, as LoadReport does.
-func fillQuestions(rep *Report, def *Definition, total, byGroup map[aggKey]Aggregate) {
+// fillQuestions computes every question's figures per cell under settings' bases: for the
+// results page (LoadReport) and for a filtered or sliced report alike.
+func fillQuestions(rep *Report, def *Definition, settings ResultSettings, total, byGroup map[aggKey]Aggregate) {
 	profile := profileQuestion(def)
 	for _, sec := range def.Sections {
 		for qi := range sec.Questions {
@@ -547,19 +553,19 @@ func fillQuestions(rep *Report, def *Definition, total, byGroup map[aggKey]Aggre
 			if q.Kind == KindMunicipality {
 				continue
 			}
-			qr := QuestionResult{Q: q, Section: sec.Title}
-			cells := append([]cellSource{{"", total, false}}, groupSources(rep.Groups, byGroup)...)
+			qr := QuestionResult{Q: q, Section: sec.Title, Base: settings.BaseOf(q)}
+			cells := append([]cellSource{{grp: "", rows: total}}, groupSources(rep.Groups, byGroup)...)
 			if q.Kind == KindLikert {
 				for _, st := range q.Statements {
 					sr := StatementResult{Code: st.Code, Text: st.Text}
 					for _, c := range cells {
-						sr.Cells = append(sr.Cells, figuresOf(q, st.Code, c))
+						sr.Cells = append(sr.Cells, figuresOf(q, qr.Base, st.Code, c))
 					}
 					qr.Statements = append(qr.Statements, sr)
 				}
 			} else {
 				for _, c := range cells {
-					qr.Cells = append(qr.Cells, figuresOf(q, "", c))
+					qr.Cells = append(qr.Cells, figuresOf(q, qr.Base, "", c))
 				}
 			}
 			rep.Questions = append(rep.Questions, qr)
