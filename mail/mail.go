@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/textproto"
 	"net/url"
@@ -107,12 +108,22 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.User != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(cfg.User), gomail.WithPassword(cfg.Password))
 	}
+	// go-mail leaves the connection open when EHLO, STARTTLS or AUTH fails; keep it to close.
+	var raw net.Conn
+	opts = append(opts, gomail.WithDialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		raw = conn
+		return conn, err
+	}))
 	client, err := gomail.NewClient(cfg.Host, opts...)
 	if err != nil {
 		return nil, err
 	}
 	c, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
+		if raw != nil {
+			_ = raw.Close()
+		}
 		return nil, err
 	}
 	return &Conn{c: c, from: from}, nil
