@@ -124,6 +124,9 @@ func TestMunicipalityAutocompleteByKeyboard(t *testing.T) {
 	if n := b.ax(input); n.Role != "combobox" || n.Props["expanded"] != "false" || n.Props["required"] != "true" {
 		t.Fatalf("the municipality field is %+v, want a required, collapsed combobox", n)
 	}
+	if d := js[string](b, `document.getElementById("f-gemeente").getAttribute("aria-describedby")`); !strings.Contains(d, "f-gemeente-hint") || !strings.Contains(d, "f-gemeente-gebruik") {
+		t.Errorf("the combobox is described by %q, want its hint and how to use the list", d)
+	}
 	b.tabTo("f-gemeente")
 	b.press("den haa")
 	if n := b.ax(input); n.Props["expanded"] != "true" {

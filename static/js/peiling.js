@@ -171,8 +171,15 @@
     status.className = "visually-hidden";
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
+    // GOV.UK's assistive hint: how to use the list, for screen readers only.
+    var usage = document.createElement("span");
+    usage.id = input.id + "-gebruik";
+    usage.className = "visually-hidden";
+    usage.textContent = "Na het typen verschijnt een lijst met gemeenten. Kies met pijltje omhoog en omlaag en druk op Enter. Op een telefoon of tablet: veeg of tik om te kiezen.";
+    input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + usage.id).trim());
     wrap.appendChild(list);
     wrap.appendChild(status);
+    wrap.appendChild(usage);
     var shown = [], active = -1, timer;
 
     var close = function () {
