@@ -48,6 +48,10 @@ var kindLabels = []struct{ Kind, Label string }{
 	{models.KindMunicipality, "Gemeente"},
 }
 
+// addable is whether a researcher may add a question of kind: every kind but the one
+// municipality question, which every survey has from the start.
+func addable(kind string) bool { return kind != models.KindMunicipality && questionKindLabel(kind) != kind }
+
 func questionKindLabel(kind string) string {
 	for _, k := range kindLabels {
 		if k.Kind == kind {
@@ -372,8 +376,10 @@ func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) 
 		view.Registers = append(view.Registers, name)
 	}
 	slices.Sort(view.Registers)
-	for _, k := range kindLabels[:5] {
-		view.Kinds = append(view.Kinds, kindOption(k))
+	for _, k := range kindLabels {
+		if addable(k.Kind) {
+			view.Kinds = append(view.Kinds, kindOption(k))
+		}
 	}
 	view.Facts = factsForm{Title: def.Title, Organisation: def.Organisation, Intro: def.Intro, Privacy: def.Privacy,
 		ContactName: def.Contact.Name, ContactEmail: def.Contact.Email, ContactPhone: def.Contact.Phone, Register: def.Register}
