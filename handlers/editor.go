@@ -50,7 +50,9 @@ var kindLabels = []struct{ Kind, Label string }{
 
 // addable is whether a researcher may add a question of kind: every kind but the one
 // municipality question, which every survey has from the start.
-func addable(kind string) bool { return kind != models.KindMunicipality && questionKindLabel(kind) != kind }
+func addable(kind string) bool {
+	return kind != models.KindMunicipality && questionKindLabel(kind) != kind
+}
 
 func questionKindLabel(kind string) string {
 	for _, k := range kindLabels {
