@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,9 @@ type Config struct {
 	// SMTP sends invitations and reminders; its password comes from the URL or
 	// PEILING_SMTP_PASSWORD, never from a flag.
 	SMTP mail.Config
+	// SiteTexts is a folder whose toegankelijkheid.txt, privacy.txt and contact.txt replace
+	// the default texts of the pages the footer links to.
+	SiteTexts string
 }
 
 // Streams are the process's standard input and output; tests pass pipes and buffers.
@@ -105,6 +109,7 @@ func main() {
 	}
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
 	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
+	flag.StringVar(&cfg.SiteTexts, "site-texts", os.Getenv("PEILING_SITE_TEXTS"), "folder with toegankelijkheid.txt, privacy.txt and contact.txt for this installation's footer pages (env PEILING_SITE_TEXTS)")
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
 	flag.StringVar(&cfg.TrustedProxies, "trusted-proxy", cfg.TrustedProxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, e.g. 10.0.0.5,fd00::/8; others' are ignored (env PEILING_TRUSTED_PROXY)")
 	smtpURL := flag.String("smtp-url", os.Getenv("PEILING_SMTP_URL"), "mail server for invitations: smtp://user:password@host:587?from=peiling@example.nl&starttls=1 (env PEILING_SMTP_URL)")
@@ -218,11 +223,24 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	}()
 	templates, _ := fs.Sub(files, "templates")
 	static, _ := fs.Sub(files, "static")
-	e, _, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
-		TrustedProxies: proxies})
+	texts, err := readSiteTexts(cfg.SiteTexts)
 	if err != nil {
 		return err
 	}
+	e, h, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
+		TrustedProxies: proxies, SiteTexts: texts})
+	if err != nil {
+		return err
+	}
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		h.SendQueuedMail(ctx) // resumes runs an earlier process left unfinished
+	}()
+	defer func() { // after the server stopped, before the database closes
+		cancel()
+		<-mailDone
+	}()
 	sc := echo.StartConfig{
 		Address:         cfg.Addr,
 		HideBanner:      true,
@@ -444,4 +462,24 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: het bestand is groter dan %d kB", path, limit>>10)
 	}
 	return data, nil
+}
+
+// readSiteTexts reads the installation's own footer page texts from dir; a missing file keeps
+// the default text of that page.
+func readSiteTexts(dir string) (map[string]string, error) {
+	texts := map[string]string{}
+	if dir == "" {
+		return texts, nil
+	}
+	for _, page := range handlers.SitePages {
+		data, err := os.ReadFile(filepath.Join(dir, page+".txt"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("site texts: %w", err)
+		}
+		texts[page] = string(data)
+	}
+	return texts, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"peiling/models"
 )
@@ -91,6 +92,9 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 		{aside.URL + "/s/" + slug + "/uitnodiging/" + usedLink, http.StatusConflict}, // a link another browser started with
 		{a.URL + "/s/" + slug + "/hervat/bogus", http.StatusNotFound},
 		{a.URL + "/bestaat-niet", http.StatusNotFound},
+		{a.URL + "/toegankelijkheid", http.StatusOK},
+		{a.URL + "/privacy", http.StatusOK},
+		{a.URL + "/contact", http.StatusOK},
 	}
 	checkWithTool(t, check, args, pages, widths, dir)
 
@@ -169,6 +173,19 @@ func checkErrorStates(t *testing.T, c *tab, base, dir string) {
 		t.Errorf("the error summary lists %d problems, want 2 (municipality, ‘Anders’ text)", n)
 	}
 	checkWithAxe(t, c, axe, "stap1-anders-422", widths, dir)
+
+	// A name two municipalities share: the page asks which one, with radios.
+	c.do("clear the municipality", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-gemeente").value = ""`))
+	c.typeInto("#f-gemeente", "Bergen")
+	c.press(kb.Escape)
+	c.mustBeAt(c.follow("Volgende with Bergen", volgende), http.StatusUnprocessableEntity, "/s/"+slug+"/stap/1")
+	checkWithAxe(t, c, axe, "stap1-bergen-422", widths, dir)
+	// The autocomplete's list open, with an option active.
+	c.do("clear the municipality", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-gemeente").value = ""`))
+	c.typeInto("#f-gemeente", "Ber")
+	c.press(kb.ArrowDown)
+	checkWithAxe(t, c, axe, "stap1-autocomplete-open", widths, dir)
+	c.press(kb.Escape)
 
 	// Zeist sent its answers on this server already; a draft claims nothing, so step 1 for
 	// Zeist goes on and says nothing about it (the set-aside page is checked by URL).

@@ -82,7 +82,7 @@ func TestRespondentFillsInSurveyInBrowser(t *testing.T) {
 	b.choose("f-part_stellingen-belangrijk_moeilijk-eens")
 	b.typeInto("#f-part_concreet", "Burgerpanel")
 	b.mustBeAt(b.follow("Opslaan en later verder", chromedp.Click(chromedp.CSS(`button[value="later"]`))), http.StatusOK, "/s/"+slug+"/later")
-	link := get(b, "read the resume link", chromedp.Value(chromedp.CSS("textarea#hervatlink")))
+	link := get(b, "read the resume link", chromedp.Text(chromedp.CSS("#hervatlink")))
 	if !resumePattern.MatchString(link) {
 		t.Fatalf("resume link %q does not look like %s", link, resumePattern)
 	}

@@ -98,7 +98,12 @@ func TestResultsAccess(t *testing.T) {
 		"token":       {app.newClient(), token},
 	}
 	admin := []string{"/results", "/results?indeling=provincie", "/results/chart/kc_plannen.svg",
-		"/results/open/kc_concreet", "/results/open/kc_plannen"}
+		"/results/open/kc_concreet", "/results/open/kc_plannen", "/results/open/kc_concreet?thema=geen&q=x",
+		"/results?indeling=overleg", "/results?indeling=provincie&filter=afdeling%3Acommunicatie", "/results/chart/kc_plannen.svg?indeling=overleg",
+		"/results/kruistabel", "/results/kruistabel?rij=provincie&kolom=overleg"}
+	for _, e := range crossExports {
+		admin = append(admin, "/results/kruistabel/"+e.File+"?rij=afdeling&kolom=overleg&filter=grootte%3Ae_ge100k")
+	}
 	for _, e := range exports {
 		admin = append(admin, "/export/"+e.File)
 	}
@@ -154,6 +159,18 @@ func TestResultsAccess(t *testing.T) {
 			for _, path := range []string{"/results/open/kc_concreet/themes"} {
 				if p := r.c.noRedirects().post("/admin/surveys/"+refSlug+path, url.Values{"naam": {"Thema " + state}}); p.Status != wantPost {
 					t.Errorf("%s, %s: POST %s = %d, want %d", state, name, path, p.Status, wantPost)
+				}
+			}
+			// Coding: a theme that does not exist is not found, but only once results exist.
+			wantCoding := http.StatusForbidden
+			if name == "researcher" && (state == "closed" || state == "published") {
+				wantCoding = http.StatusNotFound
+			}
+			for _, path := range []string{"/results/open/kc_concreet/tags", "/results/open/kc_concreet/themes/999999/naam",
+				"/results/open/kc_concreet/themes/999999/samenvoegen"} {
+				form := url.Values{"naam": {"X"}, "met": {"999998"}, "thema": {"999999"}, "antwoord": {"1"}}
+				if p := r.c.noRedirects().post("/admin/surveys/"+refSlug+path, form); p.Status != wantCoding {
+					t.Errorf("%s, %s: POST %s = %d, want %d", state, name, path, p.Status, wantCoding)
 				}
 			}
 		}

@@ -218,6 +218,31 @@ func BenchmarkResultsPage(b *testing.B) {
 	}
 }
 
+// BenchmarkSlicedResultsPage serves the results page broken down by a question, filtered,
+// both, and a cross table, once each slice is stored (the first request stores it; see
+// BenchmarkSliceFirstUse in models).
+func BenchmarkSlicedResultsPage(b *testing.B) {
+	for _, n := range benchSizes() {
+		_, res := closedSurveyWith(b, n)
+		for _, path := range []string{"/results?indeling=overleg", "/results?filter=afdeling:communicatie",
+			"/results?indeling=overleg&filter=afdeling:communicatie", "/results?indeling=provincie&filter=overleg:ja",
+			"/results/kruistabel?rij=provincie&kolom=overleg"} {
+			b.Run(fmt.Sprintf("%d responses/%s", n, path), func(b *testing.B) {
+				path := "/admin/surveys/" + refSlug + path
+				if p := res.get(path); p.Status != http.StatusOK {
+					b.Fatal(p.Status)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if p := res.get(path); p.Status != http.StatusOK {
+						b.Fatal(p.Status)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkExport downloads each raw-data export of a closed survey through the real handler,
 // at growing numbers of responses (up to 100,000: an XLSX of a million rows takes minutes).
 // peak-heap-MB is the highest heap seen while the export ran: it should stay flat as the

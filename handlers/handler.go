@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -34,6 +33,9 @@ type Config struct {
 	// Clock is the time for login throttling and researcher sessions; time.Now when nil.
 	// Tests set it to make delays and lifetimes exact.
 	Clock func() time.Time
+	// SiteTexts replaces the default text of a footer page (SitePages) for this installation;
+	// paragraphs are separated by blank lines.
+	SiteTexts map[string]string
 }
 
 // Limits on what a request may carry.
@@ -55,12 +57,11 @@ type Handler struct {
 	log           *slog.Logger
 	resumes       *failureLimiter
 	logins        *loginThrottle
-	links         models.LinkKey // seals invitation links (models/invitation.go)
+	resumeMails   *failureLimiter // resume links mailed per draft (resumemail.go)
+	links         models.LinkKey  // seals invitation links (models/invitation.go)
 	now           func() time.Time
-	// sending holds the surveys whose mail is going out now: a second click while the first
-	// run is still sending would compute the same recipients and mail them twice.
-	sending sync.Map    // survey id → struct{}
-	surveys surveyCache // survey rows for respondents' requests (surveycache.go)
+	mail          mailWorker  // wakes SendQueuedMail (mailworker.go)
+	surveys       surveyCache // survey rows for respondents' requests (surveycache.go)
 }
 
 // New builds the echo instance with every route.
@@ -86,8 +87,10 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		log:           cfg.Log,
 		resumes:       newFailureLimiter(20, 10*time.Minute),
 		logins:        newLoginThrottle(),
+		resumeMails:   newFailureLimiter(resumeMailsPerHour, time.Hour),
 		links:         models.NewLinkKey(cfg.SessionKey),
 		now:           cfg.Clock,
+		mail:          newMailWorker(),
 	}
 	if h.now == nil {
 		h.now = time.Now

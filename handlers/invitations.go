@@ -29,6 +29,7 @@ func (h *Handler) invitationRoutes(a *echo.Group) {
 	a.GET("/surveys/:slug/email", h.showMail)
 	a.POST("/surveys/:slug/email/teksten", h.saveMailTemplates)
 	a.POST("/surveys/:slug/email/versturen", h.sendMail)
+	a.POST("/surveys/:slug/email/verzendingen/:id/opnieuw", h.retryMail)
 	a.GET("/surveys/:slug/veldwerk", h.showMonitor)
 }
 

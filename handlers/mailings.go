@@ -14,7 +14,6 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"peiling/mail"
 	"peiling/models"
 )
 
@@ -38,7 +37,7 @@ type mailView struct {
 	Audiences  []mailAudience
 	Days       string // the reminder interval as typed
 	Log        []mailLogRow
-	Failures   []mailLogRow
+	Run        *mailRunView // the latest run, nil before the first
 	Errors     []problemView
 	Field      map[string]string
 }
@@ -53,6 +52,17 @@ type mailAudience struct {
 	Kind, Label string
 	Count       int
 	Skipped     int // reminded within the interval
+}
+
+// mailRunView is the progress of one run of background sending.
+type mailRunView struct {
+	ID                   uint
+	Kind                 string
+	At                   time.Time
+	Who                  string
+	Queued, Sent, Failed int
+	Active               bool
+	Failures             []mailLogRow
 }
 
 type mailLogRow struct {
@@ -96,11 +106,19 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 	if err != nil {
 		return nil, err
 	}
-	failures, err := models.MailFailures(db, o.ID)
+	view.Log = mailRows(log)
+	run, err := models.LatestMailRun(db, o.ID)
+	if errors.Is(err, models.ErrNotFound) {
+		return view, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	view.Log, view.Failures = mailRows(log), mailRows(failures)
+	view.Run = &mailRunView{ID: run.ID, Kind: mailKindLabels[run.Kind], At: run.CreatedAt, Who: run.Actor,
+		Queued: run.Queued, Sent: run.Sent, Failed: run.Failed, Active: run.FinishedAt == nil}
+	for _, m := range run.Failures {
+		view.Run.Failures = append(view.Run.Failures, mailLogRow{At: *m.At, Email: m.Email, Kind: view.Run.Kind, Error: m.Error})
+	}
 	return view, nil
 }
 
@@ -169,10 +187,11 @@ func (h *Handler) saveMailTemplates(c *echo.Context) error {
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", "De teksten zijn opgeslagen.")
 }
 
-// sendMail mails one kind to everyone it is due to, records each attempt and reports.
+// sendMail queues one kind of mail for everyone it is due to now and redirects to the
+// e-mail page at once; the mail worker sends it in the background (mailworker.go).
 func (h *Handler) sendMail(c *echo.Context) error {
-	db := h.db.Read.WithContext(c.Request().Context())
-	s, err := models.FindSurvey(db, c.Param("slug"))
+	ctx := c.Request().Context()
+	s, err := models.FindSurvey(h.db.Read.WithContext(ctx), c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -190,29 +209,59 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	if problem != "" {
 		return h.renderSendProblem(c, kind, c.FormValue("dagen"), problem)
 	}
-	if _, busy := h.sending.LoadOrStore(s.ID, struct{}{}); busy {
-		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email",
-			"Er worden al berichten voor deze peiling verstuurd. Wacht tot dat klaar is en kijk dan hieronder wat er is verstuurd.")
-	}
-	defer h.sending.Delete(s.ID)
-	recipients, skipped, err := models.Recipients(db, s.ID, kind, time.Duration(days)*24*time.Hour, time.Now().UTC())
+	ts, err := models.MailTemplates(h.db.Read.WithContext(ctx), s.ID)
 	if err != nil {
 		return err
 	}
-	sent, failed, err := h.deliver(c, s, kind, recipients)
+	run := &models.MailRun{SurveyID: s.ID, Kind: kind, Actor: researcher(c).Email, Subject: ts[kind].Subject, Body: ts[kind].Body,
+		LinkBase: h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"), CreatedAt: time.Now().UTC()}
+	queued, skipped, err := models.StartMailRun(h.db.Write.WithContext(ctx), run, time.Duration(days)*24*time.Hour)
+	if errors.Is(err, models.ErrMailBusy) {
+		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", mailBusy)
+	}
 	if err != nil {
 		return err
 	}
-	h.log.Info("mail sent", "survey", s.Slug, "kind", kind, "sent", sent, "failed", failed, "skipped", skipped)
-	msg := fmt.Sprintf("%s: %d verstuurd, %d mislukt.", mailKindLabels[kind], sent, failed)
+	msg := mailKindLabels[kind] + ": er was niemand om te mailen."
+	if queued > 0 {
+		h.mail.wake()
+		h.log.Info("mail queued", "survey", s.Slug, "kind", kind, "run", run.ID, "queued", queued, "skipped", skipped)
+		msg = fmt.Sprintf("%s: %d berichten staan klaar en gaan nu op de achtergrond uit. Hieronder ziet u de voortgang.", mailKindLabels[kind], queued)
+	}
 	if skipped > 0 {
 		msg += fmt.Sprintf(" %d adressen overgeslagen: die kregen de afgelopen %d dagen al een herinnering.", skipped, days)
 	}
-	if failed > 0 {
-		msg += " Mislukte berichten zijn niet als verstuurd gemarkeerd; u kunt ze hieronder opnieuw versturen."
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", msg)
+}
+
+const mailBusy = "Er worden al berichten voor deze peiling verstuurd. Wacht tot dat klaar is en kijk dan hieronder wat er is verstuurd."
+
+// retryMail puts the failed messages of a run back in the queue.
+func (h *Handler) retryMail(c *echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := models.FindSurvey(h.db.Read.WithContext(ctx), c.Param("slug"))
+	if err != nil {
+		return err
 	}
-	if len(recipients) == 0 {
-		msg = mailKindLabels[kind] + ": er was niemand om te mailen."
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if !h.cfg.Mail.Enabled() {
+		return h.renderSendProblem(c, models.MailInvitation, "", "E-mail is niet ingesteld op deze server (PEILING_SMTP_URL).")
+	}
+	n, err := models.RetryFailedMail(h.db.Write.WithContext(ctx), s.ID, uint(id))
+	if errors.Is(err, models.ErrMailBusy) {
+		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", mailBusy)
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Er was niets opnieuw te versturen: de mislukte berichten zijn intussen toch verstuurd, of hun link is ingetrokken."
+	if n > 0 {
+		h.mail.wake()
+		h.log.Info("mail retried", "survey", s.Slug, "run", id, "queued", n)
+		msg = fmt.Sprintf("%d mislukte berichten staan opnieuw klaar en gaan nu op de achtergrond uit.", n)
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", msg)
 }
@@ -238,55 +287,6 @@ func (h *Handler) renderSendProblem(c *echo.Context, kind, days, problem string)
 	view.Errors = []problemView{{Href: href, Message: problem}}
 	view.Field = map[string]string{"verzenden-" + kind: problem}
 	return c.Render(http.StatusUnprocessableEntity, "admin/mail", view)
-}
-
-// deliver sends kind to recipients over SMTP and records every attempt, also when the
-// browser went away meanwhile: what the server accepted must be on record.
-func (h *Handler) deliver(c *echo.Context, s *models.Survey, kind string, recipients []models.Recipient) (sent, failed int, err error) {
-	if len(recipients) == 0 {
-		return 0, 0, nil
-	}
-	ctx := context.WithoutCancel(c.Request().Context())
-	ts, err := models.MailTemplates(h.db.Read.WithContext(ctx), s.ID)
-	if err != nil {
-		return 0, 0, err
-	}
-	reg, err := h.registers.Get(h.db.Read, s.Register)
-	if err != nil {
-		return 0, 0, err
-	}
-	msgs := make([]mail.Message, len(recipients))
-	for i, r := range recipients {
-		token, err := h.links.Token(&r.Invitation)
-		if err != nil {
-			return 0, 0, err
-		}
-		name := r.MunicipalityCode
-		if m, ok := reg.ByCode(r.MunicipalityCode); ok {
-			name = m.Name
-		}
-		subject, body := ts[kind].Fill(models.Placeholders{Survey: s.Title, Municipality: name, Name: r.ContactName,
-			Link: h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token)})
-		msgs[i] = mail.Message{To: r.Email, ToName: r.ContactName, Subject: subject, Body: body}
-	}
-	sendCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	errs := mail.Send(sendCtx, h.cfg.Mail, msgs)
-	who, at := researcher(c).Email, time.Now().UTC()
-	records := make([]models.MailSend, len(recipients))
-	for i, r := range recipients {
-		records[i] = models.MailSend{SurveyID: s.ID, InvitationID: r.ID, Kind: kind, Email: r.Email, Actor: who, At: at, OK: errs[i] == nil}
-		if errs[i] != nil {
-			records[i].Error = describeSendError(errs[i])
-			failed++
-		} else {
-			sent++
-		}
-	}
-	if err := models.RecordSends(h.db.Write.WithContext(ctx), records); err != nil {
-		return 0, 0, fmt.Errorf("record %d sends: %w", len(records), err)
-	}
-	return sent, failed, nil
 }
 
 // describeSendError says in Dutch what went wrong, with the server's own words.

@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"peiling/mail"
 	"peiling/mail/mailtest"
@@ -26,12 +29,45 @@ func mailedLink(t *testing.T, m mailtest.Message) string {
 	return u.Path
 }
 
-// sendMail presses one of the send buttons on the e-mail page.
+// sendMail presses one of the send buttons on the e-mail page and returns the page it
+// redirects to at once, while the worker sends in the background.
 func sendMail(t *testing.T, r *client, kind, days string) *page {
 	t.Helper()
 	r.get(adminBase + "/email")
 	return r.post(adminBase+"/email/versturen", url.Values{"soort": {kind}, "dagen": {days}})
 }
+
+// sendMailAndWait presses a send button, waits until the worker finished the run and
+// returns the e-mail page then.
+func sendMailAndWait(t *testing.T, r *client, kind, days string) *page {
+	t.Helper()
+	if p := sendMail(t, r, kind, days); p.Status != http.StatusOK {
+		t.Fatalf("send %s: %d", kind, p.Status)
+	}
+	r.app.waitForMail(t)
+	return r.get(adminBase + "/email")
+}
+
+// waitForMail returns once no mail run is unfinished, polling the database.
+func (a *testApp) waitForMail(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var unfinished int64
+		if err := a.db.Read.Model(&models.MailRun{}).Where("finished_at IS NULL").Count(&unfinished).Error; err != nil {
+			t.Fatal(err)
+		}
+		if unfinished == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mail runs still unfinished after a minute", unfinished)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var retryForm = regexp.MustCompile(`action="(/admin/surveys/[^"]+/email/verzendingen/\d+/opnieuw)"`)
 
 const threeContacts = "0344;Anna de Vries;anna@utrecht.nl\n0014;Kees;kees@groningen.nl\n0003;Jan;jan@appingedam.nl\n"
 
@@ -44,7 +80,9 @@ func TestInvitationsAndRemindersArriveWithTheRightLink(t *testing.T) {
 	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {threeContacts}})
 
 	p := sendMail(t, r, models.MailInvitation, "")
-	p.mustContain(t, "Uitnodiging: 3 verstuurd, 0 mislukt.")
+	p.mustContain(t, "Uitnodiging: 3 berichten staan klaar en gaan nu op de achtergrond uit.")
+	app.waitForMail(t)
+	r.get(adminBase+"/email").mustContain(t, "Laatste verzending", "Uitnodiging: 3 verstuurd, 0 mislukt.")
 	want := map[string]string{"anna@utrecht.nl": "Utrecht", "kees@groningen.nl": "Groningen", "jan@appingedam.nl": "Appingedam"}
 	links := map[string]string{}
 	for addr, name := range want {
@@ -66,7 +104,7 @@ func TestInvitationsAndRemindersArriveWithTheRightLink(t *testing.T) {
 
 	app.respondVia(t, links["Utrecht"], "ja", true)
 	app.respondVia(t, links["Groningen"], "ja", false) // a draft
-	p = sendMail(t, r, models.MailReminder, "3")
+	p = sendMailAndWait(t, r, models.MailReminder, "3")
 	p.mustContain(t, "Herinnering aan gemeenten zonder verzonden antwoorden: 2 verstuurd, 0 mislukt.")
 	if n := len(srv.To("anna@utrecht.nl")); n != 1 {
 		t.Errorf("Utrecht, which submitted, got %d messages", n)
@@ -107,7 +145,7 @@ func TestFailingMailServerIsReportedAndNothingIsMarkedSent(t *testing.T) {
 	r.get(adminBase + "/uitnodigingen")
 	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {threeContacts}})
 
-	p := sendMail(t, r, models.MailInvitation, "")
+	p := sendMailAndWait(t, r, models.MailInvitation, "")
 	p.mustContain(t, "Uitnodiging: 0 verstuurd, 3 mislukt.", "niet als verstuurd gemarkeerd", "Niet aangekomen", "Geen verbinding met de mailserver")
 	var ok int64
 	app.db.Read.Model(&models.MailSend{}).Where("ok").Count(&ok)
@@ -120,21 +158,32 @@ func TestFailingMailServerIsReportedAndNothingIsMarkedSent(t *testing.T) {
 	srv := mailtest.Start(t)
 	srv.Refuse("kees@groningen.nl")
 	app.h.cfg.Mail = srv.Config()
-	p = sendMail(t, r, models.MailInvitation, "")
-	p.mustContain(t, "Uitnodiging: 2 verstuurd, 1 mislukt.", "De mailserver weigerde het bericht: 550")
+	p = sendMailAndWait(t, r, models.MailInvitation, "")
+	p.mustContain(t, "Uitnodiging: 2 verstuurd, 1 mislukt.", "kees@groningen.nl", "De mailserver weigerde het bericht: 550")
 	if len(srv.Messages()) != 2 || len(srv.To("kees@groningen.nl")) != 0 {
 		t.Fatalf("delivered %d", len(srv.Messages()))
 	}
-	// Retry: only the failed one goes out.
+	// Retry with the button under the run: only the failed one goes out.
 	srv2 := mailtest.Start(t)
 	app.h.cfg.Mail = srv2.Config()
-	p = sendMail(t, r, models.MailInvitation, "")
-	p.mustContain(t, "Uitnodiging: 1 verstuurd, 0 mislukt.")
+	m := retryForm.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatal("no retry button under a run with a failure")
+	}
+	r.post(m[1], nil).mustContain(t, "1 mislukte berichten staan opnieuw klaar")
+	app.waitForMail(t)
+	p = r.get(adminBase + "/email")
+	p.mustContain(t, "Uitnodiging: 3 verstuurd, 0 mislukt.")
 	if len(srv2.Messages()) != 1 || len(srv2.To("kees@groningen.nl")) != 1 {
 		t.Errorf("retry delivered %d messages", len(srv2.Messages()))
 	}
-	if strings.Contains(r.get(adminBase+"/email").Body, "Niet aangekomen") {
+	if strings.Contains(p.Body, "Niet aangekomen") || retryForm.MatchString(p.Body) {
 		t.Error("failures still listed after a successful retry")
+	}
+	// Nothing left to retry: a second press sends nothing.
+	r.post(m[1], nil).mustContain(t, "Er was niets opnieuw te versturen")
+	if len(srv2.Messages()) != 1 {
+		t.Errorf("a second retry delivered %d messages", len(srv2.Messages()))
 	}
 }
 
@@ -172,23 +221,80 @@ func TestMailFormsRefuseBadInput(t *testing.T) {
 }
 
 // TestASecondSendWhileTheFirstRunsMailsNobodyTwice presses "send" while an earlier run for the
-// same survey is still sending: the second is turned away and nothing is mailed twice.
+// same survey is still sending: the database turns the second away and nothing is mailed twice.
 func TestASecondSendWhileTheFirstRunsMailsNobodyTwice(t *testing.T) {
 	srv := mailtest.Start(t)
+	srv.Hold() // the first message stays unanswered: the run is busy
 	app := newTestApp(t)
 	app.h.cfg.Mail = srv.Config()
 	r := app.asResearcher()
 	r.get(adminBase + "/uitnodigingen")
 	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {threeContacts}})
-	s, err := models.FindSurvey(app.db.Read, refSlug)
+
+	sendMail(t, r, models.MailInvitation, "").mustContain(t, "Uitnodiging: 3 berichten staan klaar")
+	p := r.get(adminBase + "/email")
+	p.mustContain(t, "Bezig met versturen", "Uitnodiging: 0 verstuurd, 0 mislukt, 3 in de wachtrij.", "Voortgang bijwerken")
+	for _, kind := range models.MailKinds {
+		sendMail(t, r, kind, "3").mustContain(t, "Er worden al berichten voor deze peiling verstuurd")
+	}
+	var runs int64
+	app.db.Read.Model(&models.MailRun{}).Count(&runs)
+	if runs != 1 {
+		t.Fatalf("%d runs beside a running one", runs)
+	}
+	srv.Resume()
+	app.waitForMail(t)
+	for _, addr := range []string{"anna@utrecht.nl", "kees@groningen.nl", "jan@appingedam.nl"} {
+		if n := len(srv.To(addr)); n != 1 {
+			t.Errorf("%s got %d invitations", addr, n)
+		}
+	}
+	sendMail(t, r, models.MailInvitation, "").mustContain(t, "Uitnodiging: er was niemand om te mailen.")
+}
+
+// TestARunOfManyMessagesShowsItsProgressAndCompletes sends 60 invitations through a slow
+// server and reads the progress on the e-mail page while they go out.
+func TestARunOfManyMessagesShowsItsProgressAndCompletes(t *testing.T) {
+	srv := mailtest.Start(t)
+	srv.SlowDown(20 * time.Millisecond)
+	app := newTestApp(t)
+	app.h.cfg.Mail = srv.Config()
+	r := app.asResearcher()
+	reg, err := app.h.registers.Get(app.db.Read, "2018")
 	if err != nil {
 		t.Fatal(err)
 	}
-	app.h.sending.Store(s.ID, struct{}{}) // the first run, still busy
-	sendMail(t, r, models.MailInvitation, "").mustContain(t, "Er worden al berichten voor deze peiling verstuurd")
-	if n := len(srv.Messages()); n != 0 {
-		t.Fatalf("%d messages sent beside a running send", n)
+	const n = 60
+	var list strings.Builder
+	for _, m := range reg.List[:n] {
+		fmt.Fprintf(&list, "%s;Contact %s;gemeente%s@example.nl\n", m.Code, m.Code, m.Code)
 	}
-	app.h.sending.Delete(s.ID) // the first run ended
-	sendMail(t, r, models.MailInvitation, "").mustContain(t, "Uitnodiging: 3 verstuurd, 0 mislukt.")
+	r.get(adminBase + "/uitnodigingen")
+	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {list.String()}})
+
+	started := time.Now()
+	sendMail(t, r, models.MailInvitation, "").mustContain(t, fmt.Sprintf("Uitnodiging: %d berichten staan klaar", n))
+	progress := regexp.MustCompile(`Uitnodiging: (\d+) verstuurd, 0 mislukt, (\d+) in de wachtrij\.`)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		p := r.get(adminBase + "/email")
+		if m := progress.FindStringSubmatch(p.Body); m != nil && m[1] != "0" {
+			sent, _ := strconv.Atoi(m[1])
+			queued, _ := strconv.Atoi(m[2])
+			if sent+queued != n {
+				t.Errorf("progress %s sent + %s queued, want %d in all", m[1], m[2], n)
+			}
+			p.mustContain(t, "Bezig met versturen")
+			break
+		}
+		if time.Now().After(deadline) || strings.Contains(p.Body, "Laatste verzending") {
+			t.Fatal("the page never showed a run part-way")
+		}
+	}
+	app.waitForMail(t)
+	t.Logf("%d invitations at 20 ms a message in %s", n, time.Since(started).Round(time.Millisecond))
+	r.get(adminBase+"/email").mustContain(t, "Laatste verzending", fmt.Sprintf("Uitnodiging: %d verstuurd, 0 mislukt.", n))
+	if got := len(srv.Messages()); got != n {
+		t.Errorf("server received %d messages, want %d", got, n)
+	}
 }

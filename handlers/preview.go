@@ -353,18 +353,7 @@ func (h *Handler) renderPreviewCheck(c *echo.Context, status int) error {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.reached+1))
 	}
 	all := pa.all()
-	view := checkView{Survey: p.survey, Sections: summarise(p.def, p.survey.Slug, all), SubmissionID: models.NewToken(), Steps: len(p.def.Sections)}
-	if last := p.def.Visible(all).Prev(len(p.def.Sections)); last >= 0 { // "Vorige": the last page shown
-		view.Steps = last + 1
-	}
-	for _, sec := range view.Sections {
-		for _, row := range sec.Rows {
-			if row.Missing {
-				view.Errors = append(view.Errors, problemView{Href: row.EditURL, Message: "Beantwoord nog de vraag: " + row.Question})
-			}
-		}
-	}
-	return c.Render(status, "respond/check", view)
+	return c.Render(status, "respond/check", newCheckView(p.survey, p.def, all, nil))
 }
 
 func (h *Handler) previewSubmit(c *echo.Context) error {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -12,6 +13,7 @@ type questionView struct {
 	Kind       string
 	Name       string // form field
 	ID         string // id of the first control: where an error link lands
+	QuestionID string // id of the question as a whole: where "Wijzig" lands
 	Text, Help string
 	HintID     string
 	Optional   bool
@@ -23,8 +25,17 @@ type questionView struct {
 	Other      *otherView
 	MaxLength  int
 	Unit       string
-	Options    []string // municipality names for the picker
+	Options    []pickerOption // municipalities for the picker
 	ListID     string
+	// Picks are the municipalities the respondent may have meant, offered as radios named
+	// PickName ("Bedoelt u …?").
+	Picks    []choiceView
+	PickName string
+}
+
+// pickerOption is one municipality in the picker's list, with the names people also use.
+type pickerOption struct {
+	Name, Also string
 }
 
 type choiceView struct {
@@ -35,6 +46,8 @@ type choiceView struct {
 
 type otherView struct {
 	Name, ID, Value, Error, ErrorID string
+	Question                        string // the question's text, in the field's accessible name
+	ChoiceID                        string // the "Anders" option that reveals the field
 }
 
 type statementView struct {
@@ -61,16 +74,18 @@ func fieldID(name string, parts ...string) string {
 // summary that links to the fields in the same order.
 func buildQuestions(def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register) ([]questionView, []problemView) {
 	msgs := map[string]string{}
+	picks := map[string][]string{}
 	for _, p := range problems {
 		if _, dup := msgs[p.Field]; !dup {
 			msgs[p.Field] = p.Message
+			picks[p.Field] = p.Choices
 		}
 	}
 	anchors := map[string]string{}
 	var views []questionView
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
-		v := questionView{Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
+		v := questionView{Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
 			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
 		if q.Help != "" {
 			v.HintID = fieldID(q.Code, "hint")
@@ -81,7 +96,12 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 			v.ID = v.Choices[0].ID
 			if hasOther(q.Options) {
 				name := models.OtherField(q)
-				v.Other = &otherView{Name: name, ID: fieldID(name, "tekst"), Value: values.Get(name), Error: msgs[name], ErrorID: fieldID(name, "error")}
+				v.Other = &otherView{Name: name, ID: fieldID(name, "tekst"), Value: values.Get(name), Error: msgs[name], ErrorID: fieldID(name, "error"), Question: q.Text}
+				for _, ch := range v.Choices {
+					if ch.Other {
+						v.Other.ChoiceID = ch.ID
+					}
+				}
 				anchors[name] = v.Other.ID
 			}
 		case models.KindLikert:
@@ -96,8 +116,13 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 			v.ID = v.Statements[0].ID
 		case models.KindMunicipality:
 			v.ListID = fieldID(q.Code, "list")
-			for _, m := range reg.List {
-				v.Options = append(v.Options, m.Name)
+			for i := range reg.List {
+				m := &reg.List[i]
+				v.Options = append(v.Options, pickerOption{Name: m.Name, Also: strings.Join(reg.CommonNames(m), ", ")})
+			}
+			v.PickName = models.PickField(q)
+			for _, name := range picks[q.Code] {
+				v.Picks = append(v.Picks, choiceView{ID: fieldID(v.PickName, fmt.Sprint(len(v.Picks))), Value: name, Label: name})
 			}
 		}
 		anchors[q.Code] = v.ID

@@ -170,6 +170,7 @@ type choiceGroupView struct {
 	Type, Name string
 	Choices    []choiceView
 	Scale      bool
+	Other      *otherView // the "Anders, namelijk" field, revealed under its option
 }
 
 func choiceGroup(v any, multi, scale bool) (choiceGroupView, error) {
@@ -179,7 +180,7 @@ func choiceGroup(v any, multi, scale bool) (choiceGroupView, error) {
 	}
 	switch v := v.(type) {
 	case questionView:
-		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale}, nil
+		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale, Other: v.Other}, nil
 	case statementView:
 		return choiceGroupView{Type: typ, Name: v.Name, Choices: v.Choices, Scale: scale}, nil
 	}

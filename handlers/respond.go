@@ -406,6 +406,7 @@ type checkView struct {
 	Survey       *models.Survey
 	Sections     []summarySection
 	Errors       []problemView
+	Unanswered   []problemView // optional questions without an answer, linked
 	SubmissionID string
 	Steps        int
 }
@@ -434,6 +435,15 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 	if err != nil {
 		return err
 	}
+	view := newCheckView(s, def, answers, problems)
+	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
+		status = http.StatusUnprocessableEntity
+	}
+	return c.Render(status, "respond/check", view)
+}
+
+// newCheckView is the check page of answers, for the live survey and its preview alike.
+func newCheckView(s *models.Survey, def *models.Definition, answers []models.Answer, problems []problemView) checkView {
 	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
 	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
 		view.Steps = last + 1
@@ -442,13 +452,12 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 		for _, row := range sec.Rows {
 			if row.Missing {
 				view.Errors = append(view.Errors, problemView{Href: row.EditURL, Message: "Beantwoord nog de vraag: " + row.Question})
+			} else if len(row.Answers) == 0 {
+				view.Unanswered = append(view.Unanswered, problemView{Href: row.EditURL, Message: row.Question})
 			}
 		}
 	}
-	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
-		status = http.StatusUnprocessableEntity
-	}
-	return c.Render(status, "respond/check", view)
+	return view
 }
 
 var submissionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
@@ -533,6 +542,10 @@ type resumeView struct {
 	Survey      *models.Survey
 	Link        string
 	ContinueURL string
+	MailEnabled bool   // offer to e-mail the link (resumemail.go)
+	Email       string // the address typed, shown again with MailError
+	MailError   string
+	Errors      []problemView
 }
 
 func (h *Handler) showResumeLink(c *echo.Context) error {
@@ -550,7 +563,7 @@ func (h *Handler) showResumeLink(c *echo.Context) error {
 	// The private link of this response, also when it was started with an invitation: that
 	// link is bound to this browser and leads nobody else to these answers.
 	link := "/s/" + s.Slug + "/hervat/" + h.draftToken(c, s.Slug)
-	view := resumeView{Survey: s, Link: h.absURL(c, link), ContinueURL: continueURL(s.Slug, r, len(def.Sections))}
+	view := resumeView{Survey: s, Link: h.absURL(c, link), ContinueURL: continueURL(s.Slug, r, len(def.Sections)), MailEnabled: h.cfg.Mail.Enabled()}
 	return c.Render(http.StatusOK, "respond/resume", view)
 }
 

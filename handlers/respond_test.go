@@ -84,16 +84,16 @@ func TestValidationShowsDutchErrorsAndKeepsInput(t *testing.T) {
 		want []string
 	}{
 		{"municipality missing", 1, url.Values{"afdeling": {"communicatie"}}, []string{"Kies de gemeente waarvoor u de peiling invult", `href="#f-gemeente"`, `value="communicatie" checked`}},
-		{"unknown municipality", 1, url.Values{"gemeente": {"Atlantis"}, "afdeling": {"communicatie"}}, []string{"Kies een gemeente uit de lijst: &#34;Atlantis&#34; staat niet in de lijst", `value="Atlantis"`}},
+		{"unknown municipality", 1, url.Values{"gemeente": {"Atlantis"}, "afdeling": {"communicatie"}}, []string{"We kennen geen gemeente Atlantis", `value="Atlantis"`}},
 		{"required single missing", 1, url.Values{"gemeente": {"Utrecht"}}, []string{"Kies een antwoord bij: Voor welke afdeling werkt u?", `href="#f-afdeling-communicatie"`, `value="Utrecht"`}},
-		{"anders without text", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"anders"}}, []string{"Vul in wat u bedoelt met ‘Anders, namelijk’", `href="#f-afdeling-anders-tekst"`}},
+		{"anders without text", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"anders"}}, []string{"U koos ‘Anders’. Vul in wat u bedoelt bij: Voor welke afdeling werkt u?", `href="#f-afdeling-anders-tekst"`}},
 		{"unknown option", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"marketing"}}, []string{"Kies een van de genoemde antwoorden"}},
 		{"two answers to a single question", 1, url.Values{"gemeente": {"Utrecht"}, "afdeling": {"communicatie", "participatie"}}, []string{"Kies één antwoord"}},
 		{"unknown multi option", 2, url.Values{"kc_plannen": {"basis_op_orde", "hack"}}, []string{"Kies alleen uit de genoemde antwoorden"}},
 		{"unknown likert code", 2, url.Values{"kc_stellingen.meer_samenwerken": {"7"}}, []string{"Kies een van de genoemde antwoorden", `href="#f-kc_stellingen-meer_samenwerken-helemaal_oneens"`}},
-		{"text too long", 2, url.Values{"kc_concreet": {long}}, []string{"Uw antwoord is 4001 tekens lang; het mag hoogstens 4000 tekens zijn", long}},
+		{"text too long", 2, url.Values{"kc_concreet": {long}}, []string{"Uw antwoord is 4001 tekens lang; het mag maximaal 4000 tekens zijn", long}},
 		{"invalid UTF-8", 2, url.Values{"kc_concreet": {"caf\xe9"}}, []string{"tekens die we niet kunnen lezen"}},
-		{"multi anders without text", 4, url.Values{"bnb_plannen": {"anders"}}, []string{"Vul in wat u bedoelt met ‘Anders, namelijk’"}},
+		{"multi anders without text", 4, url.Values{"bnb_plannen": {"anders"}}, []string{"U koos ‘Anders’. Vul in wat u bedoelt bij: Wat wil uw gemeente in 2018 doen om meer van buiten naar binnen te werken?"}},
 	}
 	app := newTestApp(t)
 	for _, tc := range cases {
@@ -168,7 +168,7 @@ func TestResumeLinkContinuesInAnotherBrowser(t *testing.T) {
 	if !strings.HasSuffix(p.URL, "/later") {
 		t.Fatalf("Opslaan en later verder led to %s", p.URL)
 	}
-	link := regexp.MustCompile(`data-select>(http://[^<]+/hervat/[A-Za-z0-9_-]{43})</textarea>`).FindStringSubmatch(p.Body)
+	link := regexp.MustCompile(`id="hervatlink">(http://[^<]+/hervat/[A-Za-z0-9_-]{43})</p>`).FindStringSubmatch(p.Body)
 	if link == nil {
 		t.Fatal("no resume link on the page")
 	}
@@ -287,6 +287,7 @@ func TestASecondSendForAMunicipalityOverwritesNothing(t *testing.T) {
 	second.start()
 	form := sectionAnswers("Zeist")[0]
 	form.Set("afdeling", "participatie")
+	form.Del("afdeling.anders")
 	form.Set("actie", "volgende")
 	p = second.post("/s/"+refSlug+"/stap/1", form)
 	if p.Status != http.StatusOK || strings.Contains(p.Body, "verzonden") {

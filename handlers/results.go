@@ -23,9 +23,8 @@ func (h *Handler) resultsRoutes(e *echo.Echo, a *echo.Group) {
 	r.GET("/results", h.showResults)
 	r.POST("/results/settings", h.saveResultSettings)
 	r.GET("/results/chart/:chart", h.downloadChart)
-	r.GET("/results/open/:question", h.showOpenAnswers)
-	r.POST("/results/open/:question/themes", h.createTheme)
-	r.POST("/results/open/:question/tags", h.tagAnswer)
+	h.openAnswerRoutes(r)
+	h.sliceRoutes(r)
 	r.GET("/export/:file", h.exportFile)
 
 	a.GET("/tokens", h.showTokens)
@@ -122,6 +121,8 @@ type resultsView struct {
 	// AnswersDeleted says when the raw answers were deleted under the retention setting;
 	// the figures come from the aggregates and stay the same.
 	AnswersDeleted string
+	// Slice is the breakdown by a question and the filter (slice.go).
+	Slice sliceView
 }
 
 type sectionResultsView struct {
@@ -157,6 +158,8 @@ type questionResultView struct {
 	Themes      []models.ThemeCount
 	Answers     []models.OpenAnswer // public page with open answers
 	Mean        string
+	// ThemeChart is an open question's themes (openanswers.go).
+	ThemeChart *themeChartView
 }
 
 func kindLabel(kind string) string {
@@ -173,13 +176,10 @@ func kindLabel(kind string) string {
 	return ""
 }
 
-// dimParam reads the breakdown from the query string.
+// dimParam reads the breakdown from the query string: a dimension or a question's code,
+// checked against the survey by sliceReport (slice.go).
 func dimParam(c *echo.Context) string {
-	switch d := c.QueryParam("indeling"); d {
-	case models.DimDepartment, models.DimProvince, models.DimSize:
-		return d
-	}
-	return models.DimAll
+	return strings.TrimSpace(c.QueryParam("indeling"))
 }
 
 func (h *Handler) showResults(c *echo.Context) error {
@@ -195,16 +195,17 @@ func (h *Handler) showResults(c *echo.Context) error {
 
 // resultsPage builds the results page of s for breakdown dim.
 func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, dim string, public bool) (*resultsView, error) {
-	rep, err := models.LoadReport(db, s, dim)
+	rep, slice, err := h.sliceReport(c, s, dim, public)
 	if err != nil {
 		return nil, err
 	}
+	dim = rep.Dimension
 	settings, err := models.SettingsOf(db, s.ID)
 	if err != nil {
 		return nil, err
 	}
 	v := &resultsView{Researcher: researcher(c), Public: public, Report: rep, Slug: s.Slug, Dim: dim,
-		DimLabel: models.DimensionLabel(dim), Settings: settings, Groups: rep.Groups,
+		DimLabel: models.BreakdownLabel(rep.Def, dim), Settings: settings, Slice: slice, Groups: rep.Groups,
 		ShowAnswers: public && settings.PublicOpenAnswers, PublicURL: h.absURL(c, "/r/"+s.Slug)}
 	for _, g := range rep.Groups {
 		v.HiddenAny = v.HiddenAny || g.Hidden
@@ -251,6 +252,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 			v.Profile = &pv
 		}
 	}
+	keepSlice(v)
 	return v, nil
 }
 
@@ -290,6 +292,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 			return qv, err
 		}
 		qv.Themes = themes
+		qv.ThemeChart = themeChart(q, themes, qr.Cells[0].N)
 		if withAnswers {
 			answers, err := models.OpenAnswers(db, s, q.Code, "", 0, 1000)
 			if err != nil {
@@ -430,7 +433,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 	}
 	desc := fmt.Sprintf("Staafdiagram: percentage van de %d respondenten die de vraag beantwoordden, per antwoord", qr.Cells[0].N)
 	if rep.Dimension != "" {
-		desc += ", uitgesplitst naar " + strings.ToLower(models.DimensionLabel(rep.Dimension))
+		desc += ", uitgesplitst naar " + strings.ToLower(models.BreakdownLabel(rep.Def, rep.Dimension))
 	}
 	var parts []string
 	for _, o := range qr.Cells[0].Options {
@@ -538,7 +541,7 @@ func (h *Handler) serveChart(c *echo.Context, s *models.Survey) error {
 	if err != nil {
 		return err
 	}
-	rep, err := models.LoadReport(h.db.Read.WithContext(c.Request().Context()), s, dimParam(c))
+	rep, _, err := h.sliceReport(c, s, dimParam(c), strings.HasPrefix(c.Request().URL.Path, "/r/"))
 	if err != nil {
 		return err
 	}
@@ -560,140 +563,6 @@ func (h *Handler) serveChart(c *echo.Context, s *models.Survey) error {
 		return c.Blob(http.StatusOK, "image/svg+xml; charset=utf-8", []byte(svg))
 	}
 	return models.ErrNotFound
-}
-
-// openAnswersView is every written answer to one question, searchable, with themes.
-type openAnswersView struct {
-	Researcher *models.Researcher
-	Survey     *models.Survey
-	Question   *models.Question
-	Query      string
-	Answers    []openAnswerView
-	Total      int64
-	Shown      int
-	More       bool // more answers match than the page shows
-	Themes     []models.ThemeCount
-	Problem    string
-	Action     string
-	ResultsURL string
-}
-
-type openAnswerView struct {
-	models.OpenAnswer
-	OptionLabel string
-	Tagged      []models.ThemeCount
-	Untagged    []models.ThemeCount
-}
-
-const openAnswersPerPage = 500
-
-func (h *Handler) showOpenAnswers(c *echo.Context) error {
-	return h.renderOpenAnswers(c, http.StatusOK, "")
-}
-
-func (h *Handler) renderOpenAnswers(c *echo.Context, status int, problem string) error {
-	db := h.db.Read.WithContext(c.Request().Context())
-	s := surveyOf(c)
-	q, err := writtenQuestion(s, c.Param("question"))
-	if err != nil {
-		return err
-	}
-	query := strings.TrimSpace(c.QueryParam("q"))
-	answers, err := models.OpenAnswers(db, s, q.Code, query, 0, openAnswersPerPage)
-	if err != nil {
-		return err
-	}
-	total, err := models.CountOpenAnswers(db, s, q.Code, query)
-	if err != nil {
-		return err
-	}
-	themes, err := models.Themes(db, s.ID, q.Code)
-	if err != nil {
-		return err
-	}
-	v := openAnswersView{Researcher: researcher(c), Survey: s, Question: q, Query: query, Total: total, Shown: len(answers), More: total > int64(len(answers)),
-		Themes: themes, Problem: problem, Action: "/admin/surveys/" + s.Slug + "/results/open/" + q.Code,
-		ResultsURL: "/admin/surveys/" + s.Slug + "/results"}
-	for _, a := range answers {
-		av := openAnswerView{OpenAnswer: a}
-		for _, o := range q.Options {
-			if o.Code == a.Option {
-				av.OptionLabel = o.Label
-			}
-		}
-		on := map[uint]bool{}
-		for _, id := range a.Themes {
-			on[id] = true
-		}
-		for _, t := range themes {
-			if on[t.ID] {
-				av.Tagged = append(av.Tagged, t)
-			} else {
-				av.Untagged = append(av.Untagged, t)
-			}
-		}
-		v.Answers = append(v.Answers, av)
-	}
-	return c.Render(status, "results/open", v)
-}
-
-// writtenQuestion is a question of s that can have written answers: open, or with "anders".
-func writtenQuestion(s *models.Survey, code string) (*models.Question, error) {
-	def, err := s.Def()
-	if err != nil {
-		return nil, err
-	}
-	for _, q := range def.Questions() {
-		if q.Code == code && (q.Kind == models.KindText || hasOtherOption(q)) {
-			return q, nil
-		}
-	}
-	return nil, models.ErrNotFound
-}
-
-func (h *Handler) createTheme(c *echo.Context) error {
-	s := surveyOf(c)
-	q, err := writtenQuestion(s, c.Param("question"))
-	if err != nil {
-		return err
-	}
-	err = models.CreateTheme(h.db.Write.WithContext(c.Request().Context()), s, q.Code, c.FormValue("naam"))
-	if errors.Is(err, models.ErrBadThemeName) {
-		return h.renderOpenAnswers(c, http.StatusUnprocessableEntity, fmt.Sprintf("Geef het thema een naam van 1 tot %d tekens", models.MaxThemeName))
-	}
-	if err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, openAnswersURL(s.Slug, q.Code, c.FormValue("q"), ""))
-}
-
-func openAnswersURL(slug, question, query, anchor string) string {
-	u := "/admin/surveys/" + slug + "/results/open/" + question
-	if query != "" {
-		u += "?q=" + url.QueryEscape(query)
-	}
-	if anchor != "" {
-		u += "#" + anchor
-	}
-	return u
-}
-
-func (h *Handler) tagAnswer(c *echo.Context) error {
-	s := surveyOf(c)
-	q, err := writtenQuestion(s, c.Param("question"))
-	if err != nil {
-		return err
-	}
-	theme, err1 := strconv.ParseUint(c.FormValue("thema"), 10, 32)
-	answer, err2 := strconv.ParseUint(c.FormValue("antwoord"), 10, 32)
-	if err1 != nil || err2 != nil {
-		return echo.ErrBadRequest
-	}
-	on := c.FormValue("actie") != "verwijderen"
-	if err := models.TagAnswer(h.db.Write.WithContext(c.Request().Context()), s, uint(theme), uint(answer), on); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, openAnswersURL(s.Slug, q.Code, c.FormValue("q"), fmt.Sprintf("antwoord-%d", answer)))
 }
 
 // publishedSurvey is the survey of /r/:slug when its results are published; anything else

@@ -72,8 +72,8 @@ func TestPurgeAfterRetentionLeavesNoPersonalDataInTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A mail log row, as sending the invitation writes it; a refusal quotes the address.
-	err := models.RecordSends(app.db.Write, []models.MailSend{{SurveyID: s.ID, InvitationID: inv.ID, Kind: models.MailInvitation,
-		Email: contactEmail, Actor: testEmail, At: time.Now().UTC(), Error: "550 " + contactEmail + " unknown"}})
+	err := app.db.Write.Create(&models.MailSend{SurveyID: s.ID, InvitationID: inv.ID, Kind: models.MailInvitation,
+		Email: contactEmail, Actor: testEmail, At: time.Now().UTC(), Error: "550 " + contactEmail + " unknown"}).Error
 	if err != nil {
 		t.Fatal(err)
 	}

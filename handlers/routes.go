@@ -12,6 +12,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/healthz", h.health)
 	e.StaticFS("/static", h.cfg.Static, cacheStatic)
 	e.GET("/", h.showHome)
+	for _, page := range SitePages {
+		e.GET("/"+page, h.showSitePage(page))
+	}
 
 	// Respondents: one questionnaire per municipality.
 	s := e.Group("/s/:slug")
@@ -23,6 +26,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	s.POST("/verzenden", h.submitResponse)
 	s.GET("/bevestiging", h.showConfirmation)
 	s.GET("/later", h.showResumeLink)
+	s.POST("/later/mail", h.mailResumeLink)
 	s.GET("/hervat/:token", h.resumeDraft)
 	s.GET("/uitnodiging/:token", h.followInvitation)
 	s.GET("/rapport/:code", h.showBenchmark)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -83,8 +84,16 @@ func newTestAppOn(t testing.TB, path string, configure ...func(*Config)) *testAp
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
+	ctx, stopMail := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		h.SendQueuedMail(ctx)
+	}()
 	t.Cleanup(func() {
 		srv.Close()
+		stopMail()
+		<-mailDone
 		renderedMu.Lock()
 		for name, seen := range h.Rendered() {
 			rendered[name] = rendered[name] || seen

@@ -1,24 +1,26 @@
 // Package mail sends Peiling's invitations and reminders to municipalities over SMTP.
+//
+// github.com/wneessen/go-mail builds each message (MIME, UTF-8, quoted-printable, encoded
+// headers) and opens the connection (EHLO, STARTTLS, AUTH); Conn then walks each message
+// through MAIL, RCPT and DATA itself, so the caller learns the moment the server accepted it.
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/quotedprintable"
-	"net"
 	"net/mail"
-	"net/smtp"
 	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // Config is how to reach the SMTP server. A zero Config means e-mail is off.
@@ -74,121 +76,124 @@ type Message struct {
 	Subject, Body string
 }
 
-// timeout bounds each step with the server: a hanging server fails the run, not the request.
+// timeout bounds each step with the server: a hanging server fails one message, not the run.
 const timeout = 20 * time.Second
 
-// Send delivers msgs in order over one connection and returns one error per message; nil
-// means the server accepted it. A refused message does not stop the others; a lost
-// connection fails every message not yet accepted.
-func Send(ctx context.Context, cfg Config, msgs []Message) []error {
-	errs := make([]error, len(msgs))
-	fail := func(from int, err error) []error {
-		for i := from; i < len(msgs); i++ {
-			errs[i] = err
-		}
-		return errs
-	}
-	if len(msgs) == 0 {
-		return errs
-	}
+// Conn is an open, authenticated connection to the SMTP server. It is not safe for
+// concurrent use.
+type Conn struct {
+	c    *smtp.Client
+	from *mail.Address
+}
+
+// Dial connects to the server of cfg, with STARTTLS and AUTH PLAIN when cfg asks for them.
+// AUTH PLAIN sends the password only over TLS, or to localhost.
+func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if !cfg.Enabled() {
-		return fail(0, errors.New("e-mail is not configured"))
+		return nil, errors.New("e-mail is not configured")
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
-		return fail(0, err)
+		return nil, fmt.Errorf("from address %q: %w", cfg.From, err)
 	}
-	c, err := dial(ctx, cfg)
-	if err != nil {
-		return fail(0, err)
-	}
-	defer c.Close()
-	for i, m := range msgs {
-		if err := ctx.Err(); err != nil {
-			return fail(i, err)
-		}
-		err := deliver(c, from, m)
-		var proto *textproto.Error
-		if errors.As(err, &proto) { // refused by the server: the connection is still good
-			errs[i] = err
-			if rerr := c.Reset(); rerr != nil {
-				return fail(i+1, rerr)
-			}
-			continue
-		}
-		if err != nil {
-			return fail(i, err)
-		}
-	}
-	_ = c.Quit()
-	return errs
-}
-
-func dial(ctx context.Context, cfg Config) (*smtp.Client, error) {
-	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
-	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Minute)) // a whole run of a few hundred mails
-	c, err := smtp.NewClient(conn, cfg.Host)
-	if err != nil {
-		conn.Close()
-		return nil, err
+	opts := []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSPolicy(gomail.NoTLS)}
+	if cfg.Port != 0 {
+		opts = append(opts, gomail.WithPort(cfg.Port))
 	}
 	if cfg.StartTLS {
-		if err := c.StartTLS(&tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}); err != nil {
-			c.Close()
-			return nil, err
-		}
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory),
+			gomail.WithTLSConfig(&tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}))
 	}
 	if cfg.User != "" {
-		// PlainAuth sends the password only over TLS, or to localhost.
-		if err := c.Auth(smtp.PlainAuth("", cfg.User, cfg.Password, cfg.Host)); err != nil {
-			c.Close()
-			return nil, err
-		}
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(cfg.User), gomail.WithPassword(cfg.Password))
 	}
-	return c, nil
+	client, err := gomail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{c: c, from: from}, nil
 }
 
-func deliver(c *smtp.Client, from *mail.Address, m Message) error {
-	if strings.ContainsAny(m.To, "\r\n<>") {
-		return fmt.Errorf("address %q is not valid", m.To)
-	}
-	if err := c.Mail(from.Address); err != nil {
-		return err
-	}
-	if err := c.Rcpt(m.To); err != nil {
-		return err
-	}
-	w, err := c.Data()
+// Send delivers m. It returns nil only once the server answered 250 to the end of DATA:
+// from then on the message is the server's to deliver. A *textproto.Error is the server
+// refusing this message (see Refused); the connection is then still good for the next.
+func (c *Conn) Send(m Message) error {
+	msg, err := build(c.from, m)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(compose(from, m)); err != nil {
-		w.Close()
+	if err := c.c.UpdateDeadline(timeout); err != nil {
 		return err
 	}
-	return w.Close()
+	if err := c.transact(m.To, msg); err != nil {
+		if Refused(err) {
+			_ = c.c.Reset()
+		}
+		return err
+	}
+	return nil
 }
 
-// compose writes the message: UTF-8 text, quoted-printable, headers encoded.
-func compose(from *mail.Address, m Message) []byte {
-	var b bytes.Buffer
-	to := mail.Address{Name: m.ToName, Address: m.To}
-	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
+func (c *Conn) transact(to string, msg *gomail.Msg) error {
+	if err := c.c.Mail(c.from.Address); err != nil {
+		return err
+	}
+	if err := c.c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		_ = w.Close()
+		return err
+	}
+	return w.Close() // reads the server's answer to the end of DATA
+}
+
+// Close says QUIT and closes the connection.
+func (c *Conn) Close() error {
+	if err := c.c.Quit(); err != nil {
+		return errors.Join(err, c.c.Close())
+	}
+	return nil
+}
+
+// Refused reports whether err is the server's refusal of one message (a 4xx or 5xx reply),
+// as opposed to a broken connection.
+func Refused(err error) bool {
+	var proto *textproto.Error
+	return errors.As(err, &proto)
+}
+
+// build composes m as a plain-text UTF-8 message with the library's MIME writer.
+func build(from *mail.Address, m Message) (*gomail.Msg, error) {
+	if strings.ContainsAny(m.To, "\r\n<>") {
+		return nil, fmt.Errorf("address %q is not valid", m.To)
+	}
+	to, err := mail.ParseAddress(m.To)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", m.To, err)
+	}
+	to.Name = m.ToName
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(from)
+	msg.SetAddrHeaderFromMailAddress(gomail.HeaderTo, to)
+	msg.Subject(strings.Join(strings.Fields(m.Subject), " "))
+	msg.SetDate()
+	msg.SetMessageIDWithValue(messageID(from.Address))
+	msg.SetBodyString(gomail.TypeTextPlain, strings.ReplaceAll(m.Body, "\r\n", "\n"))
+	return msg, nil
+}
+
+// messageID is a random id at the sender's domain; go-mail's own uses the local host name.
+func messageID(from string) string {
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
-	fmt.Fprintf(&b, "From: %s\r\n", from.String())
-	fmt.Fprintf(&b, "To: %s\r\n", to.String())
-	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", strings.Join(strings.Fields(m.Subject), " ")))
-	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s@%s>\r\n", hex.EncodeToString(id), domain)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	_, _ = qp.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")))
-	_ = qp.Close()
-	b.WriteString("\r\n")
-	return b.Bytes()
+	return hex.EncodeToString(id) + "@" + from[strings.LastIndex(from, "@")+1:]
 }

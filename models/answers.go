@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +15,9 @@ import (
 type Problem struct {
 	Field   string // form field name: "afdeling", "afdeling.anders", "kc_stellingen.meer_samenwerken"
 	Message string
+	// Choices are the municipality names the respondent may have meant ("Bedoelt u …?"),
+	// offered under PickField.
+	Choices []string
 }
 
 // Form field names: a question's code, "code.anders" for its write-in, "code.statement" for a
@@ -22,6 +26,10 @@ const otherSuffix = ".anders"
 
 // OtherField is the form field of a question's "anders, namelijk" text.
 func OtherField(q *Question) string { return q.Code + otherSuffix }
+
+// PickField is the form field of the municipality a respondent picked from the names
+// offered after an ambiguous or unknown name.
+func PickField(q *Question) string { return q.Code + ".kies" }
 
 // StatementField is the form field of one likert statement.
 func StatementField(q *Question, s Statement) string { return q.Code + "." + s.Code }
@@ -57,19 +65,33 @@ func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]A
 	case KindMunicipality:
 		in := strings.TrimSpace(form.Get(q.Code))
 		if in == "" {
+			in = strings.TrimSpace(form.Get(PickField(q)))
+		}
+		if in == "" {
 			if need {
 				return nil, problem(q.Code, "Kies de gemeente waarvoor u de peiling invult")
 			}
 			return nil, nil
 		}
-		m, ok := reg.Find(in)
-		if !ok {
-			return nil, problem(q.Code, fmt.Sprintf("Kies een gemeente uit de lijst: %q staat niet in de lijst van gemeenten", clip(in, 60)))
+		match := reg.Match(in)
+		if match.Found == nil && form.Get(PickField(q)) != "" {
+			if picked := reg.Match(form.Get(PickField(q))); picked.Found != nil {
+				match = picked
+			}
 		}
-		return []Answer{{Question: q.Code, Option: m.Code, Text: m.Name}}, nil
+		if match.Found != nil {
+			return []Answer{{Question: q.Code, Option: match.Found.Code, Text: match.Found.Name}}, nil
+		}
+		return nil, []Problem{municipalityProblem(q, in, match)}
 	case KindSingle:
+		if p := strayOther(q, form); p != nil {
+			return nil, p
+		}
 		return readChoice(q, form, q.Code, q.Choices(), need, "Kies een antwoord bij: "+q.Text)
 	case KindMulti:
+		if p := strayOther(q, form); p != nil {
+			return nil, p
+		}
 		return readMulti(q, form, need)
 	case KindLikert:
 		var answers []Answer
@@ -99,6 +121,34 @@ func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]A
 		return readNumber(q, form, need)
 	}
 	return nil, nil
+}
+
+// municipalityProblem asks which municipality was meant, naming the candidates.
+func municipalityProblem(q *Question, in string, match Match) Problem {
+	p := Problem{Field: q.Code}
+	switch {
+	case len(match.Ambiguous) > 0:
+		for _, m := range match.Ambiguous {
+			p.Choices = append(p.Choices, m.Name)
+		}
+		p.Message = fmt.Sprintf("Er zijn %d gemeenten met de naam %s. Kies welke u bedoelt: %s", len(p.Choices), clip(in, 60), orList(p.Choices))
+	case len(match.Suggestions) > 0:
+		for _, m := range match.Suggestions {
+			p.Choices = append(p.Choices, m.Name)
+		}
+		p.Message = fmt.Sprintf("We kennen geen gemeente %s. Bedoelt u %s?", clip(in, 60), orList(p.Choices))
+	default:
+		p.Message = fmt.Sprintf("We kennen geen gemeente %s. Controleer de spelling, of typ de eerste letters en kies uw gemeente uit de lijst", clip(in, 60))
+	}
+	return p
+}
+
+// orList writes names as "A, B of C".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " of " + names[len(names)-1]
 }
 
 // readChoice reads one radio group (a single question or one likert statement).
@@ -160,6 +210,22 @@ func readMulti(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 	return answers, nil
 }
 
+// strayOther asks about text typed at "Anders, namelijk" while "Anders" was not chosen:
+// dropping it silently would lose what the respondent meant, keeping it as an answer would
+// guess. The form shows the text again with this question.
+func strayOther(q *Question, form url.Values) []Problem {
+	text := normaliseText(form.Get(OtherField(q)))
+	if text == "" {
+		return nil
+	}
+	for _, o := range q.Options {
+		if o.Other && slices.Contains(form[q.Code], o.Code) {
+			return nil
+		}
+	}
+	return []Problem{{Field: OtherField(q), Message: "U typte iets bij ‘Anders’, maar u koos ‘Anders’ niet bij: " + q.Text + " Kies ‘Anders’ als u dit bedoelt, of maak het veld leeg"}}
+}
+
 func readOther(q *Question, form url.Values) (string, []Problem) {
 	field := OtherField(q)
 	text := normaliseText(form.Get(field))
@@ -167,7 +233,7 @@ func readOther(q *Question, form url.Values) (string, []Problem) {
 		return "", p
 	}
 	if text == "" {
-		return "", []Problem{{Field: field, Message: "Vul in wat u bedoelt met ‘Anders, namelijk’"}}
+		return "", []Problem{{Field: field, Message: "U koos ‘Anders’. Vul in wat u bedoelt bij: " + q.Text}}
 	}
 	return text, nil
 }
@@ -219,7 +285,7 @@ func checkText(field, text string, limit int) []Problem {
 		return []Problem{{Field: field, Message: "Dit antwoord bevat een teken dat niet is toegestaan (een onzichtbaar stuurteken, vaak meegekopieerd uit een ander document). Haal het weg of typ het antwoord opnieuw"}}
 	}
 	if n := utf8.RuneCountInString(text); n > limit {
-		return []Problem{{Field: field, Message: fmt.Sprintf("Uw antwoord is %d tekens lang; het mag hoogstens %d tekens zijn", n, limit)}}
+		return []Problem{{Field: field, Message: fmt.Sprintf("Uw antwoord is %d tekens lang; het mag maximaal %d tekens zijn", n, limit)}}
 	}
 	return nil
 }

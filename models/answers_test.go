@@ -97,7 +97,7 @@ func TestReadSectionRules(t *testing.T) {
 		wantMsg     string
 	}{
 		{"municipality required", "gemeente", nil, "gemeente", "Kies de gemeente"},
-		{"municipality unknown", "gemeente", []string{"Gotham"}, "gemeente", "staat niet in de lijst"},
+		{"municipality unknown", "gemeente", []string{"Gotham"}, "gemeente", "We kennen geen gemeente Gotham"},
 		{"municipality by CBS code", "gemeente", []string{"0344"}, "", ""},
 		{"single required", "afdeling", nil, "afdeling", "Kies een antwoord bij: Afdeling?"},
 		{"single unknown code", "afdeling", []string{"z"}, "afdeling", "Kies een van de genoemde antwoorden"},
@@ -106,7 +106,7 @@ func TestReadSectionRules(t *testing.T) {
 		{"multi unknown code", "plannen", []string{"x", "q"}, "plannen", "Kies alleen uit"},
 		{"likert unknown code", "stellingen.s1", []string{"5"}, "stellingen.s1", "Kies een van de genoemde antwoorden"},
 		{"likert required", "stellingen.s2", nil, "stellingen.s2", "Geef aan in hoeverre u het eens bent met: Twee"},
-		{"text too long", "toelichting", []string{"elf tekens!"}, "toelichting", "11 tekens lang; het mag hoogstens 10"},
+		{"text too long", "toelichting", []string{"elf tekens!"}, "toelichting", "11 tekens lang; het mag maximaal 10"},
 		{"text required", "toelichting", []string{"   "}, "toelichting", "Vul een antwoord in"},
 		{"number not a number", "fte", []string{"twaalf"}, "fte", "Vul een getal in, zoals 12 of 3,5"},
 		{"number below min", "fte", []string{"-1"}, "fte", "minimaal 0"},
@@ -124,8 +124,10 @@ func TestReadSectionRules(t *testing.T) {
 				tc.field = "teams"
 			} else if tc.value == nil {
 				form.Del(tc.field)
+				form.Del(tc.field + ".anders") // no "Anders" text left over without "Anders"
 			} else {
 				form[tc.field] = tc.value
+				form.Del(tc.field + ".anders")
 			}
 			_, problems := def.ReadSection(0, form, reg, true)
 			if tc.wantField == "" {
@@ -214,4 +216,17 @@ func stripIDs(as []Answer) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+func TestReadSectionAsksAboutTextAtAndersWithoutAnders(t *testing.T) {
+	def, reg := mustParse(t, allKinds), testRegister(t)
+	for _, lenient := range []bool{false, true} {
+		form := validForm()
+		form.Set("afdeling", "a")
+		form.Set("afdeling.anders", "Informatiebeheer")
+		_, problems := def.ReadSection(0, form, reg, !lenient)
+		if len(problems) != 1 || problems[0].Field != "afdeling.anders" || !strings.Contains(problems[0].Message, "u koos ‘Anders’ niet bij: Afdeling?") {
+			t.Errorf("strict %v: problems %+v", !lenient, problems)
+		}
+	}
 }

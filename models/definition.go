@@ -81,6 +81,9 @@ type Question struct {
 	Unit       string      `yaml:"unit,omitempty" json:"unit,omitempty" validate:"max=40"`
 	// ShowIf shows the question only when an earlier answer has one of the given values.
 	ShowIf *Condition `yaml:"show_if,omitempty" json:"show_if,omitempty"`
+	// Profile marks the single question that describes who answered (the department
+	// breakdown); without one, the question coded "afdeling" or else the first single one.
+	Profile bool `yaml:"profile,omitempty" json:"profile,omitempty"`
 
 	// ScaleOptions is Scale resolved against the definition's scales (likert only).
 	ScaleOptions []Option `yaml:"-" json:"-"`
@@ -216,6 +219,15 @@ func (d *Definition) check() error {
 			if q.Kind == KindMunicipality {
 				municipalityQuestions++
 			}
+			if q.Profile {
+				if prev, ok := seen[profileMark]; ok {
+					return &DefinitionError{Path: path + ".profile", Problem: "profile: true mag maar bij één vraag; staat ook al bij " + prev}
+				}
+				seen[profileMark] = path
+				if q.Kind != KindSingle {
+					return &DefinitionError{Path: path + ".profile", Problem: "profile: true kan alleen bij een vraag van soort single"}
+				}
+			}
 			if err := d.checkQuestion(q, path); err != nil {
 				return err
 			}
@@ -268,6 +280,10 @@ func (q *Question) Choice(code string) (Option, bool) {
 	}
 	return Option{}, false
 }
+
+// profileMark keeps the profile question's path among the codes seen; no code can contain
+// a space.
+const profileMark = "profile question"
 
 func (d *Definition) checkQuestion(q *Question, path string) error {
 	fail := func(field, problem string) error {

@@ -61,6 +61,7 @@ func TestBrokenDefinitionsNameFileLineAndProblem(t *testing.T) {
 			"      - code: st\n        kind: likert\n        text: Eens?\n        scale: oneens\n        statements: [{code: a, text: A}]\n", 16, `schaal "oneens" is niet gedefinieerd`},
 		{"no municipality", "kind: municipality", "kind: text", 0, "precies één vraag van soort municipality"},
 		{"empty file", minimal, "", 0, "het bestand is leeg"},
+		{"profile not single", "        max: 10\n", "        max: 10\n        profile: true\n", 18, "profile: true kan alleen bij een vraag van soort single"},
 		{"wrong type", "max: 10", "max: tien", 17, "cannot unmarshal"},
 	}
 	for _, tc := range cases {

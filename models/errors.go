@@ -44,6 +44,8 @@ var (
 	ErrClosed = errors.New("database is closing")
 	// ErrPublicGroupTooSmall is publishing results with a minimum group below MinPublicGroupSize.
 	ErrPublicGroupTooSmall = errors.New("minimum group too small to publish")
+	// ErrMailBusy is a mail run asked for while another run of the same survey still sends.
+	ErrMailBusy = errors.New("a mail run of this survey is still sending")
 )
 
 // InvitedError is an anonymous draft naming a municipality that has an invitation: only the

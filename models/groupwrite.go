@@ -165,7 +165,8 @@ func (g *groupWriter) transaction(group []*write) (errs []error, err error) {
 }
 
 // savepoint runs fn between SAVEPOINT name and RELEASE name, rolling back to it when fn fails
-// or panics. lost is set when the savepoint could not be set, rolled back to or released: the
+// or panics. The RELEASE also drops the savepoints that gorm's nested Transactions in fn set
+// and never release, so none pile up over a group. lost is set when the savepoint could not be set, rolled back to or released: the
 // transaction it was set in is no longer there (or no longer trustworthy).
 func savepoint(tx *gorm.DB, name string, fn func(*gorm.DB) error) (err, lost error) {
 	if lost := tx.Exec("SAVEPOINT " + name).Error; lost != nil {

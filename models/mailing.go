@@ -50,7 +50,7 @@ Wij nodigen gemeente {{gemeente}} uit om mee te doen aan de peiling "{{peiling}}
 
 {{link}}
 
-Deze link is alleen voor gemeente {{gemeente}}. Na afloop ziet u met dezelfde link hoe de antwoorden van uw gemeente zich verhouden tot die van andere gemeenten.
+Deze link is alleen voor gemeente {{gemeente}}. Stuur hem alleen door aan collega's van uw gemeente.
 
 Met vriendelijke groet,
 Het onderzoeksteam`},
@@ -70,7 +70,7 @@ Gemeente {{gemeente}} is begonnen met de peiling "{{peiling}}", maar de antwoord
 
 {{link}}
 
-Pas na ‘Verzenden’ op de laatste pagina tellen de antwoorden mee.
+De antwoorden tellen pas mee als u op de laatste pagina, ‘Controleer uw antwoorden’, op de knop ‘Verstuur de antwoorden’ drukt.
 
 Met vriendelijke groet,
 Het onderzoeksteam`},
@@ -200,29 +200,10 @@ func Recipients(db *gorm.DB, surveyID uint, kind string, interval time.Duration,
 	return out, skipped, nil
 }
 
-// RecordSends stores the outcome of a run of sends.
-func RecordSends(db *gorm.DB, sends []MailSend) error {
-	if len(sends) == 0 {
-		return nil
-	}
-	return db.CreateInBatches(sends, 200).Error
-}
-
 // MailLog returns the latest sends of a survey, newest first.
 func MailLog(db *gorm.DB, surveyID uint, limit int) ([]MailSend, error) {
 	var out []MailSend
 	err := db.Where("survey_id = ?", surveyID).Order("at DESC, id DESC").Limit(limit).Find(&out).Error
-	return out, err
-}
-
-// MailFailures returns the failed sends of live invitations that no later send of the same
-// kind to the same invitation put right, newest first.
-func MailFailures(db *gorm.DB, surveyID uint) ([]MailSend, error) {
-	var out []MailSend
-	err := db.Raw(`SELECT s.* FROM mail_sends s JOIN invitations i ON i.id = s.invitation_id AND i.revoked_at IS NULL
-		WHERE s.survey_id = ? AND NOT s.ok AND NOT EXISTS (
-			SELECT 1 FROM mail_sends l WHERE l.invitation_id = s.invitation_id AND l.kind = s.kind AND l.id > s.id)
-		ORDER BY s.at DESC, s.id DESC`, surveyID).Scan(&out).Error
 	return out, err
 }
 

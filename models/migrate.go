@@ -26,11 +26,15 @@ var steps = []string{
 	// 5: every survey made before versions existed gets its definition as version 1.
 	`INSERT INTO survey_versions (survey_id, number, definition, created_at, frozen_at)
 		SELECT id, 1, definition, created_at, opened_at FROM surveys WHERE id NOT IN (SELECT survey_id FROM survey_versions)`,
+	// 6: one unfinished mail run per survey, so two clicks never queue the same recipients twice.
+	`CREATE UNIQUE INDEX IF NOT EXISTS idx_mail_runs_unfinished ON mail_runs(survey_id) WHERE finished_at IS NULL`,
+	// 7: the mail worker's queue: the oldest queued message, without reading the sent ones.
+	`CREATE INDEX IF NOT EXISTS idx_mail_messages_queued ON mail_messages(id) WHERE state = 'queued'`,
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
-	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}}
+	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}}
 
 // Migrate brings the schema up to date; it is idempotent.
 func Migrate(db *gorm.DB) error {

@@ -10,7 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 )
 
@@ -127,18 +130,133 @@ type Register struct {
 	Key    string
 	List   []Municipality // sorted by name
 	byCode map[string]*Municipality
-	byName map[string]*Municipality
+	byKey  map[string][]*Municipality // looseName of a name, alias or base name → municipalities
+	keys   []string                   // the keys of byKey, sorted, for suggestions
 }
 
-// Find resolves what a respondent typed or picked: a CBS code or a name, any case.
+// commonNames are names people use for a municipality whose official name differs.
+var commonNames = map[string][]string{
+	"'s-Gravenhage":    {"Den Haag", "Gravenhage"},
+	"'s-Hertogenbosch": {"Den Bosch", "Hertogenbosch"},
+}
+
+// Match is what a typed municipality name resolves to: one municipality, several that share
+// the name (Bergen), or none with close names to suggest.
+type Match struct {
+	Found       *Municipality
+	Ambiguous   []*Municipality // the name fits each of these equally
+	Suggestions []*Municipality // no match; these names are close
+}
+
+// Find resolves what a respondent typed or picked to exactly one municipality: a CBS code,
+// the official name or a common one, in any case, with or without accents and apostrophes.
 func (r *Register) Find(input string) (*Municipality, bool) {
+	m := r.Match(input)
+	return m.Found, m.Found != nil
+}
+
+// Match resolves input like Find, and when it finds no single municipality says which ones
+// it could mean.
+func (r *Register) Match(input string) Match {
 	input = strings.TrimSpace(input)
 	if m, ok := r.byCode[input]; ok {
-		return m, true
+		return Match{Found: m}
 	}
-	m, ok := r.byName[strings.ToLower(input)]
-	return m, ok
+	key := looseName(input)
+	if key == "" {
+		return Match{}
+	}
+	switch ms := r.byKey[key]; len(ms) {
+	case 0:
+	case 1:
+		return Match{Found: ms[0]}
+	default:
+		return Match{Ambiguous: ms}
+	}
+	return Match{Suggestions: r.suggest(key, 3)}
 }
+
+// suggest returns up to n municipalities whose name (or common name) starts with key or is
+// within a few typing errors of it, closest first.
+func (r *Register) suggest(key string, n int) []*Municipality {
+	type scored struct {
+		m    *Municipality
+		dist int
+	}
+	var found []scored
+	seen := map[*Municipality]bool{}
+	limit := 1 + utf8.RuneCountInString(key)/4
+	for _, k := range r.keys {
+		d := editDistance(key, k)
+		if strings.HasPrefix(k, key) && utf8.RuneCountInString(key) >= 3 {
+			d = 0
+		}
+		if d > limit {
+			continue
+		}
+		for _, m := range r.byKey[k] {
+			if !seen[m] {
+				seen[m] = true
+				found = append(found, scored{m, d})
+			}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].dist < found[j].dist })
+	var out []*Municipality
+	for i := 0; i < len(found) && i < n; i++ {
+		out = append(out, found[i].m)
+	}
+	return out
+}
+
+// looseName is the form of a name that matching compares: lower case, without accents,
+// apostrophes, dots or brackets, with hyphens as spaces ("'s-Gravenhage" → "s gravenhage").
+func looseName(s string) string {
+	var b strings.Builder
+	for _, c := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, c), strings.ContainsRune("'’‘`´.()", c):
+		case c == '-' || unicode.IsSpace(c):
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// baseName drops a qualifier in brackets: "Bergen (L.)" → "Bergen".
+func baseName(name string) string {
+	if i := strings.Index(name, " ("); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// CommonNames returns the other names people use for m ("Den Haag"), if any.
+func (r *Register) CommonNames(m *Municipality) []string { return commonNames[m.Name] }
 
 // ByCode returns the municipality with CBS code code.
 func (r *Register) ByCode(code string) (*Municipality, bool) {
@@ -146,14 +264,43 @@ func (r *Register) ByCode(code string) (*Municipality, bool) {
 	return m, ok
 }
 
-// NewRegister indexes list (which it sorts by name) for lookups by code and by name.
+// NewRegister indexes list (which it sorts by name) for lookups by code and by name: the
+// official name, its common names, its name without a bracketed qualifier (shared by Bergen
+// (L.) and Bergen (NH.)) and that name with the province ("Bergen Limburg").
 func NewRegister(key string, list []Municipality) *Register {
 	sort.Slice(list, func(i, j int) bool { return strings.ToLower(list[i].Name) < strings.ToLower(list[j].Name) })
-	r := &Register{Key: key, List: list, byCode: map[string]*Municipality{}, byName: map[string]*Municipality{}}
+	r := &Register{Key: key, List: list, byCode: map[string]*Municipality{}, byKey: map[string][]*Municipality{}}
+	official := map[string]bool{}
 	for i := range list {
-		r.byCode[list[i].Code] = &list[i]
-		r.byName[strings.ToLower(list[i].Name)] = &list[i]
+		official[looseName(list[i].Name)] = true
 	}
+	add := func(name string, m *Municipality, always bool) {
+		k := looseName(name)
+		if k == "" || (!always && official[k] && looseName(m.Name) != k) {
+			return // an official name is never a nickname of another municipality
+		}
+		for _, have := range r.byKey[k] {
+			if have == m {
+				return
+			}
+		}
+		r.byKey[k] = append(r.byKey[k], m)
+	}
+	for i := range list {
+		m := &list[i]
+		r.byCode[m.Code] = m
+		add(m.Name, m, true)
+		for _, alias := range commonNames[m.Name] {
+			add(alias, m, false)
+		}
+		base := baseName(m.Name)
+		add(base, m, false)
+		add(base+" "+m.Province, m, false)
+	}
+	for k := range r.byKey {
+		r.keys = append(r.keys, k)
+	}
+	sort.Strings(r.keys)
 	return r
 }
 

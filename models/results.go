@@ -152,9 +152,14 @@ func CheckReportable(s *Survey) error {
 	return nil
 }
 
-// profileQuestion is the question that describes who answered: the single question coded
-// "afdeling", or else the first single question of the survey.
+// profileQuestion is the question that describes who answered: the single question marked
+// profile: true, else the single question coded "afdeling", else the first single question.
 func profileQuestion(def *Definition) *Question {
+	for _, q := range def.Questions() {
+		if q.Profile && q.Kind == KindSingle { // chosen in the definition (slice.go)
+			return q
+		}
+	}
 	var first *Question
 	for _, q := range def.Questions() {
 		if q.Kind != KindSingle {

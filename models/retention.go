@@ -126,17 +126,13 @@ func SaveRetention(db *gorm.DB, id uint, contactDays, pendingDays, answerDays in
 
 // contactColumns are the columns that hold a contact's name or e-mail address: the contacts
 // purge blanks them (set) in the rows of one survey (of, with the survey id as its one
-// argument) that still hold any (held). A new table with addresses is one more line; a mail
-// queue whose rows belong to a run would be:
-//
-//	{"mail_messages", "email = '', contact_name = '', error = ''",
-//		"email <> '' OR contact_name <> '' OR error <> ''",
-//		"run_id IN (SELECT id FROM mail_runs WHERE survey_id = ?)"},
-//
-// A mail log's error may quote the address the server refused, so it goes too.
+// argument) that still hold any (held). A new table with addresses is one more line. A mail
+// log's error may quote the address the server refused, so it goes too.
 var contactColumns = []struct{ table, set, held, of string }{
 	{"invitations", "contact_name = '', email = ''", "contact_name <> '' OR email <> ''", "survey_id = ?"},
 	{"mail_sends", "email = '', error = ''", "email <> '' OR error <> ''", "survey_id = ?"},
+	{"mail_messages", "email = '', contact_name = '', error = ''", "email <> '' OR contact_name <> '' OR error <> ''",
+		"run_id IN (SELECT id FROM mail_runs WHERE survey_id = ?)"},
 }
 
 // ContactTables lists the tables the contacts purge covers.

@@ -87,7 +87,12 @@ func TestPurgeFollowsTheRetentionDatesOnceAndRefusesReopening(t *testing.T) {
 	if err := StreamResponses(db.Read, s, func(*RawResponse) error { return nil }); !errors.Is(err, ErrAnswersDeleted) {
 		t.Errorf("raw export after deletion: %v", err)
 	}
-	if !slices.Equal(ContactTables(), []string{"invitations", "mail_sends"}) {
-		t.Errorf("contact tables: %q", ContactTables())
+	// Every table with an e-mail column is one the contacts purge covers.
+	var tables []string
+	db.Read.Raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%email%'`).Scan(&tables)
+	for _, table := range tables {
+		if table != "researchers" && !slices.Contains(ContactTables(), table) {
+			t.Errorf("table %s holds e-mail addresses, but the purge leaves it alone (covers %q)", table, ContactTables())
+		}
 	}
 }

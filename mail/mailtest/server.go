@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -38,6 +39,8 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	refuse   map[string]bool
+	delay    time.Duration
+	held     chan struct{} // while not nil, DATA waits until it is closed
 	srv      *smtp.Server
 }
 
@@ -54,7 +57,10 @@ func Start(t testing.TB) *Server {
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true // plain TCP on the loopback interface
 	go func() { _ = s.srv.Serve(l) }()
-	t.Cleanup(func() { _ = s.srv.Close() })
+	t.Cleanup(func() {
+		s.Resume()
+		_ = s.srv.Close()
+	})
 	return s
 }
 
@@ -70,6 +76,33 @@ func (s *Server) Refuse(addr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refuse[strings.ToLower(addr)] = true
+}
+
+// SlowDown makes the server wait d before it answers the end of each message's DATA, as a
+// busy server does: the client is then mid-message for most of a run.
+func (s *Server) SlowDown(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// Hold makes every message wait at the end of DATA, unanswered, until Resume.
+func (s *Server) Hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		s.held = make(chan struct{})
+	}
+}
+
+// Resume answers the held messages and stops holding.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held != nil {
+		close(s.held)
+		s.held = nil
+	}
 }
 
 // Messages returns what was delivered so far.
@@ -150,6 +183,13 @@ func (ss *session) Data(r io.Reader) error {
 		}
 	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	ss.s.mu.Lock()
+	delay, held := ss.s.delay, ss.s.held
+	ss.s.mu.Unlock()
+	time.Sleep(delay)
+	if held != nil {
+		<-held
+	}
 	ss.s.mu.Lock()
 	ss.s.messages = append(ss.s.messages, Message{From: ss.from, To: ss.to, Header: msg.Header, Subject: subject,
 		Body: strings.ReplaceAll(string(body), "\r\n", "\n"), Raw: raw})

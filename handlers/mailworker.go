@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"peiling/mail"
+	"peiling/models"
+)
+
+// mailWorker holds what the background sender shares with the requests that queue mail.
+type mailWorker struct {
+	wakeup chan struct{} // one pending wake-up is enough: the worker reads the whole queue
+}
+
+func newMailWorker() mailWorker { return mailWorker{wakeup: make(chan struct{}, 1)} }
+
+// wake tells the worker that mail was queued.
+func (w mailWorker) wake() {
+	select {
+	case w.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// mailPoll is how often an idle worker looks at the queue without being woken.
+const mailPoll = time.Minute
+
+// SendQueuedMail sends the queued mail runs, one message at a time over one SMTP connection,
+// until ctx ends; main runs it beside the server. It first resumes what an earlier process
+// left queued. Each message is recorded in its own transaction once the server accepted it,
+// so a process killed mid-run sends the one message that was in flight again after a
+// restart, and loses none.
+func (h *Handler) SendQueuedMail(ctx context.Context) {
+	if err := models.FinishIdleMailRuns(h.db.Write.WithContext(ctx), time.Now().UTC()); err != nil {
+		h.log.Error("finish idle mail runs", "err", err)
+	}
+	var conn *mail.Conn
+	hangUp := func() {
+		if conn != nil {
+			_ = conn.Close()
+			conn = nil
+		}
+	}
+	defer hangUp()
+	for ctx.Err() == nil {
+		q, err := models.NextQueuedMail(h.db.Read.WithContext(ctx))
+		if err != nil {
+			if !errors.Is(err, models.ErrNotFound) && ctx.Err() == nil {
+				h.log.Error("read mail queue", "err", err)
+			}
+			hangUp()
+			h.waitForMail(ctx)
+			continue
+		}
+		conn = h.sendQueued(ctx, conn, q)
+	}
+}
+
+// waitForMail returns when mail was queued, mailPoll passed, or ctx ended.
+func (h *Handler) waitForMail(ctx context.Context) {
+	t := time.NewTimer(mailPoll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-h.mail.wakeup:
+	case <-t.C:
+	}
+}
+
+// sendQueued sends one queued message over conn, dialling when conn is nil, records the
+// outcome and returns the connection to use for the next message.
+func (h *Handler) sendQueued(ctx context.Context, conn *mail.Conn, q *models.QueuedMail) *mail.Conn {
+	msg, failure := h.composeMail(q)
+	if failure == "" && conn == nil {
+		var err error
+		if conn, err = mail.Dial(ctx, h.cfg.Mail); err != nil {
+			if ctx.Err() != nil {
+				return nil // shutting down: the run stays queued for the next start
+			}
+			// Nothing of this run can go out now; a retry from the e-mail page queues it again.
+			h.log.Warn("mail server unreachable", "run", q.Run.ID, "err", err)
+			h.keepTrying(ctx, func() error {
+				return models.FailQueuedMail(h.db.Write, q.Run, describeSendError(err), time.Now().UTC())
+			})
+			return nil
+		}
+	}
+	if failure == "" {
+		if err := conn.Send(msg); err != nil {
+			failure = describeSendError(err)
+			if !mail.Refused(err) { // the connection broke; the next message dials again
+				_ = conn.Close()
+				conn = nil
+			}
+		}
+	}
+	h.keepTrying(ctx, func() error { return models.RecordMail(h.db.Write, q, failure, time.Now().UTC()) })
+	return conn
+}
+
+// keepTrying runs record until it succeeds or ctx ends. A message the server accepted
+// must not stay queued while the process lives: it would go out again at once.
+func (h *Handler) keepTrying(ctx context.Context, record func() error) {
+	for {
+		err := record()
+		if err == nil {
+			return
+		}
+		h.log.Error("record mail outcome", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// composeMail writes the message of q with the municipality's own link, or says in Dutch
+// why it cannot go out.
+func (h *Handler) composeMail(q *models.QueuedMail) (mail.Message, string) {
+	if q.Invitation.RevokedAt != nil {
+		return mail.Message{}, "Niet verstuurd: de uitnodigingslink is intussen ingetrokken of vernieuwd."
+	}
+	token, err := h.links.Token(&q.Invitation)
+	if err != nil {
+		return mail.Message{}, "Niet verstuurd: de link kon niet worden gemaakt (" + err.Error() + ")"
+	}
+	name := q.Invitation.MunicipalityCode
+	if reg, err := h.registers.Get(h.db.Read, q.Survey.Register); err == nil {
+		if m, ok := reg.ByCode(name); ok {
+			name = m.Name
+		}
+	}
+	t := models.MailTemplate{Subject: q.Run.Subject, Body: q.Run.Body}
+	subject, body := t.Fill(models.Placeholders{Survey: q.Survey.Title, Municipality: name, Name: q.Message.ContactName, Link: q.Run.LinkBase + token})
+	return mail.Message{To: q.Message.Email, ToName: q.Message.ContactName, Subject: subject, Body: body}, ""
+}

@@ -1,0 +1,425 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+	"github.com/xuri/excelize/v2"
+	"gorm.io/gorm"
+
+	"peiling/models"
+)
+
+// sliceRoutes are the cross table and its downloads; breakdowns by a question and filters
+// are query parameters of the results page itself (?indeling=, ?filter=).
+func (h *Handler) sliceRoutes(r *echo.Group) {
+	r.GET("/results/kruistabel", h.showCrossTable)
+	r.GET("/results/kruistabel/:file", h.exportCrossTable)
+}
+
+// sliceView is what the results page shows and offers beyond the stored breakdowns: a
+// breakdown by any single-choice question and a filter (researchers only).
+type sliceView struct {
+	Public      bool
+	Breakdowns  []dimOption // the single-choice questions
+	Filters     []filterGroupView
+	Filter      string // the filter applied, as in the URL
+	FilterLabel string
+	FilterN     int64 // respondents in the filtered set
+	AllN        int64 // respondents without the filter
+	Refused     string
+	CrossURL    string
+}
+
+// filterGroupView is one dimension in the filter's select.
+type filterGroupView struct {
+	Label   string
+	Options []dimOption
+}
+
+// sliceReport loads the report the results page shows for breakdown dim and the filter in
+// the query: the stored aggregates when no question or filter is involved, a slice
+// otherwise. The public page keeps to the stored breakdowns.
+func (h *Handler) sliceReport(c *echo.Context, s *models.Survey, dim string, public bool) (*models.Report, sliceView, error) {
+	ctx := c.Request().Context()
+	read := h.db.Read.WithContext(ctx)
+	view := sliceView{Public: public}
+	def, err := s.Def()
+	if err != nil {
+		return nil, view, err
+	}
+	dim = models.NormalBreakdown(def, dim)
+	stored := dim == models.DimAll || dim == models.DimDepartment || dim == models.DimProvince || dim == models.DimSize
+	var f *models.Filter
+	if !public {
+		f = models.ParseFilter(def, c.QueryParam("filter"))
+	}
+	if f == nil && (stored || public) {
+		if !stored {
+			dim = models.DimAll
+		}
+		rep, err := models.LoadReport(read, s, dim)
+		if err == nil && !public {
+			err = h.sliceOptions(read, s, def, rep.Dimension, &view)
+		}
+		return rep, view, err
+	}
+	spec := models.SliceSpec{Breakdown: dim, Filter: f}
+	if err := models.PrepareSlice(h.db.Write.WithContext(ctx), s, spec); err != nil {
+		return nil, view, err
+	}
+	rep, info, err := models.LoadSlice(read, s, spec)
+	if err != nil {
+		return nil, view, err
+	}
+	if info.Filter != nil {
+		view.Filter, view.FilterLabel, view.FilterN, view.AllN = info.Filter.String(), info.FilterLabel, rep.Respondents, info.AllN
+	}
+	view.Refused = info.RefusedLabel
+	return rep, view, h.sliceOptions(read, s, def, rep.Dimension, &view)
+}
+
+// sliceOptions fills the breakdown and filter choices.
+func (h *Handler) sliceOptions(db *gorm.DB, s *models.Survey, def *models.Definition, dim string, view *sliceView) error {
+	view.CrossURL = "/admin/surveys/" + s.Slug + "/results/kruistabel"
+	for _, d := range models.Breakdowns(def) {
+		choices, err := models.GroupChoices(db, s, def, d)
+		if err != nil {
+			return err
+		}
+		g := filterGroupView{Label: models.BreakdownLabel(def, d)}
+		for _, ch := range choices {
+			value := d + ":" + ch.Key
+			g.Options = append(g.Options, dimOption{Value: value, Label: ch.Label, Selected: value == view.Filter})
+		}
+		view.Filters = append(view.Filters, g)
+		if !isStoredDim(d) {
+			view.Breakdowns = append(view.Breakdowns, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == dim})
+		}
+	}
+	return nil
+}
+
+func isStoredDim(d string) bool {
+	for _, s := range models.Dimensions {
+		if d == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sliceQuery is the breakdown and filter as a query string, for links that must keep them.
+func sliceQuery(dim, filter string) string {
+	v := url.Values{}
+	if dim != "" {
+		v.Set("indeling", dim)
+	}
+	if filter != "" {
+		v.Set("filter", filter)
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// keepSlice makes every chart download of the page carry the filter as well.
+func keepSlice(v *resultsView) {
+	if v.Slice.Filter == "" {
+		return
+	}
+	for si := range v.Sections {
+		for qi := range v.Sections[si].Questions {
+			qv := &v.Sections[si].Questions[qi]
+			base, _, _ := strings.Cut(qv.ChartURL, "?")
+			qv.ChartURL = base + sliceQuery(v.Dim, v.Slice.Filter)
+		}
+	}
+}
+
+// crossView is the cross table page.
+type crossView struct {
+	Researcher *models.Researcher
+	Survey     *models.Survey
+	ResultsURL string
+	Rows       []dimOption
+	Cols       []dimOption
+	Filters    []filterGroupView
+	ByColumn   bool // percentages of the column instead of the row
+	Table      *crossTableView
+	Problem    string
+	Refused    string
+	Downloads  []exportLink
+}
+
+type crossTableView struct {
+	Caption  string
+	Corner   string
+	Heads    []crossHead
+	Rows     []crossRowView
+	Totals   []crossHead // column margins
+	N        int64
+	Filter   string
+	HiddenAn bool
+}
+
+type crossHead struct {
+	Label  string
+	N      string // "n = 12", or empty when hidden
+	Hidden bool
+}
+
+type crossRowView struct {
+	crossHead
+	Cells []crossCellView
+}
+
+type crossCellView struct {
+	Hidden  bool
+	N       int64
+	Percent int
+	Shade   int // 0 (lightest) to 5, by the percentage shown
+}
+
+func shade(p int) int {
+	if p <= 0 {
+		return 0
+	}
+	return min(5, p/20+1)
+}
+
+func head(g models.Group) crossHead {
+	if g.Hidden {
+		return crossHead{Label: g.Label, Hidden: true}
+	}
+	return crossHead{Label: g.Label, N: fmt.Sprintf("n = %d", g.N)}
+}
+
+// crossParams reads the cross table's dimensions and filter from the query.
+func crossParams(c *echo.Context, def *models.Definition) (row, col string, f *models.Filter) {
+	return models.NormalBreakdown(def, c.QueryParam("rij")), models.NormalBreakdown(def, c.QueryParam("kolom")),
+		models.ParseFilter(def, c.QueryParam("filter"))
+}
+
+// loadCrossTable stores the slices a cross table needs, then reads it.
+func (h *Handler) loadCrossTable(c *echo.Context, s *models.Survey, row, col string, f *models.Filter) (*models.CrossTable, error) {
+	ctx := c.Request().Context()
+	for _, spec := range models.CrossSpecs(row, col, f) {
+		if err := models.PrepareSlice(h.db.Write.WithContext(ctx), s, spec); err != nil {
+			return nil, err
+		}
+	}
+	return models.LoadCrossTable(h.db.Read.WithContext(ctx), s, row, col, f)
+}
+
+func (h *Handler) showCrossTable(c *echo.Context) error {
+	s := surveyOf(c)
+	read := h.db.Read.WithContext(c.Request().Context())
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	row, col, f := crossParams(c, def)
+	v := crossView{Researcher: researcher(c), Survey: s, ResultsURL: "/admin/surveys/" + s.Slug + "/results", ByColumn: c.QueryParam("procent") == "kolom"}
+	var opts sliceView
+	opts.Filter = f.String()
+	if err := h.sliceOptions(read, s, def, "", &opts); err != nil {
+		return err
+	}
+	v.Filters = opts.Filters
+	for _, d := range models.Breakdowns(def) {
+		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == row})
+	}
+	for _, d := range models.CrossColumns(def) {
+		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == col})
+	}
+	status := http.StatusOK
+	switch {
+	case c.QueryParam("rij") == "" && c.QueryParam("kolom") == "":
+	case row == models.DimAll || col == models.DimAll:
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies een indeling voor de rijen en een vraag voor de kolommen"
+	case row == col:
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies voor de rijen en de kolommen twee verschillende vragen"
+	default:
+		ct, err := h.loadCrossTable(c, s, row, col, f)
+		if err != nil {
+			return err
+		}
+		v.Table = crossTable(ct, v.ByColumn)
+		v.Refused = ct.Info.RefusedLabel
+		q := url.Values{"rij": {row}, "kolom": {col}}
+		if ct.Info.Filter != nil {
+			q.Set("filter", ct.Info.Filter.String())
+		}
+		for _, e := range crossExports {
+			v.Downloads = append(v.Downloads, exportLink{File: "/admin/surveys/" + s.Slug + "/results/kruistabel/" + e.File + "?" + q.Encode(), Label: e.Label, Hint: e.Hint})
+		}
+	}
+	return c.Render(status, "results/cross", v)
+}
+
+// crossTable turns a cross table into what the page shows, with row or column percentages.
+func crossTable(ct *models.CrossTable, byColumn bool) *crossTableView {
+	t := &crossTableView{Caption: ct.RowLabel + " tegen " + ct.ColLabel, Corner: ct.RowLabel, N: ct.N}
+	if ct.Info.Filter != nil {
+		t.Filter = ct.Info.FilterLabel
+	}
+	for _, c := range ct.Cols {
+		t.Heads = append(t.Heads, head(c))
+		t.HiddenAn = t.HiddenAn || c.Hidden
+	}
+	for i, r := range ct.Rows {
+		rv := crossRowView{crossHead: head(r)}
+		t.HiddenAn = t.HiddenAn || r.Hidden
+		for _, cell := range ct.Cells[i] {
+			p := cell.RowPercent
+			if byColumn {
+				p = cell.ColPercent
+			}
+			rv.Cells = append(rv.Cells, crossCellView{Hidden: cell.Hidden, N: cell.N, Percent: p, Shade: shade(p)})
+		}
+		t.Rows = append(t.Rows, rv)
+	}
+	for _, c := range ct.Cols {
+		t.Totals = append(t.Totals, head(c))
+	}
+	return t
+}
+
+var crossExports = []exportLink{
+	{"kruistabel-excel.csv", "Kruistabel (CSV voor Nederlandse Excel)", "puntkomma, UTF-8 met BOM"},
+	{"kruistabel.csv", "Kruistabel (CSV, komma)", ""},
+	{"kruistabel.xlsx", "Kruistabel (XLSX)", "aantallen, rij- en kolompercentages"},
+}
+
+// crossRows is the cross table as rows of text: counts, then row and column percentages;
+// a hidden cell or margin says "verborgen".
+func crossRows(ct *models.CrossTable) [][]string {
+	var out [][]string
+	block := func(title string, value func(models.CrossCell) string, margins bool) {
+		headRow := []string{title + ": " + ct.RowLabel + " \\ " + ct.ColLabel}
+		for _, c := range ct.Cols {
+			headRow = append(headRow, c.Label)
+		}
+		if margins {
+			headRow = append(headRow, "Totaal")
+		}
+		out = append(out, headRow)
+		for i, r := range ct.Rows {
+			row := []string{r.Label}
+			for _, cell := range ct.Cells[i] {
+				if cell.Hidden {
+					row = append(row, "verborgen")
+				} else {
+					row = append(row, value(cell))
+				}
+			}
+			if margins {
+				row = append(row, marginText(r))
+			}
+			out = append(out, row)
+		}
+		if margins {
+			total := []string{"Totaal"}
+			for _, c := range ct.Cols {
+				total = append(total, marginText(c))
+			}
+			out = append(out, append(total, strconv.FormatInt(ct.N, 10)))
+		}
+		out = append(out, nil)
+	}
+	block("Aantallen", func(c models.CrossCell) string { return strconv.FormatInt(c.N, 10) }, true)
+	block("Rijpercentages", func(c models.CrossCell) string { return strconv.Itoa(c.RowPercent) }, false)
+	block("Kolompercentages", func(c models.CrossCell) string { return strconv.Itoa(c.ColPercent) }, false)
+	return out[:len(out)-1]
+}
+
+func marginText(g models.Group) string {
+	if g.Hidden {
+		return "verborgen"
+	}
+	return strconv.FormatInt(g.N, 10)
+}
+
+func (h *Handler) exportCrossTable(c *echo.Context) error {
+	s := surveyOf(c)
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	row, col, f := crossParams(c, def)
+	file := c.Param("file")
+	if file != "kruistabel-excel.csv" && file != "kruistabel.csv" && file != "kruistabel.xlsx" {
+		return models.ErrNotFound
+	}
+	ct, err := h.loadCrossTable(c, s, row, col, f)
+	if err != nil {
+		return err
+	}
+	h.log.Info("export", "survey", s.Slug, "file", file, "researcher", researcher(c).ID)
+	rows := crossRows(ct)
+	name := s.Slug + "-" + ct.RowDim + "-" + ct.ColDim
+	if file == "kruistabel.xlsx" {
+		return crossXLSX(c, name+".xlsx", rows)
+	}
+	d := plainCSV
+	if file == "kruistabel-excel.csv" {
+		d = dutchCSV
+	}
+	rw := newRowWriter(download(c, "text/csv; charset=utf-8", name+".csv"), d)
+	for _, r := range rows {
+		fields := make([]string, len(r))
+		for i, v := range r {
+			fields[i] = neutralise(v)
+		}
+		if err := rw.write(fields); err != nil {
+			return err
+		}
+	}
+	return rw.flush()
+}
+
+// crossXLSX writes the rows on one sheet: counts as numbers, percentages as percentage
+// cells, labels as text (a text cell is never evaluated, so it needs no neutralising).
+func crossXLSX(c *echo.Context, name string, rows [][]string) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	const sheet = "Kruistabel"
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	pct, err := f.NewStyle(&excelize.Style{NumFmt: 9})
+	if err != nil {
+		return err
+	}
+	percentages := false
+	for i, r := range rows {
+		if len(r) > 0 && strings.HasSuffix(strings.SplitN(r[0], ":", 2)[0], "percentages") {
+			percentages = true
+		}
+		for j, v := range r {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			n, err := strconv.ParseInt(v, 10, 64)
+			switch {
+			case err != nil || j == 0:
+				err = f.SetCellStr(sheet, cell, v)
+			case percentages:
+				err = f.SetCellFloat(sheet, cell, float64(n)/100, -1, 64)
+				if err == nil {
+					err = f.SetCellStyle(sheet, cell, cell, pct)
+				}
+			default:
+				err = f.SetCellInt(sheet, cell, n)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return f.Write(download(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name))
+}
