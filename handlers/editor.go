@@ -48,6 +48,12 @@ var kindLabels = []struct{ Kind, Label string }{
 	{models.KindMunicipality, "Gemeente"},
 }
 
+// addable is whether a researcher may add a question of kind: every kind but the one
+// municipality question, which every survey has from the start.
+func addable(kind string) bool {
+	return kind != models.KindMunicipality && questionKindLabel(kind) != kind
+}
+
 func questionKindLabel(kind string) string {
 	for _, k := range kindLabels {
 		if k.Kind == kind {
@@ -286,12 +292,14 @@ type kindOption struct{ Kind, Label string }
 type sectionEdit struct {
 	N            int // 1-based
 	Title, Intro string
+	Rule         string // the skip rule, in words
 	Questions    []questionRow
 	First, Last  bool
 }
 
 type questionRow struct {
 	Code, Text, Kind string
+	Rule             string // the skip rule, in words
 	Required         bool
 	Up, Down         bool // whether the question can move that way
 	Fixed            bool // the municipality question stays first
@@ -370,8 +378,10 @@ func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) 
 		view.Registers = append(view.Registers, name)
 	}
 	slices.Sort(view.Registers)
-	for _, k := range kindLabels[:5] {
-		view.Kinds = append(view.Kinds, kindOption(k))
+	for _, k := range kindLabels {
+		if addable(k.Kind) {
+			view.Kinds = append(view.Kinds, kindOption(k))
+		}
 	}
 	view.Facts = factsForm{Title: def.Title, Organisation: def.Organisation, Intro: def.Intro, Privacy: def.Privacy,
 		ContactName: def.Contact.Name, ContactEmail: def.Contact.Email, ContactPhone: def.Contact.Phone, Register: def.Register}
@@ -379,11 +389,11 @@ func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) 
 		view.Facts.Minutes = strconv.Itoa(def.Minutes)
 	}
 	for si, sec := range def.Sections {
-		se := sectionEdit{N: si + 1, Title: sec.Title, Intro: sec.Intro, First: si == 0, Last: si == len(def.Sections)-1}
+		se := sectionEdit{N: si + 1, Title: sec.Title, Intro: sec.Intro, Rule: ruleWords(def, sec.ShowIf), First: si == 0, Last: si == len(def.Sections)-1}
 		for qi, q := range sec.Questions {
 			fixed := q.Kind == models.KindMunicipality
 			afterFixed := si == 0 && qi == 1 && sec.Questions[0].Kind == models.KindMunicipality
-			se.Questions = append(se.Questions, questionRow{Code: q.Code, Text: q.Text, Kind: questionKindLabel(q.Kind), Required: q.Required, Fixed: fixed,
+			se.Questions = append(se.Questions, questionRow{Code: q.Code, Text: q.Text, Kind: questionKindLabel(q.Kind), Rule: ruleWords(def, q.ShowIf), Required: q.Required, Fixed: fixed,
 				Up: !fixed && !afterFixed && (si > 0 || qi > 0), Down: !fixed && (si < len(def.Sections)-1 || qi < len(sec.Questions)-1)})
 		}
 		view.Sections = append(view.Sections, se)
@@ -678,4 +688,28 @@ func (h *Handler) removeQuestion(c *echo.Context) error {
 			Problem: "dit is de laatste vraag van de sectie; verwijder dan de hele sectie"})
 	}
 	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", si+1), fmt.Sprintf("De vraag ‘%s’ is verwijderd.", q.Text))
+}
+
+// ruleWords says a skip rule as the editor shows it: "alleen als ‘Heeft u …?’ is: Ja of Nee".
+// The editor keeps rules as they are; they are written in the definition file.
+func ruleWords(def *models.Definition, c *models.Condition) string {
+	if c == nil {
+		return ""
+	}
+	si, qi, err := def.FindQuestion(c.Question)
+	if err != nil {
+		return "alleen als " + c.Question + " is: " + strings.Join(c.Values, " of ")
+	}
+	q := def.Sections[si].Questions[qi]
+	var labels []string
+	for _, v := range c.Values {
+		label := v
+		for _, o := range q.Options {
+			if o.Code == v {
+				label = o.Label
+			}
+		}
+		labels = append(labels, label)
+	}
+	return fmt.Sprintf("alleen als ‘%s’ is: %s", q.Text, strings.Join(labels, " of "))
 }

@@ -380,3 +380,30 @@ func TestEditorMakesALikertScaleOfTheResearchersOwn(t *testing.T) {
 		t.Errorf("own scale: %+v", q)
 	}
 }
+
+func TestEditorShowsSkipRulesAndKeepsThemWhenAQuestionChanges(t *testing.T) {
+	app := newTestApp(t)
+	ref, _ := models.ReferenceSurvey()
+	src := strings.Replace(string(ref), "slug: klantcontact-2018", "slug: met-regel", 1)
+	src = strings.Replace(src, "  - title: Burgerparticipatie\n", "  - title: Burgerparticipatie\n    show_if: {question: overleg, values: [ja]}\n", 1)
+	src = strings.Replace(src, "      - code: part_concreet\n", "      - code: part_concreet\n        show_if: {question: overleg, values: [ja, nee]}\n", 1)
+	def, err := models.ParseDefinition("regel.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.ImportSurvey(app.db.Write, def, models.StatusDraft); err != nil {
+		t.Fatal(err)
+	}
+	c := app.asResearcher()
+	base := "/admin/surveys/met-regel/editor"
+	c.get(base).mustContain(t, "Deze sectie staat er alleen als ‘Heeft u voor het invullen overlegd met collega&#39;s van andere afdelingen?’ is: Ja.",
+		"Gesteld alleen als ‘Heeft u voor het invullen overlegd met collega&#39;s van andere afdelingen?’ is: Ja of Nee")
+	p := c.post(base+"/vragen/part_concreet", url.Values{"tekst": {"Wat gaat u concreet doen?"}, "code": {"part_concreet"}})
+	if p.Status != http.StatusOK {
+		t.Fatalf("edit: %d", p.Status)
+	}
+	si, qi, _ := app.definition("met-regel").FindQuestion("part_concreet")
+	if q := app.definition("met-regel").Sections[si].Questions[qi]; q.ShowIf == nil || q.Text != "Wat gaat u concreet doen?" {
+		t.Errorf("after the edit: %+v", q)
+	}
+}

@@ -307,7 +307,7 @@ func (h *Handler) showNewQuestion(c *echo.Context) error {
 		return err
 	}
 	kind := c.QueryParam("soort")
-	if !slices.ContainsFunc(kindLabels[:5], func(k struct{ Kind, Label string }) bool { return k.Kind == kind }) {
+	if !addable(kind) {
 		kind = models.KindSingle
 	}
 	f := questionForm{Kind: kind, Required: true, OtherLabel: "Anders, namelijk"}
@@ -335,7 +335,7 @@ func (h *Handler) addQuestion(c *echo.Context) error {
 		return echo.ErrBadRequest.Wrap(err)
 	}
 	kind := form.Get("soort")
-	if !slices.ContainsFunc(kindLabels[:5], func(k struct{ Kind, Label string }) bool { return k.Kind == kind }) {
+	if !addable(kind) {
 		return echo.ErrBadRequest
 	}
 	makes := si == len(ed.def.Sections)

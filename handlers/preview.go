@@ -26,7 +26,8 @@ import (
 const (
 	previewKey      = "preview"
 	previewLifetime = 8 * time.Hour
-	maxPreviews     = 2000 // answers kept in memory at once; the oldest go first
+	maxPreviews     = 2000     // previews kept in memory at once; the oldest go first
+	maxPreviewBytes = 32 << 20 // and the texts of all their answers together, roughly
 )
 
 func (h *Handler) previewRoutes(e *echo.Echo, a *echo.Group) {
@@ -141,6 +142,7 @@ type previewAnswers struct {
 	reached   int
 	submitted *time.Time
 	touched   time.Time
+	size      int // bytes of its answers, roughly
 }
 
 // all returns the answers in the order of the sections (a definition has at most 50).
@@ -155,7 +157,8 @@ func (pa *previewAnswers) all() []models.Answer {
 }
 
 // save keeps the answers of page si, removes those of questions the new answers hide, as
-// models.SaveSection does, and returns what is shown now.
+// models.SaveSection does, and returns what is shown now. A shared link lets anyone save
+// answers, so the store keeps their size within maxPreviewBytes, dropping the oldest previews.
 func (pa *previewAnswers) save(def *models.Definition, si int, answers []models.Answer) models.Visibility {
 	previews.mu.Lock()
 	defer previews.mu.Unlock()
@@ -169,22 +172,42 @@ func (pa *previewAnswers) save(def *models.Definition, si int, answers []models.
 	for pa.reached < len(def.Sections) && !vis.Section(pa.reached) { // skipped pages count as reached
 		pa.reached++
 	}
+	size := 0
 	for i, as := range pa.sections {
 		kept := as[:0:0]
 		for _, a := range as {
 			if vis.Question(a.Question) {
 				kept = append(kept, a)
+				size += 64 + len(a.Text)
 			}
 		}
 		pa.sections[i] = kept
+	}
+	previews.bytes += size - pa.size
+	pa.size = size
+	for previews.bytes > maxPreviewBytes && len(previews.byID) > 1 {
+		previews.dropOldest(pa)
 	}
 	return vis
 }
 
 // previewStore holds the answers of every preview in memory.
 type previewStore struct {
-	mu   sync.Mutex
-	byID map[string]*previewAnswers
+	mu    sync.Mutex
+	byID  map[string]*previewAnswers
+	bytes int // the size of every preview's answers
+}
+
+// dropOldest forgets the preview touched longest ago, other than keep; ps.mu is held.
+func (ps *previewStore) dropOldest(keep *previewAnswers) {
+	oldest := ""
+	for k, v := range ps.byID {
+		if v != keep && (oldest == "" || v.touched.Before(ps.byID[oldest].touched)) {
+			oldest = k
+		}
+	}
+	ps.bytes -= ps.byID[oldest].size
+	delete(ps.byID, oldest)
 }
 
 func (ps *previewStore) get(id string) *previewAnswers {
@@ -205,13 +228,7 @@ func (ps *previewStore) put(id string, pa *previewAnswers) {
 		ps.byID = map[string]*previewAnswers{}
 	}
 	if len(ps.byID) >= maxPreviews {
-		oldest := ""
-		for k, v := range ps.byID {
-			if oldest == "" || v.touched.Before(ps.byID[oldest].touched) {
-				oldest = k
-			}
-		}
-		delete(ps.byID, oldest)
+		ps.dropOldest(nil)
 	}
 	pa.touched = time.Now()
 	ps.byID[id] = pa
