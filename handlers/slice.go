@@ -255,11 +255,18 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 		return err
 	}
 	v.Filters = opts.Filters
+	showRow, showCol := row, col // what the selects offer first: two different dimensions
+	if showRow == models.DimAll {
+		showRow = models.Breakdowns(def)[0]
+	}
 	for _, d := range models.Breakdowns(def) {
-		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == row})
+		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showRow})
 	}
 	for _, d := range models.CrossColumns(def) {
-		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == col})
+		if showCol == models.DimAll && d != showRow {
+			showCol = d
+		}
+		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showCol})
 	}
 	status := http.StatusOK
 	switch {
