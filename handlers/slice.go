@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -69,7 +70,7 @@ func (h *Handler) sliceReport(c *echo.Context, s *models.Survey, dim string, pub
 		return rep, view, err
 	}
 	spec := models.SliceSpec{Breakdown: dim, Filter: f}
-	if err := models.PrepareSlice(h.db.Write.WithContext(ctx), s, spec); err != nil {
+	if err := h.prepareSlice(ctx, s, spec); err != nil {
 		return nil, view, err
 	}
 	rep, info, err := models.LoadSlice(read, s, spec)
@@ -81,6 +82,28 @@ func (h *Handler) sliceReport(c *echo.Context, s *models.Survey, dim string, pub
 	}
 	view.Refused = info.RefusedLabel
 	return rep, view, h.sliceOptions(read, s, def, rep.Dimension, &view)
+}
+
+// prepareSlice stores what spec needs unless it is stored: a look on the read pool, and the
+// write pool only on first use.
+func (h *Handler) prepareSlice(ctx context.Context, s *models.Survey, spec models.SliceSpec) error {
+	missing, err := models.MissingSlices(h.db.Read.WithContext(ctx), s, spec)
+	if err != nil {
+		return err
+	}
+	for _, m := range missing {
+		if err := models.EnsureSlice(h.computeDB(ctx), s, m.Breakdown, m.Filter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// computeDB is the write pool for counting a slice on first use, detached from the request's
+// cancellation: at a million responses the count can outlast a browser's patience, and it is
+// kept for the next request instead of being rolled back when the first one gives up.
+func (h *Handler) computeDB(ctx context.Context) *gorm.DB {
+	return h.db.Write.WithContext(context.WithoutCancel(ctx))
 }
 
 // sliceOptions fills the breakdown and filter choices.
@@ -210,7 +233,7 @@ func crossParams(c *echo.Context, def *models.Definition) (row, col string, f *m
 func (h *Handler) loadCrossTable(c *echo.Context, s *models.Survey, row, col string, f *models.Filter) (*models.CrossTable, error) {
 	ctx := c.Request().Context()
 	for _, spec := range models.CrossSpecs(row, col, f) {
-		if err := models.PrepareSlice(h.db.Write.WithContext(ctx), s, spec); err != nil {
+		if err := h.prepareSlice(ctx, s, spec); err != nil {
 			return nil, err
 		}
 	}
@@ -232,11 +255,18 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 		return err
 	}
 	v.Filters = opts.Filters
+	showRow, showCol := row, col // what the selects offer first: two different dimensions
+	if showRow == models.DimAll {
+		showRow = models.Breakdowns(def)[0]
+	}
 	for _, d := range models.Breakdowns(def) {
-		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == row})
+		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showRow})
 	}
 	for _, d := range models.CrossColumns(def) {
-		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == col})
+		if showCol == models.DimAll && d != showRow {
+			showCol = d
+		}
+		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showCol})
 	}
 	status := http.StatusOK
 	switch {

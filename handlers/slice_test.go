@@ -275,6 +275,8 @@ func TestCrossTableHidesWhatBreakdownsHideAndNoHiddenCellCanBeRecomputed(t *test
 	if p := res.get(base); p.Status != http.StatusOK || !strings.Contains(p.Body, `<select class="select" id="kolom" name="kolom">`) {
 		t.Fatalf("cross table form: %d", p.Status)
 	}
+	// The form offers two different dimensions to start with.
+	res.last.mustContain(t, `name="rij"><option value="afdeling" selected>`, `<option value="overleg" selected>Heeft u`)
 	if p := res.get(base + "?rij=overleg&kolom=overleg"); p.Status != http.StatusUnprocessableEntity {
 		t.Errorf("the same question twice: %d", p.Status)
 	}

@@ -208,21 +208,52 @@ func EnsureSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter) error {
 	})
 }
 
-// PrepareSlice stores every slice LoadSlice(spec) reads: the slice itself and, with a filter,
-// the unfiltered breakdown, the filter's own breakdown and the total.
+// PrepareSlice stores every slice LoadSlice(spec) reads (MissingSlices) that is not stored yet.
 func PrepareSlice(db *gorm.DB, s *Survey, spec SliceSpec) error {
-	if err := EnsureSlice(db, s, spec.Breakdown, spec.Filter); err != nil {
+	missing, err := MissingSlices(db, s, spec)
+	if err != nil {
 		return err
 	}
-	if spec.Filter == nil {
-		return nil
-	}
-	for _, b := range []string{spec.Breakdown, spec.Filter.Dim, DimAll} {
-		if err := EnsureSlice(db, s, b, nil); err != nil {
+	for _, m := range missing {
+		if err := EnsureSlice(db, s, m.Breakdown, m.Filter); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// MissingSlices lists the slices LoadSlice(spec) reads that are not stored yet: the slice
+// itself and, with a filter, the unfiltered breakdown, the filter's own breakdown and the
+// total. One query on any pool; after the first view of a slice it returns nothing.
+func MissingSlices(db *gorm.DB, s *Survey, spec SliceSpec) ([]SliceSpec, error) {
+	need := []SliceSpec{spec}
+	if spec.Filter != nil {
+		for _, b := range []string{spec.Breakdown, spec.Filter.Dim, DimAll} {
+			need = append(need, SliceSpec{Breakdown: b})
+		}
+	}
+	keys := make([]string, len(need))
+	for i, n := range need {
+		keys[i] = sliceKey(s, n.Breakdown, n.Filter)
+	}
+	var stored []string
+	err := db.Model(&SliceCount{}).Where("survey_id = ? AND slice IN ? AND grp = '' AND question = ? AND item = '' AND option = ''",
+		s.ID, keys, sliceDone).Pluck("slice", &stored).Error
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, k := range stored {
+		have[k] = true
+	}
+	var missing []SliceSpec
+	for i, n := range need {
+		if !have[keys[i]] {
+			have[keys[i]] = true
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
 }
 
 func sliceStored(db *gorm.DB, surveyID uint, key string) (bool, error) {
@@ -301,9 +332,12 @@ func answerSliceSteps(s *Survey, def *Definition, key, breakdown string, f *Filt
 	insert := `INSERT INTO slice_counts (survey_id, slice, grp, question, item, option, n, total) `
 	steps := []sqlStep{
 		{with + insert + `SELECT ?, ?, grp, '', '', '', COUNT(*), 0 FROM g GROUP BY grp`, append(wargs, s.ID, key)},
-		{with + insert + `SELECT ?, ?, g.grp, a.question, a.item, a.option, COUNT(*), SUM(COALESCE(a.number, 0))
+		// One upsert per answer into the few hundred rows of the slice: a third of the work
+		// of a GROUP BY, which sorts every answer first (measured at 100,000 responses).
+		{with + insert + `SELECT ?, ?, g.grp, a.question, a.item, a.option, 1, COALESCE(a.number, 0)
 			FROM g JOIN answers a ON a.response_id = g.response_id WHERE a.question <> ?
-			GROUP BY g.grp, a.question, a.item, a.option`, append(wargs, s.ID, key, def.MunicipalityQuestion().Code)},
+			ON CONFLICT (survey_id, slice, grp, question, item, option) DO UPDATE SET n = n + 1, total = total + excluded.total`,
+			append(wargs, s.ID, key, def.MunicipalityQuestion().Code)},
 	}
 	if len(multi) > 0 {
 		steps = append(steps, sqlStep{with + insert + `SELECT ?, ?, g.grp, a.question, '', '', COUNT(DISTINCT a.response_id), 0
@@ -325,26 +359,36 @@ func sliceSizes(db *gorm.DB, s *Survey, breakdown string, f *Filter) (map[aggKey
 }
 
 func readSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter, sizesOnly bool) (byGroup, total map[aggKey]Aggregate, err error) {
-	var rows []SliceCount
-	q := db.Model(&SliceCount{}).Select("grp, question, item, option, n, total").Where("survey_id = ? AND slice = ?", s.ID, sliceKey(s, breakdown, f))
+	sql := `SELECT grp, question, item, option, n, total FROM slice_counts WHERE survey_id = ? AND slice = ?`
 	if sizesOnly {
-		q = q.Where("question IN ?", []string{"", sliceDone})
+		sql += ` AND question IN ('', '` + sliceDone + `')`
 	}
-	if err := q.Scan(&rows).Error; err != nil {
+	// Plain rows, not gorm's reflection: a province slice has thousands of rows per page view.
+	rows, err := db.Raw(sql, s.ID, sliceKey(s, breakdown, f)).Rows()
+	if err != nil {
 		return nil, nil, fmt.Errorf("read slice of %s: %w", s.Slug, err)
 	}
+	defer rows.Close()
 	byGroup, total = map[aggKey]Aggregate{}, map[aggKey]Aggregate{}
 	done := false
-	for _, r := range rows {
-		if r.Question == sliceDone {
+	for rows.Next() {
+		var k aggKey
+		var a Aggregate
+		if err := rows.Scan(&k.grp, &k.question, &k.item, &k.option, &a.N, &a.Total); err != nil {
+			return nil, nil, err
+		}
+		if k.question == sliceDone {
 			done = true
 			continue
 		}
-		byGroup[aggKey{r.Grp, r.Question, r.Item, r.Option}] = Aggregate{N: r.N, Total: r.Total}
-		k := aggKey{"", r.Question, r.Item, r.Option}
-		t := total[k]
-		t.N, t.Total = t.N+r.N, t.Total+r.Total
-		total[k] = t
+		byGroup[k] = a
+		tk := aggKey{"", k.question, k.item, k.option}
+		t := total[tk]
+		t.N, t.Total = t.N+a.N, t.Total+a.Total
+		total[tk] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
 	}
 	if !done {
 		return nil, nil, ErrSliceNotStored
