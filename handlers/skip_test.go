@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -105,14 +107,35 @@ func TestSkipLogicFollowsTheAnswers(t *testing.T) {
 		t.Fatalf("send with skipped required questions: %d at %s", p.Status, p.URL)
 	}
 
+	// A second municipality says "ja" and is shown page 3.
+	c2 := app.newClient()
+	c2.get(base)
+	c2.post(base+"/start", nil)
+	for i, form := range sectionAnswers("Zeist") {
+		if p := c2.post(fmt.Sprintf("%s/stap/%d", base, i+1), withAction(form, "volgende")); p.Status != http.StatusOK {
+			t.Fatalf("Zeist step %d: %d", i+1, p.Status)
+		}
+	}
+	if p := c2.post(base+"/verzenden", url.Values{"inzending": {c2.get(base+"/controleren").hidden(t, "inzending")}}); !strings.HasSuffix(p.URL, "/bevestiging") {
+		t.Fatalf("Zeist's send: %s", p.URL)
+	}
+
 	// The export tells "not shown" from "not answered".
-	app.setStatus("overslaan", models.StatusClosed)
 	r := app.asResearcher()
+	r.get("/admin/surveys/overslaan/sluiten")
+	r.post("/admin/surveys/overslaan/sluiten", url.Values{"bevestig": {"ja"}})
+	// Only who was shown page 3 is in the base of its multi question: Zeist, not Ede.
+	results := r.get("/admin/surveys/overslaan/results")
+	part := results.Body[strings.Index(results.Body, `id="vraag-part_plannen"`)+1:]
+	part = part[:strings.Index(part, `id="vraag-`)] // up to the next question
+	if !strings.Contains(part, "(n = 1)") || strings.Contains(part, "(n = 2)") {
+		t.Errorf("the base of a question on the skipped page is not who was shown it:\n%.1500s", part)
+	}
 	cols, rows := readCSV(t, r.get("/admin/surveys/overslaan/export/antwoorden.csv").Body, ',')
-	if len(rows) != 1 {
+	if len(rows) != 2 {
 		t.Fatalf("%d rows exported", len(rows))
 	}
-	row := rows[0]
+	row := rows[0] // Ede
 	if got := row[cols["part_plannen_converseren"]]; got != models.NotShown {
 		t.Errorf("a question on the skipped page exports as %q", got)
 	}

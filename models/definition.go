@@ -87,6 +87,9 @@ type Question struct {
 
 	// ScaleOptions is Scale resolved against the definition's scales (likert only).
 	ScaleOptions []Option `yaml:"-" json:"-"`
+	// conditional is set by check when skip logic can hide the question (its own show_if or
+	// its page's).
+	conditional bool
 }
 
 // Option is one answer of a single, multi or likert question.
@@ -210,6 +213,7 @@ func (d *Definition) check() error {
 			if err := d.checkCondition(d.Sections[si].Questions[qi].ShowIf, si, fmt.Sprintf("sections[%d].questions[%d].show_if", si, qi)); err != nil {
 				return err
 			}
+			d.Sections[si].Questions[qi].conditional = d.Sections[si].ShowIf != nil || d.Sections[si].Questions[qi].ShowIf != nil
 			q := &d.Sections[si].Questions[qi]
 			path := fmt.Sprintf("sections[%d].questions[%d]", si, qi)
 			if prev, ok := seen[q.Code]; ok {

@@ -228,8 +228,12 @@ func figuresOf(q *Question, base, item string, c cellSource) Figures {
 		return f
 	}
 	if q.Kind == KindMulti && base == BaseShown {
-		// Everyone who sent the page was shown the question: the group's respondents.
+		// Everyone who sent the page was shown the question: the group's respondents, or,
+		// with skip logic, those who were shown it (counted at each submit, tally.go).
 		f.N = c.rows[aggKey{grp: c.grp}].N
+		if shown, ok := c.rows[aggKey{c.grp, q.Code, ShownItem, ""}]; ok || q.conditional {
+			f.N = shown.N
+		}
 	}
 	opts := q.Options
 	if q.Kind == KindLikert {

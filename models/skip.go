@@ -5,6 +5,33 @@ package models
 // questionnaire order decides everything, and a question hidden because of a hidden question
 // is hidden too (its answers are removed, so its condition cannot hold).
 
+// ShownItem is the tally item that counts the respondents a question with skip logic was
+// shown (the base of a multi question). No statement code can start with "_".
+const ShownItem = "_getoond"
+
+// shownConditions returns, per question that skip logic can hide, the conditions that must
+// all hold for it to be shown: its page's and its own.
+func (d *Definition) shownConditions() map[string][]*Condition {
+	out := map[string][]*Condition{}
+	for si := range d.Sections {
+		s := &d.Sections[si]
+		for qi := range s.Questions {
+			q := &s.Questions[qi]
+			var cs []*Condition
+			if s.ShowIf != nil {
+				cs = append(cs, s.ShowIf)
+			}
+			if q.ShowIf != nil {
+				cs = append(cs, q.ShowIf)
+			}
+			if len(cs) > 0 {
+				out[q.Code] = cs
+			}
+		}
+	}
+	return out
+}
+
 // HasConditions reports whether any page or question has skip logic.
 func (d *Definition) HasConditions() bool {
 	for _, s := range d.Sections {

@@ -69,6 +69,19 @@ func tallyResponses(tx *gorm.DB, s *Survey, def *Definition, fromID, toID uint) 
 			WHERE true GROUP BY x.question, g.department, g.province, g.size` + tallyUpsert,
 			append([]any{s.ID, fromID, toID, multi}, gargs...)})
 	}
+	// Skip logic: who was shown a question is who had every condition of it hold. A hidden
+	// question's answers are removed on saving, so an answer to a condition's question means
+	// that question was shown itself.
+	for code, conds := range def.shownConditions() {
+		where, args := "", append([]any{s.ID, code, ShownItem}, gargs...) // the groups come first in the SQL
+		for _, c := range conds {
+			where += ` AND EXISTS (SELECT 1 FROM answers c WHERE c.response_id = g.response_id AND c.question = ? AND c.option IN ?)`
+			args = append(args, c.Question, c.Values)
+		}
+		steps = append(steps, sqlStep{`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total)
+			SELECT ?, ?, ?, '', department, province, size, COUNT(*), 0 FROM ` + groups + `
+			WHERE true` + where + ` GROUP BY department, province, size` + tallyUpsert, args})
+	}
 	for _, st := range steps {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("tally responses %d..%d of survey %d: %w", fromID, toID, s.ID, err)
@@ -120,6 +133,14 @@ func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answer
 	}
 	answered := map[string]bool{}
 	municipality := def.MunicipalityQuestion().Code
+	if def.HasConditions() { // who was shown each question that skip logic can hide
+		vis := def.Visible(answers)
+		for code := range def.shownConditions() {
+			if vis.Question(code) {
+				add(tallyKey{question: code, item: ShownItem}, 0)
+			}
+		}
+	}
 	for _, a := range answers {
 		if a.Question == municipality {
 			continue

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func aggregatesOf(t *testing.T, db *DB, surveyID uint) []Aggregate {
@@ -58,8 +59,23 @@ func talliesOf(t *testing.T, db *DB, surveyID uint) []Tally {
 // TestSubmitTalliesEqualARecount submits responses one by one, as respondents do, and finds
 // the tallies Submit kept equal to a recount of the answers in SQL.
 func TestSubmitTalliesEqualARecount(t *testing.T) {
+	t.Run("reference survey", func(t *testing.T) { testSubmitTalliesEqualARecount(t, false) })
+	// With skip logic, both count who was shown each question that a rule can hide.
+	t.Run("skip logic", func(t *testing.T) { testSubmitTalliesEqualARecount(t, true) })
+}
+
+func testSubmitTalliesEqualARecount(t *testing.T, skip bool) {
 	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
 	s := referenceSurvey(t, db)
+	if skip {
+		def := referenceDef(t)
+		def.Sections[2].ShowIf = &Condition{Question: "overleg", Values: []string{"ja"}}
+		def.Sections[3].Questions[0].ShowIf = &Condition{Question: "kc_plannen", Values: []string{"basis_op_orde", "sturing"}}
+		if _, err := ChangeDefinition(db.Write, s.ID, def, Actor{Name: "test"}, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		s = referenceSurvey(t, db)
+	}
 	def, err := s.Def()
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +88,7 @@ func TestSubmitTalliesEqualARecount(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := range ms {
 		code := ms[i].Code
-		r := Response{SurveyID: s.ID, Status: ResponseDraft, TokenHash: HashToken(NewToken()), MunicipalityCode: &code, Reached: len(def.Sections)}
+		r := Response{SurveyID: s.ID, Status: ResponseDraft, TokenHash: HashToken(NewToken()), MunicipalityCode: &code, Reached: len(def.Sections), Version: s.Version}
 		if err := db.Write.Create(&r).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -90,6 +106,15 @@ func TestSubmitTalliesEqualARecount(t *testing.T) {
 	kept := talliesOf(t, db, s.ID)
 	if len(kept) < 100 {
 		t.Fatalf("only %d tally rows", len(kept))
+	}
+	shown := 0
+	for _, k := range kept {
+		if k.Item == ShownItem {
+			shown++
+		}
+	}
+	if skip != (shown > 0) {
+		t.Fatalf("%d rows count who was shown a question, with skip logic %v", shown, skip)
 	}
 	if err := rebuildTallies(db.Write, s, def); err != nil {
 		t.Fatal(err)
