@@ -315,6 +315,10 @@ var auditWords = map[string]string{
 	models.ActionSurveyCreated:  "Peiling gemaakt",
 	models.ActionSurveyUploaded: "Peiling geladen uit een bestand",
 	models.ActionWaveCreated:    "Peiling gemaakt als nieuwe ronde",
+	// Definitions (models/versions.go): the editor's changes before opening are replacements.
+	models.ActionDefinitionReplaced: "Vragen of gegevens gewijzigd",
+	models.ActionTextsCorrected:     "Teksten verbeterd",
+	models.ActionVersionCreated:     "Nieuwe versie van de vragenlijst",
 	// Retention (retention.go).
 	models.ActionRetentionSet:    "Bewaartermijnen ingesteld",
 	models.ActionContactsDeleted: "Namen en e-mailadressen verwijderd",

@@ -129,6 +129,7 @@ func TestEditorBuildsASurveyWithEveryKindOfQuestion(t *testing.T) {
 		t.Errorf("facts: %+v", def)
 	}
 	p.mustContain(t, "Berekend uit de vragen: ongeveer 3 minuten")
+	c.get("/admin/surveys/"+editorSlug).mustContain(t, "Peiling gemaakt", "Vragen of gegevens gewijzigd")
 }
 
 func TestEditorReordersQuestionsAndSections(t *testing.T) {
