@@ -375,6 +375,11 @@ func (h *Handler) tagAnswers(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.FormValue("actie") == "alle" { // every answer the page shows, with its filter and search
+		if req.answers, err = h.shownAnswers(c, s, q.Code); err != nil {
+			return err
+		}
+	}
 	if len(req.answers) == 0 {
 		if wantsJSON(c) {
 			return c.JSON(http.StatusUnprocessableEntity, tagResult{Message: noAnswersChosen, Error: true})
@@ -416,6 +421,24 @@ func (h *Handler) tagAnswers(c *echo.Context) error {
 		res.Answers = append(res.Answers, a)
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// shownAnswers are the ids of the answers the page shows for the filter and search posted
+// with the form: what "aan alle getoonde antwoorden" tags.
+func (h *Handler) shownAnswers(c *echo.Context, s *models.Survey, question string) ([]uint, error) {
+	f, err := answerFilter(c.FormValue("q"), c.FormValue("filter"))
+	if err != nil {
+		return nil, err
+	}
+	answers, err := models.FilterOpenAnswers(h.db.Read.WithContext(c.Request().Context()), s, question, f, 0, openAnswersPerPage)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint, len(answers))
+	for i, a := range answers {
+		ids[i] = a.ID
+	}
+	return ids, nil
 }
 
 // tagMessage confirms what a press did, in words a screen reader can announce.

@@ -99,6 +99,16 @@ func TestOpenAnswersAreTaggedInBulkFilteredRenamedAndMerged(t *testing.T) {
 		t.Errorf("not yet coded with ‘plan nummer’: %d answers, want %d", got, want)
 	}
 
+	// Everything a search shows at once: the page offers it only when filtered.
+	if strings.Contains(res.get(base).Body, `value="alle"`) {
+		t.Error("tag-all offered without a filter")
+	}
+	p = res.get(base + "?q=" + url.QueryEscape("plan nummer"))
+	p.mustContain(t, fmt.Sprintf("Toekennen aan alle %d getoonde antwoorden", len(ids)-6))
+	p = res.post(base+"/tags", url.Values{"thema": {plannen}, "actie": {"alle"}, "q": {"plan nummer"}})
+	p.mustContain(t, fmt.Sprintf("Thema ‘Plannen’ toegekend aan %d antwoorden. Het thema heeft nu %d antwoorden.", len(ids)-6, len(ids)-3))
+	res.post(base+"/tags", url.Values{"thema": {plannen}, "actie": {"verwijderen"}, "antwoord": ids[6:]})
+
 	// Rename; a taken name is refused beside its field, with the summary focused.
 	p = res.post(base+"/themes/"+kanalen+"/naam", url.Values{"naam": {"Plannen"}})
 	if p.Status != http.StatusUnprocessableEntity {

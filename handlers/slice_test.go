@@ -121,7 +121,7 @@ func TestBreakdownByAQuestionAndAFilterKeepSmallGroupsHidden(t *testing.T) {
 		t.Fatalf("breakdown by overleg: %d", p.Status)
 	}
 	p.mustContain(t, `<option value="overleg" selected>`, "uitgesplitst naar heeft u voor het invullen overlegd")
-	for _, g := range []struct{ key, label string }{{"ja", "Ja"}, {"nee", "Nee"}, {"", "Onbekend"}} {
+	for _, g := range []struct{ key, label string }{{"ja", "Ja"}, {"nee", "Nee"}, {"", "Geen antwoord"}} {
 		in := func(r sliceRespondent) bool { return r.overleg == g.key }
 		n := count(set, in)
 		basis := count(set, func(r sliceRespondent) bool { return in(r) && hasPlan(r, "basis_op_orde") })
@@ -304,7 +304,7 @@ func TestCrossTableHidesWhatBreakdownsHideAndNoHiddenCellCanBeRecomputed(t *test
 			t.Fatalf("%s: CSV %d", tc.name, csvPage.Status)
 		}
 		rows, cols, cells := crossCSV(t, csvPage.Body, ';')
-		if strings.Join(rows, ",") != strings.Join(provinces, ",") || strings.Join(cols, ",") != "Ja,Nee,Onbekend" {
+		if strings.Join(rows, ",") != strings.Join(provinces, ",") || strings.Join(cols, ",") != "Ja,Nee,Geen antwoord" {
 			t.Fatalf("%s: rows %v, columns %v", tc.name, rows, cols)
 		}
 		rowSums, colSums := make([]int, len(rows)), make([]int, len(cols))

@@ -463,7 +463,11 @@ func groupsIn(db *gorm.DB, s *Survey, def *Definition, dim string, rows map[aggK
 		gs = append(gs, Group{Key: k, Label: k, N: rows[aggKey{grp: k}].N})
 	}
 	if n := rows[aggKey{}].N; n > 0 {
-		gs = append(gs, Group{Key: "", Label: "Onbekend", N: n})
+		label := "Onbekend"
+		if sliceQuestion(def, dim) != nil && dim != DimDepartment {
+			label = "Geen antwoord" // respondents who skipped the question
+		}
+		gs = append(gs, Group{Key: "", Label: label, N: n})
 	}
 	return gs, nil
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // benchSlices are the slices the slicing benchmarks compute and read: a breakdown by a
@@ -44,9 +45,11 @@ func BenchmarkSlice(b *testing.B) {
 	for _, n := range benchSizes() {
 		db, s := seededSurvey(b, n)
 		for _, sl := range benchSlices {
+			started := time.Now()
 			if err := PrepareSlice(db.Write, s, sl.spec); err != nil {
 				b.Fatal(err)
 			}
+			b.Logf("%d responses, %s: stored in %v (no time if it was stored already)", n, sl.name, time.Since(started).Round(time.Millisecond))
 			b.Run(fmt.Sprintf("%d responses/%s", n, sl.name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

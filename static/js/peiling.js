@@ -303,6 +303,8 @@
         document.querySelectorAll("[data-theme-count='" + t.id + "']").forEach(function (cell) {
           cell.textContent = String(t.count);
         });
+        var option = document.querySelector("#filter-thema option[value='" + t.id + "']");
+        if (option) { option.textContent = t.name + " (" + t.count + ")"; }
       });
       var removedFrom = button && button.name === "verwijder" ? button.value.split("-")[1] : "";
       (data.answers || []).forEach(function (a) {
