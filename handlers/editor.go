@@ -275,6 +275,8 @@ type editorView struct {
 	Def         *models.Definition
 	State       statusView
 	Editable    bool
+	Opened      bool // respondents may have started: changes follow the rules of versions
+	Version     int
 	Sections    []sectionEdit
 	Facts       factsForm
 	Estimated   int
@@ -354,16 +356,22 @@ func (h *Handler) loadEditing(c *echo.Context) (*editing, error) {
 	return &editing{survey: s, def: cp}, nil
 }
 
-// loadDraftEditing is loadEditing for a change: only a draft's definition may change here.
+// loadDraftEditing is loadEditing for a change. Every status may change, by the rules of
+// versions (models.SaveDefinition): a closed survey refuses anything but texts there.
 func (h *Handler) loadDraftEditing(c *echo.Context) (*editing, error) {
-	ed, err := h.loadEditing(c)
-	if err != nil {
-		return nil, err
+	return h.loadEditing(c)
+}
+
+// changeNote says what a saved change did to a survey that has opened: a text correction in
+// place, or a new version for who starts from now on.
+func changeNote(change models.Change) string {
+	switch change.Kind {
+	case models.ActionTextsCorrected:
+		return " De tekstverbetering geldt meteen voor iedereen en staat in het logboek."
+	case models.ActionVersionCreated:
+		return fmt.Sprintf(" Dit is versie %d van de vragenlijst: wie vanaf nu begint, krijgt haar; wie al begonnen was, houdt de vorige.", change.Version)
 	}
-	if ed.survey.Status != models.StatusDraft {
-		return nil, models.ErrWrongStatus
-	}
-	return ed, nil
+	return ""
 }
 
 func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) {
@@ -373,7 +381,7 @@ func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) 
 	}
 	s, def := ed.survey, ed.def
 	view := &editorView{Researcher: researcher(c), Survey: s, Def: def, State: statusViews[s.Status],
-		Editable: s.Status == models.StatusDraft, Estimated: def.EstimatedMinutes(), Field: map[string]string{}}
+		Editable: true, Opened: s.OpenedAt != nil, Version: s.Version, Estimated: def.EstimatedMinutes(), Field: map[string]string{}}
 	for name := range regs {
 		view.Registers = append(view.Registers, name)
 	}
@@ -425,7 +433,8 @@ func (h *Handler) showEditor(c *echo.Context) error {
 // saveDefinition stores the changed definition, or renders the editor again with the
 // problem beside its field; after, it redirects to the editor at anchor.
 func (h *Handler) saveDefinition(c *echo.Context, ed *editing, keep func(*editorView), anchor, msg string) error {
-	err := models.SaveDraftDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
+	change, err := models.SaveDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
+	msg += changeNote(change)
 	var de *models.DefinitionError
 	if errors.As(err, &de) {
 		fresh, ferr := h.loadEditing(c)

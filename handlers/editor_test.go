@@ -239,16 +239,45 @@ func TestEditorShowsProblemsBesideTheFieldAndKeepsTheInput(t *testing.T) {
 	p.mustContain(t, `href="#contact-email"`, "e-mailadres", `value="geen adres"`)
 }
 
-func TestEditorIsReadOnlyOnceTheSurveyIsOpen(t *testing.T) {
+// TestEditorAfterOpeningFollowsTheVersionRules: on an open survey a corrected text is fixed in
+// place and audited with before and after; moving a question makes version 2, which only
+// respondents who start after it get; a closed survey takes texts only.
+func TestEditorAfterOpeningFollowsTheVersionRules(t *testing.T) {
 	app := newTestApp(t)
+	early := app.newClient()
+	early.start()
 	c := app.asResearcher()
-	c.get("/admin/surveys/"+refSlug+"/editor").mustContain(t, "Na het openen kunt u alleen teksten verbeteren", "Bekijken")
-	p := c.get("/admin/surveys/" + refSlug + "/editor/vragen/afdeling")
-	p.mustContain(t, "Na het openen kunt u alleen teksten verbeteren", "<fieldset class=\"fieldset fieldset--plain\" disabled>")
+	c.get("/admin/surveys/"+refSlug+"/editor").mustContain(t, "staat op versie 1", "Een tekstverbetering")
+	p := c.get("/admin/surveys/" + refSlug + "/editor/vragen/overleg")
+	p.mustContain(t, "De peiling is al geopend")
+	form := url.Values{"tekst": {"Heeft u voor het invullen overlegd met collega’s van andere afdelingen (gecorrigeerd)?"},
+		"code": {"overleg"}, "optie-tekst": {"Ja", "Nee"}, "optie-code": {"ja", "nee"}}
+	p = c.post("/admin/surveys/"+refSlug+"/editor/vragen/overleg", form)
+	p.mustContain(t, "De tekstverbetering geldt meteen voor iedereen")
+	if s := app.survey(); s.Version != 1 {
+		t.Fatalf("a text correction made version %d", s.Version)
+	}
+	c.get("/admin/surveys/"+refSlug).mustContain(t, "(gecorrigeerd)")
+
 	before := codes(app.definition(refSlug))
-	p = c.post("/admin/surveys/"+refSlug+"/editor/vragen/afdeling/verplaats", url.Values{"richting": {"omlaag"}})
-	if p.Status != http.StatusConflict || codes(app.definition(refSlug)) != before {
-		t.Fatalf("change to an open survey: %d", p.Status)
+	c.get("/admin/surveys/" + refSlug + "/editor")
+	p = c.post("/admin/surveys/"+refSlug+"/editor/vragen/overleg/verplaats", url.Values{"richting": {"omhoog"}})
+	p.mustContain(t, "Dit is versie 2 van de vragenlijst")
+	if s := app.survey(); s.Version != 2 || codes(app.definition(refSlug)) == before {
+		t.Fatalf("moving a question: version %d", s.Version)
+	}
+	// The respondent who had started keeps version 1's order; a newcomer gets version 2's.
+	var r models.Response
+	app.db.Read.Where("status = ?", models.ResponseDraft).Take(&r)
+	if r.Version != 1 {
+		t.Errorf("the early draft is on version %d", r.Version)
+	}
+
+	app.setStatus(refSlug, models.StatusClosed)
+	c.get("/admin/surveys/" + refSlug + "/editor")
+	p = c.post("/admin/surveys/"+refSlug+"/editor/vragen/overleg/verplaats", url.Values{"richting": {"omlaag"}})
+	if p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusConflict || app.survey().Version != 2 {
+		t.Errorf("a structural change after closing: %d, version %d", p.Status, app.survey().Version)
 	}
 }
 

@@ -268,7 +268,7 @@ func (h *Handler) questionView(c *echo.Context, ed *editing, si int, f questionF
 	if si < len(ed.def.Sections) {
 		title = ed.def.Sections[si].Title
 	}
-	return &questionEditView{Researcher: researcher(c), Survey: ed.survey, Editable: ed.survey.Status == models.StatusDraft,
+	return &questionEditView{Researcher: researcher(c), Survey: ed.survey, Editable: true,
 		Section: si + 1, SectionTitle: title, Form: f, KindLabel: questionKindLabel(f.Kind), Scales: h.scaleOptions(ed.def), Field: map[string]string{}}
 }
 
@@ -387,12 +387,12 @@ func (h *Handler) storeQuestion(c *echo.Context, ed *editing, view *questionEdit
 		if q.Kind == models.KindLikert {
 			addScale(ed.def, q.Scale, f.NewScale)
 		}
-		err := models.SaveDraftDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
+		change, err := models.SaveDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
 		if !errors.As(err, &problem) && err != nil {
 			return err
 		}
 		if problem == nil {
-			return h.redirectWithFlash(c, editorURL(ed.survey.Slug)+"#vraag-"+q.Code, fmt.Sprintf("De vraag ‘%s’ is opgeslagen.", q.Text))
+			return h.redirectWithFlash(c, editorURL(ed.survey.Slug)+"#vraag-"+q.Code, fmt.Sprintf("De vraag ‘%s’ is opgeslagen.", q.Text)+changeNote(change))
 		}
 	}
 	view.Form = f.withBlanks()

@@ -208,33 +208,29 @@ func CreateSurvey(db *gorm.DB, def *Definition, predecessor *uint, action string
 	return &s, nil
 }
 
-// SaveDraftDefinition replaces the definition of a survey that is still a draft, after
-// checking it by the rules of import. It is the one place where the editor changes a
-// definition; it goes through ChangeDefinition, which keeps the version row and the audit
-// log. The slug stays the survey's own.
-func SaveDraftDefinition(db *gorm.DB, s *Survey, def *Definition, who Actor, at time.Time) error {
+// SaveDefinition stores the editor's definition of survey s through ChangeDefinition's
+// rules: in place while the survey has never opened; after that, a change of texts only is a
+// correction in place (audited with before and after) and any other change a new version for
+// responses started from then on; a closed survey takes text corrections only. It checks the
+// same rules as import, and returns what it did.
+func SaveDefinition(db *gorm.DB, s *Survey, def *Definition, who Actor, at time.Time) (Change, error) {
 	def.Slug = s.Slug
 	if err := def.check(); err != nil {
-		return err
+		return Change{}, err
 	}
+	var change Change
 	err := db.Transaction(func(tx *gorm.DB) error {
-		cur, err := takeSurvey(tx, s.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Status != StatusDraft || cur.OpenedAt != nil {
-			return ErrWrongStatus
-		}
 		if err := registerLoaded(tx, def.Register); err != nil {
 			return err
 		}
-		_, err = ChangeDefinition(tx, s.ID, def, who, at)
+		var err error
+		change, err = ChangeDefinition(tx, s.ID, def, who, at)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("save definition of %s: %w", s.Slug, err)
+		return Change{}, fmt.Errorf("save definition of %s: %w", s.Slug, err)
 	}
-	return nil
+	return change, nil
 }
 
 func registerLoaded(tx *gorm.DB, register string) error {

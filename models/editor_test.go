@@ -67,7 +67,7 @@ func TestCodeFromMakesStableUniqueCodes(t *testing.T) {
 	}
 }
 
-func TestSaveDraftDefinitionRefusesWhatImportRefusesAndOpenSurveys(t *testing.T) {
+func TestSaveDefinitionRefusesWhatImportRefuses(t *testing.T) {
 	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
 	at := time.Now().UTC()
 	s, err := CreateSurvey(db.Write, NewDefinition("Nieuw", "nieuw", "2025"), nil, ActionSurveyCreated, System, at)
@@ -78,11 +78,11 @@ func TestSaveDraftDefinitionRefusesWhatImportRefusesAndOpenSurveys(t *testing.T)
 	cp, _ := def.Clone()
 	cp.Sections[0].Questions = append(cp.Sections[0].Questions, Question{Code: "gemeente", Kind: KindText, Text: "Dubbel"})
 	var de *DefinitionError
-	if err := SaveDraftDefinition(db.Write, s, cp, System, at); !errors.As(err, &de) || de.Path != "sections[0].questions[1].code" {
+	if _, err := SaveDefinition(db.Write, s, cp, System, at); !errors.As(err, &de) || de.Path != "sections[0].questions[1].code" {
 		t.Fatalf("a duplicate code: %v", err)
 	}
 	cp.Sections[0].Questions[1].Code = "toelichting"
-	if err := SaveDraftDefinition(db.Write, s, cp, System, at); err != nil {
+	if _, err := SaveDefinition(db.Write, s, cp, System, at); err != nil {
 		t.Fatal(err)
 	}
 	stored, _ := FindSurvey(db.Read, "nieuw")
@@ -92,8 +92,9 @@ func TestSaveDraftDefinitionRefusesWhatImportRefusesAndOpenSurveys(t *testing.T)
 	if err := OpenSurvey(db.Write, s.ID, System, at); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveDraftDefinition(db.Write, s, cp, System, at); !errors.Is(err, ErrWrongStatus) {
-		t.Errorf("an open survey: %v", err)
+	// Once open, the same definition again changes nothing.
+	if c, err := SaveDefinition(db.Write, s, cp, System, at); err != nil || c.Kind != "" {
+		t.Errorf("an unchanged definition of an open survey: %+v, %v", c, err)
 	}
 	if got := actions(t, db, s.ID); !reflect.DeepEqual(got, []string{ActionOpened, ActionDefinitionReplaced, ActionSurveyCreated}) && !reflect.DeepEqual(got, []string{ActionSurveyCreated, ActionDefinitionReplaced, ActionOpened}) {
 		t.Errorf("audit: %v", got)
