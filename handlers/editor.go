@@ -36,6 +36,8 @@ func (h *Handler) editorRoutes(a *echo.Group) {
 	a.POST("/surveys/:slug/editor/vragen/:code", h.saveQuestion)
 	a.POST("/surveys/:slug/editor/vragen/:code/verplaats", h.moveQuestion)
 	a.POST("/surveys/:slug/editor/vragen/:code/verwijder", h.removeQuestion)
+	a.GET("/surveys/:slug/editor/regel", h.showRule)
+	a.POST("/surveys/:slug/editor/regel", h.saveRule)
 }
 
 // kindLabels names each question kind as the editor shows it.

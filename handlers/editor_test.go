@@ -437,3 +437,34 @@ func TestEditorShowsSkipRulesAndKeepsThemWhenAQuestionChanges(t *testing.T) {
 		t.Errorf("after the edit: %+v", q)
 	}
 }
+
+// TestEditorSetsAndRemovesASkipRule: a page gets "alleen tonen als" through two plain forms
+// (choose the question, tick its answers); a rule without answers is refused beside the field;
+// page 1 has nothing earlier to depend on.
+func TestEditorSetsAndRemovesASkipRule(t *testing.T) {
+	app := newTestApp(t)
+	c := app.asResearcher()
+	rule := "/admin/surveys/" + refSlug + "/editor/regel"
+	c.get(rule+"?doel=sectie-1").mustContain(t, "Er staat geen keuzevraag op een eerdere pagina")
+	p := c.get(rule + "?doel=sectie-3")
+	p.mustContain(t, `<option value="overleg">`, `<option value="kc_plannen">`)
+	if strings.Contains(p.Body, `<option value="part_plannen">`) {
+		t.Error("a question of the page itself is offered")
+	}
+	p = c.get(rule + "?doel=sectie-3&vraag=overleg")
+	p.mustContain(t, `name="waarde" value="ja"`, `name="waarde" value="nee"`)
+	if p = c.post(rule, url.Values{"doel": {"sectie-3"}, "vraag": {"overleg"}}); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a rule without answers: %d", p.Status)
+	}
+	p.mustContain(t, "Vink minstens één antwoord aan", `href="#waarde-1"`)
+	p = c.post(rule, url.Values{"doel": {"sectie-3"}, "vraag": {"overleg"}, "waarde": {"ja"}})
+	p.mustContain(t, "De regel is opgeslagen.", "Dit is versie 2", "Deze sectie staat er alleen als")
+	if d := app.definition(refSlug); d.Sections[2].ShowIf == nil || d.Sections[2].ShowIf.Question != "overleg" {
+		t.Fatalf("the rule was not stored: %+v", d.Sections[2].ShowIf)
+	}
+	c.get(rule + "?doel=sectie-3")
+	c.post(rule, url.Values{"doel": {"sectie-3"}, "vraag": {"overleg"}, "actie": {"geen"}}).mustContain(t, "De regel is opgeslagen.")
+	if d := app.definition(refSlug); d.Sections[2].ShowIf != nil {
+		t.Error("the rule was not removed")
+	}
+}
