@@ -124,7 +124,9 @@ func TestResearcherBuildsASurveyWithTheKeyboardAndPreviewsIt(t *testing.T) {
 		{a.URL + editor + "/vragen/heeft_uw_gemeente_een", http.StatusOK},
 		{a.URL + editor + "/secties/1/nieuw?soort=likert", http.StatusOK},
 		{a.URL + editor + "/secties/1/nieuw?soort=number", http.StatusOK},
-		{a.URL + "/admin/surveys/klantcontact-2018/editor", http.StatusOK}, // open: read-only
+		{a.URL + "/admin/surveys/klantcontact-2018/editor", http.StatusOK}, // open: texts in place, other changes a new version
+		{a.URL + "/admin/surveys/klantcontact-2018/editor/regel?doel=sectie-3&vraag=overleg", http.StatusOK},
+		{a.URL + "/admin/surveys/klantcontact-2018/editor/regel?doel=sectie-1", http.StatusOK},
 		{a.URL + preview, http.StatusOK},
 		{a.URL + preview + "/stap/1", http.StatusOK},
 		{a.URL + preview + "/controleren", http.StatusOK},
