@@ -59,14 +59,15 @@ func NewRenderer(templates, static fs.FS) (*Renderer, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
-		"asset":       r.asset,
-		"dutchTime":   dutchTime,
-		"paragraphs":  paragraphs,
-		"inc":         func(i int) int { return i + 1 },
-		"choiceGroup": choiceGroup,
-		"summaryOf":   func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
-		"lastDay":     lastDay,
-		"input":       newInputView,
+		"asset":        r.asset,
+		"dutchTime":    dutchTime,
+		"paragraphs":   paragraphs,
+		"inc":          func(i int) int { return i + 1 },
+		"confirmField": confirmField,
+		"choiceGroup":  choiceGroup,
+		"summaryOf":    func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
+		"lastDay":      lastDay,
+		"input":        newInputView,
 		"registerPick": func(id string, options []string, value, errMsg string) registerPick {
 			return registerPick{ID: id, Options: options, Value: value, Error: errMsg}
 		},
@@ -229,4 +230,12 @@ func newInputView(id, label, value, hint, errMsg string, flags ...string) inputV
 type registerPick struct {
 	ID, Value, Error string
 	Options          []string
+}
+
+// confirmFieldView is the "Bevestiging" checkbox of a consequential action (partials/
+// confirmfield.html) with its error, if the form came back without it.
+type confirmFieldView struct{ Error, Label string }
+
+func confirmField(field map[string]string, label string) confirmFieldView {
+	return confirmFieldView{Error: field["bevestig"], Label: label}
 }
