@@ -103,10 +103,19 @@ func TestOpenAnswersAreTaggedInBulkFilteredRenamedAndMerged(t *testing.T) {
 	if strings.Contains(res.get(base).Body, `value="alle"`) {
 		t.Error("tag-all offered without a filter")
 	}
+	matches, had := 0, 0 // answers with the words; of those, already in Plannen (the 4th to 6th)
+	for i, r := range written {
+		if strings.Contains(strings.ToLower(r.Concrete), "plan nummer") {
+			matches++
+			if i >= 3 && i < 6 {
+				had++
+			}
+		}
+	}
 	p = res.get(base + "?q=" + url.QueryEscape("plan nummer"))
-	p.mustContain(t, fmt.Sprintf("Toekennen aan alle %d getoonde antwoorden", len(ids)-6))
+	p.mustContain(t, fmt.Sprintf("Toekennen aan alle %d getoonde antwoorden", matches))
 	p = res.post(base+"/tags", url.Values{"thema": {plannen}, "actie": {"alle"}, "q": {"plan nummer"}})
-	p.mustContain(t, fmt.Sprintf("Thema ‘Plannen’ toegekend aan %d antwoorden. Het thema heeft nu %d antwoorden.", len(ids)-6, len(ids)-3))
+	p.mustContain(t, fmt.Sprintf("Thema ‘Plannen’ toegekend aan %d antwoorden", matches-had), fmt.Sprintf("Het thema heeft nu %d antwoorden.", 3+matches-had))
 	res.post(base+"/tags", url.Values{"thema": {plannen}, "actie": {"verwijderen"}, "antwoord": ids[6:]})
 
 	// Rename; a taken name is refused beside its field, with the summary focused.
