@@ -58,10 +58,12 @@ type Handler struct {
 	resumes       *failureLimiter
 	logins        *loginThrottle
 	resumeMails   *failureLimiter // resume links mailed per draft (resumemail.go)
-	links         models.LinkKey  // seals invitation links (models/invitation.go)
-	now           func() time.Time
-	mail          mailWorker  // wakes SendQueuedMail (mailworker.go)
-	surveys       surveyCache // survey rows for respondents' requests (surveycache.go)
+	// resumeMailsTo and resumeMailsAll bound them per recipient and for all drafts together.
+	resumeMailsTo, resumeMailsAll *failureLimiter
+	links                         models.LinkKey // seals invitation links (models/invitation.go)
+	now                           func() time.Time
+	mail                          mailWorker  // wakes SendQueuedMail (mailworker.go)
+	surveys                       surveyCache // survey rows for respondents' requests (surveycache.go)
 }
 
 // New builds the echo instance with every route.
@@ -78,19 +80,21 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	admin := sessions.NewCookieStore(cfg.SessionKey[:32], cfg.SessionKey[32:])
 	admin.Options = &sessions.Options{Path: "/", MaxAge: 0, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{
-		db:            db,
-		registers:     &models.Registers{},
-		render:        render,
-		sessions:      store,
-		adminSessions: admin,
-		cfg:           cfg,
-		log:           cfg.Log,
-		resumes:       newFailureLimiter(20, 10*time.Minute),
-		logins:        newLoginThrottle(),
-		resumeMails:   newFailureLimiter(resumeMailsPerHour, time.Hour),
-		links:         models.NewLinkKey(cfg.SessionKey),
-		now:           cfg.Clock,
-		mail:          newMailWorker(),
+		db:             db,
+		registers:      &models.Registers{},
+		render:         render,
+		sessions:       store,
+		adminSessions:  admin,
+		cfg:            cfg,
+		log:            cfg.Log,
+		resumes:        newFailureLimiter(20, 10*time.Minute),
+		logins:         newLoginThrottle(),
+		resumeMails:    newFailureLimiter(resumeMailsPerHour, time.Hour),
+		resumeMailsTo:  newFailureLimiter(resumeMailsPerAddressDay, 24*time.Hour),
+		resumeMailsAll: newFailureLimiter(resumeMailsPerHourAll, time.Hour),
+		links:          models.NewLinkKey(cfg.SessionKey),
+		now:            cfg.Clock,
+		mail:           newMailWorker(),
 	}
 	if h.now == nil {
 		h.now = time.Now

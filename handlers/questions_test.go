@@ -301,3 +301,26 @@ func TestResumeLinkIsMailedToOneAddressAFewTimesAnHour(t *testing.T) {
 	}
 	p.mustContain(t, "Het mailen lukte niet. Kopieer de link hierboven")
 }
+
+// TestResumeMailsToOneAddressAreBoundedAcrossDrafts: drafts are free, so someone who makes a
+// new draft for every mail still reaches one stranger only a few times a day.
+func TestResumeMailsToOneAddressAreBoundedAcrossDrafts(t *testing.T) {
+	app := newTestApp(t)
+	srv := mailtest.Start(t)
+	app.h.cfg.Mail = srv.Config()
+	for i := 1; i <= resumeMailsPerAddressDay+1; i++ {
+		c := app.newClient()
+		c.start()
+		c.get("/s/" + refSlug + "/later")
+		p := c.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"Vreemde@Example.com"}})
+		if i <= resumeMailsPerAddressDay && p.Status != http.StatusOK {
+			t.Fatalf("mail %d from its own draft: %d", i, p.Status)
+		}
+		if i > resumeMailsPerAddressDay && p.Status != http.StatusTooManyRequests {
+			t.Fatalf("mail %d to one address from a fresh draft: %d, want 429", i, p.Status)
+		}
+	}
+	if n := len(srv.Messages()); n != resumeMailsPerAddressDay {
+		t.Errorf("%d mails reached the address, want %d", n, resumeMailsPerAddressDay)
+	}
+}

@@ -14,9 +14,15 @@ import (
 	"peiling/mail"
 )
 
-// resumeMailsPerHour bounds the resume mails of one draft: enough for a respondent who
-// mistyped an address, useless to someone who wants this server to mail strangers.
-const resumeMailsPerHour = 3
+// Resume mails are bounded three ways, because drafts cost nothing to make: per draft (enough
+// for a respondent who mistyped an address), per address (someone who makes a draft per mail
+// still reaches a stranger only a few times a day), and for the whole installation (a flood
+// of drafts cannot turn it into a mailer).
+const (
+	resumeMailsPerHour       = 3   // per draft
+	resumeMailsPerAddressDay = 3   // per recipient
+	resumeMailsPerHourAll    = 200 // all drafts together
+)
 
 // mailResumeLink e-mails the draft's resume link to one address the respondent typed. The
 // text is fixed; only the survey's title and the link go in. Only when mail is configured.
@@ -45,11 +51,17 @@ func (h *Handler) mailResumeLink(c *echo.Context) error {
 	if msg := checkResumeAddress(view.Email); msg != "" {
 		return refuse(http.StatusUnprocessableEntity, msg)
 	}
-	key, now := strconv.FormatUint(uint64(r.ID), 10), time.Now()
+	key, to, now := strconv.FormatUint(uint64(r.ID), 10), strings.ToLower(view.Email), time.Now()
 	if h.resumeMails.blocked(key, now) > 0 {
 		return refuse(http.StatusTooManyRequests, "U heeft de link het afgelopen uur al een paar keer laten mailen. Kopieer de link hierboven, of probeer het over een uur opnieuw")
 	}
-	h.resumeMails.fail(key, now) // counts every attempt, sent or not
+	if h.resumeMailsTo.blocked(to, now) > 0 || h.resumeMailsAll.blocked("", now) > 0 {
+		return refuse(http.StatusTooManyRequests, "Naar dit adres is vandaag al een paar keer een link gemaild, of er worden nu te veel links gemaild. Kopieer de link hierboven en bewaar hem zelf")
+	}
+	// Every attempt counts, sent or not.
+	h.resumeMails.fail(key, now)
+	h.resumeMailsTo.fail(to, now)
+	h.resumeMailsAll.fail("", now)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
 	defer cancel()
 	msg := mail.Message{To: view.Email, Subject: "Uw link om verder te gaan met " + s.Title, Body: resumeMailBody(s.Title, link)}
