@@ -66,6 +66,7 @@ func NewRenderer(templates, static fs.FS) (*Renderer, error) {
 		"choiceGroup": choiceGroup,
 		"summaryOf":   func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
 		"lastDay":     lastDay,
+		"surveyNav":   surveyNav,
 		"input":       newInputView,
 		"registerPick": func(id string, options []string, value, errMsg string) registerPick {
 			return registerPick{ID: id, Options: options, Value: value, Error: errMsg}
