@@ -549,7 +549,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		parts = append(parts, fmt.Sprintf("%s: %d %%", o.Label, o.Percent))
 	}
 	desc += ". Totaal: " + strings.Join(parts, "; ") + "."
-	return barChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, standalone)
+	return colouredBarChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
 }
 
 // likertChart is a likert block as diverging 100 % stacked bars, one per statement and group.

@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,4 +79,85 @@ func ids(body string) map[string]bool {
 		out[m[1]] = true
 	}
 	return out
+}
+
+var (
+	svgFill   = regexp.MustCompile(`<rect [^>]*fill="(#[0-9a-f]{6})"`)
+	groupRow  = regexp.MustCompile(`<tr><th scope="row">[^<]+</th><td>\d+</td></tr>`)
+	fontSizes = regexp.MustCompile(`font-size="(\d+)"`)
+)
+
+// chartOf returns the first <svg> in the card of question code.
+func chartOf(t *testing.T, p *page, code string) string {
+	t.Helper()
+	card := article(t, p, code)
+	start := strings.Index(card, "<svg")
+	if start < 0 {
+		t.Fatalf("no chart for %s on %s", code, p.URL)
+	}
+	return card[start : start+strings.Index(card[start:], "</svg>")]
+}
+
+// TestUnorderedChartsNeverRepeatAColour breaks the article's data set down by province
+// (twelve groups and the total) and by department: every shown group has a colour of its own.
+// By size class, an ordered dimension, the colours run from light to dark.
+func TestUnorderedChartsNeverRepeatAColour(t *testing.T) {
+	app := newTestApp(t)
+	closedArticle(t, app)
+	res := app.asResearcher()
+	for _, dim := range []string{"provincie", "afdeling"} {
+		p := res.get("/admin/surveys/" + refSlug + "/results?indeling=" + dim)
+		shown := len(groupRow.FindAllString(p.Body, -1))
+		if shown < 2 {
+			t.Fatalf("%s: only %d groups with figures", dim, shown)
+		}
+		chart := chartOf(t, p, "kc_plannen")
+		fills := map[string]bool{}
+		for _, m := range svgFill.FindAllStringSubmatch(chart, -1) {
+			fills[m[1]] = true
+		}
+		if len(fills) != shown+1 {
+			t.Errorf("%s: %d groups and the total drawn in %d colours", dim, shown, len(fills))
+		}
+		for c := range fills {
+			if contrast(c, "#ffffff") < 3 {
+				t.Errorf("%s: bar colour %s has %.2f:1 against white", dim, c, contrast(c, "#ffffff"))
+			}
+		}
+	}
+	seq := sequential(5)
+	for i := 1; i < len(seq); i++ {
+		if luminance(seq[i]) >= luminance(seq[i-1]) {
+			t.Errorf("the ordered scale does not darken: %v", seq)
+		}
+	}
+	if c := contrast(seq[0], "#ffffff"); c < 3 {
+		t.Errorf("the lightest step of the ordered scale has %.2f:1 against its white separators", c)
+	}
+	if got := categorical(20); len(got) != 20 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 20 {
+		t.Errorf("categorical(20) repeats a colour: %v", got)
+	}
+}
+
+// TestChartsKeepTheirTextSizeAndAreNamedOnce: a chart on the page has no viewBox (that would
+// shrink its 14 px text to 7 px on a phone), its labels fit a phone's column, and its name is
+// its title only, its figures in the description.
+func TestChartsKeepTheirTextSizeAndAreNamedOnce(t *testing.T) {
+	app := newTestApp(t)
+	closedArticle(t, app)
+	p := app.asResearcher().get("/admin/surveys/" + refSlug + "/results")
+	for _, code := range []string{"kc_plannen", "kc_stellingen"} {
+		chart := chartOf(t, p, code)
+		if strings.Contains(chart, "viewBox") {
+			t.Errorf("%s: the chart scales its text with a viewBox", code)
+		}
+		for _, m := range fontSizes.FindAllStringSubmatch(chart, -1) {
+			if size, _ := strconv.Atoi(m[1]); size < 14 {
+				t.Errorf("%s: font-size %s", code, m[1])
+			}
+		}
+		if !strings.Contains(chart, `aria-labelledby="grafiek-`+code+`-t"`) || !strings.Contains(chart, `aria-describedby="grafiek-`+code+`-d"`) {
+			t.Errorf("%s: the chart is not named by its title and described by its description: %.300s", code, chart)
+		}
+	}
 }
