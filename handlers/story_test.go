@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"html"
 	"net/http"
 	"regexp"
 	"slices"
@@ -158,6 +159,129 @@ func TestChartsKeepTheirTextSizeAndAreNamedOnce(t *testing.T) {
 		}
 		if !strings.Contains(chart, `aria-labelledby="grafiek-`+code+`-t"`) || !strings.Contains(chart, `aria-describedby="grafiek-`+code+`-d"`) {
 			t.Errorf("%s: the chart is not named by its title and described by its description: %.300s", code, chart)
+		}
+	}
+}
+
+var (
+	keyItem  = regexp.MustCompile(`<li class="key"><a href="#vraag-([^"]+)">[^<]*</a>(?: <span class="key__figure"><strong>([^<]+)</strong> ([^<]*?)(?: <span class="key__n">\(n = (\d+)\)</span>)?</span>)?`)
+	hrefFrag = regexp.MustCompile(`href="#([^"]+)"`)
+)
+
+// story returns the summary section at the top of a results page.
+func story(t *testing.T, p *page) string {
+	t.Helper()
+	start := strings.Index(p.Body, `<section class="story"`)
+	if start < 0 {
+		t.Fatalf("no summary on %s", p.URL)
+	}
+	return p.Body[start : start+strings.Index(p.Body[start:], "</section>")]
+}
+
+// TestSummaryFiguresEqualTheCards reads each key figure of the summary on the article's data
+// set, whole and broken down, and finds the same figure with the same n on the question's card:
+// the option's row of a choice question, the statement's row of a likert block.
+func TestSummaryFiguresEqualTheCards(t *testing.T) {
+	app := newTestApp(t)
+	closedArticle(t, app)
+	res := app.asResearcher()
+	for _, path := range []string{"/results", "/results?indeling=afdeling"} {
+		p := res.get("/admin/surveys/" + refSlug + path)
+		sum := story(t, p)
+		if !strings.Contains(sum, "Respons: <strong>119 van 380 gemeenten (31 %)</strong>") {
+			t.Errorf("%s: the summary lacks the response", path)
+		}
+		if !strings.Contains(sum, `class="status-map"`) {
+			t.Errorf("%s: the summary lacks the fieldwork map", path)
+		}
+		keys := keyItem.FindAllStringSubmatch(sum, -1)
+		if len(keys) < 10 {
+			t.Fatalf("%s: only %d key figures", path, len(keys))
+		}
+		checked := 0
+		for _, k := range keys {
+			code, figure, what, n := k[1], k[2], html.UnescapeString(k[3]), k[4]
+			card := html.UnescapeString(article(t, p, code))
+			switch {
+			case figure == "" || n == "":
+				continue
+			case strings.Contains(what, ": "): // likert: the high end and the statement
+				statement := what[strings.Index(what, ": ")+2:]
+				row := card[strings.Index(card, `<th scope="row">`+statement+`</th>`):]
+				row = row[:strings.Index(row, "</tr>")]
+				cells := regexp.MustCompile(`<td>([^<]*)</td>`).FindAllStringSubmatch(row, -1)
+				// … Samen: low, Samen: high, n, weet niet
+				if len(cells) < 4 || cells[len(cells)-3][1] != figure || cells[len(cells)-2][1] != n {
+					t.Errorf("%s %s: summary %s (n = %s), card row %v", path, code, figure, n, cells)
+				}
+			default:
+				if !strings.Contains(card, `<th scope="row">`+what+`</th><td>`+figure+` (`) {
+					t.Errorf("%s %s: summary %s %s, not so on the card", path, code, figure, what)
+				}
+				if !strings.Contains(card, "(n = "+n+")") {
+					t.Errorf("%s %s: summary n = %s, not on the card", path, code, n)
+				}
+			}
+			checked++
+		}
+		if checked < 8 {
+			t.Errorf("%s: only %d key figures compared", path, checked)
+		}
+		if !strings.Contains(sum, "80 %</strong> De basis van het klantcontact op orde brengen") {
+			t.Errorf("%s: the article's 80 %% is not the key figure of kc_plannen", path)
+		}
+	}
+}
+
+// TestSummaryAndTableOfContentsLinksResolve: every link of the summary goes to an id on the
+// page, a section or a question card, and every card and section is linked.
+func TestSummaryAndTableOfContentsLinksResolve(t *testing.T) {
+	app := newTestApp(t)
+	closedArticle(t, app)
+	p := app.asResearcher().get("/admin/surveys/" + refSlug + "/results")
+	sum, on := story(t, p), ids(p.Body)
+	linked := map[string]bool{}
+	for _, m := range hrefFrag.FindAllStringSubmatch(sum, -1) {
+		linked[m[1]] = true
+		if !on[m[1]] {
+			t.Errorf("the summary links to #%s, which is not on the page", m[1])
+		}
+	}
+	for id := range on {
+		if (strings.HasPrefix(id, "vraag-") || strings.HasPrefix(id, "sectie-")) && !linked[id] {
+			t.Errorf("#%s is not in the summary", id)
+		}
+	}
+	if len(linked) < 15 {
+		t.Errorf("only %d links in the summary", len(linked))
+	}
+}
+
+// TestQuestionCardHasTheTableOneClickAway: the chart on the card, its table in a disclosure
+// that works without JavaScript; a statement table names every column once and groups the
+// totals.
+func TestQuestionCardHasTheTableOneClickAway(t *testing.T) {
+	app := newTestApp(t)
+	closedArticle(t, app)
+	p := app.asResearcher().get("/admin/surveys/" + refSlug + "/results")
+	for _, code := range []string{"kc_plannen", "kc_stellingen"} {
+		card := article(t, p, code)
+		chart, details := strings.Index(card, "<svg"), strings.Index(card, `<details class="result__details">`)
+		if chart < 0 || details < chart || !strings.Contains(card[details:], "<table") {
+			t.Errorf("%s: not a chart followed by its table in a <details>", code)
+		}
+		if strings.Contains(card, " · <a") {
+			t.Errorf("%s: a dangling separator before the download link", code)
+		}
+	}
+	card := article(t, p, "kc_stellingen")
+	head := card[strings.Index(card, "<thead>"):strings.Index(card, "</thead>")]
+	if strings.Count(head, "Neutraal") != 1 {
+		t.Errorf("the statement table heads %d columns with Neutraal: %s", strings.Count(head, "Neutraal"), head)
+	}
+	for _, want := range []string{`<th scope="colgroup" colspan="5">Per antwoord</th>`, `<th scope="colgroup" colspan="2">Samen</th>`} {
+		if !strings.Contains(head, want) {
+			t.Errorf("the statement table's head lacks %s", want)
 		}
 	}
 }
