@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -41,4 +44,44 @@ func checkChartText(t *testing.T, b *tab, urls []string) {
 			t.Errorf("%s at %d px: %s", b.path(), w, p)
 		}
 	}
+}
+
+// textSpacing applies the WCAG 1.4.12 spacing: what a reader may set without the page
+// losing content or scrolling sideways.
+const textSpacing = `(() => {
+	for (const e of document.querySelectorAll("body *")) { // through the CSSOM: the CSP blocks a <style>
+		e.style.setProperty("line-height", "1.5", "important");
+		e.style.setProperty("letter-spacing", ".12em", "important");
+		e.style.setProperty("word-spacing", ".16em", "important");
+		if (e.tagName === "P") e.style.setProperty("margin-bottom", "2em", "important");
+	}
+	return true })()`
+
+// checkResultsReflow opens the results page at 320 px with text spacing applied, then as
+// print on an A4 column (18 cm, 680 px): neither may be wider than its width.
+func checkResultsReflow(t *testing.T, b *tab, url string) {
+	t.Helper()
+	wider := `document.documentElement.scrollWidth`
+	b.do("set the viewport to 320 px", chromedp.EmulateViewport(320, 900))
+	if status := b.open(url); status != http.StatusOK {
+		t.Fatalf("%s: HTTP %d", url, status)
+	}
+	js[bool](b, textSpacing)
+	if w := js[int](b, wider); w > 320 {
+		t.Errorf("%s with text spacing at 320 px is %d px wide", b.path(), w)
+	}
+	media := func(m string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+			return chromedp.Void{}, err
+		}
+	}
+	b.do("print on A4", chromedp.EmulateViewport(680, 1000), media("print"))
+	if status := b.open(url); status != http.StatusOK {
+		t.Fatalf("%s: HTTP %d", url, status)
+	}
+	if w := js[int](b, wider); w > 680 {
+		t.Errorf("%s printed is %d px wide on a 680 px A4 column: the browser shrinks it to %d %%", b.path(), w, 68000/w)
+	}
+	b.do("back to the screen", media(""))
 }
