@@ -86,34 +86,42 @@ func categorical(n int) []string {
 	return out
 }
 
-// darkEnough is the lightest colour of hue and saturation with 3:1 contrast against white.
-func darkEnough(hue, sat float64) string {
-	lo, hi := 0.0, 1.0
-	for range 30 {
-		mid := (lo + hi) / 2
-		if contrast(hsl(hue, sat, mid), "#ffffff") >= 3.1 {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hsl(hue, sat, lo)
-}
-
 // sequential gives n blues from light to dark for ordered groups (size classes, the points of
-// a scale). Even the lightest reaches 3:1 against white, so each segment also stands apart
-// from the white separators between segments (WCAG 1.4.11).
+// a scale), in steps of equal contrast so that each looks as far from its neighbour as the
+// next. Even the lightest reaches 3:1 against white, so each segment also stands apart from
+// the white separators between segments (WCAG 1.4.11); the hue turns from sky to indigo to
+// tell dark steps apart.
 func sequential(n int) []string {
-	from, to := [3]float64{0x3d, 0x86, 0xc6}, [3]float64{0x08, 0x1f, 0x33}
+	const lightest, darkest = 3.1, 15.0 // contrast against white
 	out := make([]string, n)
 	for i := range n {
 		t := 0.0
 		if n > 1 {
 			t = float64(i) / float64(n-1)
 		}
-		out[i] = fmt.Sprintf("#%02x%02x%02x", int(math.Round(from[0]+(to[0]-from[0])*t)), int(math.Round(from[1]+(to[1]-from[1])*t)), int(math.Round(from[2]+(to[2]-from[2])*t)))
+		target := lightest * math.Pow(darkest/lightest, t)
+		hue := 200 + 30*t
+		out[i] = withContrast(hue, 0.8-0.2*t, target)
 	}
 	return out
+}
+
+// darkEnough is the lightest colour of hue and saturation with 3:1 contrast against white.
+func darkEnough(hue, sat float64) string { return withContrast(hue, sat, 3.1) }
+
+// withContrast is the lightest colour of hue and saturation with at least target contrast
+// against white.
+func withContrast(hue, sat, target float64) string {
+	lo, hi := 0.0, 1.0
+	for range 30 {
+		mid := (lo + hi) / 2
+		if contrast(hsl(hue, sat, mid), "#ffffff") >= target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hsl(hue, sat, lo)
 }
 
 func hsl(h, s, l float64) string {
