@@ -285,3 +285,32 @@ func TestQuestionCardHasTheTableOneClickAway(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicSummaryShowsNoMapAndNoResearcherNavigation: the published page has the same
+// summary, but neither the fieldwork map (who answered is not public) nor the researcher's
+// sub-navigation.
+func TestPublicSummaryShowsNoMapAndNoResearcherNavigation(t *testing.T) {
+	app := newTestApp(t)
+	closedArticle(t, app)
+	s, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.SetPublished(app.db.Write, s, true, false, models.System, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	p := app.newClient().get("/r/" + refSlug)
+	if p.Status != http.StatusOK {
+		t.Fatalf("public page: %d", p.Status)
+	}
+	sum := story(t, p)
+	if strings.Contains(sum, "status-map") || strings.Contains(sum, "/veldwerk") {
+		t.Error("the public summary shows the fieldwork map")
+	}
+	if !strings.Contains(sum, `href="#vraag-kc_plannen"`) {
+		t.Error("the public summary lacks the key figures")
+	}
+	if strings.Contains(p.Body, "survey-nav") {
+		t.Error("the public page carries the researcher's sub-navigation")
+	}
+}
