@@ -66,11 +66,11 @@ func NewRenderer(templates, static fs.FS) (*Renderer, error) {
 		"choiceGroup": choiceGroup,
 		"summaryOf":   func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
 		"lastDay":     lastDay,
-		"surveyNav":   surveyNav,
 		"input":       newInputView,
 		"registerPick": func(id string, options []string, value, errMsg string) registerPick {
 			return registerPick{ID: id, Options: options, Value: value, Error: errMsg}
 		},
+		"surveyNav": surveyNav,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "layout.html", "partials/*.html")
 	if err != nil {
