@@ -173,6 +173,8 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	}
 	checkWithTool(t, check, args, pages, adminWidths, "")
 	checkNarrow(t, b, pages)
+	checkChartText(t, b, []string{a.URL + admin + "/results", a.URL + admin + "/results?indeling=provincie", a.URL + admin + "/results?indeling=grootte", a.URL + "/r/" + slug})
+	checkResultsReflow(t, b, a.URL+admin+"/results")
 	checkResearcherErrorStates(t, b, a.URL, o.URL, setupURL, dir)
 	t.Logf("the researcher's pages took %.1f s", time.Since(began).Seconds())
 }

@@ -71,6 +71,7 @@ func NewRenderer(templates, static fs.FS) (*Renderer, error) {
 		"registerPick": func(id string, options []string, value, errMsg string) registerPick {
 			return registerPick{ID: id, Options: options, Value: value, Error: errMsg}
 		},
+		"surveyNav": surveyNav,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "layout.html", "partials/*.html")
 	if err != nil {

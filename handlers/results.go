@@ -129,6 +129,8 @@ type resultsView struct {
 	// Slice is the breakdown by a question and the filter (slice.go).
 	Slice      sliceView
 	MultiBases []baseChoice // the multi questions and whether each counts only who ticked
+	// Story is the summary at the top: response, key figures, table of contents (summary.go).
+	Story *storyView
 }
 
 // baseChoice is one multi question in the settings: tick it to count only who ticked something.
@@ -147,6 +149,16 @@ type tableView struct {
 	Caption string
 	Head    []string
 	Rows    []tableRow
+	// Groups, when set, is a header row above Head: columns that belong together under one
+	// name, and columns that span both rows (Head then names only the grouped columns).
+	Groups []headGroup
+}
+
+// headGroup is one cell of a table's upper header row.
+type headGroup struct {
+	Label   string
+	Span    int  // grouped columns below it
+	Rowspan bool // a single column named in both header rows
 }
 
 type tableRow struct {
@@ -276,6 +288,9 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		}
 	}
 	keepSlice(v)
+	if v.Story, err = storyOf(db, s, rep, v); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -477,16 +492,17 @@ func countRow(label string, cells []models.Figures, n func(models.Figures) int64
 }
 
 func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
-	t := &tableView{Caption: qr.Q.Text + " – percentages van " + qr.BaseLabel() + " (n per stelling)", Head: []string{"Stelling"}}
+	// The scale's answers, then the shares taken together, grouped under two headers; the
+	// middle of the scale is not repeated as a total of itself.
+	t := &tableView{Caption: qr.Q.Text + " – percentages van " + qr.BaseLabel() + " (n per stelling)"}
 	for _, o := range qr.Q.ScaleOptions {
 		t.Head = append(t.Head, o.Label)
 	}
-	low, middle, high, hasMiddle := models.ScaleSummary(qr.Q.ScaleOptions)
-	t.Head = append(t.Head, "Samen: "+low)
-	if hasMiddle {
-		t.Head = append(t.Head, "Samen: "+middle)
-	}
-	t.Head = append(t.Head, "Samen: "+high, "n", "Weet niet")
+	low, _, high, _ := models.ScaleSummary(qr.Q.ScaleOptions)
+	t.Head = append(t.Head, "Samen: "+low, "Samen: "+high)
+	t.Groups = []headGroup{{Label: "Stelling", Rowspan: true}, {Label: "Per antwoord", Span: len(qr.Q.ScaleOptions)},
+		{Label: "Samen", Span: 2}, {Label: "n", Rowspan: true}, {Label: "Weet niet", Rowspan: true}}
+	columns := len(t.Head) + 2
 	for _, st := range qr.Statements {
 		for ci, f := range st.Cells {
 			label := st.Text
@@ -499,7 +515,7 @@ func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 			}
 			row := tableRow{Label: label}
 			if f.Hidden {
-				for range len(t.Head) - 1 {
+				for range columns {
 					row.Cells = append(row.Cells, "–")
 				}
 				t.Rows = append(t.Rows, row)
@@ -509,9 +525,6 @@ func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 				row.Cells = append(row.Cells, fmt.Sprintf("%d %% (%d)", o.Percent, o.Count))
 			}
 			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Disagree))
-			if hasMiddle {
-				row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Neutral))
-			}
 			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Agree), strconv.FormatInt(f.N, 10), strconv.FormatInt(f.DontKnow, 10))
 			t.Rows = append(t.Rows, row)
 		}
@@ -549,7 +562,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		parts = append(parts, fmt.Sprintf("%s: %d %%", o.Label, o.Percent))
 	}
 	desc += ". Totaal: " + strings.Join(parts, "; ") + "."
-	return barChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, standalone)
+	return colouredBarChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
 }
 
 // likertChart is a likert block as diverging 100 % stacked bars, one per statement and group.

@@ -239,8 +239,8 @@ func TestResultsPageShowsTheKnownCounts(t *testing.T) {
 	}
 	dist := hamilton(sc, e.together)
 	comb := hamilton([]int{sc[0] + sc[1], sc[2], sc[3] + sc[4]}, e.together)
-	row := fmt.Sprintf("<td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %%</td><td>%d %%</td><td>%d %%</td><td>%d</td><td>%d</td>",
-		dist[0], sc[0], dist[1], sc[1], dist[2], sc[2], dist[3], sc[3], dist[4], sc[4], comb[0], comb[1], comb[2], e.together, e.togetherDK)
+	row := fmt.Sprintf("<td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %% (%d)</td><td>%d %%</td><td>%d %%</td><td>%d</td><td>%d</td>",
+		dist[0], sc[0], dist[1], sc[1], dist[2], sc[2], dist[3], sc[3], dist[4], sc[4], comb[0], comb[2], e.together, e.togetherDK)
 	p.mustContain(t, row, "<svg", "<title id=\"grafiek-kc_plannen-t\">", "<desc id=\"grafiek-kc_stellingen-d\">")
 	p.mustContain(t, fmt.Sprintf("‘Anders, namelijk’: %d toelichtingen", e.plans["anders"]))
 	// Open answers and "anders" texts are text, never markup.
