@@ -1,6 +1,7 @@
 package models
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -92,6 +93,18 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
+}
+
+// Redacted is dsn as it may be shown or logged: a PostgreSQL URL without its password.
+func Redacted(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://…" // unparsable: show nothing of it
+	}
+	return u.Redacted()
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database (postgres:// or postgresql://)

@@ -1,10 +1,13 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -77,4 +80,29 @@ func compactPostgres(db *gorm.DB) error {
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	return nil
+}
+
+// postgresCode returns the SQLSTATE of a PostgreSQL error in err's chain.
+func postgresCode(err error) (string, bool) {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return "", false
+	}
+	return pg.Code, true
+}
+
+// postgresStorageFailure reports whether SQLSTATE code says the server could not store
+// anything, as storageFailure's SQLite codes do: out of disk, memory or connections (class
+// 53), an I/O or system error (58), a shutting-down server (57P01-57P03), a read-only
+// transaction (25006) or an internal error such as corrupt data (XX).
+func postgresStorageFailure(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "53"), strings.HasPrefix(code, "58"), strings.HasPrefix(code, "XX"):
+		return true
+	}
+	switch code {
+	case "57P01", "57P02", "57P03", "25006":
+		return true
+	}
+	return false
 }
