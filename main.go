@@ -108,7 +108,7 @@ func main() {
 		AdminPassword: os.Getenv("PEILING_ADMIN_PASSWORD"),
 	}
 	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env PEILING_ADDR)")
-	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing (env PEILING_DB)")
+	flag.StringVar(&cfg.DB, "db", cfg.DB, "SQLite file, created if missing, or postgres://user@host/db URL (env PEILING_DB)")
 	flag.StringVar(&cfg.SiteTexts, "site-texts", os.Getenv("PEILING_SITE_TEXTS"), "folder with toegankelijkheid.txt, privacy.txt and contact.txt for this installation's footer pages (env PEILING_SITE_TEXTS)")
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public address for links, e.g. https://peiling.example.nl (env PEILING_BASE_URL)")
 	flag.StringVar(&cfg.TrustedProxies, "trusted-proxy", cfg.TrustedProxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, e.g. 10.0.0.5,fd00::/8; others' are ignored (env PEILING_TRUSTED_PROXY)")
@@ -196,7 +196,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 		if err := db.Close(); err != nil {
 			log.Error("close database", "err", err)
 		}
-		log.Info("database closed", "path", cfg.DB)
+		log.Info("database closed", "path", models.Redacted(cfg.DB))
 	}()
 	if err := models.SeedDefaults(db.Write); err != nil {
 		return fmt.Errorf("load defaults: %w", err)
@@ -251,7 +251,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 			if cfg.BaseURL != "" {
 				url = cfg.BaseURL
 			}
-			fmt.Fprintf(out, "peiling: serving on %s (database %s)\n", url, cfg.DB)
+			fmt.Fprintf(out, "peiling: serving on %s (database %s)\n", url, models.Redacted(cfg.DB))
 			if setupPath != "" {
 				// The link is the key to the first account, so it goes to the console, not
 				// into the structured log that may be shipped elsewhere.
@@ -443,7 +443,7 @@ func backup(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
 	if err := models.Backup(db.Write, args[0]); err != nil { // its own process: no server writes wait on this connection
 		return err
 	}
-	fmt.Fprintf(out, "backup of %s written to %s in %s\n", cfg.DB, args[0], time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(out, "backup of %s written to %s in %s\n", models.Redacted(cfg.DB), args[0], time.Since(started).Round(time.Millisecond))
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"testing"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 const refSlug = "klantcontact-2018"
@@ -48,7 +48,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testApp is the real app on a temporary SQLite file, served through httptest.
+// testApp is the real app on a new database of its own (a temporary SQLite file, or a fresh
+// PostgreSQL database when PEILING_TEST_POSTGRES is set: dbtest.DSN), served through httptest.
 type testApp struct {
 	t   testing.TB
 	db  *models.DB
@@ -59,14 +60,14 @@ type testApp struct {
 // newTestApp serves a new database; configure, if given, changes the app's Config first.
 func newTestApp(t testing.TB, configure ...func(*Config)) *testApp {
 	t.Helper()
-	return newTestAppOn(t, filepath.Join(t.TempDir(), "peiling.db"), configure...)
+	return newTestAppOn(t, dbtest.DSN(t, "peiling.db"), configure...)
 }
 
-// newTestAppOn serves the database file at path, new or existing.
-func newTestAppOn(t testing.TB, path string, configure ...func(*Config)) *testApp {
+// newTestAppOn serves the database dsn names (a SQLite file or a PostgreSQL URL), new or existing.
+func newTestAppOn(t testing.TB, dsn string, configure ...func(*Config)) *testApp {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	db, err := models.Open(path, log)
+	db, err := models.Open(dsn, log)
 	if err != nil {
 		t.Fatal(err)
 	}

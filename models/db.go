@@ -13,8 +13,11 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// DB holds the two pools on one SQLite file: SQLite has a single writer, so all writes go
-// through one connection (no SQLITE_BUSY between our own writers), reads use several.
+// DB holds the two pools on one database: SQLite has a single writer, so all writes go
+// through one connection (no SQLITE_BUSY between our own writers), reads use several. On
+// PostgreSQL the pools have the same shape, so one instance behaves as on SQLite: writes in
+// one process still take turns. (Several instances on one PostgreSQL need locks in the
+// database itself; see docs/deployment.md.)
 type DB struct {
 	Write *gorm.DB
 	Read  *gorm.DB
@@ -22,11 +25,21 @@ type DB struct {
 	group *groupWriter // respondents' writes, grouped into one transaction on Write (groupwrite.go)
 }
 
-// Open opens (and creates) the SQLite file at path and migrates it.
+// Open opens the database dsn names and migrates it: a PostgreSQL database for a
+// postgres:// or postgresql:// URL (IsPostgres), else the SQLite file at that path, created
+// if missing.
+func Open(dsn string, log *slog.Logger) (*DB, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(dsn, log)
+	}
+	return openSQLite(dsn, log)
+}
+
+// openSQLite opens (and creates) the SQLite file at path and migrates it.
 //
 // synchronous=FULL: an acknowledged answer must survive a process kill and a power loss;
 // NORMAL in WAL mode survives the first but may lose the last commits on the second.
-func Open(path string, log *slog.Logger) (*DB, error) {
+func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	base := "file:" + url.PathEscape(path) + "?" + pragmas
 	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
@@ -76,7 +89,7 @@ func (d *DB) Ping(ctx context.Context) error {
 	return d.Write.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
 }
 
-// Close checkpoints the WAL and closes both pools.
+// Close checkpoints the WAL (on SQLite) and closes both pools.
 func (d *DB) Close() error {
 	d.group.close()
 	var errs []error
@@ -84,7 +97,10 @@ func (d *DB) Close() error {
 		errs = append(errs, rsql.Close())
 	}
 	if wsql, err := d.Write.DB(); err == nil {
-		errs = append(errs, d.Write.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error, wsql.Close())
+		if !dialectOf(d.Write).postgres() {
+			errs = append(errs, d.Write.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error)
+		}
+		errs = append(errs, wsql.Close())
 	}
 	return errors.Join(errs...)
 }

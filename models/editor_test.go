@@ -3,13 +3,14 @@ package models
 import (
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"peiling/models/dbtest"
 )
 
 func TestNewDefinitionFieldsRoundTripThroughYAMLAndJSON(t *testing.T) {
@@ -68,7 +69,7 @@ func TestCodeFromMakesStableUniqueCodes(t *testing.T) {
 }
 
 func TestSaveDefinitionRefusesWhatImportRefuses(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	at := time.Now().UTC()
 	s, err := CreateSurvey(db.Write, NewDefinition("Nieuw", "nieuw", "2025"), nil, ActionSurveyCreated, System, at)
 	if err != nil {

@@ -54,9 +54,12 @@ type InvitedError struct{ Code string }
 
 func (e *InvitedError) Error() string { return fmt.Sprintf("municipality %s was invited", e.Code) }
 
-// storageFailure reports whether err is SQLite failing to store, rather than a rule of ours
-// or a constraint refusing the data.
+// storageFailure reports whether err is the database failing to store (SQLite, or PostgreSQL:
+// postgresStorageFailure), rather than a rule of ours or a constraint refusing the data.
 func storageFailure(err error) bool {
+	if code, ok := postgresCode(err); ok {
+		return postgresStorageFailure(code)
+	}
 	var coded interface{ Code() int }
 	if !errors.As(err, &coded) {
 		return false

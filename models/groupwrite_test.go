@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
+
+	"peiling/models/dbtest"
 )
 
 func setting(key string) func(tx *gorm.DB) error {
@@ -22,7 +23,7 @@ func setting(key string) func(tx *gorm.DB) error {
 // writes pile up, then checks they went in as one group in which a failing and a panicking
 // write left the others committed and themselves nothing.
 func TestGroupWriteGroupsWaitingWritesAndIsolatesFailures(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "c.db"))
+	db := openSeeded(t, dbtest.DSN(t, "c.db"))
 	ctx := context.Background()
 	sqlDB, _ := db.Write.DB()
 	held, err := sqlDB.Conn(ctx)
@@ -86,7 +87,7 @@ func TestGroupWriteGroupsWaitingWritesAndIsolatesFailures(t *testing.T) {
 }
 
 func TestGroupWriteAfterCloseIsRefused(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "c.db"), slog.New(slog.DiscardHandler))
+	db, err := Open(dbtest.DSN(t, "c.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +102,10 @@ func TestGroupWriteAfterCloseIsRefused(t *testing.T) {
 // The tests below fill the database with PRAGMA max_page_count on the one write connection:
 // SQLite then answers SQLITE_FULL exactly as on a full disk, and for a statement without a
 // statement journal it rolls back the whole transaction, savepoints and all.
+
+// fullWhy is why the tests that fill the database run on SQLite only: PostgreSQL has no
+// max_page_count, and a full disk there is a server's, not one file's.
+const fullWhy = "fills the database with PRAGMA max_page_count"
 
 // limitPages lets the database grow by at most extra pages from now on (0: no limit).
 func limitPages(t *testing.T, db *DB, extra int) {
@@ -122,6 +127,9 @@ func limitPages(t *testing.T, db *DB, extra int) {
 // database makes SQLite roll back the whole transaction, not just the statement.
 func note(key string, size int) func(tx *gorm.DB) error {
 	return func(tx *gorm.DB) error {
+		if dialectOf(tx).postgres() {
+			return tx.Exec("INSERT INTO notes (key, body) VALUES (?, decode(repeat('00', ?), 'hex'))", key, size).Error
+		}
 		return tx.Exec("INSERT INTO notes (key, body) VALUES (?, zeroblob(?))", key, size).Error
 	}
 }
@@ -142,7 +150,11 @@ func noteAndSetting(key string, size int) func(tx *gorm.DB) error {
 
 func createNotes(t *testing.T, db *DB) {
 	t.Helper()
-	if err := db.Write.Exec("CREATE TABLE notes (key TEXT, body BLOB)").Error; err != nil {
+	body := "BLOB"
+	if dialectOf(db.Write).postgres() {
+		body = "BYTEA"
+	}
+	if err := db.Write.Exec("CREATE TABLE notes (key TEXT, body " + body + ")").Error; err != nil {
 		t.Fatal(err)
 	}
 }
@@ -200,7 +212,8 @@ func checkAcknowledgedMeansStored(t *testing.T, errs map[string]error, stored ma
 // big fills the database, SQLite rolls back the whole transaction, and a must not hear that
 // it was stored.
 func TestGroupWriteFullDatabaseFailsTheWholeGroup(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "full.db"))
+	dbtest.SkipOnPostgres(t, fullWhy)
+	db := openSeeded(t, dbtest.DSN(t, "full.db"))
 	createNotes(t, db)
 	limitPages(t, db, 20)
 	errs := runGroup(db, note("a", 10), note("big", 1<<20), note("c", 10))
@@ -230,7 +243,8 @@ func TestGroupWriteFullDatabaseFailsTheWholeGroup(t *testing.T) {
 // gorm open a fresh transaction with its next SAVEPOINT. The group must notice and store
 // nothing of it.
 func TestGroupWriteNestedTransactionCannotHideALostTransaction(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "nested.db"))
+	dbtest.SkipOnPostgres(t, fullWhy)
+	db := openSeeded(t, dbtest.DSN(t, "nested.db"))
 	createNotes(t, db)
 	limitPages(t, db, 20)
 	swallow := func(tx *gorm.DB) error {
@@ -267,7 +281,8 @@ func TestGroupWriteNestedTransactionCannotHideALostTransaction(t *testing.T) {
 // database is full, half of them with writes where SQLite rolls back only the statement: every write that heard nil is stored and no write that heard an error
 // is. Then space returns and writes work again on the same connection.
 func TestGroupWriteConcurrentWritersOnAFillingDatabase(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "filling.db"))
+	dbtest.SkipOnPostgres(t, fullWhy)
+	db := openSeeded(t, dbtest.DSN(t, "filling.db"))
 	createNotes(t, db)
 	limitPages(t, db, 200) // 4 kB pages: room for a few of the 100 kB writes below
 	before := db.group.groups.Load()
@@ -329,7 +344,7 @@ func TestGroupWriteConcurrentWritersOnAFillingDatabase(t *testing.T) {
 // TestGroupWriteDoneContextFailsOnlyItsOwnWrite: a request that gave up before its turn
 // fails its own write; the others in the group are stored.
 func TestGroupWriteDoneContextFailsOnlyItsOwnWrite(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "ctx.db"))
+	db := openSeeded(t, dbtest.DSN(t, "ctx.db"))
 	createNotes(t, db)
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()

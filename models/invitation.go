@@ -328,7 +328,7 @@ func LiveInvitations(db *gorm.DB, surveyID uint) ([]Invitation, error) {
 // an e-mail address.
 func CountInvitations(db *gorm.DB, surveyID uint) (live, withEmail int64, err error) {
 	var row struct{ Live, WithEmail int64 }
-	err = db.Raw(`SELECT COUNT(*) AS live, COALESCE(SUM(email <> ''), 0) AS with_email FROM invitations
+	err = db.Raw(`SELECT COUNT(*) AS live, COALESCE(SUM(`+dialectOf(db).boolInt("email <> ''")+`), 0) AS with_email FROM invitations
 		WHERE survey_id = ? AND revoked_at IS NULL`, surveyID).Scan(&row).Error
 	return row.Live, row.WithEmail, err
 }

@@ -115,7 +115,7 @@ func SetClosingTime(db *gorm.DB, id uint, closesAt *time.Time, who Actor, at tim
 		if s.Status == StatusClosed {
 			return ErrWrongStatus
 		}
-		if closesAt == nil && s.ClosesAt == nil || closesAt != nil && s.ClosesAt != nil && closesAt.Equal(*s.ClosesAt) {
+		if closesAt == nil && s.ClosesAt == nil || closesAt != nil && s.ClosesAt != nil && dialectOf(tx).sameStoredTime(*closesAt, *s.ClosesAt) {
 			return nil // nothing changes, nothing to record
 		}
 		if err := tx.Model(s).Update("closes_at", closesAt).Error; err != nil {

@@ -3,16 +3,17 @@ package models
 import (
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
-// openSeeded opens (or reopens) the SQLite file at path with the defaults loaded: the
+// openSeeded opens (or reopens) the database at dsn (dbtest.DSN) with the defaults loaded: the
 // reference survey, open.
-func openSeeded(t *testing.T, path string) *DB {
+func openSeeded(t *testing.T, dsn string) *DB {
 	t.Helper()
-	db, err := Open(path, slog.New(slog.DiscardHandler))
+	db, err := Open(dsn, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestLifecycleMovesOnlyAlongAllowedSteps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+			db := openSeeded(t, dbtest.DSN(t, "p.db"))
 			s := referenceSurvey(t, db)
 			if err := db.Write.Model(s).Update("status", tt.from).Error; err != nil {
 				t.Fatal(err)
@@ -89,7 +90,7 @@ func TestLifecycleMovesOnlyAlongAllowedSteps(t *testing.T) {
 }
 
 func TestClosingTimeClosesTheSurveyAlsoAfterARestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "p.db")
+	path := dbtest.DSN(t, "p.db")
 	db := openSeeded(t, path)
 	s := referenceSurvey(t, db)
 	setAt := time.Date(2018, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -123,7 +124,7 @@ func TestClosingTimeClosesTheSurveyAlsoAfterARestart(t *testing.T) {
 }
 
 func TestClosingTimeRules(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	at := time.Now().UTC()
 	past := at.Add(-time.Minute)
@@ -160,7 +161,7 @@ func TestPassedClosingTimeRefusesRespondentsBeforeTheCloserRuns(t *testing.T) {
 }
 
 func TestReopenClearsAPassedClosingTime(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	at := time.Date(2018, 3, 1, 9, 0, 0, 0, time.UTC)
 	closesAt := at.Add(time.Hour)
@@ -183,7 +184,7 @@ func TestReopenClearsAPassedClosingTime(t *testing.T) {
 }
 
 func TestSetupTokenWorksOnce(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	token, err := NewSetupToken(db.Write)
 	if err != nil || token == "" {
 		t.Fatalf("token %q, err %v", token, err)
@@ -211,7 +212,7 @@ func TestSetupTokenWorksOnce(t *testing.T) {
 }
 
 func TestResearcherAccountChangesAreAudited(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	const email, pw = "a@example.nl", "twaalf tekens lang"
 	if _, err := SetPassword(db.Write, email, pw, System); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("passwd of a missing account: %v", err)

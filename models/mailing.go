@@ -223,7 +223,7 @@ func MailSummaries(db *gorm.DB, surveyID uint) (map[uint]MailSummary, error) {
 		OK           bool
 		At           string
 	}
-	err := db.Raw(`SELECT invitation_id, kind, ok, MAX(at) AS at FROM mail_sends WHERE survey_id = ?
+	err := db.Raw(`SELECT invitation_id, kind, ok, `+dialectOf(db).timeText("MAX(at)")+` AS at FROM mail_sends WHERE survey_id = ?
 		GROUP BY invitation_id, kind, ok`, surveyID).Scan(&rows).Error
 	if err != nil {
 		return nil, err
@@ -233,11 +233,10 @@ func MailSummaries(db *gorm.DB, surveyID uint) (map[uint]MailSummary, error) {
 	for _, r := range rows {
 		m := out[r.InvitationID]
 		m.InvitationID = r.InvitationID
-		t, err := time.Parse(sqliteTime, r.At)
+		t, err := parseTime(r.At)
 		if err != nil {
 			return nil, fmt.Errorf("mail send time: %w", err)
 		}
-		t = t.UTC()
 		switch {
 		case !r.OK:
 			lastFail[r.InvitationID] = max(lastFail[r.InvitationID], r.At)

@@ -2,16 +2,17 @@ package models
 
 import (
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
 // invited opens a database with three invitations with an address on the reference survey.
 func invited(t *testing.T) (*DB, *Survey) {
 	t.Helper()
-	db := openSeeded(t, filepath.Join(t.TempDir(), "peiling.db"))
+	db := openSeeded(t, dbtest.DSN(t, "peiling.db"))
 	s := referenceSurvey(t, db)
 	contacts := []Contact{{Code: "0344", Name: "Anna", Email: "anna@utrecht.nl"}, {Code: "0014", Email: "kees@groningen.nl"}, {Code: "0003", Email: "jan@appingedam.nl"}}
 	if _, _, err := Invite(db.Write, s, NewLinkKey(make([]byte, 64)), contacts, System, now()); err != nil {

@@ -32,6 +32,20 @@ var steps = []string{
 	`CREATE INDEX IF NOT EXISTS idx_mail_messages_queued ON mail_messages(id) WHERE state = 'queued'`,
 }
 
+// postgresSteps holds, by step number, PostgreSQL's form of a step whose SQL PostgreSQL does
+// not take as SQLite writes it. Steps 1 to 7 run as they are on both databases (partial
+// unique indexes, DROP INDEX IF EXISTS and INSERT … SELECT are common ground). A new step
+// that needs SQLite-only SQL gets its PostgreSQL form here, in the same commit.
+var postgresSteps = map[int]string{}
+
+// step returns the SQL of step number n (1-based) for the database d is on.
+func step(d *dialect, n int) string {
+	if pg, ok := postgresSteps[n]; ok && d.postgres() {
+		return pg
+	}
+	return steps[n-1]
+}
+
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
 	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}}
@@ -50,7 +64,7 @@ func Migrate(db *gorm.DB) error {
 	}
 	for i := int(done); i < len(steps); i++ {
 		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Exec(steps[i]).Error; err != nil {
+			if err := tx.Exec(step(dialectOf(tx), i+1)).Error; err != nil {
 				return err
 			}
 			return tx.Create(&schemaVersion{Version: i + 1, AppliedAt: now()}).Error

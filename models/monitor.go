@@ -52,21 +52,23 @@ type ProgressRow struct {
 func (p ProgressRow) RatePercent() int { return roundPercent(p.Submitted, p.Total) }
 
 // progressSQL counts a register's municipalities per group: how many sent their response,
-// and how many have only drafts (several drafts of one municipality count once); %s is the
-// group expression over m.
-const progressSQL = `SELECT %s AS "group", COUNT(*) AS total,
-		COALESCE(SUM(r.sent), 0) AS submitted, COALESCE(SUM(r.sent = 0), 0) AS drafts
+// and how many have only drafts (several drafts of one municipality count once); group is
+// the group expression over m.
+func progressSQL(d *dialect, group string) string {
+	return `SELECT ` + group + ` AS "group", COUNT(*) AS total,
+		COALESCE(SUM(r.sent), 0) AS submitted, COALESCE(SUM(` + d.boolInt("r.sent = 0") + `), 0) AS drafts
 	FROM municipalities m
-	LEFT JOIN (SELECT municipality_code, MAX(status = 'submitted') AS sent FROM responses
+	LEFT JOIN (SELECT municipality_code, MAX(` + d.boolInt("status = 'submitted'") + `) AS sent FROM responses
 		WHERE survey_id = ? AND municipality_code IS NOT NULL AND status IN ('draft', 'submitted')
 		GROUP BY municipality_code) r ON r.municipality_code = m.code
 	WHERE m.register = ? GROUP BY 1 ORDER BY 1`
+}
 
 // ProgressByProvince returns per province how many municipalities submitted, have a draft,
 // and exist, in alphabetical order.
 func ProgressByProvince(db *gorm.DB, s *Survey) ([]ProgressRow, error) {
 	var rows []ProgressRow
-	if err := db.Raw(fmt.Sprintf(progressSQL, "m.province"), s.ID, s.Register).Scan(&rows).Error; err != nil {
+	if err := db.Raw(progressSQL(dialectOf(db), "m.province"), s.ID, s.Register).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("progress by province of %s: %w", s.Slug, err)
 	}
 	for i := range rows {
@@ -79,7 +81,7 @@ func ProgressByProvince(db *gorm.DB, s *Survey) ([]ProgressRow, error) {
 // ProgressBySize returns the same counts per size class (SizeClasses), small to large.
 func ProgressBySize(db *gorm.DB, s *Survey) ([]ProgressRow, error) {
 	var rows []ProgressRow
-	if err := db.Raw(fmt.Sprintf(progressSQL, sizeCaseSQL()), s.ID, s.Register).Scan(&rows).Error; err != nil {
+	if err := db.Raw(progressSQL(dialectOf(db), sizeCaseSQL()), s.ID, s.Register).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("progress by size of %s: %w", s.Slug, err)
 	}
 	byKey := map[string]ProgressRow{}
@@ -112,7 +114,7 @@ func SubmissionsPerDay(db *gorm.DB, s *Survey, loc *time.Location, until time.Ti
 		Hour string
 		N    int64
 	}
-	err := db.Raw(`SELECT strftime('%Y-%m-%d %H', submitted_at) AS hour, COUNT(*) AS n FROM responses
+	err := db.Raw(`SELECT `+dialectOf(db).hourUTC("submitted_at")+` AS hour, COUNT(*) AS n FROM responses
 		WHERE survey_id = ? AND status = ? GROUP BY 1 ORDER BY 1`, s.ID, ResponseSubmitted).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("submissions per hour of %s: %w", s.Slug, err)

@@ -158,7 +158,7 @@ func openAnswers(db *gorm.DB, s *Survey, question string, f AnswerFilter) *gorm.
 	q := db.Table("answers a").Joins("JOIN responses r ON r.id = a.response_id").
 		Where("r.survey_id = ? AND r.status = ? AND a.question = ? AND a.text <> ''", s.ID, ResponseSubmitted, question)
 	if query := strings.TrimSpace(f.Query); query != "" {
-		q = q.Where("a.text LIKE ? ESCAPE '\\'", "%"+likeEscape(query)+"%")
+		q = q.Where("a.text "+dialectOf(db).like+" ? ESCAPE '\\'", "%"+likeEscape(query)+"%")
 	}
 	if f.Theme != 0 {
 		q = q.Where("EXISTS (SELECT 1 FROM answer_themes t WHERE t.answer_id = a.id AND t.theme_id = ?)", f.Theme)
@@ -169,8 +169,8 @@ func openAnswers(db *gorm.DB, s *Survey, question string, f AnswerFilter) *gorm.
 	return q
 }
 
-// likeEscape makes s match itself literally inside a LIKE pattern with ESCAPE '\'. SQLite's
-// LIKE ignores case for ASCII letters only.
+// likeEscape makes s match itself literally inside a LIKE pattern with ESCAPE '\'. The search
+// ignores case (dialect.like): on SQLite for ASCII letters only, on PostgreSQL for all.
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -237,8 +237,9 @@ func TagAnswers(db *gorm.DB, s *Survey, question string, themeID uint, ids []uin
 	}
 	var res *gorm.DB
 	if on {
-		res = db.Exec(`INSERT OR IGNORE INTO answer_themes (theme_id, answer_id)
-			SELECT ?, id FROM answers WHERE id IN ?`, themeID, ids)
+		d := dialectOf(db)
+		res = db.Exec(d.insertIgnore+` INTO answer_themes (theme_id, answer_id)
+			SELECT ?, id FROM answers WHERE id IN ?`+d.ignoreTail, themeID, ids)
 	} else {
 		res = db.Where("theme_id = ? AND answer_id IN ?", themeID, ids).Delete(&AnswerTheme{})
 	}
@@ -304,8 +305,9 @@ func MergeThemes(db *gorm.DB, s *Survey, question string, from, into uint) error
 				return err
 			}
 		}
-		if err := tx.Exec(`INSERT OR IGNORE INTO answer_themes (theme_id, answer_id)
-			SELECT ?, answer_id FROM answer_themes WHERE theme_id = ?`, into, from).Error; err != nil {
+		d := dialectOf(tx)
+		if err := tx.Exec(d.insertIgnore+` INTO answer_themes (theme_id, answer_id)
+			SELECT ?, answer_id FROM answer_themes WHERE theme_id = ?`+d.ignoreTail, into, from).Error; err != nil {
 			return fmt.Errorf("merge theme %d into %d: %w", from, into, err)
 		}
 		if err := tx.Where("theme_id = ?", from).Delete(&AnswerTheme{}).Error; err != nil {

@@ -27,12 +27,14 @@ func (o SurveyOverview) RatePercent() int64 {
 }
 
 // overviewSQL selects surveys with their counts; callers add WHERE and ORDER BY.
-const overviewSQL = `SELECT s.*,
+func overviewSQL(d *dialect) string {
+	return `SELECT s.*,
 		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'submitted') AS submitted,
 		(SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id AND r.status = 'draft' AND r.municipality_code IS NOT NULL) AS drafts,
 		(SELECT COUNT(*) FROM municipalities m WHERE m.register = s.register) AS population,
-		(SELECT MAX(r.submitted_at) FROM responses r WHERE r.survey_id = s.id) AS last_response
+		(SELECT ` + d.timeText("MAX(r.submitted_at)") + ` FROM responses r WHERE r.survey_id = s.id) AS last_response
 		FROM surveys s`
+}
 
 // overviewRow is what overviewSQL returns: SQLite gives MAX() of a datetime column back as
 // text, which the driver does not turn into a time.
@@ -40,9 +42,6 @@ type overviewRow struct {
 	SurveyOverview
 	LastResponse *string
 }
-
-// sqliteTime is how the driver writes a time.Time.
-const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
 
 func overviews(db *gorm.DB, query string, args ...any) ([]SurveyOverview, error) {
 	var rows []overviewRow
@@ -55,11 +54,10 @@ func overviews(db *gorm.DB, query string, args ...any) ([]SurveyOverview, error)
 		if r.LastResponse == nil {
 			continue
 		}
-		t, err := time.Parse(sqliteTime, *r.LastResponse)
+		t, err := parseTime(*r.LastResponse)
 		if err != nil {
 			return nil, fmt.Errorf("survey %s: last response time: %w", r.Slug, err)
 		}
-		t = t.UTC()
 		out[i].LastResponseAt = &t
 	}
 	return out, nil
@@ -67,12 +65,12 @@ func overviews(db *gorm.DB, query string, args ...any) ([]SurveyOverview, error)
 
 // SurveyOverviews returns every survey with its counts, newest first.
 func SurveyOverviews(db *gorm.DB) ([]SurveyOverview, error) {
-	return overviews(db, overviewSQL+` ORDER BY s.created_at DESC`)
+	return overviews(db, overviewSQL(dialectOf(db))+` ORDER BY s.created_at DESC`)
 }
 
 // FindSurveyOverview returns the survey with slug and its counts.
 func FindSurveyOverview(db *gorm.DB, slug string) (*SurveyOverview, error) {
-	out, err := overviews(db, overviewSQL+` WHERE s.slug = ?`, slug)
+	out, err := overviews(db, overviewSQL(dialectOf(db))+` WHERE s.slug = ?`, slug)
 	if err != nil {
 		return nil, err
 	}

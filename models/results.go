@@ -279,11 +279,11 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 	for _, d := range dims {
 		steps = append(steps, sqlStep{`INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
 			SELECT ?, ?, ` + d.col + `, question, item, option, SUM(n), SUM(total) FROM tallies
-			WHERE survey_id = ? GROUP BY ` + d.col + `, question, item, option`, []any{surveyID, d.dim, surveyID}})
+			WHERE survey_id = ? GROUP BY ` + groupingBy(d.col, `question, item, option`), []any{surveyID, d.dim, surveyID}})
 		if len(oneEach) > 0 {
 			steps = append(steps, sqlStep{`INSERT INTO aggregates (survey_id, dimension, grp, question, item, option, n, total)
 				SELECT ?, ?, ` + d.col + `, question, item, '', SUM(n), 0 FROM tallies
-				WHERE survey_id = ? AND option <> '' AND question IN ? GROUP BY ` + d.col + `, question, item`,
+				WHERE survey_id = ? AND option <> '' AND question IN ? GROUP BY ` + groupingBy(d.col, `question, item`),
 				[]any{surveyID, d.dim, surveyID, oneEach}})
 		}
 	}

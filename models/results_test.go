@@ -3,11 +3,12 @@ package models
 import (
 	"errors"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
 func closeForTest(t *testing.T, db *DB, s *Survey) {
@@ -34,7 +35,7 @@ func questionResult(t *testing.T, rep *Report, code string) QuestionResult {
 }
 
 func TestArticleFiguresAreReproduced(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	article, err := ArticleResponses(db.Read, s)
 	if err != nil {
@@ -128,7 +129,7 @@ func statementTotals(qr QuestionResult) []Figures {
 }
 
 func TestBreakdownsAddUpAndSmallGroupsAreHidden(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	if err := SeedResponses(db.Write, s, 200, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)

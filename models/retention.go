@@ -297,6 +297,9 @@ func purgeResponses(tx *gorm.DB, surveyID uint, statuses []string, rows bool) (r
 // drops older free space that was freed before, and the checkpoint copies the result into
 // the main file and truncates the WAL. It blocks writers for as long as VACUUM takes.
 func Compact(db *gorm.DB) error {
+	if dialectOf(db).postgres() {
+		return compactPostgres(db)
+	}
 	if err := db.Exec("VACUUM").Error; err != nil {
 		return fmt.Errorf("vacuum: %w", err)
 	}

@@ -2,14 +2,16 @@ package models
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
 func TestTheWriteConnectionZeroesWhatADeleteFrees(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "peiling.db"))
+	dbtest.SkipOnPostgres(t, "PRAGMA secure_delete is SQLite's; PostgreSQL does not zero freed space (docs/deployment.md)")
+	db := openSeeded(t, dbtest.DSN(t, "peiling.db"))
 	var on int
 	if err := db.Write.Raw("PRAGMA secure_delete").Scan(&on).Error; err != nil {
 		t.Fatal(err)
@@ -23,7 +25,7 @@ func TestTheWriteConnectionZeroesWhatADeleteFrees(t *testing.T) {
 // everything; a closed one loses each category on its day, audited once with its count;
 // the aggregates do not change; reopening after the raw answers went is refused.
 func TestPurgeFollowsTheRetentionDatesOnceAndRefusesReopening(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "peiling.db"))
+	db := openSeeded(t, dbtest.DSN(t, "peiling.db"))
 	s := referenceSurvey(t, db)
 	if _, _, err := Invite(db.Write, s, NewLinkKey([]byte("test")), []Contact{{Code: "0344", Name: "Anna", Email: "anna@utrecht.example"}}, System, now()); err != nil {
 		t.Fatal(err)

@@ -72,6 +72,11 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 	if err := flush("responses", rcols, respCols, &rs); err != nil {
 		return err
 	}
+	if sync := dialectOf(tx).syncSequence("responses"); sync != "" {
+		if err := tx.Exec(sync).Error; err != nil {
+			return err
+		}
+	}
 	for i, r := range batch {
 		for _, a := range r.Answers {
 			as = append(as, next+uint(i), a.Question, a.Item, a.Option, a.Text, a.Number)

@@ -1,18 +1,19 @@
 package models
 
 import (
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"peiling/models/dbtest"
 )
 
 // articleWithOverleg loads the article's 119 responses with an answer to "overleg" (ja for
 // every third respondent), closed.
 func articleWithOverleg(t *testing.T) (*DB, *Survey) {
 	t.Helper()
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	article, err := ArticleResponses(db.Read, s)
 	if err != nil {
@@ -62,7 +63,7 @@ func TestSlicesFromTheAnswersEqualTheStoredAggregates(t *testing.T) {
 	def, _ := s.Def()
 	for _, dim := range []string{DimAll, DimDepartment, DimProvince, DimSize} {
 		key := "test-" + dim
-		for _, st := range sliceSteps(s, def, key, dim, nil, true) {
+		for _, st := range sliceSteps(dialectOf(db.Write), s, def, key, dim, nil, true) {
 			if err := db.Write.Exec(st.sql, st.args...).Error; err != nil {
 				t.Fatal(err)
 			}

@@ -25,9 +25,10 @@ type Tally struct {
 	Total      float64 `gorm:"not null"` // sum of a number question's answers
 }
 
-// tallyUpsert adds a row's counts to the row that is already there.
+// tallyUpsert adds a row's counts to the row that is already there. The old values are named
+// by their table: PostgreSQL finds a bare n ambiguous beside excluded.n.
 const tallyUpsert = ` ON CONFLICT (survey_id, question, item, option, department, province, size)
-		DO UPDATE SET n = n + excluded.n, total = total + excluded.total`
+		DO UPDATE SET n = tallies.n + excluded.n, total = tallies.total + excluded.total`
 
 // tallyResponses adds the submitted responses of survey s with ids fromID..toID to the tallies.
 // A submitted response never changes, so each is added exactly once: by Submit, by the

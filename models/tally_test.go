@@ -2,10 +2,11 @@ package models
 
 import (
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
 func aggregatesOf(t *testing.T, db *DB, surveyID uint) []Aggregate {
@@ -20,7 +21,7 @@ func aggregatesOf(t *testing.T, db *DB, surveyID uint) []Aggregate {
 // TestTalliesGiveTheSameFiguresAsARecount closes a survey from the tallies kept at submit,
 // then from a recount of the answers, and finds the same aggregates.
 func TestTalliesGiveTheSameFiguresAsARecount(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	if err := SeedResponses(db.Write, s, 150, rand.New(rand.NewPCG(3, 4))); err != nil {
 		t.Fatal(err)
@@ -32,7 +33,11 @@ func TestTalliesGiveTheSameFiguresAsARecount(t *testing.T) {
 	}
 
 	// Lose a tally row: the disagreement is noticed and the tallies are recounted.
-	if err := db.Write.Exec("DELETE FROM tallies WHERE rowid IN (SELECT rowid FROM tallies WHERE question = '' LIMIT 1)").Error; err != nil {
+	var lost Tally
+	if err := db.Write.Where("survey_id = ? AND question = ''", s.ID).First(&lost).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write.Delete(&lost).Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := ComputeAggregates(db.Write, s.ID); err != nil {
@@ -65,7 +70,7 @@ func TestSubmitTalliesEqualARecount(t *testing.T) {
 }
 
 func testSubmitTalliesEqualARecount(t *testing.T, skip bool) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "p.db"))
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
 	s := referenceSurvey(t, db)
 	if skip {
 		def := referenceDef(t)

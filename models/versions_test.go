@@ -2,11 +2,12 @@ package models
 
 import (
 	"errors"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
 func referenceDef(t *testing.T) *Definition {
@@ -49,7 +50,7 @@ func TestDefinitionsRoundTripThroughTheFileFormat(t *testing.T) {
 // TestChangeDefinitionVersions: in place before opening; after opening, texts in place with an
 // audited before/after, anything else a new version; a closed survey takes texts only.
 func TestChangeDefinitionVersions(t *testing.T) {
-	db := openSeeded(t, filepath.Join(t.TempDir(), "v.db"))
+	db := openSeeded(t, dbtest.DSN(t, "v.db"))
 	def := referenceDef(t)
 	def.Slug = "versies"
 	s, err := ImportSurvey(db.Write, def, StatusDraft)

@@ -1,0 +1,114 @@
+package models
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// dialect holds every piece of SQL that SQLite and PostgreSQL spell differently, so that the
+// rest of models writes its queries once. Anything SQLite-only that is not here is a bug.
+type dialect struct {
+	name string // gorm's dialector name: "sqlite" or "postgres"
+
+	// boolInt turns a condition into 0 or 1, for SUM(...) and MAX(...) over conditions.
+	// SQLite's comparisons already are integers; PostgreSQL's are booleans, which do not sum.
+	boolInt func(cond string) string
+	// hourUTC formats a stored time as "2006-01-02 15" in UTC.
+	hourUTC func(col string) string
+	// like is the case-insensitive LIKE: SQLite's LIKE folds ASCII letters; PostgreSQL's
+	// LIKE folds nothing, its ILIKE folds every letter.
+	like string
+	// insertIgnore begins an INSERT that skips rows clashing with a unique index; ignoreTail
+	// ends it. SQLite keeps its INSERT OR IGNORE (which also skips NOT NULL failures).
+	insertIgnore, ignoreTail string
+	// upsertRowTwice: SQLite's INSERT … ON CONFLICT DO UPDATE may update one row many times
+	// in one statement; PostgreSQL's refuses ("cannot affect row a second time"), so what
+	// SQLite upserts row by row PostgreSQL first groups.
+	upsertRowTwice bool
+	// syncSequence is the statement that moves table's id sequence past rows inserted with
+	// ids of their own; "" when there is none to move (SQLite takes MAX(rowid) + 1).
+	syncSequence func(table string) string
+	// timeResolution is what a stored time keeps: PostgreSQL's timestamptz keeps
+	// microseconds, SQLite's text all of Go's nanoseconds (0).
+	timeResolution time.Duration
+	// timeText gives a time expression back as text in sqliteTime's layout, for queries whose
+	// result loses the column's type (MAX of a time column comes back from SQLite as text).
+	// PostgreSQL's form has a fixed six-digit fraction, so its texts also sort as times.
+	timeText func(expr string) string
+}
+
+// sqliteTime is how the SQLite driver writes a time.Time.
+const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
+
+var sqliteDialect = &dialect{
+	name:           "sqlite",
+	boolInt:        func(cond string) string { return "(" + cond + ")" },
+	hourUTC:        func(col string) string { return "strftime('%Y-%m-%d %H', " + col + ")" },
+	like:           "LIKE",
+	insertIgnore:   "INSERT OR IGNORE",
+	upsertRowTwice: true,
+	syncSequence:   func(string) string { return "" },
+	timeText:       func(expr string) string { return expr },
+}
+
+var postgresDialect = &dialect{
+	name:         "postgres",
+	boolInt:      func(cond string) string { return "(" + cond + ")::int" },
+	hourUTC:      func(col string) string { return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')" },
+	like:         "ILIKE",
+	insertIgnore: "INSERT",
+	ignoreTail:   " ON CONFLICT DO NOTHING",
+	syncSequence: func(table string) string {
+		return "SELECT setval(pg_get_serial_sequence('" + table + "', 'id'), (SELECT MAX(id) FROM " + table + "))"
+	},
+	timeResolution: time.Microsecond,
+	timeText: func(expr string) string {
+		return "to_char((" + expr + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
+	},
+}
+
+// dialectOf returns the dialect of the database db is on.
+func dialectOf(db *gorm.DB) *dialect {
+	if db.Dialector.Name() == postgresDialect.name {
+		return postgresDialect
+	}
+	return sqliteDialect
+}
+
+// postgres reports whether d is PostgreSQL's.
+func (d *dialect) postgres() bool { return d == postgresDialect }
+
+// sameStoredTime reports whether a and b are the same time once stored.
+func (d *dialect) sameStoredTime(a, b time.Time) bool {
+	return a.Truncate(d.timeResolution).Equal(b.Truncate(d.timeResolution))
+}
+
+// parseTime reads a time that timeText gave back as text.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(sqliteTime, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
+
+// Redacted is dsn as it may be shown or logged: a PostgreSQL URL without its password.
+func Redacted(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://…" // unparsable: show nothing of it
+	}
+	return u.Redacted()
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database (postgres:// or postgresql://)
+// rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
