@@ -271,11 +271,16 @@ var setupLine = regexp.MustCompile(`create the first one at (http://127\.0\.0\.1
 // setupLink is the one-time link that a server without accounts prints at start.
 func setupLink(t *testing.T, s *server) string {
 	t.Helper()
-	m := setupLine.FindStringSubmatch(s.out.String())
-	if m == nil {
-		t.Fatalf("the server on %s printed no setup link:\n%s", s.DB, s.out.String())
+	// The server prints the link while it starts; on a busy machine the line may land a
+	// moment after the server first answers.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if m := setupLine.FindStringSubmatch(s.out.String()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server on %s printed no setup link:\n%s", s.DB, s.out.String())
+		}
 	}
-	return m[1]
 }
 
 // fillInvitedSteps answers the five steps of the reference survey as an invited
