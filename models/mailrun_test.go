@@ -34,8 +34,9 @@ func TestConcurrentMailRunsOfASurveyQueueOnce(t *testing.T) {
 	queued := make([]int, 8)
 	for i := range results {
 		wg.Go(func() {
-			kind := MailKinds[i%len(MailKinds)]
-			queued[i], _, results[i] = StartMailRun(db.Write, newRun(s, kind), 3*24*time.Hour)
+			// One kind for all: a run of another kind may find no recipients and finish at
+			// once, which rightly frees the survey for the next run.
+			queued[i], _, results[i] = StartMailRun(db.Write, newRun(s, MailInvitation), 3*24*time.Hour)
 		})
 	}
 	wg.Wait()
