@@ -42,13 +42,19 @@ func Open(dsn string, log *slog.Logger) (*DB, error) {
 func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	base := "file:" + url.PathEscape(path) + "?" + pragmas
-	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
-
 	// secure_delete: what a delete frees is overwritten with zeros, so data deleted under a
 	// retention setting does not linger in free space of the file (retention.go).
-	write, err := gorm.Open(sqlite.Open(base+"&_pragma=secure_delete(1)&_txlock=immediate"), cfg)
+	return openPools(path, sqlite.Open(base+"&_pragma=secure_delete(1)&_txlock=immediate"), sqlite.Open(base+"&_pragma=query_only(1)"), log)
+}
+
+// openPools opens the two pools of every backend: one write connection, which the group
+// writer and the researchers' writes take turns on, and a read pool of eight that refuses
+// writes. where names the database in errors and logs (never a password).
+func openPools(where string, writer, reader gorm.Dialector, log *slog.Logger) (*DB, error) {
+	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
+	write, err := gorm.Open(writer, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
 	wsql, err := write.DB()
 	if err != nil {
@@ -59,13 +65,13 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 
 	if err := Migrate(write); err != nil {
 		wsql.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+		return nil, fmt.Errorf("migrate %s: %w", where, err)
 	}
 
-	read, err := gorm.Open(sqlite.Open(base+"&_pragma=query_only(1)"), cfg)
+	read, err := gorm.Open(reader, cfg)
 	if err != nil {
 		wsql.Close()
-		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+		return nil, fmt.Errorf("open %s for reading: %w", where, err)
 	}
 	rsql, err := read.DB()
 	if err != nil {
@@ -76,7 +82,7 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	// database/sql keeps 2 idle connections by default: under load the other six were closed
 	// and reopened (file, schema, pragmas) again and again.
 	rsql.SetMaxIdleConns(8)
-	log.Debug("database open", "path", path)
+	log.Debug("database open", "where", where)
 	return &DB{Write: write, Read: read, group: newGroupWriter(write)}, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 // openPostgres opens the PostgreSQL database at the URL dsn and migrates it. It gives the
@@ -23,40 +22,10 @@ func openPostgres(dsn string, log *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("open postgres: %w", err) // the error may hold the password: not the URL
 	}
 	where := u.Redacted()
-	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard}
-
 	// TimeZone=UTC: the session's zone is what to_char and date arithmetic use; time is stored
 	// in UTC (timestamptz), so the session reads it in UTC too.
-	write, err := gorm.Open(postgres.Open(withParams(u, "TimeZone", "UTC")), cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", where, err)
-	}
-	wsql, err := write.DB()
-	if err != nil {
-		return nil, err
-	}
-	wsql.SetMaxOpenConns(1)
-	wsql.SetConnMaxIdleTime(0)
-
-	if err := Migrate(write); err != nil {
-		wsql.Close()
-		return nil, fmt.Errorf("migrate %s: %w", where, err)
-	}
-
-	read, err := gorm.Open(postgres.Open(withParams(u, "TimeZone", "UTC", "default_transaction_read_only", "on")), cfg)
-	if err != nil {
-		wsql.Close()
-		return nil, fmt.Errorf("open %s for reading: %w", where, err)
-	}
-	rsql, err := read.DB()
-	if err != nil {
-		wsql.Close()
-		return nil, err
-	}
-	rsql.SetMaxOpenConns(8)
-	rsql.SetMaxIdleConns(8)
-	log.Debug("database open", "postgres", where)
-	return &DB{Write: write, Read: read, group: newGroupWriter(write)}, nil
+	return openPools(where, postgres.Open(withParams(u, "TimeZone", "UTC")),
+		postgres.Open(withParams(u, "TimeZone", "UTC", "default_transaction_read_only", "on")), log)
 }
 
 // withParams returns u with the query parameters kv (key, value, ...) set; pgx passes the
