@@ -160,18 +160,12 @@ func continueURL(slug string, r *models.Response, steps int) string {
 	return stepURL(slug, r.Reached+1)
 }
 
+// municipalityName is the name of response r's municipality, or "" before it has one.
 func (h *Handler) municipalityName(c *echo.Context, s *models.Survey, r *models.Response) string {
 	if r.MunicipalityCode == nil {
 		return ""
 	}
-	reg, err := h.registers.Get(h.db.Read, s.Register)
-	if err != nil {
-		return *r.MunicipalityCode
-	}
-	if m, ok := reg.ByCode(*r.MunicipalityCode); ok {
-		return m.Name
-	}
-	return *r.MunicipalityCode
+	return h.codeName(s, *r.MunicipalityCode)
 }
 
 func (h *Handler) startDraft(c *echo.Context) error {
