@@ -321,9 +321,11 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	stored, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
-	if err != nil {
-		return err
+	var stored []models.Answer // only skip logic needs the other pages' answers
+	if def.HasConditions() {
+		if stored, err = models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID); err != nil {
+			return err
+		}
 	}
 	vis := def.Visible(stored)
 	if !vis.Section(n - 1) { // skipped by an earlier answer: nothing here to save
@@ -348,8 +350,9 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// This page's answers may show or skip later pages.
-	vis = def.Visible(append(otherPages(def, n-1, stored), answers...))
+	if def.HasConditions() { // this page's answers may show or skip later pages
+		vis = def.Visible(append(otherPages(def, n-1, stored), answers...))
+	}
 	return c.Redirect(http.StatusSeeOther, nextURL(s.Slug, n, vis, action, form.Get("terug") == "controleren"))
 }
 

@@ -140,6 +140,7 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 	for _, q := range def.Sections[si].Questions {
 		codes = append(codes, q.Code)
 	}
+	reached := max(r.Reached, si+1) // and past the pages skip logic skips right after it
 	err = db.Transaction(func(tx *gorm.DB) error {
 		if err := checkWritable(tx, survey.ID, r.ID); err != nil {
 			return err
@@ -168,19 +169,20 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 		}
 		// Skip logic: answers to questions that this page's answers now hide go, and pages
 		// that are skipped right after it count as passed.
-		all, err := AnswersOf(tx, r.ID)
-		if err != nil {
-			return err
-		}
-		vis := def.Visible(all)
-		if hidden := vis.Hidden(all); len(hidden) > 0 {
-			if err := tx.Where("id IN ?", hidden).Delete(&Answer{}).Error; err != nil {
+		if def.HasConditions() {
+			all, err := AnswersOf(tx, r.ID)
+			if err != nil {
 				return err
 			}
-		}
-		reached := max(r.Reached, si+1)
-		for reached < len(def.Sections) && !vis.Section(reached) {
-			reached++
+			vis := def.Visible(all)
+			if hidden := vis.Hidden(all); len(hidden) > 0 {
+				if err := tx.Where("id IN ?", hidden).Delete(&Answer{}).Error; err != nil {
+					return err
+				}
+			}
+			for reached < len(def.Sections) && !vis.Section(reached) {
+				reached++
+			}
 		}
 		updates := map[string]any{"updated_at": now(), "reached": reached}
 		if containsString(codes, mq.Code) && r.InvitationID == nil { // an invitation fixes the municipality
@@ -191,10 +193,7 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 	if err != nil {
 		return fmt.Errorf("save section %d of response %d: %w", si+1, r.ID, err)
 	}
-	var saved Response
-	if err := db.Select("reached").Take(&saved, r.ID).Error; err == nil {
-		r.Reached = saved.Reached
-	}
+	r.Reached = reached
 	return nil
 }
 
