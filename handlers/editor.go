@@ -342,6 +342,9 @@ type editing struct {
 	def    *models.Definition
 }
 
+// loadEditing reads the survey of the URL and a copy of its definition to change. Every
+// status may change, by the rules of versions (models.SaveDefinition): once opened, texts
+// are corrected in place and anything else makes a new version; once closed, texts only.
 func (h *Handler) loadEditing(c *echo.Context) (*editing, error) {
 	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
@@ -356,12 +359,6 @@ func (h *Handler) loadEditing(c *echo.Context) (*editing, error) {
 		return nil, err
 	}
 	return &editing{survey: s, def: cp}, nil
-}
-
-// loadDraftEditing is loadEditing for a change. Every status may change, by the rules of
-// versions (models.SaveDefinition): a closed survey refuses anything but texts there.
-func (h *Handler) loadDraftEditing(c *echo.Context) (*editing, error) {
-	return h.loadEditing(c)
 }
 
 // changeNote says what a saved change did to a survey that has opened: a text correction in
@@ -491,7 +488,7 @@ func editorField(path string, def *models.Definition) (string, string) {
 }
 
 func (h *Handler) saveFacts(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -550,7 +547,7 @@ func sectionIndex(c *echo.Context, def *models.Definition) (int, error) {
 }
 
 func (h *Handler) addSection(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -575,7 +572,7 @@ func (h *Handler) addSection(c *echo.Context) error {
 }
 
 func (h *Handler) saveSectionText(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -593,7 +590,7 @@ func (h *Handler) saveSectionText(c *echo.Context) error {
 }
 
 func (h *Handler) moveSection(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -635,7 +632,7 @@ func target(c *echo.Context, i, n int) (int, error) {
 }
 
 func (h *Handler) removeSection(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -649,7 +646,7 @@ func (h *Handler) removeSection(c *echo.Context) error {
 }
 
 func (h *Handler) moveQuestion(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -684,7 +681,7 @@ func (h *Handler) moveQuestion(c *echo.Context) error {
 }
 
 func (h *Handler) removeQuestion(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}

@@ -298,7 +298,7 @@ func newSectionIndex(c *echo.Context, def *models.Definition) (int, error) {
 }
 
 func (h *Handler) showNewQuestion(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -322,7 +322,7 @@ func (h *Handler) showNewQuestion(c *echo.Context) error {
 }
 
 func (h *Handler) addQuestion(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
@@ -351,7 +351,7 @@ func (h *Handler) addQuestion(c *echo.Context) error {
 }
 
 func (h *Handler) saveQuestion(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}

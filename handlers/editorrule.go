@@ -113,7 +113,7 @@ func (h *Handler) showRule(c *echo.Context) error {
 
 // saveRule sets, changes or (with "geen") removes the rule of a page or question.
 func (h *Handler) saveRule(c *echo.Context) error {
-	ed, err := h.loadDraftEditing(c)
+	ed, err := h.loadEditing(c)
 	if err != nil {
 		return err
 	}
