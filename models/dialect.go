@@ -38,7 +38,21 @@ type dialect struct {
 	// result loses the column's type (MAX of a time column comes back from SQLite as text).
 	// PostgreSQL's form has a fixed six-digit fraction, so its texts also sort as times.
 	timeText func(expr string) string
+	// lockRows ends a SELECT that locks the rows it read of the table named of (of every table
+	// when of is "") until the transaction ends, in mode lockUpdate (against everyone) or
+	// lockKeyShare (only against lockUpdate). A close takes the survey row for update and a
+	// respondent's write takes it for key share (lifecycle.go), so several instances on one
+	// PostgreSQL take turns on a survey's status as one process does. SQLite has no row locks
+	// and needs none: a write transaction holds the whole database from its BEGIN IMMEDIATE
+	// on, whichever process began it.
+	lockRows func(mode, of string) string
 }
+
+// Modes of lockRows.
+const (
+	lockUpdate   = "UPDATE"
+	lockKeyShare = "KEY SHARE"
+)
 
 // sqliteTime is how the SQLite driver writes a time.Time.
 const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
@@ -52,6 +66,7 @@ var sqliteDialect = &dialect{
 	upsertRowTwice: true,
 	syncSequence:   func(string) string { return "" },
 	timeText:       func(expr string) string { return expr },
+	lockRows:       func(string, string) string { return "" },
 }
 
 var postgresDialect = &dialect{
@@ -67,6 +82,12 @@ var postgresDialect = &dialect{
 	timeResolution: time.Microsecond,
 	timeText: func(expr string) string {
 		return "to_char((" + expr + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
+	},
+	lockRows: func(mode, of string) string {
+		if of == "" {
+			return " FOR " + mode
+		}
+		return " FOR " + mode + " OF " + of
 	},
 }
 

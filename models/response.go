@@ -198,13 +198,17 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 }
 
 // checkWritable refuses changes to a submitted response or in a survey that stopped accepting.
+// It locks the survey row for key share until the transaction ends: a close (takeSurvey) waits
+// for this write to commit, so the write is in the aggregates, or this waits for the close and
+// then reads the survey closed; on any instance (dialect.lockRows).
 func checkWritable(tx *gorm.DB, surveyID, responseID uint) error {
 	var state struct {
 		SurveyStatus, ResponseStatus string
 		ClosesAt                     *time.Time
 	}
 	err := tx.Raw(`SELECT s.status AS survey_status, r.status AS response_status, s.closes_at
-		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = ? AND s.id = ?`, responseID, surveyID).Scan(&state).Error
+		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = ? AND s.id = ?`+dialectOf(tx).lockRows(lockKeyShare, "s"),
+		responseID, surveyID).Scan(&state).Error
 	if err != nil {
 		return err
 	}
