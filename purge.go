@@ -27,6 +27,17 @@ func purgeDue(db *models.DB, at time.Time, log *slog.Logger) {
 	}
 }
 
+// pruneFailures deletes the counts of failed logins and links that expired (models.FailureCount),
+// so a flood of addresses does not grow the table for good.
+func pruneFailures(db *models.DB, at time.Time, log *slog.Logger) {
+	n, err := models.PruneFailures(db.Write, at)
+	if err != nil {
+		log.Error("prune expired failure counts", "err", err)
+		return
+	}
+	log.Debug("expired failure counts pruned", "rows", n)
+}
+
 // purgeCommand is "peiling purge [-now] [-at TIME] [SLUG]".
 func purgeCommand(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
 	fl := flag.NewFlagSet("purge", flag.ContinueOnError)

@@ -171,3 +171,33 @@ func TestCookiesOfOneInstanceWorkOnTheOther(t *testing.T) {
 		t.Errorf("%d responses submitted, want 1", n)
 	}
 }
+
+func TestWrongLinksAndPasswordsAreCountedAcrossInstances(t *testing.T) {
+	apps := newInstances(t, 2)
+	c := apps[0].newClient()
+	var p *page
+	for i := range 26 { // 20 free wrong links per address, spread over both instances
+		c.app = apps[i%2]
+		p = c.get("/s/" + refSlug + "/hervat/" + models.NewToken())
+	}
+	if p.Status != http.StatusTooManyRequests {
+		t.Errorf("after 26 wrong links through two instances: %d, want 429", p.Status)
+	}
+
+	if _, err := models.SetResearcher(apps[0].db.Write, testEmail, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	guesser := apps[0].newClient()
+	guesser.get("/admin/login")
+	refusedAt := 0
+	for i := range 10 {
+		guesser.app = apps[i%2]
+		if p := guesser.post("/admin/login", url.Values{"email": {testEmail}, "wachtwoord": {"een verkeerde gok"}}); p.Status == http.StatusTooManyRequests {
+			refusedAt = i + 1
+			break
+		}
+	}
+	if refusedAt == 0 || refusedAt > loginFreeFailures+1 {
+		t.Errorf("wrong passwords through two instances: first refused at guess %d, want at most %d", refusedAt, loginFreeFailures+1)
+	}
+}

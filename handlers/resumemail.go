@@ -51,18 +51,29 @@ func (h *Handler) mailResumeLink(c *echo.Context) error {
 	if msg := checkResumeAddress(view.Email); msg != "" {
 		return refuse(http.StatusUnprocessableEntity, msg)
 	}
-	key, to, now := strconv.FormatUint(uint64(r.ID), 10), strings.ToLower(view.Email), time.Now()
-	if h.resumeMails.blocked(key, now) > 0 {
-		return refuse(http.StatusTooManyRequests, "U heeft de link het afgelopen uur al een paar keer laten mailen. Kopieer de link hierboven, of probeer het over een uur opnieuw")
+	key, to, now, ctx := strconv.FormatUint(uint64(r.ID), 10), strings.ToLower(view.Email), time.Now(), c.Request().Context()
+	limits := []struct {
+		l   *failureLimiter
+		key string
+	}{{h.resumeMails, key}, {h.resumeMailsTo, to}, {h.resumeMailsAll, ""}}
+	for i, lim := range limits {
+		wait, err := lim.l.blocked(ctx, lim.key, now)
+		if err != nil {
+			return err
+		}
+		if wait > 0 && i == 0 {
+			return refuse(http.StatusTooManyRequests, "U heeft de link het afgelopen uur al een paar keer laten mailen. Kopieer de link hierboven, of probeer het over een uur opnieuw")
+		}
+		if wait > 0 {
+			return refuse(http.StatusTooManyRequests, "Naar dit adres is vandaag al een paar keer een link gemaild, of er worden nu te veel links gemaild. Kopieer de link hierboven en bewaar hem zelf")
+		}
 	}
-	if h.resumeMailsTo.blocked(to, now) > 0 || h.resumeMailsAll.blocked("", now) > 0 {
-		return refuse(http.StatusTooManyRequests, "Naar dit adres is vandaag al een paar keer een link gemaild, of er worden nu te veel links gemaild. Kopieer de link hierboven en bewaar hem zelf")
+	for _, lim := range limits { // every attempt counts, sent or not
+		if err := lim.l.fail(ctx, lim.key, now); err != nil {
+			return err
+		}
 	}
-	// Every attempt counts, sent or not.
-	h.resumeMails.fail(key, now)
-	h.resumeMailsTo.fail(to, now)
-	h.resumeMailsAll.fail("", now)
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	msg := mail.Message{To: view.Email, Subject: "Uw link om verder te gaan met " + s.Title, Body: resumeMailBody(s.Title, link)}
 	if err := sendOne(ctx, h.cfg.Mail, msg); err != nil {
