@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"peiling/mail/mailtest"
 	"peiling/models"
 	"peiling/models/dbtest"
 )
@@ -199,5 +201,37 @@ func TestWrongLinksAndPasswordsAreCountedAcrossInstances(t *testing.T) {
 	}
 	if refusedAt == 0 || refusedAt > loginFreeFailures+1 {
 		t.Errorf("wrong passwords through two instances: first refused at guess %d, want at most %d", refusedAt, loginFreeFailures+1)
+	}
+}
+
+func TestTwoInstancesSendEachQueuedMailOnce(t *testing.T) {
+	srv := mailtest.Start(t)
+	srv.SlowDown(2 * time.Millisecond)
+	apps := newInstances(t, 2)
+	for _, app := range apps {
+		app.h.cfg.Mail = srv.Config()
+	}
+	r := apps[0].asResearcher()
+	reg, err := apps[0].h.registers.Get(apps[0].db.Read, "2018")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	var list strings.Builder
+	for _, m := range reg.List[:n] {
+		fmt.Fprintf(&list, "%s;Contact %s;gemeente%s@example.nl\n", m.Code, m.Code, m.Code)
+	}
+	r.get(adminBase + "/uitnodigingen")
+	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {list.String()}})
+	sendMail(t, r, models.MailInvitation, "").mustContain(t, fmt.Sprintf("Uitnodiging: %d berichten staan klaar", n))
+	apps[1].h.mail.wake() // as its poll would: both workers now look at the queue
+	apps[0].waitForMail(t)
+	if got := len(srv.Messages()); got != n {
+		t.Errorf("%d messages delivered for %d invitations", got, n)
+	}
+	for _, m := range reg.List[:n] {
+		if got := len(srv.To("gemeente" + m.Code + "@example.nl")); got != 1 {
+			t.Errorf("gemeente %s got %d invitations", m.Code, got)
+		}
 	}
 }
