@@ -46,6 +46,10 @@ type dialect struct {
 	// and needs none: a write transaction holds the whole database from its BEGIN IMMEDIATE
 	// on, whichever process began it.
 	lockRows func(mode, of string) string
+	// migrationLock is the statement that makes instances starting at once migrate one after
+	// the other, held until the migration's transaction ends; "" where BEGIN IMMEDIATE already
+	// does (SQLite). Without it two PostgreSQL instances would both create the same new table.
+	migrationLock string
 }
 
 // Modes of lockRows.
@@ -83,6 +87,8 @@ var postgresDialect = &dialect{
 	timeText: func(expr string) string {
 		return "to_char((" + expr + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
 	},
+	// The key is any fixed number that nothing else locks: "peil" in ASCII.
+	migrationLock: "SELECT pg_advisory_xact_lock(1885694316)",
 	lockRows: func(mode, of string) string {
 		if of == "" {
 			return " FOR " + mode
