@@ -27,15 +27,19 @@ func purgeDue(db *models.DB, at time.Time, log *slog.Logger) {
 	}
 }
 
-// pruneFailures deletes the counts of failed logins and links that expired (models.FailureCount),
-// so a flood of addresses does not grow the table for good.
-func pruneFailures(db *models.DB, at time.Time, log *slog.Logger) {
-	n, err := models.PruneFailures(db.Write, at)
+// pruneExpired deletes the counts of failed logins and links that expired
+// (models.FailureCount) and the previews past their lifetime (models.Preview), so that a
+// flood of addresses or of shared-preview visitors does not grow the database for good.
+func pruneExpired(db *models.DB, at time.Time, log *slog.Logger) {
+	failures, err := models.PruneFailures(db.Write, at)
 	if err != nil {
 		log.Error("prune expired failure counts", "err", err)
-		return
 	}
-	log.Debug("expired failure counts pruned", "rows", n)
+	previews, err := models.PrunePreviews(db.Write, at)
+	if err != nil {
+		log.Error("prune expired previews", "err", err)
+	}
+	log.Debug("expired rows pruned", "failure_counts", failures, "previews", previews)
 }
 
 // purgeCommand is "peiling purge [-now] [-at TIME] [SLUG]".

@@ -235,3 +235,34 @@ func TestTwoInstancesSendEachQueuedMailOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestAPreviewGoesOnWhicheverInstanceServesTheNextPage(t *testing.T) {
+	apps := newInstances(t, 2)
+	r := apps[0].asResearcher()
+	base := "/admin/surveys/" + refSlug + "/preview"
+	r.get(base)
+	if p := r.post(base+"/start", nil); p.URL != base+"/stap/1" {
+		t.Fatalf("preview start led to %s", p.URL)
+	}
+	for i, form := range sectionAnswers("Ede") {
+		r.app = apps[(i+1)%2] // every page through the other instance than the one before
+		form.Set("actie", "volgende")
+		if p := r.post(fmt.Sprintf("%s/stap/%d", base, i+1), form); p.Status != http.StatusOK {
+			t.Fatalf("step %d through instance %d: %d at %s", i+1, (i+1)%2+1, p.Status, p.URL)
+		}
+	}
+	if !strings.HasSuffix(r.last.URL, "/controleren") {
+		t.Fatalf("after the last step: at %s", r.last.URL)
+	}
+	r.app = apps[0]
+	check := r.get(base + "/controleren")
+	check.mustContain(t, "Ede", "De Omgevingswet", "Burgerpanel")
+	r.app = apps[1]
+	p := r.post(base+"/verzenden", url.Values{"inzending": {check.hidden(t, "inzending")}})
+	if p.URL != base+"/bevestiging" {
+		t.Errorf("preview submit through the other instance: %d at %s", p.Status, p.URL)
+	}
+	if n := apps[0].responses(models.ResponseSubmitted) + apps[0].responses(models.ResponseDraft); n != 0 {
+		t.Errorf("the preview stored %d responses", n)
+	}
+}

@@ -35,8 +35,8 @@ var steps = []string{
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_mail_runs_unfinished ON mail_runs(survey_id) WHERE finished_at IS NULL`,
 	// 7: the mail worker's queue: the oldest queued message, without reading the sent ones.
 	`CREATE INDEX IF NOT EXISTS idx_mail_messages_queued ON mail_messages(id) WHERE state = 'queued'`,
-	// 8: failure_counts (the limits on guessing, shared by every instance) and the mail runs'
-	// lease columns: shape only, made by AutoMigrate.
+	// 8: failure_counts (the limits on guessing), previews (a preview's answers) and the mail
+	// runs' lease columns, so that every instance shares them: shape only, made by AutoMigrate.
 	``,
 }
 
@@ -56,7 +56,7 @@ func step(d *dialect, n int) string {
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
 	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
-	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}, &FailureCount{}}
+	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}, &FailureCount{}, &Preview{}}
 
 // ErrSchemaNewer: the database was migrated by a newer Peiling than this one.
 var ErrSchemaNewer = errors.New("the database schema is newer than this program")
