@@ -16,15 +16,16 @@ import (
 )
 
 // newInstances serves one new database through n apps, as n instances behind a load balancer
-// would: each its own pools, caches and workers, all with one session key.
-func newInstances(t *testing.T, n int) []*testApp {
+// would: each its own pools, caches and workers, all with one session key; configure, if
+// given, changes every app's Config.
+func newInstances(t *testing.T, n int, configure ...func(*Config)) []*testApp {
 	t.Helper()
 	dsn := dbtest.DSN(t, "peiling.db")
 	key := make([]byte, 64)
 	_, _ = rand.Read(key)
 	apps := make([]*testApp, n)
 	for i := range apps {
-		apps[i] = newTestAppOn(t, dsn, func(c *Config) { c.SessionKey = key })
+		apps[i] = newTestAppOn(t, dsn, append([]func(*Config){func(c *Config) { c.SessionKey = key }}, configure...)...)
 	}
 	return apps
 }
@@ -175,7 +176,9 @@ func TestCookiesOfOneInstanceWorkOnTheOther(t *testing.T) {
 }
 
 func TestWrongLinksAndPasswordsAreCountedAcrossInstances(t *testing.T) {
-	apps := newInstances(t, 2)
+	// A clock that stands still, as in TestLoginGuessingIsSlowedButNeverLocksOutTheResearcher:
+	// a delay never runs out between two requests, however slow bcrypt is under -race.
+	apps := newInstances(t, 2, newTestClock().configure)
 	c := apps[0].newClient()
 	var p *page
 	for i := range 26 { // 20 free wrong links per address, spread over both instances
