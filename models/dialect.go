@@ -46,8 +46,8 @@ type dialect struct {
 	// and needs none: a write transaction holds the whole database from its BEGIN IMMEDIATE
 	// on, whichever process began it.
 	lockRows func(mode, of string) string
-	// migrationLock is the statement that makes instances starting at once migrate one after
-	// the other, held until the migration's transaction ends; "" where BEGIN IMMEDIATE already
+	// migrationLock is the statement that makes instances starting at once migrate (and seed)
+	// one after the other, held until the transaction ends; "" where BEGIN IMMEDIATE already
 	// does (SQLite). Without it two PostgreSQL instances would both create the same new table.
 	migrationLock string
 }

@@ -189,19 +189,31 @@ func rawOpen(t *testing.T, dsn string) *gorm.DB {
 	return db
 }
 
-func TestInstancesStartingTogetherOnANewDatabaseMigrateItOnce(t *testing.T) {
+func TestInstancesStartingTogetherOnANewDatabaseMigrateAndSeedItOnce(t *testing.T) {
 	dsn := dbtest.DSN(t, "p.db")
-	errs := make(chan error, 4)
-	for range 4 {
+	dbs := make([]*DB, 4)
+	errs := make(chan error, len(dbs))
+	for i := range dbs {
 		go func() {
-			db, err := Open(dsn, slog.New(slog.DiscardHandler))
-			if err == nil {
-				err = db.Close()
-			}
+			var err error
+			dbs[i], err = Open(dsn, slog.New(slog.DiscardHandler))
 			errs <- err
 		}()
 	}
-	for range 4 {
+	for range dbs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := make(chan struct{}) // every instance migrated; now all seed at once
+	for _, db := range dbs {
+		go func() {
+			<-start
+			errs <- errors.Join(SeedDefaults(db.Write), db.Close())
+		}()
+	}
+	close(start)
+	for range dbs {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
@@ -211,5 +223,11 @@ func TestInstancesStartingTogetherOnANewDatabaseMigrateItOnce(t *testing.T) {
 	raw.Model(&schemaVersion{}).Count(&versions)
 	if v, _ := SchemaVersion(raw); v != len(steps) || versions != int64(len(steps)) {
 		t.Errorf("schema version %d with %d steps recorded, want %d and %d", v, versions, len(steps), len(steps))
+	}
+	var surveys int64
+	raw.Model(&Survey{}).Count(&surveys)
+	registers, err := RegisterNames(raw)
+	if err != nil || surveys != 1 || len(registers) != len(DefaultRegisters) {
+		t.Errorf("%d surveys and registers %v (%v), want the reference survey and %d registers", surveys, registers, err, len(DefaultRegisters))
 	}
 }
