@@ -129,6 +129,8 @@ func TestASurveyClosedThroughOneInstanceRefusesWritesOnTheOtherAtOnce(t *testing
 	c.start()
 	step1 := c.get(stepURL(refSlug, 1)) // instance 2 now has the survey cached as open
 	ready := c.fillAll("Zeist")
+	newcomer := apps[1].newClient()
+	newcomer.get("/s/" + refSlug) // its Start button, from a page of the open survey
 	r := apps[0].asResearcher()
 	r.get(adminBase + "/sluiten")
 	if p := r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}}); p.Status != http.StatusOK {
@@ -144,8 +146,14 @@ func TestASurveyClosedThroughOneInstanceRefusesWritesOnTheOtherAtOnce(t *testing
 	if p := c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {ready.hidden(t, "inzending")}}); p.Status != http.StatusGone {
 		t.Errorf("a submit through the other instance right after closing: %d at %s, want 410", p.Status, p.URL)
 	}
+	if p := newcomer.post("/s/"+refSlug+"/start", nil); p.Status != http.StatusGone {
+		t.Errorf("a new draft through the other instance right after closing: %d at %s, want 410", p.Status, p.URL)
+	}
 	if n := apps[0].responses(models.ResponseSubmitted); n != 0 {
 		t.Errorf("%d responses submitted after closing", n)
+	}
+	if n := apps[0].responses(models.ResponseDraft); n != 1 {
+		t.Errorf("%d drafts after closing, want the one from before", n)
 	}
 	var gouda int64
 	apps[0].db.Read.Model(&models.Response{}).Where("municipality_code = (SELECT code FROM municipalities WHERE name = ? LIMIT 1)", "Gouda").Count(&gouda)

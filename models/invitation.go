@@ -346,13 +346,18 @@ func FindSubmittedResponse(db *gorm.DB, s *Survey, code string) (*Response, erro
 // the link to it: ErrInvitationUsed when the link already started one (in another browser,
 // or a moment ago in a race). It returns the draft and its private resume token.
 func StartInvitedDraft(db *gorm.DB, s *Survey, inv *Invitation) (*Response, string, error) {
-	if err := s.Accepting(); err != nil {
-		return nil, "", err
-	}
 	token := NewToken()
 	code := inv.MunicipalityCode
-	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token), Version: s.Version}
+	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token)}
 	err := db.Transaction(func(tx *gorm.DB) error {
+		cur, err := surveyForWriting(tx, s.ID) // s may be cached (StartDraft)
+		if err != nil {
+			return err
+		}
+		if err := cur.Accepting(); err != nil {
+			return err
+		}
+		r.Version = cur.Version
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}

@@ -93,19 +93,43 @@ func HashToken(token string) string {
 
 // StartDraft creates an empty draft for survey and returns it with its resume token. It
 // claims nothing: drafts of one municipality may exist side by side.
+// The survey's state is read again where the draft is written: survey may come from a cache
+// that has not yet seen a close through another instance.
 func StartDraft(db *gorm.DB, survey *Survey) (*Response, string, error) {
-	if err := survey.Accepting(); err != nil {
-		return nil, "", err
-	}
-	if survey.AccessMode == AccessInvitation {
-		return nil, "", ErrInvitationOnly
-	}
 	token := NewToken()
-	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token), Version: survey.Version}
-	if err := db.Create(&r).Error; err != nil {
+	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token)}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		cur, err := surveyForWriting(tx, survey.ID)
+		if err != nil {
+			return err
+		}
+		if err := cur.Accepting(); err != nil {
+			return err
+		}
+		if cur.AccessMode == AccessInvitation {
+			return ErrInvitationOnly
+		}
+		r.Version = cur.Version
+		return tx.Create(&r).Error
+	})
+	if err != nil {
 		return nil, "", fmt.Errorf("start draft for %s: %w", survey.Slug, err)
 	}
 	return &r, token, nil
+}
+
+// surveyForWriting reads the state of survey id that decides whether a respondent may write,
+// and locks the row for key share until the transaction ends, as checkWritable does.
+func surveyForWriting(tx *gorm.DB, id uint) (*Survey, error) {
+	var s Survey
+	res := tx.Raw("SELECT id, status, closes_at, access_mode, version FROM surveys WHERE id = ?"+dialectOf(tx).lockRows(lockKeyShare, ""), id).Scan(&s)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrNotFound
+	}
+	return &s, nil
 }
 
 // FindResponse returns survey's response with resume token token.
