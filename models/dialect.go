@@ -1,6 +1,7 @@
 package models
 
 import (
+	"database/sql"
 	"net/url"
 	"strings"
 	"time"
@@ -38,6 +39,12 @@ type dialect struct {
 	// result loses the column's type (MAX of a time column comes back from SQLite as text).
 	// PostgreSQL's form has a fixed six-digit fraction, so its texts also sort as times.
 	timeText func(expr string) string
+	// snapshot begins a transaction that reads one state of the whole database (CopyDB).
+	// SQLite's read transaction in WAL mode already does, and its driver takes no options.
+	snapshot *sql.TxOptions
+	// afterBulkLoad runs after many rows were loaded at once, "" when nothing needs to:
+	// PostgreSQL plans from statistics that autovacuum would gather only later.
+	afterBulkLoad string
 }
 
 // sqliteTime is how the SQLite driver writes a time.Time.
@@ -68,6 +75,8 @@ var postgresDialect = &dialect{
 	timeText: func(expr string) string {
 		return "to_char((" + expr + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
 	},
+	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	afterBulkLoad: "ANALYZE",
 }
 
 // dialectOf returns the dialect of the database db is on.
