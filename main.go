@@ -172,7 +172,7 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 	case "register":
 		return loadRegister(cfg, args, std.Out, log)
 	case "backup":
-		return backup(cfg, args, std.Out, log)
+		return backup(ctx, cfg, args, std.Out, log)
 	case "demo":
 		return demo(cfg, std.Out, log)
 	case "copy-db":
@@ -430,25 +430,6 @@ func loadRegister(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 		return err
 	}
 	fmt.Fprintf(out, "loaded register %s: %d municipalities\n", *name, len(list))
-	return nil
-}
-
-// backup copies the database while the server may be running; restoring is copying FILE
-// back to the -db path while the server is stopped.
-func backup(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
-	if len(args) != 1 {
-		return errors.New("usage: peiling backup FILE")
-	}
-	db, err := models.Open(cfg.DB, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	started := time.Now()
-	if err := models.Backup(db.Write, args[0]); err != nil { // its own process: no server writes wait on this connection
-		return err
-	}
-	fmt.Fprintf(out, "backup of %s written to %s in %s\n", models.Redacted(cfg.DB), args[0], time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
