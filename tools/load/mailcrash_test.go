@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"peiling/mail/mailtest"
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 const crashSessionKey = "crash-test-session-key-that-is-long-enough"
@@ -120,7 +120,7 @@ func TestKilledServerSendsEveryQueuedMailOnce(t *testing.T) {
 	host, port, _ := net.SplitHostPort(srv.Addr)
 	smtpURL := (&url.URL{Scheme: "smtp", User: url.UserPassword(srv.User, srv.Password), Host: net.JoinHostPort(host, port),
 		RawQuery: url.Values{"from": {"peiling@example.nl"}}.Encode()}).String()
-	db := filepath.Join(t.TempDir(), "peiling.db")
+	db := dbtest.DSN(t, "peiling.db")
 	addrs := queueInvitations(t, db, n)
 
 	for k := 1; k <= kills; k++ {
