@@ -30,6 +30,10 @@ var steps = []string{
 	`CREATE UNIQUE INDEX IF NOT EXISTS idx_mail_runs_unfinished ON mail_runs(survey_id) WHERE finished_at IS NULL`,
 	// 7: the mail worker's queue: the oldest queued message, without reading the sent ones.
 	`CREATE INDEX IF NOT EXISTS idx_mail_messages_queued ON mail_messages(id) WHERE state = 'queued'`,
+	// 8: the municipalities that responded (the results page's map, the fieldwork monitor)
+	// without reading every response: at most a few per municipality have a code, and
+	// PostgreSQL otherwise scans all of a million-response survey's rows (80 ms).
+	`CREATE INDEX IF NOT EXISTS idx_responses_with_municipality ON responses(survey_id, municipality_code, status) WHERE municipality_code IS NOT NULL`,
 }
 
 // postgresSteps holds, by step number, PostgreSQL's form of a step whose SQL PostgreSQL does
