@@ -109,3 +109,19 @@ func TestBackupOnPostgresExplainsAMissingOrTooOldPgDump(t *testing.T) {
 		t.Error("a failed backup left a file")
 	}
 }
+
+// TestBackupOfAMissingFileCreatesNothing: backup opens the SQLite file without creating or
+// migrating it, so a mistyped -db is an error, not an empty database and an empty backup.
+func TestBackupOfAMissingFileCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DB: filepath.Join(dir, "typo.db")}
+	err := runWith(context.Background(), cfg, []string{"backup", filepath.Join(dir, "backup.db")}, Streams{Out: io.Discard}, slog.New(slog.DiscardHandler))
+	if err == nil {
+		t.Fatal("backup of a missing file succeeded")
+	}
+	for _, f := range []string{"typo.db", "backup.db"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("the failed backup made %s", f)
+		}
+	}
+}

@@ -467,6 +467,10 @@ func copyDB(ctx context.Context, args []string, out io.Writer, log *slog.Logger)
 	started := time.Now()
 	fmt.Fprintf(out, "copying %s to %s in one transaction\n", models.Redacted(*from), models.Redacted(*to))
 	rep, err := models.CopyDB(ctx, src, dst, func(c models.TableCount) {
+		if c.Copying {
+			fmt.Fprintf(out, "  %-16s %9d rows so far\n", c.Table, c.Rows)
+			return
+		}
 		fmt.Fprintf(out, "  %-16s %9d rows\n", c.Table, c.Rows)
 	})
 	if err != nil {

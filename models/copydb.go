@@ -22,11 +22,16 @@ var ErrTargetNotEmpty = errors.New("the target database is not empty")
 // whatever the size of the installation.
 const CopyBatch = 500
 
-// TableCount is the number of rows of one table.
+// TableCount is the number of rows of one table; while CopyDB still copies it, Copying is set
+// and Rows is how many it has copied so far.
 type TableCount struct {
-	Table string
-	Rows  int64
+	Table   string
+	Rows    int64
+	Copying bool
 }
+
+// copyProgressEvery is how often CopyDB reports on a table it is still copying, in rows.
+const copyProgressEvery = 1_000_000
 
 // CopyReport says what CopyDB copied and verified.
 type CopyReport struct {
@@ -43,7 +48,8 @@ type CopyReport struct {
 // their ids; PostgreSQL's id sequences are moved past them. Before committing it verifies the
 // copy: the row count of every table, and the aggregates of every closed survey recomputed on
 // the target from the copied tallies (as closing computes them) against the source's stored
-// aggregates. progress, when not nil, is told each table's count once it is copied.
+// aggregates. progress, when not nil, is told each table's count once it is copied, and every
+// million rows of a table still being copied.
 func CopyDB(ctx context.Context, from, to *DB, progress func(TableCount)) (CopyReport, error) {
 	var rep CopyReport
 	src, dst := from.Read.WithContext(ctx), to.Write.WithContext(ctx)
@@ -56,12 +62,12 @@ func CopyDB(ctx context.Context, from, to *DB, progress func(TableCount)) (CopyR
 				return err
 			}
 			for _, m := range tables {
-				n, err := copyTable(stx, ttx, m)
+				n, err := copyTable(stx, ttx, m, progress)
 				if err != nil {
 					return err
 				}
 				if progress != nil {
-					progress(TableCount{tableOf(ttx, m).Table, n})
+					progress(TableCount{Table: tableOf(ttx, m).Table, Rows: n})
 				}
 			}
 			var err error
@@ -135,7 +141,7 @@ func checkEmpty(tx *gorm.DB) error {
 
 // copyTable copies every row of model m's table from src to dst in batches, in primary key
 // order, and returns how many it copied.
-func copyTable(src, dst *gorm.DB, m any) (int64, error) {
+func copyTable(src, dst *gorm.DB, m any, progress func(TableCount)) (int64, error) {
 	sch := tableOf(src, m)
 	if len(sch.PrimaryFields) == 0 {
 		return 0, fmt.Errorf("copy %s: no primary key to page by", sch.Table)
@@ -152,6 +158,9 @@ func copyTable(src, dst *gorm.DB, m any) (int64, error) {
 		}
 		if err := insertRows(dst, sch, rows); err != nil {
 			return copied, fmt.Errorf("write %s: %w", sch.Table, err)
+		}
+		if progress != nil && (copied+int64(rows.Len()))/copyProgressEvery > copied/copyProgressEvery {
+			progress(TableCount{sch.Table, copied + int64(rows.Len()), true})
 		}
 		copied += int64(rows.Len())
 		after = keyOf(src.Statement.Context, sch, rows.Index(rows.Len()-1))
@@ -248,7 +257,7 @@ func sameCounts(src, dst *gorm.DB) ([]TableCount, error) {
 		if a != b {
 			differ = append(differ, fmt.Sprintf("%s: %d in the source, %d in the target", name, a, b))
 		}
-		counts = append(counts, TableCount{name, b})
+		counts = append(counts, TableCount{Table: name, Rows: b})
 	}
 	if len(differ) > 0 {
 		return nil, fmt.Errorf("verify the copy: row counts differ (%s)", strings.Join(differ, "; "))
