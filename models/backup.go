@@ -14,8 +14,9 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// ErrBackupPostgres is Backup's answer on PostgreSQL.
-var ErrBackupPostgres = errors.New("peiling backup copies a SQLite file; back up a PostgreSQL database with pg_dump (pg_dump -Fc -f peiling.dump URL)")
+// ErrBackupPostgres is Backup's answer on PostgreSQL, whose databases "peiling backup" dumps
+// with pg_dump instead.
+var ErrBackupPostgres = errors.New("models.Backup copies a SQLite file; a PostgreSQL database is backed up with pg_dump (peiling backup runs it)")
 
 // Backup writes a consistent copy of the live database to dest with VACUUM INTO: it reads
 // one snapshot, so writers carry on while it runs, and the copy has no WAL to go with it.
