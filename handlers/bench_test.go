@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 // The benchmarks below measure Peiling's own paths next to the ceilings they are held to
@@ -276,12 +276,11 @@ func BenchmarkExport(b *testing.B) {
 
 // closedSurveyWith serves a closed reference survey with n seeded responses. The database is
 // the one the models benchmarks seed and keep in the temp folder (same file, same random
-// seed), so run the two packages' benchmarks one after the other (-p 1).
+// seed), so run the two packages' benchmarks one after the other (-p 1); with
+// PEILING_BENCH_POSTGRES, the same databases on that server (dbtest.BenchDSN).
 func closedSurveyWith(b *testing.B, n int) (*testApp, *client) {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-%d.db", n))
-	_, err := os.Stat(path)
-	fresh := err != nil
+	path, fresh := dbtest.BenchDSN(b, n)
 	app := newTestAppOn(b, path)
 	s, err := models.FindSurvey(app.db.Read, refSlug)
 	if err != nil {

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"database/sql"
 	"net/url"
 	"strings"
 	"time"
@@ -50,6 +51,12 @@ type dialect struct {
 	// one after the other, held until the transaction ends; "" where BEGIN IMMEDIATE already
 	// does (SQLite). Without it two PostgreSQL instances would both create the same new table.
 	migrationLock string
+	// snapshot begins a transaction that reads one state of the whole database (CopyDB).
+	// SQLite's read transaction in WAL mode already does, and its driver takes no options.
+	snapshot *sql.TxOptions
+	// afterBulkLoad runs after many rows were loaded at once, "" when nothing needs to:
+	// PostgreSQL plans from statistics that autovacuum would gather only later.
+	afterBulkLoad string
 }
 
 // Modes of lockRows.
@@ -95,6 +102,8 @@ var postgresDialect = &dialect{
 		}
 		return " FOR " + mode + " OF " + of
 	},
+	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	afterBulkLoad: "ANALYZE",
 }
 
 // dialectOf returns the dialect of the database db is on.

@@ -156,6 +156,17 @@ func ReleaseMailLeases(db *gorm.DB, owner string) error {
 	return db.Model(&MailRun{}).Where("lease_owner = ?", owner).Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
 }
 
+// ReleaseLeasesOfAnEarlierProcess gives up every lease at start on SQLite, where one process
+// serves a file (docs/deployment.md): a lease found there is a killed process's, and waiting for
+// it to run out would delay its mail by minutes. On PostgreSQL a lease may be a live instance's,
+// so those run out instead.
+func ReleaseLeasesOfAnEarlierProcess(db *gorm.DB) error {
+	if dialectOf(db).postgres() {
+		return nil
+	}
+	return db.Model(&MailRun{}).Where("lease_owner <> ''").Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
+}
+
 // NextQueuedMail returns the oldest queued message of run runID (of any run when 0), or
 // ErrNotFound when there is none.
 func NextQueuedMail(db *gorm.DB, runID uint) (*QueuedMail, error) {

@@ -5,6 +5,9 @@
 //	peiling -db /tmp/load.db -addr 127.0.0.1:8090 &
 //	go run ./tools/load -url http://127.0.0.1:8090 -c 50 -d 30s -pid $!
 //
+// With -compare it starts the servers itself and compares one instance on SQLite with two on
+// PostgreSQL, one of them killed during the run (compare.go).
+//
 // It refuses any address that is not loopback: it is a measuring tool, not a weapon.
 package main
 
@@ -53,8 +56,20 @@ func main() {
 		confirmed = flag.String("confirmed", "", "append survey,municipality,reference of every confirmation received to this file")
 		first     = flag.Int("first", 0, "first municipality number to use (to continue after an earlier run on the same database)")
 		ceiling   = flag.Duration("ceiling", 5*time.Second, "first measure the server's ceiling (GET /healthz from as many connections) this long; 0 skips it")
+		cmp       = flag.Bool("compare", false, "run -bin on a new SQLite file (one instance), then on -postgres (two instances, one killed), and compare")
+		bin       = flag.String("bin", "", "the peiling binary for -compare")
+		pgURL     = flag.String("postgres", "", "a new, empty PostgreSQL database for -compare (postgres://…)")
 	)
 	flag.Parse()
+	if *cmp {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := compare(ctx, os.Stdout, *bin, *pgURL, *workers, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *prepare {
 		if err := prepareDB(*dbPath); err != nil {
 			fmt.Fprintln(os.Stderr, "load:", err)
@@ -216,6 +231,16 @@ type run struct {
 	latencies map[string][]time.Duration
 	errors    map[string]int
 	out       *os.File
+	// byServer, when set, keeps every confirmation and names the server in each error: the
+	// -compare run checks the confirmations of each instance against the database.
+	byServer      bool
+	confirmations []confirmation
+}
+
+// confirmation is one questionnaire whose confirmation page arrived from server.
+type confirmation struct {
+	server, survey, code, reference string
+	at                              time.Time
 }
 
 func newRun(base, confirmed string, first int) (*run, error) {
@@ -245,6 +270,12 @@ var (
 
 // respondent fills in questionnaires one after another until ctx ends.
 func (r *run) respondent(ctx context.Context) {
+	r.respondentOn(ctx, func() string { return r.base })
+}
+
+// respondentOn fills in questionnaires one after another until ctx ends, each on the server
+// that server names when it begins (as a load balancer picks one per new visitor).
+func (r *run) respondentOn(ctx context.Context, server func() string) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for ctx.Err() == nil {
 		n := r.next.Add(1)
@@ -253,9 +284,14 @@ func (r *run) respondent(ctx context.Context) {
 		if (n-1)/loadCodes >= loadSurveys {
 			return // every municipality of every load survey has answered
 		}
-		err := r.questionnaire(ctx, rng, survey, code)
+		base := server()
+		err := r.questionnaire(ctx, rng, base, survey, code)
 		if err != nil && ctx.Err() == nil {
-			r.fail(err.Error())
+			kind := err.Error()
+			if r.byServer {
+				kind += " on " + base
+			}
+			r.fail(kind)
 		}
 	}
 }
@@ -265,11 +301,11 @@ type stepError struct{ step, kind string }
 func (e *stepError) Error() string { return e.step + ": " + e.kind }
 
 // questionnaire plays one respondent: start page, Start, every section, check, submit.
-func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, survey, code string) error {
+func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, server, survey, code string) error {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	base := r.base + "/s/" + survey
+	base := server + "/s/" + survey
 	page, err := r.get(ctx, client, "start page", base)
 	if err != nil {
 		return err
@@ -279,18 +315,18 @@ func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, survey, code st
 		return err
 	}
 	for si := range r.def.Sections {
-		page, err = r.get(ctx, client, "section page", r.base+next)
+		page, err = r.get(ctx, client, "section page", server+next)
 		if err != nil {
 			return err
 		}
 		form := r.answers(rng, si, "Testgemeente "+code)
 		form.Set("_csrf", csrf(page))
 		form.Set("actie", "volgende")
-		if next, err = r.post(ctx, client, "section save", r.base+next, form); err != nil {
+		if next, err = r.post(ctx, client, "section save", server+next, form); err != nil {
 			return err
 		}
 	}
-	page, err = r.get(ctx, client, "check page", r.base+next)
+	page, err = r.get(ctx, client, "check page", server+next)
 	if err != nil {
 		return err
 	}
@@ -301,7 +337,7 @@ func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, survey, code st
 	if next, err = r.post(ctx, client, "submit", base+"/verzenden", url.Values{"_csrf": {csrf(page)}, "inzending": {id[1]}}); err != nil {
 		return err
 	}
-	page, err = r.get(ctx, client, "confirmation", r.base+next)
+	page, err = r.get(ctx, client, "confirmation", server+next)
 	if err != nil {
 		return err
 	}
@@ -310,10 +346,13 @@ func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, survey, code st
 		return &stepError{"confirmation", "no reference"}
 	}
 	r.completed.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.out != nil {
-		r.mu.Lock()
 		fmt.Fprintf(r.out, "%s,%s,%s\n", survey, code, ref)
-		r.mu.Unlock()
+	}
+	if r.byServer {
+		r.confirmations = append(r.confirmations, confirmation{server, survey, code, ref, time.Now()})
 	}
 	return nil
 }
