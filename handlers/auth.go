@@ -74,7 +74,7 @@ func (h *Handler) login(c *echo.Context) error {
 	}
 	at, account, addr := h.now(), strings.ToLower(strings.TrimSpace(form.Email)), c.RealIP()
 	if wait := h.logins.wait(account, addr, at); wait > 0 {
-		return &retryAfterError{wait: wait, message: "Er is te vaak een verkeerd wachtwoord geprobeerd. Wacht even en probeer het dan opnieuw."}
+		return &retryAfterError{wait: wait, key: "too_many_passwords"}
 	}
 	db := h.db.Write.WithContext(c.Request().Context())
 	r, err := models.Authenticate(db, form.Email, form.Password)

@@ -353,7 +353,7 @@ func (h *Handler) renderPreviewCheck(c *echo.Context, status int) error {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.reached+1))
 	}
 	all := pa.all()
-	return c.Render(status, "respond/check", newCheckView(p.survey, p.def, all, nil))
+	return c.Render(status, "respond/check", newCheckView(tr(c), p.survey, p.def, all, nil))
 }
 
 func (h *Handler) previewSubmit(c *echo.Context) error {
@@ -391,7 +391,7 @@ func (h *Handler) previewConfirmation(c *echo.Context) error {
 		}
 	}
 	view := confirmView{Survey: p.survey, Reference: "VOORBEELD", Municipality: municipality, SubmittedAt: *pa.submitted,
-		Sections: summarise(p.def, p.survey.Slug, all)}
+		Sections: summarise(tr(c), p.def, p.survey.Slug, all)}
 	// A next preview starts afresh.
 	delete(h.session(c).Values, previewSessionKey(p))
 	if err := h.saveSession(c); err != nil {

@@ -84,6 +84,7 @@ func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, e
 func languageFuncs(t *locales.Translator) template.FuncMap {
 	return template.FuncMap{
 		"T":        t.T,
+		"TH":       func(id string, args ...any) template.HTML { return markupMessage(t, id, args...) },
 		"date":     t.Date,
 		"dateTime": t.DateTime,
 		"dayMonth": t.DayMonth,
@@ -93,6 +94,24 @@ func languageFuncs(t *locales.Translator) template.FuncMap {
 		// dutchTime is dateTime's old name, kept until the researcher's templates use dateTime.
 		"dutchTime": t.DateTime,
 	}
+}
+
+// markupMessage is a message whose text carries markup (<strong>, a link): only messages with an
+// id ending in _html may, as the catalogue is ours; the arguments are escaped, as they may be
+// anyone's words.
+func markupMessage(t *locales.Translator, id string, args ...any) template.HTML {
+	safe := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok && i%2 == 1 {
+			a = template.HTMLEscapeString(s)
+		}
+		safe[i] = a
+	}
+	msg := t.T(id, safe...)
+	if !strings.HasSuffix(id, "_html") {
+		return template.HTML(template.HTMLEscapeString(msg))
+	}
+	return template.HTML(msg)
 }
 
 func (r *Renderer) parsePages(templates fs.FS, t *locales.Translator) (map[string]*template.Template, error) {
