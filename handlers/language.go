@@ -14,6 +14,8 @@ const (
 	langKey    = "lang"
 	langCookie = "peiling_lang"
 	langParam  = "lang"
+	// contentLangKey holds the language of the survey texts a handler put on the page.
+	contentLangKey = "content_lang"
 )
 
 // chooseLanguage picks the language of every page and message of the request: a choice made

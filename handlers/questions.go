@@ -11,6 +11,7 @@ import (
 
 // questionView is one question as the section page shows it, with what was typed or saved.
 type questionView struct {
+	Lang       string // the language of the survey's texts, when it is not the page's
 	Kind       string
 	Name       string // form field
 	ID         string // id of the first control: where an error link lands
@@ -40,6 +41,7 @@ type pickerOption struct {
 }
 
 type choiceView struct {
+	Lang             string // the label's language, when it is not the page's
 	ID, Value, Label string
 	Checked          bool
 	Other            bool
@@ -52,6 +54,7 @@ type otherView struct {
 }
 
 type statementView struct {
+	Lang             string
 	Name, ID, Legend string
 	Error, ErrorID   string
 	Choices          []choiceView
@@ -84,16 +87,20 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	}
 	anchors := map[string]string{}
 	var views []questionView
+	lang := ""
+	if def.Lang() != t.Code() {
+		lang = def.Lang()
+	}
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
-		v := questionView{Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
+		v := questionView{Lang: lang, Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
 			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
 		if q.Help != "" {
 			v.HintID = fieldID(q.Code, "hint")
 		}
 		switch q.Kind {
 		case models.KindSingle, models.KindMulti:
-			v.Choices = choices(t, q.Code, q.Choices(), values[q.Code])
+			v.Choices = choices(t, lang, q.Code, q.Choices(), values[q.Code])
 			v.ID = v.Choices[0].ID
 			if hasOther(q.Options) {
 				name := models.OtherField(q)
@@ -108,8 +115,8 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 		case models.KindLikert:
 			for _, s := range q.Statements {
 				name := models.StatementField(q, s)
-				sv := statementView{Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
-					Choices: choices(t, name, q.Choices(), values[name])}
+				sv := statementView{Lang: lang, Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
+					Choices: choices(t, lang, name, q.Choices(), values[name])}
 				sv.ID = sv.Choices[0].ID
 				anchors[name] = sv.ID
 				v.Statements = append(v.Statements, sv)
@@ -140,15 +147,19 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	return views, summary
 }
 
-func choices(t *locales.Translator, name string, opts []models.Option, picked []string) []choiceView {
+func choices(t *locales.Translator, lang, name string, opts []models.Option, picked []string) []choiceView {
 	out := make([]choiceView, 0, len(opts))
 	for _, o := range opts {
+		optLang := lang
+		if o.Code == models.DontKnowCode { // Peiling's words, in the page's language
+			optLang = ""
+		}
 		o.Label = optionLabel(t, o)
 		checked := false
 		for _, p := range picked {
 			checked = checked || p == o.Code
 		}
-		out = append(out, choiceView{ID: fieldID(name, o.Code), Value: o.Code, Label: o.Label, Checked: checked, Other: o.Other})
+		out = append(out, choiceView{Lang: optLang, ID: fieldID(name, o.Code), Value: o.Code, Label: o.Label, Checked: checked, Other: o.Other})
 	}
 	return out
 }
@@ -164,6 +175,7 @@ func hasOther(opts []models.Option) bool {
 
 // summarySection is one section on the check-your-answers and confirmation pages.
 type summarySection struct {
+	Lang    string // the language of the survey's texts, when it is not the page's
 	Title   string
 	EditURL string
 	Rows    []summaryRow
@@ -202,6 +214,9 @@ func summarise(t *locales.Translator, def *models.Definition, slug string, answe
 			continue
 		}
 		sec := summarySection{Title: s.Title, EditURL: stepURL(slug, si+1) + "?terug=controleren"}
+		if def.Lang() != t.Code() {
+			sec.Lang = def.Lang()
+		}
 		for qi := range s.Questions {
 			q := &s.Questions[qi]
 			if !vis.Question(q.Code) {

@@ -34,12 +34,15 @@ type Renderer struct {
 
 // frame is what every page gets; Data is the page's own typed view.
 type frame struct {
-	CSRF      string
-	Flash     string
-	Lang      string         // the page's language code, for <html lang>
-	Languages []languageLink // the language switch: every other language
-	Data      any
-	Preview   *previewFrame // set on the pages of a preview (preview.go)
+	CSRF  string
+	Flash string
+	Lang  string // the page's language code, for <html lang>
+	// ContentLang is the language of the survey's own texts when it is not the page's: a
+	// survey without English on an English page. Templates mark those texts with it.
+	ContentLang string
+	Languages   []languageLink // the language switch: every other language
+	Data        any
+	Preview     *previewFrame // set on the pages of a preview (preview.go)
 }
 
 var amsterdam = mustLocation("Europe/Amsterdam")
@@ -164,6 +167,9 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	r.seen[name] = true
 	r.mu.Unlock()
 	f := frame{Data: data, Lang: t.Code(), Languages: r.languageLinks(c, t)}
+	if lang, ok := c.Get(contentLangKey).(string); ok && lang != t.Code() {
+		f.ContentLang = lang
+	}
 	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		f.CSRF = tok
 	}

@@ -38,6 +38,7 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 // may be shared.
 func inLanguage(c *echo.Context, s *models.Survey, def *models.Definition) (*models.Survey, *models.Definition) {
 	def = def.In(tr(c).Code())
+	c.Set(contentLangKey, def.Lang())
 	if def.Title != s.Title {
 		local := *s
 		local.Title = def.Title
@@ -53,7 +54,9 @@ func (h *Handler) defFor(c *echo.Context, s *models.Survey, r *models.Response) 
 	if err != nil {
 		return nil, err
 	}
-	return def.In(tr(c).Code()), nil
+	def = def.In(tr(c).Code())
+	c.Set(contentLangKey, def.Lang())
+	return def, nil
 }
 
 // loadDraft returns the visitor's response to survey: the one whose private resume token
@@ -225,7 +228,7 @@ func (h *Handler) startDraft(c *echo.Context) error {
 	}
 	var token string
 	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
-		_, token, err = models.StartDraft(tx, s)
+		_, token, err = models.StartDraft(tx, s, tr(c).Code())
 		return err
 	})
 	if err != nil {
@@ -501,7 +504,7 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(id) {
 		return echo.ErrBadRequest
 	}
-	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id, tr(c).Code()) })
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}

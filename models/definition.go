@@ -442,15 +442,10 @@ func childByKey(n *yaml.Node, key string) *yaml.Node {
 // MarshalDefinition writes d in the format of a definition file (docs/survey-format.md):
 // ParseDefinition reads it back to the same definition.
 func MarshalDefinition(d *Definition) ([]byte, error) {
-	var root yaml.Node
-	if err := root.Encode(d); err != nil {
-		return nil, err
-	}
-	d.withTranslations(&root)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(&root); err != nil {
+	if err := enc.Encode(d); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {

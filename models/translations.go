@@ -64,6 +64,34 @@ func joinPath(part, field string) string {
 	return part + "." + field
 }
 
+func sortedLanguages(tr Translations) []string {
+	out := make([]string, 0, len(tr))
+	for lang := range tr {
+		out = append(out, lang)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// KeepTranslations gives q, an edited version of old, old's texts in the other languages: the
+// question's own, and its options' and statements' by code. An editor that shows only the Dutch
+// then loses no translation when the Dutch changes.
+func (q *Question) KeepTranslations(old Question) {
+	q.Translations = old.Translations
+	for i := range q.Options {
+		if o, ok := old.Choice(q.Options[i].Code); ok && old.Kind != KindLikert {
+			q.Options[i].Translations = o.Translations
+		}
+	}
+	for i := range q.Statements {
+		for _, st := range old.Statements {
+			if st.Code == q.Statements[i].Code {
+				q.Statements[i].Translations = st.Translations
+			}
+		}
+	}
+}
+
 // Languages returns the languages other than Dutch that the definition gives any text in.
 func (d *Definition) Languages() []string {
 	seen := map[string]bool{}
@@ -263,6 +291,18 @@ func unknownField(n *yaml.Node, t reflect.Type) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// MarshalYAML writes the definition as a definition file gives it: a text with translations
+// as a mapping per language ({nl: …, en: …}).
+func (d Definition) MarshalYAML() (any, error) {
+	type plain Definition // without this method
+	var root yaml.Node
+	if err := root.Encode((*plain)(&d)); err != nil {
+		return nil, err
+	}
+	d.withTranslations(&root)
+	return &root, nil
 }
 
 // withTranslations writes every text that has translations as a mapping per language into
