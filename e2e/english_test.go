@@ -57,7 +57,7 @@ func TestEnglishRespondentAnswersInBrowser(t *testing.T) {
 	b.press(kb.ArrowDown)
 	status := get(b, "read the autocomplete's status", chromedp.Evaluate[string](
 		`new Promise(r => setTimeout(() => r(document.querySelector(".autocomplete [role=status]").textContent), 700))`, chromedp.EvalAwaitPromise))
-	if !strings.Contains(status, "2 municipalities found. Use the down arrow and Enter to choose.") {
+	if status != "2 municipalities found. Use the down arrow and Enter to choose." {
 		t.Errorf("the autocomplete says %q", status)
 	}
 	b.press(kb.Enter)

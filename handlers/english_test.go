@@ -220,6 +220,7 @@ sections:
 	c := app.newClient()
 	p := c.get("/s/alleen-nl?lang=en")
 	p.mustContain(t, `<html lang="en">`, `<h1 lang="nl">Alleen in het Nederlands</h1>`, "Start the survey")
+	c.get("/").mustContain(t, `href="/s/alleen-nl" lang="nl">Alleen in het Nederlands</a>`, `href="/s/klantcontact-2018">Customer contact and interaction 2018</a>`)
 	c.post("/s/alleen-nl/start", nil).mustContain(t, `lang="nl">Welk kanaal?`, `lang="nl">Balie</label>`, "Go to the summary")
 }
 

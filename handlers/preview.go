@@ -79,6 +79,7 @@ func (h *Handler) researcherPreview(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		p.survey, p.def = inLanguage(c, p.survey, p.def) // as a respondent in the researcher's language sees it
 		c.Set(previewKey, p)
 		return next(c)
 	}
@@ -102,6 +103,7 @@ func (h *Handler) sharedPreview(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		p.survey, p.def = inLanguage(c, p.survey, p.def) // as a respondent in the researcher's language sees it
 		c.Set(previewKey, p)
 		return next(c)
 	}

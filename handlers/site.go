@@ -16,7 +16,13 @@ func (h *Handler) health(c *echo.Context) error {
 }
 
 type homeView struct {
-	Surveys []models.Survey
+	Surveys []homeSurvey
+}
+
+// homeSurvey is an open survey on the home page, with its title in the visitor's language
+// where it has one; Lang marks a title in another language than the page's.
+type homeSurvey struct {
+	Slug, Title, Lang string
 }
 
 func (h *Handler) showHome(c *echo.Context) error {
@@ -25,7 +31,20 @@ func (h *Handler) showHome(c *echo.Context) error {
 		return err
 	}
 	h.session(c)
-	return c.Render(http.StatusOK, "site/home", homeView{Surveys: ss})
+	t := tr(c)
+	var view homeView
+	for _, s := range ss {
+		hs := homeSurvey{Slug: s.Slug, Title: s.Title}
+		if def, err := s.Def(); err == nil {
+			local := def.In(t.Code())
+			hs.Title = local.Title
+			if local.Lang() != t.Code() {
+				hs.Lang = local.Lang()
+			}
+		}
+		view.Surveys = append(view.Surveys, hs)
+	}
+	return c.Render(http.StatusOK, "site/home", view)
 }
 
 // SitePages are the pages the footer links to, by URL path and by file name in SiteTexts.

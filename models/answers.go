@@ -287,6 +287,15 @@ func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 	return []Answer{{Question: q.Code, Number: &n}}, nil
 }
 
+// formatNumberIn writes n as a respondent of lang typed it: Dutch with a decimal comma,
+// other languages with a point.
+func formatNumberIn(n float64, lang string) string {
+	if lang == DutchLanguage {
+		return FormatNumber(n)
+	}
+	return strconv.FormatFloat(n, 'f', -1, 64)
+}
+
 // FormatNumber writes n the Dutch way: a decimal comma, no trailing zeros.
 func FormatNumber(n float64) string {
 	return strings.Replace(strconv.FormatFloat(n, 'f', -1, 64), ".", ",", 1)
@@ -359,7 +368,7 @@ func (d *Definition) Values(answers []Answer) url.Values {
 			v.Set(q.Code, a.Text)
 		case KindNumber:
 			if a.Number != nil {
-				v.Set(q.Code, FormatNumber(*a.Number))
+				v.Set(q.Code, formatNumberIn(*a.Number, d.Lang()))
 			}
 		}
 	}

@@ -209,8 +209,9 @@
     var announce = function (n) {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
+        // (data-found-*, not data-one: html/template reads data-on… as a script attribute.)
         status.textContent = n === 0 ? wrap.getAttribute("data-none") :
-          wrap.getAttribute(n === 1 ? "data-one" : "data-other").replace("{n}", n) + ". " + wrap.getAttribute("data-choose");
+          wrap.getAttribute(n === 1 ? "data-found-one" : "data-found-other").replace("{n}", n) + ". " + wrap.getAttribute("data-choose");
       }, 400);
     };
     var update = function () {
