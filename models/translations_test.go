@@ -1,6 +1,8 @@
 package models
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,5 +115,53 @@ func TestNumbersAreReadByTheLanguage(t *testing.T) {
 		if got := normaliseNumber(tc.in, tc.lang); got != tc.want {
 			t.Errorf("%s in %s: %q, want %q", tc.in, tc.lang, got, tc.want)
 		}
+	}
+}
+
+// TestResultsBreakDownByLanguage: a bilingual survey offers the breakdown by the language
+// the responses were given in; its groups add up to everyone, per question and option.
+func TestResultsBreakDownByLanguage(t *testing.T) {
+	db, s := articleWithOverleg(t)
+	def, _ := s.Def()
+	if !slices.Contains(Breakdowns(def), DimLanguage) {
+		t.Fatalf("breakdowns %v lack %s", Breakdowns(def), DimLanguage)
+	}
+	if err := db.Write.Exec(`UPDATE responses SET lang = 'en' WHERE survey_id = ? AND id % 3 = 0`, s.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	var english int64
+	db.Read.Model(&Response{}).Where("survey_id = ? AND status = ? AND lang = 'en'", s.ID, ResponseSubmitted).Count(&english)
+	for _, f := range []*Filter{nil, {Dim: DimLanguage, Value: "en"}} {
+		key := "test-taal"
+		if f != nil {
+			key += "-en"
+		}
+		for _, st := range sliceSteps(dialectOf(db.Write), s, def, key, DimLanguage, f, true) {
+			if err := db.Write.Exec(st.sql, st.args...).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var groups []countRow
+		db.Read.Raw(`SELECT grp, SUM(n) AS n FROM slice_counts WHERE slice = ? AND question = '' GROUP BY grp`, key).Scan(&groups)
+		got := map[string]int64{}
+		for _, g := range groups {
+			got[g.Grp] = g.N
+		}
+		want := map[string]int64{"en": english, "nl": 119 - english}
+		if f != nil {
+			want = map[string]int64{"en": english}
+		}
+		if english == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("filter %v: respondents per language %v, want %v", f, got, want)
+		}
+	}
+	var byLang, all []countRow
+	db.Read.Raw(`SELECT question, item, option, SUM(n) AS n FROM slice_counts WHERE slice = 'test-taal' AND question <> '' GROUP BY question, item, option`).Scan(&byLang)
+	db.Read.Raw(`SELECT question, item, option, n FROM aggregates WHERE survey_id = ? AND dimension = ? AND question <> ''`, s.ID, DimAll).Scan(&all)
+	if len(all) == 0 || !reflect.DeepEqual(sortedRows(byLang), sortedRows(all)) {
+		t.Errorf("the languages' counts (%d rows) do not add up to everyone's (%d rows)", len(byLang), len(all))
+	}
+	if slices.Contains(Breakdowns(mustParse(t, allKinds)), DimLanguage) {
+		t.Error("a survey in Dutch only offers a breakdown by language")
 	}
 }
