@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -365,4 +366,48 @@ func readRows(t *testing.T, body string, sep rune) [][]string {
 		t.Fatalf("csv: %v (%d rows)\n%.300s", err, len(rows), body)
 	}
 	return rows
+}
+
+// TestTheReportPerMunicipalityInEnglish: the report a municipality opens after closing,
+// in English: the survey's English texts and English figures.
+func TestTheReportPerMunicipalityInEnglish(t *testing.T) {
+	app := newTestApp(t)
+	r := app.asResearcher()
+	links := inviteAll(t, r)
+	utrecht := app.respondVia(t, links["0344"], "ja", true)
+	app.respondVia(t, links["0014"], "ja", true)
+	app.respondVia(t, links["0003"], "nee", true)
+	r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}})
+	r.post(adminBase+"/rapport-per-gemeente", url.Values{"rapport": {"aan"}, "bevestig": {"ja"}})
+	p := utrecht.get(benchmarkURL(refSlug, "0344") + "?lang=en")
+	if p.Status != http.StatusOK {
+		t.Fatalf("report: %d", p.Status)
+	}
+	p.mustContain(t, "Report for the municipality of Utrecht", "all 3 municipalities that took part",
+		`<tr class="bench-table__mine"><th scope="row">Yes</th><td><strong>your answer</strong></td><td>67% (2)</td></tr>`,
+		"Did you consult colleagues in other departments before answering?", "Your municipality has 100,000 inhabitants or more.")
+	var typed []string
+	for _, form := range sectionAnswers("Utrecht") {
+		for _, vs := range form {
+			for _, v := range vs {
+				typed = append(typed, strings.ReplaceAll(v, "\r\n", "\n"))
+			}
+		}
+	}
+	checkLanguage(t, p, "en", typed...)
+}
+
+// TestSiteTextsPerLanguage: an installation's own footer text in English where it has one,
+// else its Dutch text marked as Dutch.
+func TestSiteTextsPerLanguage(t *testing.T) {
+	app := newTestApp(t, func(c *Config) {
+		c.SiteTexts = map[string]string{"privacy": "Onze eigen privacytekst.", "contact": "Bel ons.", "contact.en": "Call us."}
+	})
+	c := app.newClient()
+	c.get("/contact?lang=en").mustContain(t, "<p>Call us.</p>")
+	c.get("/privacy").mustContain(t, `<div lang="nl"><p>Onze eigen privacytekst.</p></div>`, `<html lang="en">`)
+	c.get("/contact?lang=nl").mustContain(t, "<p>Bel ons.</p>")
+	if names := SiteTextNames(); !slices.Contains(names, "privacy.en") || !slices.Contains(names, "toegankelijkheid") {
+		t.Errorf("site text files %v", names)
+	}
 }

@@ -334,3 +334,19 @@ func TestLanguageSwitchIsKept(t *testing.T) {
 		t.Errorf("Dutch not chosen back")
 	}
 }
+
+// TestMarkupMessagesEscapeTheirArguments: a message may carry markup only when its id ends in
+// _html, and its arguments (a municipality's name, a survey's title) are always escaped.
+func TestMarkupMessagesEscapeTheirArguments(t *testing.T) {
+	en := catalogue.Translator("en")
+	got := string(markupMessage(en, "respond.start.invited_html", "Municipality", `<script>x</script>`))
+	if !strings.Contains(got, "<strong>&lt;script&gt;x&lt;/script&gt;</strong>") {
+		t.Errorf("argument not escaped, or markup lost: %s", got)
+	}
+	if got := string(markupMessage(en, "respond.start.button")); got != "Start the survey" {
+		t.Errorf("a plain message: %q", got)
+	}
+	if got := string(markupMessage(en, "respond.confirmation.received", "At", "<b>")); strings.Contains(got, "<b>") {
+		t.Errorf("a message without _html came out as markup: %q", got)
+	}
+}
