@@ -76,7 +76,7 @@ func TestBackupRestoresTheDemoResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ = models.FindSurvey(db.Read, models.ReferenceSlug)
-	r, _, err := models.StartDraft(db.Write, s)
+	r, _, err := models.StartDraft(db.Write, s, "nl")
 	if err != nil || r.ID <= maxID {
 		t.Errorf("a new draft in the restored database: %v, id %d after %d", err, r.ID, maxID)
 	}

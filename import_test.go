@@ -148,7 +148,7 @@ func TestExportThenImportChangesNothing(t *testing.T) {
 	if after := surveyRows(t, cfg.DB); after != before {
 		t.Errorf("importing the export changed the survey:\n%s\n%s", before, after)
 	}
-	fixed := strings.Replace(out.String(), "title: Klantcontact en interactie 2018", "title: Klantcontact en interactie (2018)", 1)
+	fixed := strings.Replace(out.String(), "nl: Klantcontact en interactie 2018", "nl: Klantcontact en interactie (2018)", 1)
 	if fixed == out.String() {
 		t.Fatalf("the export has no title line:\n%.300s", out.String())
 	}

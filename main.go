@@ -521,7 +521,7 @@ func readSiteTexts(dir string) (map[string]string, error) {
 	if dir == "" {
 		return texts, nil
 	}
-	for _, page := range handlers.SitePages {
+	for _, page := range handlers.SiteTextNames() {
 		data, err := os.ReadFile(filepath.Join(dir, page+".txt"))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -78,7 +78,7 @@ func (h *Handler) login(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return &retryAfterError{wait: wait, message: "Er is te vaak een verkeerd wachtwoord geprobeerd. Wacht even en probeer het dan opnieuw."}
+		return &retryAfterError{wait: wait, key: "too_many_passwords"}
 	}
 	db := h.db.Write.WithContext(ctx)
 	r, err := models.Authenticate(db, form.Email, form.Password)

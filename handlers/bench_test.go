@@ -118,7 +118,7 @@ func BenchmarkSubmit(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if err := models.Submit(app.db.Write, survey, drafts[i], models.NewToken()); err != nil {
+			if err := models.Submit(app.db.Write, survey, drafts[i], models.NewToken(), "nl"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -167,7 +167,7 @@ func completeDrafts(b *testing.B, app *testApp, survey *models.Survey, n int) []
 	}
 	out := make([]*models.Response, n)
 	for i := range out {
-		r, _, err := models.StartDraft(app.db.Write, survey)
+		r, _, err := models.StartDraft(app.db.Write, survey, "nl")
 		if err != nil {
 			b.Fatal(err)
 		}

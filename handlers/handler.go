@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/mail"
 	"peiling/models"
 )
@@ -49,6 +50,7 @@ type Handler struct {
 	db        *models.DB
 	registers *models.Registers
 	render    *Renderer
+	lang      *locales.Catalogue
 	sessions  *sessions.CookieStore
 	// adminSessions is a separate cookie: it lives only as long as the browser and expires on
 	// inactivity, unlike a respondent's month-long draft cookie.
@@ -71,7 +73,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	if len(cfg.SessionKey) != 64 {
 		return nil, nil, fmt.Errorf("session key must be 64 bytes, got %d", len(cfg.SessionKey))
 	}
-	render, err := NewRenderer(cfg.Templates, cfg.Static)
+	render, err := NewRenderer(cfg.Templates, cfg.Static, catalogue)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,6 +85,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		db:             db,
 		registers:      &models.Registers{},
 		render:         render,
+		lang:           catalogue,
 		sessions:       store,
 		adminSessions:  admin,
 		cfg:            cfg,

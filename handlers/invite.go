@@ -67,6 +67,9 @@ func (h *Handler) followInvitation(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if t := h.lang.Translator(inv.Lang); t != nil && !h.hasLanguageChoice(c) {
+		h.keepLanguage(c, t) // the researcher knows the contact's language; the browser said none
+	}
 	sess := h.session(c)
 	if s.Status == models.StatusClosed && s.BenchmarkEnabled {
 		sess.Values[inviteKey(s.Slug)] = c.Param("token") // the report is shown to this link

@@ -174,7 +174,11 @@ func (h *Handler) composeMail(q *models.QueuedMail) (mail.Message, string) {
 			name = m.Name
 		}
 	}
-	t := models.MailTemplate{Subject: q.Run.Subject, Body: q.Run.Body}
-	subject, body := t.Fill(models.Placeholders{Survey: q.Survey.Title, Municipality: name, Name: q.Message.ContactName, Link: q.Run.LinkBase + token})
+	// In the contact's language: the run's text and the survey's title, where they exist in it.
+	t, title := q.Run.TemplateFor(q.Invitation.Lang), q.Survey.Title
+	if def, err := q.Survey.Def(); err == nil {
+		title = def.In(q.Invitation.Lang).Title
+	}
+	subject, body := t.Fill(models.Placeholders{Survey: title, Municipality: name, Name: q.Message.ContactName, Link: q.Run.LinkBase + token})
 	return mail.Message{To: q.Message.Email, ToName: q.Message.ContactName, Subject: subject, Body: body}, ""
 }

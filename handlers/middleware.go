@@ -123,8 +123,8 @@ func (l *failureLimiter) fail(ctx context.Context, key string, now time.Time) er
 
 // retryAfterError is a 429 that tells the client when to come back.
 type retryAfterError struct {
-	wait    time.Duration
-	message string // Dutch, for the error page; a default about links when empty
+	wait time.Duration
+	key  string // the error page's messages (error.KEY.*); about links when empty
 }
 
 func (e *retryAfterError) Error() string { return "too many failed attempts" }

@@ -77,6 +77,7 @@ func (h *Handler) researcherPreview(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		p.survey, p.def = inLanguage(c, p.survey, p.def) // as a respondent in the researcher's language sees it
 		c.Set(previewKey, p)
 		return next(c)
 	}
@@ -100,6 +101,7 @@ func (h *Handler) sharedPreview(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		p.survey, p.def = inLanguage(c, p.survey, p.def) // as a respondent in the researcher's language sees it
 		c.Set(previewKey, p)
 		return next(c)
 	}
@@ -331,7 +333,7 @@ func (h *Handler) renderPreviewCheck(c *echo.Context, status int) error {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.Reached+1))
 	}
 	all := pa.all()
-	return c.Render(status, "respond/check", newCheckView(p.survey, p.def, all, nil))
+	return c.Render(status, "respond/check", newCheckView(tr(c), p.survey, p.def, all, nil))
 }
 
 func (h *Handler) previewSubmit(c *echo.Context) error {
@@ -373,7 +375,7 @@ func (h *Handler) previewConfirmation(c *echo.Context) error {
 		}
 	}
 	view := confirmView{Survey: p.survey, Reference: "VOORBEELD", Municipality: municipality, SubmittedAt: *pa.Submitted,
-		Sections: summarise(p.def, p.survey.Slug, all)}
+		Sections: summarise(tr(c), p.def, p.survey.Slug, all)}
 	// A next preview starts afresh.
 	if err := h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.DeletePreview(tx, pa.id) }); err != nil {
 		return err

@@ -190,7 +190,7 @@ func TestPreviewFollowsSkipLogicAsTheLiveSurveyDoes(t *testing.T) {
 	app := newTestApp(t)
 	ref, _ := models.ReferenceSurvey()
 	src := strings.Replace(string(ref), "slug: klantcontact-2018", "slug: met-sprong", 1)
-	src = strings.Replace(src, "  - title: Burgerparticipatie\n", "  - title: Burgerparticipatie\n    show_if: {question: overleg, values: [ja]}\n", 1)
+	src = strings.Replace(src, "  - title: {nl: \"Burgerparticipatie\", en: \"Citizen participation\"}\n", "  - title: {nl: \"Burgerparticipatie\", en: \"Citizen participation\"}\n    show_if: {question: overleg, values: [ja]}\n", 1)
 	def, err := models.ParseDefinition("sprong.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)

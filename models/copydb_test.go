@@ -161,7 +161,7 @@ func copyAndCompare(t *testing.T, fromDSN, toDSN string) {
 	}
 	var maxID uint
 	to.Read.Model(&Response{}).Select("MAX(id)").Scan(&maxID)
-	r, _, err := StartDraft(to.Write, next)
+	r, _, err := StartDraft(to.Write, next, "nl")
 	if err != nil {
 		t.Fatalf("a new draft in the copy: %v", err)
 	}

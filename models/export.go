@@ -48,6 +48,7 @@ func Columns(def *Definition, settings ResultSettings) []Column {
 		{Name: "respondent", Kind: "id", Soort: "volgnummer", Text: "Volgnummer van de inzending (intern id)"},
 		{Name: "ingediend", Kind: "tijd", Soort: "datum en tijd", Text: "Moment van verzenden (Nederlandse tijd)"},
 		{Name: "versie", Kind: "versie", Soort: "getal", Text: "Versie van de vragenlijst waarop de gemeente antwoordde"},
+		{Name: "taal", Kind: "taal", Soort: "taal", Text: "Taal waarin de gemeente antwoordde (nl, en); de codes zijn in elke taal dezelfde"},
 	}
 	for _, q := range def.Questions() {
 		switch q.Kind {
@@ -120,6 +121,7 @@ type RawResponse struct {
 	Version     int
 	Province    string
 	Size        string // SizeClass key
+	Lang        string // the language it was answered in
 	Answers     []Answer
 	// shown is set when skip logic hid questions from this respondent: their cells say
 	// NotShown, apart from an empty cell that means "not answered".
@@ -160,6 +162,8 @@ func (r *RawResponse) Row(cols []Column) []Cell {
 			out[i].Text = r.Province
 		case c.Kind == "grootteklasse":
 			out[i].Text = r.Size
+		case c.Kind == "taal":
+			out[i].Text = r.Lang
 		case c.flag:
 			if answered[c.Question] || c.zeroUnticked {
 				n := 0.0
@@ -192,7 +196,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 	if err := CheckAnswersKept(db, s.ID); err != nil {
 		return err
 	}
-	rows, err := db.Raw(`SELECT r.id, r.submitted_at, r.version, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
+	rows, err := db.Raw(`SELECT r.id, r.submitted_at, r.version, r.lang, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
 			a.question, a.item, a.option, a.text, a.number
 		FROM responses r LEFT JOIN answers a ON a.response_id = r.id
 		LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
@@ -215,11 +219,11 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 			id                          uint
 			at                          sql.NullTime
 			version                     int
-			province, size              string
+			lang, province, size        string
 			question, item, option, txt sql.NullString
 			number                      sql.NullFloat64
 		)
-		if err := rows.Scan(&id, &at, &version, &province, &size, &question, &item, &option, &txt, &number); err != nil {
+		if err := rows.Scan(&id, &at, &version, &lang, &province, &size, &question, &item, &option, &txt, &number); err != nil {
 			return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 		}
 		if cur == nil || cur.ID != id {
@@ -228,7 +232,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 					return err
 				}
 			}
-			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Version: version, Province: province, Size: size}
+			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Version: version, Lang: lang, Province: province, Size: size}
 		}
 		if question.Valid {
 			a := Answer{Question: question.String, Item: item.String, Option: option.String, Text: txt.String}

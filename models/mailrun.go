@@ -27,6 +27,9 @@ type MailRun struct {
 	// the run sends does not change it halfway.
 	Subject string `gorm:"not null"`
 	Body    string `gorm:"not null"`
+	// Texts are the template in the other languages, as JSON (language → subject and body);
+	// a contact whose language has none gets Subject and Body.
+	Texts string `gorm:"not null;default:''"`
 	// LinkBase is the invitation link up to the token. The token itself is opened only when
 	// the message is sent: the queue holds no usable link.
 	LinkBase   string    `gorm:"not null"`

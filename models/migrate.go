@@ -42,6 +42,9 @@ var steps = []string{
 	// without reading every response: at most a few per municipality have a code, and
 	// PostgreSQL otherwise scans all of a million-response survey's rows (80 ms).
 	`CREATE INDEX IF NOT EXISTS idx_responses_with_municipality ON responses(survey_id, municipality_code, status) WHERE municipality_code IS NOT NULL`,
+	// 10: the language a response was answered in and an invitation is sent in (responses.lang,
+	// invitations.lang): shape only, made by AutoMigrate.
+	``,
 }
 
 // postgresSteps holds, by step number, PostgreSQL's form of a step whose SQL PostgreSQL does
