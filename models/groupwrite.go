@@ -143,6 +143,13 @@ func (g *groupWriter) transaction(group []*write) (errs []error, err error) {
 		reset(ctx, conn)
 		return errs, fmt.Errorf("%w: begin: %w", ErrNotStored, err)
 	}
+	if lock := dialectOf(g.db).writeLock; lock != "" {
+		if _, err := sqlTx.ExecContext(ctx, lock); err != nil {
+			_ = sqlTx.Rollback()
+			reset(ctx, conn)
+			return errs, fmt.Errorf("%w: take the write lock: %w", ErrNotStored, err)
+		}
+	}
 	tx := g.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	tx.Statement.ConnPool = sqlTx // as gorm's Begin does; nested Transactions see a TxCommitter
 	for i, w := range group {

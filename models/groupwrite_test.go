@@ -364,11 +364,12 @@ func TestGroupWriteDoneContextFailsOnlyItsOwnWrite(t *testing.T) {
 	}
 }
 
-// TestGroupWritesOfTwoInstancesThatDeadlockBothCommit makes two instances' writes lock two
-// rows in opposite orders. PostgreSQL breaks the deadlock by failing one statement; that
-// write runs again after its rollback released its lock, so both are stored and neither
-// respondent sees an error. (SQLite has one writer at a time across processes: no deadlock.)
-func TestGroupWritesOfTwoInstancesThatDeadlockBothCommit(t *testing.T) {
+// TestGroupWritesOfTwoInstancesTakeTurns makes two instances' groups lock two rows in opposite
+// orders, many times at once. Groups take turns (dialect.writeLock), as on SQLite, so none
+// deadlocks: the database counts no deadlock and every write is stored. Without the turns,
+// PostgreSQL breaks each deadlock only after its deadlock_timeout (a second), and the write
+// that lost runs again (savepoint). (SQLite has one writer at a time across processes.)
+func TestGroupWritesOfTwoInstancesTakeTurns(t *testing.T) {
 	if !dbtest.Postgres() {
 		t.Skip("PostgreSQL only: SQLite's writers never hold row locks side by side")
 	}
@@ -379,29 +380,40 @@ func TestGroupWritesOfTwoInstancesThatDeadlockBothCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ready := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-	var once [2]sync.Once
+	deadlocks := func() (n int64) {
+		a.Read.Raw("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(&n)
+		return n
+	}
+	before := deadlocks()
 	lockBoth := func(me int, first, second string) func(tx *gorm.DB) error {
 		return func(tx *gorm.DB) error {
 			if err := tx.Exec("UPDATE settings SET value = ? WHERE key = ?", fmt.Sprint(me), first).Error; err != nil {
 				return err
 			}
-			once[me].Do(func() { close(ready[me]) })
-			<-ready[1-me] // both hold their first row before either asks for its second
+			if err := tx.Exec("SELECT pg_sleep(0.005)").Error; err != nil { // the other instance's group begins meanwhile
+				return err
+			}
 			return tx.Exec("UPDATE settings SET value = ? WHERE key = ?", fmt.Sprint(me), second).Error
 		}
 	}
-	errs := make(chan error, 2)
-	go func() { errs <- a.GroupWrite(context.Background(), lockBoth(0, "x", "y")) }()
-	go func() { errs <- b.GroupWrite(context.Background(), lockBoth(1, "y", "x")) }()
-	for range 2 {
+	const rounds = 20
+	errs := make(chan error, 2*rounds)
+	for range rounds {
+		go func() { errs <- a.GroupWrite(context.Background(), lockBoth(0, "x", "y")) }()
+		go func() { errs <- b.GroupWrite(context.Background(), lockBoth(1, "y", "x")) }()
+	}
+	for range 2 * rounds {
 		if err := <-errs; err != nil {
-			t.Errorf("a write that met a deadlock failed: %v", err)
+			t.Errorf("a write failed: %v", err)
 		}
 	}
 	var values []string
 	a.Read.Model(&Setting{}).Where("key IN ?", []string{"x", "y"}).Order("key").Pluck("value", &values)
 	if len(values) != 2 || values[0] != values[1] {
-		t.Errorf("x and y = %v: one write's two updates should both have won", values)
+		t.Errorf("x and y = %v: the last write's two updates should both have won", values)
+	}
+	time.Sleep(600 * time.Millisecond) // the statistics collector reports every half second or so
+	if n := deadlocks() - before; n != 0 {
+		t.Errorf("%d deadlocks between the two instances' groups; they should take turns", n)
 	}
 }
