@@ -23,8 +23,10 @@ func openPostgres(dsn string, log *slog.Logger) (*DB, error) {
 	}
 	where := u.Redacted()
 	// TimeZone=UTC: the session's zone is what to_char and date arithmetic use; time is stored
-	// in UTC (timestamptz), so the session reads it in UTC too.
-	return openPools(where, postgres.Open(withParams(u, "TimeZone", "UTC")),
+	// in UTC (timestamptz), so the session reads it in UTC too. synchronous_commit=on: a
+	// server configured with it off would acknowledge commits it could still lose, and an
+	// answer is confirmed only once it is on disk.
+	return openPools(where, postgres.Open(withParams(u, "TimeZone", "UTC", "synchronous_commit", "on")),
 		postgres.Open(withParams(u, "TimeZone", "UTC", "default_transaction_read_only", "on")), log)
 }
 
