@@ -281,6 +281,11 @@ func TestAnInvitationInEnglish(t *testing.T) {
 	if len(invs) != 2 || invs[0].Lang != "en" || invs[1].Lang != "nl" {
 		t.Fatalf("invitations: %+v", invs)
 	}
+	r := app.asResearcher()
+	rows := downloadCSV(t, r, adminBase+"/uitnodigingen/links.csv")
+	if head := rows[0]; head[len(head)-1] != "taal" || rows[1][len(head)-1] != "en" || rows[2][len(head)-1] != "nl" {
+		t.Errorf("the links for a mail merge: %q", rows)
+	}
 	token, err := app.h.links.Token(&invs[0])
 	if err != nil {
 		t.Fatal(err)

@@ -384,7 +384,8 @@ func (h *Handler) downloadInvitations(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := [][]string{{"gemeentecode", "gemeente", "provincie", "contactpersoon", "e-mailadres", "link", "status"}}
+	// taal last: a mail merge picks the contact's text by it, and earlier columns keep their place.
+	rows := [][]string{{"gemeentecode", "gemeente", "provincie", "contactpersoon", "e-mailadres", "link", "status", "taal"}}
 	for _, inv := range invs {
 		token, err := h.links.Token(&inv)
 		if err != nil {
@@ -395,7 +396,7 @@ func (h *Handler) downloadInvitations(c *echo.Context) error {
 			name, province = m.Name, m.Province
 		}
 		rows = append(rows, []string{inv.MunicipalityCode, name, province, inv.ContactName, inv.Email,
-			h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token), stateViews[stateOf(states, inv.MunicipalityCode)].Label})
+			h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token), stateViews[stateOf(states, inv.MunicipalityCode)].Label, inv.Lang})
 	}
 	w := newRowWriter(download(c, "text/csv; charset=utf-8", "uitnodigingen-"+s.Slug+".csv"), dutchCSV)
 	for _, r := range rows {

@@ -332,7 +332,7 @@ func TestInvitationCSVIsReadyForDutchExcelAndSafe(t *testing.T) {
 		t.Errorf("Content-Disposition %q", p.Header.Get("Content-Disposition"))
 	}
 	first := strings.SplitN(strings.TrimPrefix(p.Body, "\ufeff"), "\r\n", 2)[0]
-	if first != `"gemeentecode";"gemeente";"provincie";"contactpersoon";"e-mailadres";"link";"status"` {
+	if first != `"gemeentecode";"gemeente";"provincie";"contactpersoon";"e-mailadres";"link";"status";"taal"` {
 		t.Errorf("header line %q", first)
 	}
 	rows := downloadCSV(t, r, adminBase+"/uitnodigingen/links.csv")

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -233,8 +234,12 @@ func takeTranslations(n *yaml.Node, path string, out map[string]map[string]strin
 // putTranslations files the texts takeTranslations found under their parts; a text per
 // language where the format has none (a code, a kind) is an error.
 func (d *Definition) putTranslations(found map[string]map[string]string, root *yaml.Node) error {
+	var tooLong string
 	d.eachText(func(part string, tr *Translations, field string, _ *string) {
 		for lang, text := range found[joinPath(part, field)] {
+			if utf8.RuneCountInString(text) > maxTranslation {
+				tooLong = joinPath(part, field) + "." + lang
+			}
 			if *tr == nil {
 				*tr = Translations{}
 			}
@@ -248,8 +253,14 @@ func (d *Definition) putTranslations(found map[string]map[string]string, root *y
 	for path := range found {
 		return &DefinitionError{Path: path, Line: lineOf(root, path), Problem: "alleen teksten kunnen per taal worden gegeven (nl:, en:), geen codes of instellingen"}
 	}
+	if tooLong != "" {
+		return &DefinitionError{Path: tooLong, Line: lineOf(root, tooLong), Problem: fmt.Sprintf("te lang: hoogstens %d tekens", maxTranslation)}
+	}
 	return nil
 }
+
+// maxTranslation bounds a text in another language, as the longest Dutch text (intro) is.
+const maxTranslation = 10000
 
 // unknownField finds a key in the tree that type t (a Definition, and below it) does not
 // have, as the decoder's KnownFields would, which the tree itself cannot be decoded with.

@@ -93,6 +93,7 @@ func TestTextsPerLanguageRules(t *testing.T) {
 		{"no Dutch", "title: {nl: Tweetalig, en: Bilingual}", "title: {en: Bilingual}", "nl:"},
 		{"a code per language", "code: fte", "code: {nl: fte, en: fte}", "alleen teksten"},
 		{"an unknown field", "unit: {nl: uur, en: hours}", "unit: {nl: uur, en: hours}\n        colour: blue", "field colour not found"},
+		{"a translation too long", "en: hours}", "en: " + strings.Repeat("h", 10001) + "}", "te lang"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseDefinition("x.yaml", []byte(strings.Replace(bilingual, tc.from, tc.to, 1)))
