@@ -44,15 +44,16 @@ func (h *Handler) downloadDefinition(c *echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", body)
 }
 
-// statusView is a survey status as the researcher reads it.
+// statusView is a survey status as the researcher reads it: Key is its catalogue message,
+// Label its Dutch, kept for pages not yet translated.
 type statusView struct {
-	Label, Class string
+	Label, Class, Key string
 }
 
 var statusViews = map[string]statusView{
-	models.StatusDraft:  {"concept", "tag--draft"},
-	models.StatusOpen:   {"open", "tag--open"},
-	models.StatusClosed: {"gesloten", "tag--closed"},
+	models.StatusDraft:  {"concept", "tag--draft", "admin.status.draft"},
+	models.StatusOpen:   {"open", "tag--open", "admin.status.open"},
+	models.StatusClosed: {"gesloten", "tag--closed", "admin.status.closed"},
 }
 
 type surveyRow struct {

@@ -38,9 +38,9 @@ func (h *Handler) invitationRoutes(a *echo.Group) {
 
 // stateViews are the fieldwork states of a municipality as the researcher reads them.
 var stateViews = map[string]statusView{
-	models.StateNone:      {"nog niet begonnen", "tag--draft"},
-	models.StateDraft:     {"concept", "tag--progress"},
-	models.StateSubmitted: {"verzonden", "tag--open"},
+	models.StateNone:      {"nog niet begonnen", "tag--draft", "admin.state.none"},
+	models.StateDraft:     {"concept", "tag--progress", "admin.state.draft"},
+	models.StateSubmitted: {"verzonden", "tag--open", "admin.state.submitted"},
 }
 
 func (h *Handler) setAccessMode(c *echo.Context) error {
