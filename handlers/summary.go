@@ -70,7 +70,7 @@ func storyOf(db *gorm.DB, s *models.Survey, rep *models.Report, v *resultsView) 
 		}
 		counts[state]++
 	}
-	st.Map = template.HTML(statusMap(m, states, counts[models.StateSubmitted], counts[models.StateDraft], counts[models.StateNone]))
+	st.Map = template.HTML(statusMap(catalogue.Dutch(), m, states, counts[models.StateSubmitted], counts[models.StateDraft], counts[models.StateNone]))
 	return st, nil
 }
 
