@@ -44,8 +44,8 @@ var untranslated = map[string]bool{
 	"site/home":              true,
 	"site/page":              true,
 	// The researcher's side.
-	"admin/editor":        true,
-	"admin/mail":          true,
+	"admin/editor": true,
+
 	"admin/question":      true,
 	"admin/rule":          true,
 	"partials/input":      true,
