@@ -44,10 +44,7 @@ var untranslated = map[string]bool{
 	"site/home":              true,
 	"site/page":              true,
 	// The researcher's side.
-	"admin/editor": true,
 
-	"admin/question":      true,
-	"admin/rule":          true,
 	"partials/input":      true,
 	"partials/slice":      true,
 	"partials/story":      true,
