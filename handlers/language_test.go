@@ -50,12 +50,8 @@ var untranslated = map[string]bool{
 	"partials/story":      true,
 	"partials/themechart": true,
 	"results/cross":       true,
-	"results/downloads":   true,
-	"results/embargo":     true,
 	"results/open":        true,
 	"results/page":        true,
-	"results/publish":     true,
-	"results/tokens":      true,
 }
 
 // namesAllowed are words that are rightly the same in every language: names.

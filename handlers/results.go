@@ -79,14 +79,15 @@ func dutchDate(t time.Time) string {
 	return fmt.Sprintf("%d %s %d", t.Day(), dutchMonths[t.Month()-1], t.Year())
 }
 
+// statusLabel names a status in a sentence: a catalogue message.
 func statusLabel(status string) string {
 	switch status {
 	case models.StatusDraft:
-		return "in voorbereiding"
+		return "results.embargo.draft"
 	case models.StatusOpen:
-		return "open voor antwoorden"
+		return "results.embargo.open"
 	}
-	return "gesloten"
+	return "results.embargo.closed"
 }
 
 func surveyOf(c *echo.Context) *models.Survey {
@@ -700,7 +701,7 @@ func (h *Handler) publishResults(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		msg := "Vink aan dat u de uitkomsten openbaar wilt maken"
+		msg := tr(c).T("results.publish.unticked")
 		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
 		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
 	}
@@ -711,7 +712,7 @@ func (h *Handler) publishResults(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		msg := fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d: anders is een gemeente te herkennen. Zet bij de uitkomsten ‘Kleinste groep’ op %d of meer en publiceer dan", models.MinPublicGroupSize, models.MinPublicGroupSize)
+		msg := tr(c).T("results.publish.group_too_small", "Min", models.MinPublicGroupSize)
 		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
 		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
 	}
@@ -719,9 +720,9 @@ func (h *Handler) publishResults(c *echo.Context) error {
 		return err
 	}
 	h.log.Info("results published", "survey", s.Slug, "published", on, "open_answers", openAnswers, "researcher", r.ID)
-	msg := "De openbare pagina is offline gehaald."
+	msg := tr(c).T("results.publish.off_flash")
 	if on {
-		msg = "De uitkomsten zijn openbaar."
+		msg = tr(c).T("results.publish.on_flash")
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/results/publiceren", msg)
 }
