@@ -45,13 +45,9 @@ var untranslated = map[string]bool{
 	"site/page":              true,
 	// The researcher's side.
 
-	"partials/input":      true,
-	"partials/slice":      true,
-	"partials/story":      true,
-	"partials/themechart": true,
-	"results/cross":       true,
-	"results/open":        true,
-	"results/page":        true,
+	"partials/input": true,
+	"results/cross":  true,
+	"results/open":   true,
 }
 
 // namesAllowed are words that are rightly the same in every language: names.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -478,19 +479,19 @@ type themeChartView struct {
 
 // themeChart draws the themes of q with their shares of the base respondents who answered q;
 // nil without themes.
-func themeChart(q *models.Question, themes []models.ThemeCount, base int64) *themeChartView {
+func themeChart(tl *locales.Translator, q *models.Question, themes []models.ThemeCount, base int64) *themeChartView {
 	if len(themes) == 0 {
 		return nil
 	}
 	shares := models.ThemeShares(themes, base)
-	t := &tableView{Caption: "Thema's in de antwoorden op: " + q.Text, Head: []string{"Thema", "Antwoorden", fmt.Sprintf("%% van wie antwoordde (n = %d)", base)}}
+	t := &tableView{Caption: tl.T("results.themes.table_caption", "Text", q.Text), Head: []string{tl.T("results.themes.theme"), tl.T("results.themes.answers"), tl.T("results.themes.share", "N", base)}}
 	var rows []barRow
 	var parts []string
 	for _, s := range shares {
-		t.Rows = append(t.Rows, tableRow{Label: s.Name, Cells: []string{strconv.FormatInt(s.Count, 10), fmt.Sprintf("%d %%", s.Percent)}})
+		t.Rows = append(t.Rows, tableRow{Label: s.Name, Cells: []string{strconv.FormatInt(s.Count, 10), tl.Percent(float64(s.Percent), 0)}})
 		rows = append(rows, barRow{Label: s.Name, Bars: []bar{{Percent: s.Percent, Count: s.Count}}})
-		parts = append(parts, fmt.Sprintf("%s: %d %% (%d)", s.Name, s.Percent, s.Count))
+		parts = append(parts, fmt.Sprintf("%s: %s (%d)", s.Name, tl.Percent(float64(s.Percent), 0), s.Count))
 	}
-	desc := fmt.Sprintf("Staafdiagram: percentage van de %d respondenten die de vraag beantwoordden, per thema; een antwoord kan meer thema's hebben. %s.", base, strings.Join(parts, "; "))
-	return &themeChartView{Chart: template.HTML(barChart("themas-"+q.Code, "Thema's: "+q.Text, desc, rows, false)), Table: t, N: base}
+	desc := tl.T("results.themes.desc", "N", base, "Parts", strings.Join(parts, "; "))
+	return &themeChartView{Chart: template.HTML(barChart("themas-"+q.Code, tl.T("results.themes.title", "Text", q.Text), desc, rows, false)), Table: t, N: base}
 }
