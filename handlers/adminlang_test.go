@@ -128,7 +128,13 @@ func contentStrings(t *testing.T, app *testApp, slug string) []*regexp.Regexp {
 	for _, s := range out {
 		if !seen[s] {
 			seen[s] = true
-			res = append(res, regexp.MustCompile(`(^|[^\pL])`+regexp.QuoteMeta(s)+`([^\pL]|$)`))
+			var words []string
+			for _, w := range strings.Fields(s) {
+				words = append(words, regexp.QuoteMeta(w))
+			}
+			// Case aside and any white space between the words: a chart writes a text
+			// lower case, or over more than one line.
+			res = append(res, regexp.MustCompile(`(?i)(^|[^\pL])`+strings.Join(words, `\s+`)+`([^\pL]|$)`))
 		}
 	}
 	return res
@@ -212,12 +218,19 @@ func researcherPages(t *testing.T, app *testApp, r *client) (open, closed []rese
 		{"question", adminBase + "/editor/vragen/" + def.Sections[1].Questions[0].Code, 200},
 		{"rule", adminBase + "/editor/regel?doel=sectie-2", 200},
 		{"close", adminBase + "/sluiten", 200},
+		{"no results yet", adminBase + "/results", http.StatusForbidden},
 	}
 	closed = []researcherPage{
 		{"survey closed", adminBase, 200},
 		{"reopen", adminBase + "/heropenen", 200},
 		{"purge", adminBase + "/alles-verwijderen", 200},
 		{"report per municipality", adminBase + "/rapport-per-gemeente", 200},
+		{"results", adminBase + "/results", 200},
+		{"results by size", adminBase + "/results?indeling=grootte", 200},
+		{"results by province", adminBase + "/results?indeling=provincie", 200},
+		{"downloads", adminBase + "/downloads", 200},
+		{"publish", adminBase + "/results/publiceren", 200},
+		{"API tokens", "/admin/tokens", 200},
 	}
 	return open, closed
 }

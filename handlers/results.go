@@ -234,6 +234,21 @@ func groupLabel(tl *locales.Translator, rep *models.Report, g models.Group) stri
 	return g.Label
 }
 
+// sliceIn words the filter's choices in tl's language: each dimension's name and the size
+// groups (sliceOptions, slice.go, names them in Dutch).
+func sliceIn(tl *locales.Translator, def *models.Definition, view *sliceView) {
+	for i := range view.Filters {
+		g := &view.Filters[i]
+		for j := range g.Options {
+			d, key, _ := strings.Cut(g.Options[j].Value, ":")
+			g.Label = breakdownLabel(tl, def, d)
+			if d == models.DimSize {
+				g.Options[j].Label = tl.T("admin.size." + key)
+			}
+		}
+	}
+}
+
 // dimensionLabel names a breakdown that is not a question, in tl's language.
 func dimensionLabel(tl *locales.Translator, dim string) string {
 	switch dim {
@@ -282,6 +297,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		return nil, err
 	}
 	tl := tr(c)
+	sliceIn(tl, rep.Def, &slice)
 	v := &resultsView{Researcher: researcher(c), Public: public, Report: rep, Slug: s.Slug, Dim: dim,
 		DimLabel: breakdownLabel(tl, rep.Def, dim), Settings: settings, Slice: slice, Groups: rep.Groups,
 		ShowAnswers: public && settings.PublicOpenAnswers, PublicURL: h.absURL(c, "/r/"+s.Slug)}
@@ -638,6 +654,9 @@ func likertChart(tl *locales.Translator, rep *models.Report, qr *models.Question
 				label = groupLabel(tl, rep, rep.Groups[ci-1]) + ": " + st.Text
 			}
 			r := stackRow{Label: label, N: f.N, Hidden: f.Hidden, Reason: hiddenLabel(tl, f.Reason, rep.MinGroupSize)}
+			if !f.Hidden && f.N == 0 {
+				r.Reason = tl.T("results.chart.nobody")
+			}
 			for _, o := range f.Options {
 				r.Percents = append(r.Percents, o.Percent)
 			}
