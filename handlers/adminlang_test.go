@@ -122,6 +122,17 @@ func contentStrings(t *testing.T, app *testApp, slug string) []*regexp.Regexp {
 	for _, m := range reg.List {
 		out = append(out, m.Name, m.Province)
 	}
+	for _, form := range sectionAnswers("Utrecht") { // the respondents' own words
+		for _, values := range form {
+			for _, v := range values {
+				for _, line := range strings.Split(v, "\n") {
+					if line = strings.TrimSpace(line); line != "" {
+						out = append(out, line)
+					}
+				}
+			}
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) }) // longest first
 	var res []*regexp.Regexp
 	seen := map[string]bool{}
@@ -202,6 +213,12 @@ func researcherPages(t *testing.T, app *testApp, r *client) (open, closed []rese
 	}
 	def := app.definition(refSlug)
 	inv := invitationID(t, app, "0344") // Utrecht
+	textQuestion := ""
+	for _, q := range def.Questions() {
+		if q.Kind == models.KindText && textQuestion == "" {
+			textQuestion = q.Code
+		}
+	}
 	open = []researcherPage{
 		{"dashboard", "/admin", 200},
 		{"new survey", "/admin/surveys/new", 200},
@@ -231,6 +248,7 @@ func researcherPages(t *testing.T, app *testApp, r *client) (open, closed []rese
 		{"downloads", adminBase + "/downloads", 200},
 		{"publish", adminBase + "/results/publiceren", 200},
 		{"API tokens", "/admin/tokens", 200},
+		{"open answers", adminBase + "/results/open/" + textQuestion, 200},
 	}
 	return open, closed
 }
