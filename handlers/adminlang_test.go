@@ -362,3 +362,67 @@ func TestResearcherMessagesInEnglish(t *testing.T) {
 	p = r.post(adminBase+"/sluiten", nil)
 	p.mustContain(t, `<html lang="nl">`, "Vink aan dat u de peiling wilt sluiten")
 }
+
+// TestExportsInBothLanguages: the codebook and the workbook speak the researcher's language,
+// and every code stays the same: a column, a question and a value read the same in Dutch
+// and in English, and so do the raw answers.
+func TestExportsInBothLanguages(t *testing.T) {
+	app := newTestApp(t)
+	app.newClient().submit("Utrecht")
+	r := app.asResearcher()
+	r.get(adminBase + "/sluiten")
+	if p := r.post(adminBase+"/sluiten", url.Values{"bevestig": {"ja"}}); p.Status != http.StatusOK {
+		t.Fatalf("close: %d", p.Status)
+	}
+	books, raws := map[string][][]string{}, map[string][][]string{}
+	for _, lang := range []string{"nl", "en"} {
+		r.get("/admin?lang=" + lang)
+		books[lang] = downloadCSV(t, r, adminBase+"/export/codeboek-excel.csv")
+		raws[lang] = downloadCSV(t, r, adminBase+"/export/antwoorden-excel.csv")
+		sheets := openXLSX(t, r.get(adminBase+"/export/peiling.xlsx").Body).GetSheetList()
+		want := map[string]string{"nl": "Ruwe data,Codeboek", "en": "Raw data,Codebook"}[lang]
+		if got := strings.Join(sheets[:2], ","); got != want {
+			t.Errorf("%s workbook sheets %s, want %s first", lang, got, want)
+		}
+	}
+	nl, en := books["nl"], books["en"]
+	if got := strings.Join(nl[0], ","); got != "kolom,vraag,soort,waarde,label,basis" {
+		t.Errorf("Dutch codebook heads changed: %s", got)
+	}
+	if got := strings.Join(en[0], ","); got != "column,question,kind,value,text,base" {
+		t.Errorf("English codebook heads: %s", got)
+	}
+	if len(nl) != len(en) || len(nl) < 50 {
+		t.Fatalf("codebooks of %d and %d rows", len(nl), len(en))
+	}
+	dutchKinds := map[string]bool{}
+	for k := range columnKinds {
+		dutchKinds[k] = true
+	}
+	sizes := 0
+	for i := 1; i < len(nl); i++ {
+		for _, col := range []int{0, 1, 3} {
+			if nl[i][col] != en[i][col] {
+				t.Errorf("row %d: code %q in Dutch, %q in English", i, nl[i][col], en[i][col])
+			}
+		}
+		if dutchKinds[en[i][2]] {
+			t.Errorf("row %d: kind %q is Dutch", i, en[i][2])
+		}
+		if en[i][0] == "grootteklasse" && en[i][3] != "" {
+			sizes++
+			if strings.Contains(en[i][4], "inwoners") || !strings.Contains(en[i][4], "residents") {
+				t.Errorf("size group %s reads %q", en[i][3], en[i][4])
+			}
+		}
+		if strings.HasSuffix(en[i][4], "(toelichting)") || strings.HasSuffix(en[i][4], "(naam)") || en[i][4] == "aangekruist" {
+			t.Errorf("row %d: %q is Dutch", i, en[i][4])
+		}
+	}
+	if sizes != len(models.SizeClasses) {
+		t.Errorf("%d size groups in the codebook", sizes)
+	}
+	if strings.Join(raws["nl"][0], ",") != strings.Join(raws["en"][0], ",") {
+		t.Errorf("the raw answers' columns differ by language:\n%v\n%v", raws["nl"][0], raws["en"][0])
+	}
+}

@@ -319,11 +319,19 @@ func codebookRows(t *locales.Translator, cols []models.Column, bases map[string]
 		if key, ok := fixedColumnTexts[col.Name]; ok && col.Question == "" {
 			text = t.T(key)
 		}
+		for _, sf := range columnSuffixes {
+			if rest, ok := strings.CutSuffix(text, sf.dutch); ok {
+				text = rest + t.T(sf.key)
+				break
+			}
+		}
 		rows = append(rows, []string{col.Name, col.Question, kind, "", text, bases[col.Name]})
 		for _, v := range col.Values {
 			label := v.Label
 			if col.Name == "grootteklasse" {
 				label = t.T("admin.size." + v.Code)
+			} else if key, ok := flagLabels[label]; ok && col.Kind == models.KindMulti {
+				label = t.T(key)
 			}
 			rows = append(rows, []string{col.Name, col.Question, kind, v.Code, label, ""})
 		}
@@ -338,6 +346,22 @@ var columnKinds = map[string]string{
 	"provincie": "export.kind.province", "grootteklasse": "export.kind.size", "gemeente": "export.kind.municipality",
 	"één antwoord": "export.kind.single", "meer antwoorden (0/1)": "export.kind.multi", "stelling": "export.kind.likert",
 	"open antwoord": "export.kind.text", "toelichting": "export.kind.other",
+}
+
+// columnSuffixes are what models adds, in Dutch, to a question's text for the columns it
+// makes of one question; the codebook words them in the reader's language.
+var columnSuffixes = []struct{ dutch, key string }{
+	{" (CBS-gemeentecode met GM, zoals GM0344: blijft tekst in elk rekenblad)", "export.suffix.gm"},
+	{" (CBS-gemeentecode)", "export.suffix.code"},
+	{" (naam)", "export.suffix.name"},
+	{" (toelichting)", "export.suffix.other"},
+}
+
+// flagLabels are the labels of a multi question's 0/1 columns.
+var flagLabels = map[string]string{
+	"aangekruist":      "export.flag.ticked",
+	"niet aangekruist": "export.flag.not_ticked",
+	"niet aangekruist (wel iets anders aangekruist)": "export.flag.not_ticked_other",
 }
 
 // fixedColumnTexts are the messages of the columns every export has, by column name.
