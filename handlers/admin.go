@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -44,15 +45,16 @@ func (h *Handler) downloadDefinition(c *echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", body)
 }
 
-// statusView is a survey status as the researcher reads it.
+// statusView is a survey status as the researcher reads it: Key is its catalogue message,
+// Label its Dutch, kept for pages not yet translated.
 type statusView struct {
-	Label, Class string
+	Label, Class, Key string
 }
 
 var statusViews = map[string]statusView{
-	models.StatusDraft:  {"concept", "tag--draft"},
-	models.StatusOpen:   {"open", "tag--open"},
-	models.StatusClosed: {"gesloten", "tag--closed"},
+	models.StatusDraft:  {"concept", "tag--draft", "admin.status.draft"},
+	models.StatusOpen:   {"open", "tag--open", "admin.status.open"},
+	models.StatusClosed: {"gesloten", "tag--closed", "admin.status.closed"},
 }
 
 type surveyRow struct {
@@ -81,7 +83,7 @@ func (h *Handler) showDashboard(c *echo.Context) error {
 	for i, o := range list {
 		rows[i] = surveyRow{SurveyOverview: o, State: statusViews[o.Status], URL: "/admin/surveys/" + o.Slug}
 	}
-	return c.Render(http.StatusOK, "admin/dashboard", dashboardView{Researcher: researcher(c), Surveys: rows, Accounts: auditRows(accounts)})
+	return c.Render(http.StatusOK, "admin/dashboard", dashboardView{Researcher: researcher(c), Surveys: rows, Accounts: auditRows(tr(c), accounts)})
 }
 
 // closingTimeForm sets or clears the moment a survey closes by itself.
@@ -141,7 +143,7 @@ func (h *Handler) surveyPage(c *echo.Context) (*surveyView, error) {
 		return nil, err
 	}
 	view := &surveyView{Researcher: researcher(c), Survey: o, State: statusViews[o.Status],
-		Provinces: models.ByProvince(reg, codes), Audit: auditRows(entries), Retention: newRetentionView(retention, o.ClosedAt)}
+		Provinces: models.ByProvince(reg, codes), Audit: auditRows(tr(c), entries), Retention: newRetentionView(retention, o.ClosedAt)}
 	if o.ClosesAt != nil {
 		view.ClosesAt = o.ClosesAt.In(amsterdam).Format(localInputLayout)
 	}
@@ -169,7 +171,7 @@ func (h *Handler) openSurvey(c *echo.Context) error {
 	}
 	s := &o.Survey
 	if s.Status == models.StatusClosed && c.FormValue("bevestig") != "ja" {
-		msg := "Vink aan dat u de peiling wilt heropenen"
+		msg := tr(c).T("admin.reopen.unticked")
 		return c.Render(http.StatusUnprocessableEntity, "admin/reopen", closeView{Researcher: researcher(c), Survey: o,
 			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
 	}
@@ -177,9 +179,9 @@ func (h *Handler) openSurvey(c *echo.Context) error {
 	if err := models.OpenSurvey(h.db.Write.WithContext(c.Request().Context()), s.ID, models.By(r), time.Now().UTC()); err != nil {
 		return err
 	}
-	msg := "De peiling is geopend. Gemeenten kunnen haar nu invullen."
+	msg := tr(c).T("admin.survey.opened_flash")
 	if s.Status == models.StatusClosed {
-		msg = "De peiling is heropend. De uitkomsten zijn niet meer te zien tot u haar weer sluit."
+		msg = tr(c).T("admin.survey.reopened_flash")
 	}
 	h.log.Info("survey opened", "survey", s.Slug, "researcher", r.ID, "was", s.Status)
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
@@ -212,7 +214,7 @@ func (h *Handler) closeSurvey(c *echo.Context) error {
 		return models.ErrWrongStatus
 	}
 	if c.FormValue("bevestig") != "ja" {
-		msg := "Vink aan dat u de peiling wilt sluiten"
+		msg := tr(c).T("admin.close.unticked")
 		return c.Render(http.StatusUnprocessableEntity, "admin/close", closeView{Researcher: researcher(c), Survey: o,
 			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
 	}
@@ -221,7 +223,7 @@ func (h *Handler) closeSurvey(c *echo.Context) error {
 		return err
 	}
 	h.log.Info("survey closed", "survey", o.Slug, "researcher", r.ID, "responses", o.Submitted)
-	return h.redirectWithFlash(c, "/admin/surveys/"+o.Slug, "De peiling is gesloten. Er worden geen antwoorden meer aangenomen.")
+	return h.redirectWithFlash(c, "/admin/surveys/"+o.Slug, tr(c).T("admin.survey.closed_flash"))
 }
 
 func (h *Handler) setClosingTime(c *echo.Context) error {
@@ -232,9 +234,9 @@ func (h *Handler) setClosingTime(c *echo.Context) error {
 	var closesAt *time.Time
 	problem := ""
 	if err := c.Validate(&form); err != nil {
-		problem = "Vul een datum en tijd in, zoals 31-03-2018 17:00"
+		problem = tr(c).T("admin.closing.invalid")
 	} else if form.Action != "wissen" {
-		closesAt, problem = parseClosingTime(form.ClosesAt)
+		closesAt, problem = parseClosingTime(tr(c), form.ClosesAt)
 	}
 	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
@@ -243,7 +245,7 @@ func (h *Handler) setClosingTime(c *echo.Context) error {
 	if problem == "" {
 		err = models.SetClosingTime(h.db.Write.WithContext(c.Request().Context()), s.ID, closesAt, models.By(researcher(c)), time.Now().UTC())
 		if errors.Is(err, models.ErrClosingTimePast) {
-			problem = "Kies een sluittijd die nog moet komen"
+			problem = tr(c).T("admin.closing.past")
 		} else if err != nil {
 			return err
 		}
@@ -251,9 +253,9 @@ func (h *Handler) setClosingTime(c *echo.Context) error {
 	if problem != "" {
 		return h.renderClosingTimeProblem(c, form, problem)
 	}
-	msg := "De sluittijd is gewist. De peiling sluit alleen als u haar zelf sluit."
+	msg := tr(c).T("admin.closing.cleared")
 	if closesAt != nil {
-		msg = "De peiling sluit vanzelf op " + dutchTime(*closesAt) + "."
+		msg = tr(c).T("admin.closing.set", "At", tr(c).DateTime(*closesAt))
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
 }
@@ -274,10 +276,10 @@ const localInputLayout = "2006-01-02T15:04"
 
 // parseClosingTime reads a datetime-local value as Amsterdam time; browsers without the
 // input type let people type, so a Dutch "31-03-2018 17:00" is read too.
-func parseClosingTime(v string) (*time.Time, string) {
+func parseClosingTime(tl *locales.Translator, v string) (*time.Time, string) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return nil, "Vul de sluittijd in, of kies ‘Sluittijd wissen’"
+		return nil, tl.T("admin.closing.missing")
 	}
 	for _, layout := range []string{localInputLayout, "2006-01-02T15:04:05", "2-1-2006 15:04", "2-1-2006 15.04"} {
 		if t, err := time.ParseInLocation(layout, v, amsterdam); err == nil {
@@ -285,56 +287,56 @@ func parseClosingTime(v string) (*time.Time, string) {
 			return &t, ""
 		}
 	}
-	return nil, "Vul een datum en tijd in, zoals 31-03-2018 17:00"
+	return nil, tl.T("admin.closing.invalid")
 }
 
-// auditWords says in Dutch what each audit action did.
+// auditWords says what each audit action did: catalogue messages.
 var auditWords = map[string]string{
-	models.ActionOpened:             "Peiling geopend",
-	models.ActionReopened:           "Peiling heropend; de uitkomsten zijn weer afgeschermd",
-	models.ActionClosed:             "Peiling gesloten",
-	models.ActionAutoClosed:         "Peiling vanzelf gesloten op de sluittijd",
-	models.ActionClosingTimeSet:     "Sluittijd ingesteld",
-	models.ActionClosingTimeCleared: "Sluittijd gewist",
-	models.ActionResearcherCreated:  "Account aangemaakt",
-	models.ActionPasswordSet:        "Wachtwoord ingesteld",
-	models.ActionResearcherRemoved:  "Account verwijderd",
+	models.ActionOpened:             "admin.audit.opened",
+	models.ActionReopened:           "admin.audit.reopened",
+	models.ActionClosed:             "admin.audit.closed",
+	models.ActionAutoClosed:         "admin.audit.auto_closed",
+	models.ActionClosingTimeSet:     "admin.audit.closing_time_set",
+	models.ActionClosingTimeCleared: "admin.audit.closing_time_cleared",
+	models.ActionResearcherCreated:  "admin.audit.researcher_created",
+	models.ActionPasswordSet:        "admin.audit.password_set",
+	models.ActionResearcherRemoved:  "admin.audit.researcher_removed",
 	// Invitations and the report per municipality (invitations.go).
-	models.ActionAccessOpen:         "Toegang: open voor iedereen met de link",
-	models.ActionAccessInvitation:   "Toegang: alleen op uitnodiging",
-	models.ActionInvitationsCreated: "Uitnodigingslinks gemaakt",
-	models.ActionInvitationRevoked:  "Uitnodigingslink ingetrokken",
-	models.ActionInvitationReissued: "Nieuwe uitnodigingslink",
-	models.ActionDraftDiscarded:     "Concept laten vervallen",
-	models.ActionResponseWithdrawn:  "Inzending ingetrokken",
-	models.ActionBenchmarkOn:        "Rapport per gemeente aangezet",
-	models.ActionPublished:          "Uitkomsten openbaar gemaakt",
-	models.ActionUnpublished:        "Openbare uitkomsten offline gehaald",
-	models.ActionBenchmarkOff:       "Rapport per gemeente uitgezet",
+	models.ActionAccessOpen:         "admin.audit.access_open",
+	models.ActionAccessInvitation:   "admin.audit.access_invitation",
+	models.ActionInvitationsCreated: "admin.audit.invitations_created",
+	models.ActionInvitationRevoked:  "admin.audit.invitation_revoked",
+	models.ActionInvitationReissued: "admin.audit.invitation_reissued",
+	models.ActionDraftDiscarded:     "admin.audit.draft_discarded",
+	models.ActionResponseWithdrawn:  "admin.audit.response_withdrawn",
+	models.ActionBenchmarkOn:        "admin.audit.benchmark_on",
+	models.ActionPublished:          "admin.audit.published",
+	models.ActionUnpublished:        "admin.audit.unpublished",
+	models.ActionBenchmarkOff:       "admin.audit.benchmark_off",
 	// The editor (editor.go).
-	models.ActionSurveyCreated:  "Peiling gemaakt",
-	models.ActionSurveyUploaded: "Peiling geladen uit een bestand",
-	models.ActionWaveCreated:    "Peiling gemaakt als nieuwe ronde",
+	models.ActionSurveyCreated:  "admin.audit.survey_created",
+	models.ActionSurveyUploaded: "admin.audit.survey_uploaded",
+	models.ActionWaveCreated:    "admin.audit.wave_created",
 	// Definitions (models/versions.go): the editor's changes before opening are replacements.
-	models.ActionDefinitionReplaced: "Vragen of gegevens gewijzigd",
-	models.ActionTextsCorrected:     "Teksten verbeterd",
-	models.ActionVersionCreated:     "Nieuwe versie van de vragenlijst",
+	models.ActionDefinitionReplaced: "admin.audit.definition_replaced",
+	models.ActionTextsCorrected:     "admin.audit.texts_corrected",
+	models.ActionVersionCreated:     "admin.audit.version_created",
 	// Retention (retention.go).
-	models.ActionRetentionSet:    "Bewaartermijnen ingesteld",
-	models.ActionContactsDeleted: "Namen en e-mailadressen verwijderd",
-	models.ActionPendingDeleted:  "Concepten en apart gezette inzendingen verwijderd",
-	models.ActionAnswersDeleted:  "Ruwe antwoorden verwijderd",
+	models.ActionRetentionSet:    "admin.audit.retention_set",
+	models.ActionContactsDeleted: "admin.audit.contacts_deleted",
+	models.ActionPendingDeleted:  "admin.audit.pending_deleted",
+	models.ActionAnswersDeleted:  "admin.audit.answers_deleted",
 }
 
-func auditRows(entries []models.AuditEntry) []auditRow {
+func auditRows(t *locales.Translator, entries []models.AuditEntry) []auditRow {
 	rows := make([]auditRow, len(entries))
 	for i, e := range entries {
-		what := auditWords[e.Action]
-		if what == "" {
-			what = e.Action
+		what := e.Action
+		if key := auditWords[e.Action]; key != "" {
+			what = t.T(key)
 		}
 		if e.ClosesAt != nil && (e.Action == models.ActionClosingTimeSet || e.Action == models.ActionAutoClosed) {
-			what += fmt.Sprintf(" (%s)", dutchTime(*e.ClosesAt))
+			what += fmt.Sprintf(" (%s)", t.DateTime(*e.ClosesAt))
 		}
 		if e.Subject != "" {
 			what += ": " + e.Subject

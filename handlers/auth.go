@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -33,7 +34,17 @@ type loginForm struct {
 	Next     string `form:"next"`
 }
 
-var loginLabels = map[string]string{"email": "Uw e-mailadres", "wachtwoord": "Uw wachtwoord"}
+// loginLabels name the login form's fields in messages: catalogue messages.
+var loginLabels = map[string]string{"email": "admin.login.label_email", "wachtwoord": "admin.login.label_password"}
+
+// labelsIn words a form's field labels, given as catalogue messages, in t's language.
+func labelsIn(t *locales.Translator, labels map[string]string) map[string]string {
+	out := make(map[string]string, len(labels))
+	for field, id := range labels {
+		out[field] = t.T(id)
+	}
+	return out
+}
 
 type loginView struct {
 	Form   loginForm
@@ -68,7 +79,7 @@ func (h *Handler) login(c *echo.Context) error {
 	}
 	form.Next = safeNext(form.Next)
 	if err := c.Validate(&form); err != nil {
-		summary, fields := fieldErrors(err, loginLabels)
+		summary, fields := fieldErrors(err, labelsIn(tr(c), loginLabels))
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form, Errors: summary, Field: fields})
 	}
@@ -86,7 +97,7 @@ func (h *Handler) login(c *echo.Context) error {
 		if err := h.logins.fail(ctx, account, addr, at); err != nil {
 			return err
 		}
-		msg := "Het e-mailadres of het wachtwoord klopt niet"
+		msg := tr(c).T("admin.login.wrong")
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form,
 			Errors: []problemView{{Href: "#email", Message: msg}}, Field: map[string]string{"email": msg}})

@@ -49,7 +49,7 @@ type stackRow struct {
 	Percents []int // per scale point
 	N        int64
 	Hidden   bool
-	Reason   string // why hidden, in Dutch
+	Reason   string // why hidden, or why there is no bar, in the page's language
 }
 
 // totalColour is the bar of all respondents in a breakdown: ink, unlike every group.
@@ -325,7 +325,7 @@ func stackChart(id, title, desc string, scale []string, rows []stackRow, standal
 		y := w.y + 2
 		if r.Hidden || r.N == 0 {
 			caption := r.Reason
-			if !r.Hidden {
+			if !r.Hidden && caption == "" {
 				caption = "niemand heeft deze stelling beoordeeld"
 			}
 			w.text(0, 0, y+barHeight-4, "", "", caption)

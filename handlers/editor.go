@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -40,14 +41,14 @@ func (h *Handler) editorRoutes(a *echo.Group) {
 	a.POST("/surveys/:slug/editor/regel", h.saveRule)
 }
 
-// kindLabels names each question kind as the editor shows it.
+// kindLabels names each question kind as the editor shows it: catalogue messages.
 var kindLabels = []struct{ Kind, Label string }{
-	{models.KindSingle, "Eén antwoord kiezen"},
-	{models.KindMulti, "Meer antwoorden aankruisen"},
-	{models.KindLikert, "Stellingen op een schaal"},
-	{models.KindText, "Open tekst"},
-	{models.KindNumber, "Getal"},
-	{models.KindMunicipality, "Gemeente"},
+	{models.KindSingle, "admin.kind.single"},
+	{models.KindMulti, "admin.kind.multi"},
+	{models.KindLikert, "admin.kind.likert"},
+	{models.KindText, "admin.kind.text"},
+	{models.KindNumber, "admin.kind.number"},
+	{models.KindMunicipality, "admin.kind.municipality"},
 }
 
 // addable is whether a researcher may add a question of kind: every kind but the one
@@ -143,7 +144,7 @@ func (h *Handler) createSurvey(c *echo.Context) error {
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
 	}
 	def := models.NewDefinition(strings.TrimSpace(f.Title), f.Slug, f.Register)
-	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyCreated, "De peiling is gemaakt. Voeg nu secties en vragen toe.")
+	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyCreated, tr(c).T("admin.editor.created"))
 }
 
 func (h *Handler) createWave(c *echo.Context) error {
@@ -162,7 +163,7 @@ func (h *Handler) createWave(c *echo.Context) error {
 	}
 	src, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), f.Source)
 	if errors.Is(err, models.ErrNotFound) {
-		view.Errors, view.Field = setProblem(nil, nil, "golf-vorige", "Kies de peiling die u herhaalt")
+		view.Errors, view.Field = setProblem(nil, nil, "golf-vorige", tr(c).T("admin.new.wave_source_missing"))
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
 	}
 	if err != nil {
@@ -176,7 +177,7 @@ func (h *Handler) createWave(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("De peiling is gemaakt als vervolg op %s, met dezelfde vragen en codes.", src.Title)
+	msg := tr(c).T("admin.editor.wave_created", "Title", src.Title)
 	return h.storeNewSurvey(c, view, def, &src.ID, models.ActionWaveCreated, msg)
 }
 
@@ -194,10 +195,10 @@ func (h *Handler) uploadSurvey(c *echo.Context) error {
 	}
 	fh, err := c.FormFile("bestand")
 	if err != nil {
-		return fail("Kies een definitiebestand (.yaml of .json)")
+		return fail(tr(c).T("admin.new.file_missing"))
 	}
 	if fh.Size > models.MaxDefinitionBytes {
-		return fail(fmt.Sprintf("Het bestand is groter dan %d kB", models.MaxDefinitionBytes>>10))
+		return fail(tr(c).T("admin.new.file_too_big", "KB", models.MaxDefinitionBytes>>10))
 	}
 	file, err := fh.Open()
 	if err != nil {
@@ -211,12 +212,12 @@ func (h *Handler) uploadSurvey(c *echo.Context) error {
 	def, err := models.ParseDefinition(fh.Filename, data)
 	var de *models.DefinitionError
 	if errors.As(err, &de) {
-		return fail("Het bestand klopt niet: " + de.Error())
+		return fail(tr(c).T("admin.new.file_wrong", "Problem", definitionErrorText(tr(c), de)))
 	}
 	if err != nil {
 		return err
 	}
-	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyUploaded, "De peiling is geladen uit "+fh.Filename+".")
+	return h.storeNewSurvey(c, view, def, nil, models.ActionSurveyUploaded, tr(c).T("admin.editor.uploaded", "File", fh.Filename))
 }
 
 // newSurveyFields names the field of each form on the new-survey page that a problem with
@@ -232,9 +233,9 @@ func (h *Handler) storeNewSurvey(c *echo.Context, view *newSurveyView, def *mode
 	s, err := models.CreateSurvey(h.db.Write.WithContext(c.Request().Context()), def, predecessor, action, models.By(researcher(c)), time.Now().UTC())
 	var de *models.DefinitionError
 	if errors.As(err, &de) {
-		field, problem := "bestand", "Het bestand klopt niet: "+de.Error()
+		field, problem := "bestand", tr(c).T("admin.new.file_wrong", "Problem", definitionErrorText(tr(c), de))
 		if fields, ok := newSurveyFields[action]; ok {
-			field, problem = cmpOr(fields[de.Path], fields[""]), capitalise(de.Problem)
+			field, problem = cmpOr(fields[de.Path], fields[""]), capitalise(definitionProblem(tr(c), de))
 		}
 		view.Errors, view.Field = setProblem(nil, nil, field, problem)
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
@@ -363,12 +364,12 @@ func (h *Handler) loadEditing(c *echo.Context) (*editing, error) {
 
 // changeNote says what a saved change did to a survey that has opened: a text correction in
 // place, or a new version for who starts from now on.
-func changeNote(change models.Change) string {
+func changeNote(t *locales.Translator, change models.Change) string {
 	switch change.Kind {
 	case models.ActionTextsCorrected:
-		return " De tekstverbetering geldt meteen voor iedereen en staat in het logboek."
+		return " " + t.T("admin.editor.note_corrected")
 	case models.ActionVersionCreated:
-		return fmt.Sprintf(" Dit is versie %d van de vragenlijst: wie vanaf nu begint, krijgt haar; wie al begonnen was, houdt de vorige.", change.Version)
+		return " " + t.T("admin.editor.note_version", "Version", change.Version)
 	}
 	return ""
 }
@@ -396,11 +397,11 @@ func (h *Handler) editorView(c *echo.Context, ed *editing) (*editorView, error) 
 		view.Facts.Minutes = strconv.Itoa(def.Minutes)
 	}
 	for si, sec := range def.Sections {
-		se := sectionEdit{N: si + 1, Title: sec.Title, Intro: sec.Intro, Rule: ruleWords(def, sec.ShowIf), First: si == 0, Last: si == len(def.Sections)-1}
+		se := sectionEdit{N: si + 1, Title: sec.Title, Intro: sec.Intro, Rule: ruleWords(tr(c), def, sec.ShowIf), First: si == 0, Last: si == len(def.Sections)-1}
 		for qi, q := range sec.Questions {
 			fixed := q.Kind == models.KindMunicipality
 			afterFixed := si == 0 && qi == 1 && sec.Questions[0].Kind == models.KindMunicipality
-			se.Questions = append(se.Questions, questionRow{Code: q.Code, Text: q.Text, Kind: questionKindLabel(q.Kind), Rule: ruleWords(def, q.ShowIf), Required: q.Required, Fixed: fixed,
+			se.Questions = append(se.Questions, questionRow{Code: q.Code, Text: q.Text, Kind: questionKindLabel(q.Kind), Rule: ruleWords(tr(c), def, q.ShowIf), Required: q.Required, Fixed: fixed,
 				Up: !fixed && !afterFixed && (si > 0 || qi > 0), Down: !fixed && (si < len(def.Sections)-1 || qi < len(sec.Questions)-1)})
 		}
 		view.Sections = append(view.Sections, se)
@@ -433,7 +434,7 @@ func (h *Handler) showEditor(c *echo.Context) error {
 // problem beside its field; after, it redirects to the editor at anchor.
 func (h *Handler) saveDefinition(c *echo.Context, ed *editing, keep func(*editorView), anchor, msg string) error {
 	change, err := models.SaveDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
-	msg += changeNote(change)
+	msg += changeNote(tr(c), change)
 	var de *models.DefinitionError
 	if errors.As(err, &de) {
 		fresh, ferr := h.loadEditing(c)
@@ -447,8 +448,8 @@ func (h *Handler) saveDefinition(c *echo.Context, ed *editing, keep func(*editor
 		if keep != nil {
 			keep(view)
 		}
-		field, label := editorField(de.Path, ed.def)
-		view.Errors, view.Field = setProblem(view.Errors, view.Field, field, label+capitalise(de.Problem))
+		field, label := editorField(tr(c), de.Path, ed.def)
+		view.Errors, view.Field = setProblem(view.Errors, view.Field, field, label+capitalise(definitionProblem(tr(c), de)))
 		return c.Render(http.StatusUnprocessableEntity, "admin/editor", view)
 	}
 	if err != nil {
@@ -461,7 +462,7 @@ var sectionPath = regexp.MustCompile(`^sections\[(\d+)\](?:\.questions\[(\d+)\])
 
 // editorField is the id on the editor page where a problem at path belongs, with a prefix
 // that says which part of the survey it is about.
-func editorField(path string, def *models.Definition) (string, string) {
+func editorField(t *locales.Translator, path string, def *models.Definition) (string, string) {
 	top := map[string]string{"title": "titel", "organisation": "organisatie", "intro": "intro", "privacy": "privacy",
 		"minutes": "minuten", "contact.name": "contact-naam", "contact.email": "contact-email", "contact.phone": "contact-telefoon", "register": "register"}
 	if id, ok := top[path]; ok {
@@ -472,12 +473,12 @@ func editorField(path string, def *models.Definition) (string, string) {
 		return "secties", ""
 	}
 	si, _ := strconv.Atoi(m[1])
-	label := fmt.Sprintf("Sectie %d: ", si+1)
+	label := t.T("admin.editor.problem_section", "N", si+1) + " "
 	if m[2] != "" {
 		qi, _ := strconv.Atoi(m[2])
 		if si < len(def.Sections) && qi < len(def.Sections[si].Questions) {
 			q := def.Sections[si].Questions[qi]
-			return "vraag-" + q.Code, fmt.Sprintf("Vraag %q: ", q.Text)
+			return "vraag-" + q.Code, t.T("admin.editor.problem_question", "Text", q.Text) + " "
 		}
 		return fmt.Sprintf("sectie-%d", si+1), label
 	}
@@ -509,14 +510,14 @@ func (h *Handler) saveFacts(c *echo.Context) error {
 	minutes := 0
 	if f.Minutes = strings.TrimSpace(f.Minutes); f.Minutes != "" {
 		if minutes, err = strconv.Atoi(f.Minutes); err != nil || minutes < 1 {
-			return h.renderDefinitionProblem(c, ed, keep, &models.DefinitionError{Path: "minutes", Problem: "vul een aantal minuten in, zoals 10, of laat het leeg voor de berekende tijd"})
+			return h.renderDefinitionProblem(c, ed, keep, &models.DefinitionError{Path: "minutes", Problem: "vul een aantal minuten in, zoals 10, of laat het leeg voor de berekende tijd", Code: "minutes"})
 		}
 	}
 	d := ed.def
 	d.Title, d.Organisation, d.Intro, d.Privacy = strings.TrimSpace(f.Title), strings.TrimSpace(f.Organisation), strings.TrimSpace(f.Intro), strings.TrimSpace(f.Privacy)
 	d.Minutes, d.Register = minutes, f.Register
 	d.Contact = models.SurveyContact{Name: strings.TrimSpace(f.ContactName), Email: strings.TrimSpace(f.ContactEmail), Phone: strings.TrimSpace(f.ContactPhone)}
-	return h.saveDefinition(c, ed, keep, "#gegevens", "De gegevens van de peiling zijn opgeslagen.")
+	return h.saveDefinition(c, ed, keep, "#gegevens", tr(c).T("admin.editor.facts_saved"))
 }
 
 // renderDefinitionProblem shows a problem the handler found before the rules ran.
@@ -532,8 +533,8 @@ func (h *Handler) renderDefinitionProblem(c *echo.Context, ed *editing, keep fun
 	keep(view)
 	var de *models.DefinitionError
 	errors.As(problem, &de)
-	field, label := editorField(de.Path, ed.def)
-	view.Errors, view.Field = setProblem(view.Errors, view.Field, field, label+capitalise(de.Problem))
+	field, label := editorField(tr(c), de.Path, ed.def)
+	view.Errors, view.Field = setProblem(view.Errors, view.Field, field, label+capitalise(definitionProblem(tr(c), de)))
 	return c.Render(http.StatusUnprocessableEntity, "admin/editor", view)
 }
 
@@ -568,7 +569,7 @@ func (h *Handler) addSection(c *echo.Context) error {
 	n := len(ed.def.Sections) + 1
 	return h.redirectWithFlash(c, fmt.Sprintf("%s/secties/%d/nieuw?titel=%s&intro=%s", editorURL(ed.survey.Slug), n,
 		url.QueryEscape(strings.TrimSpace(f.Title)), url.QueryEscape(strings.TrimSpace(f.Intro))),
-		"Een sectie heeft minstens één vraag. Kies de eerste vraag van de nieuwe sectie; de sectie wordt bewaard met de vraag.")
+		tr(c).T("admin.editor.section_needs_question"))
 }
 
 func (h *Handler) saveSectionText(c *echo.Context) error {
@@ -586,7 +587,7 @@ func (h *Handler) saveSectionText(c *echo.Context) error {
 	}
 	ed.def.Sections[si].Title, ed.def.Sections[si].Intro = strings.TrimSpace(f.Title), strings.TrimSpace(f.Intro)
 	keep := func(v *editorView) { v.Sections[si].Title, v.Sections[si].Intro = f.Title, f.Intro }
-	return h.saveDefinition(c, ed, keep, fmt.Sprintf("#sectie-%d", si+1), fmt.Sprintf("Sectie %d is opgeslagen.", si+1))
+	return h.saveDefinition(c, ed, keep, fmt.Sprintf("#sectie-%d", si+1), tr(c).T("admin.editor.section_saved", "N", si+1))
 }
 
 func (h *Handler) moveSection(c *echo.Context) error {
@@ -606,7 +607,7 @@ func (h *Handler) moveSection(c *echo.Context) error {
 	if err := ed.def.MoveSection(si, to); err != nil {
 		return echo.ErrBadRequest.Wrap(err)
 	}
-	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", to+1), fmt.Sprintf("Sectie ‘%s’ staat nu op plaats %d.", title, to+1))
+	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", to+1), tr(c).T("admin.editor.section_moved", "Title", title, "N", to+1))
 }
 
 // target is where an item at i of n moves: one up or down ("richting"), or to a position
@@ -642,7 +643,7 @@ func (h *Handler) removeSection(c *echo.Context) error {
 	}
 	title := ed.def.Sections[si].Title
 	ed.def.Sections = slices.Delete(ed.def.Sections, si, si+1)
-	return h.saveDefinition(c, ed, nil, "#secties", fmt.Sprintf("Sectie ‘%s’ en haar vragen zijn verwijderd.", title))
+	return h.saveDefinition(c, ed, nil, "#secties", tr(c).T("admin.editor.section_deleted", "Title", title))
 }
 
 func (h *Handler) moveQuestion(c *echo.Context) error {
@@ -675,9 +676,9 @@ func (h *Handler) moveQuestion(c *echo.Context) error {
 	}
 	if len(ed.def.Sections[si].Questions) == 0 {
 		return h.renderDefinitionProblem(c, ed, func(*editorView) {}, &models.DefinitionError{Path: fmt.Sprintf("sections[%d]", si),
-			Problem: "dit is de laatste vraag van de sectie; een sectie heeft minstens één vraag. Verwijder de sectie als u haar niet meer nodig heeft"})
+			Problem: "dit is de laatste vraag van de sectie; een sectie heeft minstens één vraag. Verwijder de sectie als u haar niet meer nodig heeft", Code: "last_question_move"})
 	}
-	return h.saveDefinition(c, ed, nil, "#vraag-"+q.Code, fmt.Sprintf("De vraag ‘%s’ staat nu in sectie %d.", q.Text, to+1))
+	return h.saveDefinition(c, ed, nil, "#vraag-"+q.Code, tr(c).T("admin.editor.question_moved", "Text", q.Text, "N", to+1))
 }
 
 func (h *Handler) removeQuestion(c *echo.Context) error {
@@ -693,20 +694,21 @@ func (h *Handler) removeQuestion(c *echo.Context) error {
 	ed.def.Sections[si].Questions = slices.Delete(ed.def.Sections[si].Questions, qi, qi+1)
 	if len(ed.def.Sections[si].Questions) == 0 {
 		return h.renderDefinitionProblem(c, ed, func(*editorView) {}, &models.DefinitionError{Path: fmt.Sprintf("sections[%d]", si),
-			Problem: "dit is de laatste vraag van de sectie; verwijder dan de hele sectie"})
+			Problem: "dit is de laatste vraag van de sectie; verwijder dan de hele sectie", Code: "last_question_delete"})
 	}
-	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", si+1), fmt.Sprintf("De vraag ‘%s’ is verwijderd.", q.Text))
+	return h.saveDefinition(c, ed, nil, fmt.Sprintf("#sectie-%d", si+1), tr(c).T("admin.editor.question_deleted", "Text", q.Text))
 }
 
 // ruleWords says a skip rule as the editor shows it: "alleen als ‘Heeft u …?’ is: Ja of Nee".
 // The editor keeps rules as they are; they are written in the definition file.
-func ruleWords(def *models.Definition, c *models.Condition) string {
+func ruleWords(t *locales.Translator, def *models.Definition, c *models.Condition) string {
 	if c == nil {
 		return ""
 	}
+	or := " " + t.T("admin.rule.or") + " "
 	si, qi, err := def.FindQuestion(c.Question)
 	if err != nil {
-		return "alleen als " + c.Question + " is: " + strings.Join(c.Values, " of ")
+		return t.T("admin.rule.words_code", "Question", c.Question, "Values", strings.Join(c.Values, or))
 	}
 	q := def.Sections[si].Questions[qi]
 	var labels []string
@@ -719,5 +721,29 @@ func ruleWords(def *models.Definition, c *models.Condition) string {
 		}
 		labels = append(labels, label)
 	}
-	return fmt.Sprintf("alleen als ‘%s’ is: %s", q.Text, strings.Join(labels, " of "))
+	return t.T("admin.rule.words", "Question", q.Text, "Values", strings.Join(labels, or))
+}
+
+// definitionProblem is a definition's problem in t's language: its message when models gave
+// it a code, else the problem as models wrote it.
+func definitionProblem(t *locales.Translator, de *models.DefinitionError) string {
+	if de.Code == "" {
+		return de.Problem
+	}
+	return t.T("admin.definition."+de.Code, de.Args...)
+}
+
+// definitionErrorText is a definition error as DefinitionError.Error writes it, the problem in
+// t's language: file:line: path: problem.
+func definitionErrorText(t *locales.Translator, de *models.DefinitionError) string {
+	var b strings.Builder
+	b.WriteString(de.File)
+	if de.Line > 0 {
+		fmt.Fprintf(&b, ":%d", de.Line)
+	}
+	if de.Path != "" {
+		b.WriteString(": " + de.Path)
+	}
+	b.WriteString(": " + definitionProblem(t, de))
+	return b.String()
 }

@@ -135,7 +135,7 @@ func rows(codes, labels []string) []rowForm {
 func (f *questionForm) question(taken func(string) bool) (models.Question, *models.DefinitionError) {
 	q := models.Question{Kind: f.Kind, Code: f.Code, Text: f.Text, Help: f.Help, Required: f.Required || f.Kind == models.KindMunicipality}
 	if f.Text == "" {
-		return q, &models.DefinitionError{Path: ".text", Problem: "vul de vraag in zoals de gemeente hem leest"}
+		return q, &models.DefinitionError{Path: ".text", Problem: "vul de vraag in zoals de gemeente hem leest", Code: "question_text"}
 	}
 	if q.Code == "" && q.Text != "" {
 		q.Code = models.CodeFrom(q.Text, taken)
@@ -186,7 +186,7 @@ func (f *questionForm) question(taken func(string) bool) (models.Question, *mode
 		if f.MaxLength != "" {
 			n, err := strconv.Atoi(f.MaxLength)
 			if err != nil || n < 1 {
-				return q, &models.DefinitionError{Path: ".max_length", Problem: "vul een aantal tekens in, zoals 500, of laat het leeg"}
+				return q, &models.DefinitionError{Path: ".max_length", Problem: "vul een aantal tekens in, zoals 500, of laat het leeg", Code: "max_length"}
 			}
 			q.MaxLength = n
 		}
@@ -202,7 +202,7 @@ func (f *questionForm) question(taken func(string) bool) (models.Question, *mode
 			}
 			v, err := strconv.ParseFloat(strings.ReplaceAll(b.in, ",", "."), 64)
 			if err != nil {
-				return q, &models.DefinitionError{Path: b.path, Problem: "vul een getal in, zoals 0 of 12,5"}
+				return q, &models.DefinitionError{Path: b.path, Problem: "vul een getal in, zoals 0 of 12,5", Code: "number"}
 			}
 			*b.out = &v
 		}
@@ -396,7 +396,7 @@ func (h *Handler) storeQuestion(c *echo.Context, ed *editing, view *questionEdit
 			return err
 		}
 		if problem == nil {
-			return h.redirectWithFlash(c, editorURL(ed.survey.Slug)+"#vraag-"+q.Code, fmt.Sprintf("De vraag ‘%s’ is opgeslagen.", q.Text)+changeNote(change))
+			return h.redirectWithFlash(c, editorURL(ed.survey.Slug)+"#vraag-"+q.Code, tr(c).T("admin.question.saved", "Text", q.Text)+changeNote(tr(c), change))
 		}
 	}
 	view.Form = f.withBlanks()
@@ -411,7 +411,7 @@ func (h *Handler) storeQuestion(c *echo.Context, ed *editing, view *questionEdit
 	case field == "":
 		field = "tekst"
 	}
-	view.Errors, view.Field = setProblem(nil, nil, field, capitalise(problem.Problem))
+	view.Errors, view.Field = setProblem(nil, nil, field, capitalise(definitionProblem(tr(c), problem)))
 	return c.Render(http.StatusUnprocessableEntity, "admin/question", view)
 }
 

@@ -73,13 +73,13 @@ func (h *Handler) ruleView(c *echo.Context, ed *editing, target string, question
 	}
 	v := &ruleView{Researcher: researcher(c), Survey: ed.survey, Target: target, Field: map[string]string{}}
 	if t.question == "" {
-		v.What = fmt.Sprintf("sectie %d: %s", t.section+1, def.Sections[t.section].Title)
+		v.What = tr(c).T("admin.rule.what_section", "N", t.section+1, "Title", def.Sections[t.section].Title)
 	} else {
 		si, qi, _ := def.FindQuestion(t.question)
-		v.What = "de vraag ‘" + def.Sections[si].Questions[qi].Text + "’"
+		v.What = tr(c).T("admin.rule.what_question", "Text", def.Sections[si].Questions[qi].Text)
 	}
 	cur := *t.condition(def)
-	v.Current = ruleWords(def, cur)
+	v.Current = ruleWords(tr(c), def, cur)
 	if question == "" && cur != nil {
 		question, values = cur.Question, cur.Values
 	}
@@ -139,16 +139,16 @@ func (h *Handler) saveRule(c *echo.Context) error {
 	case form.Get("actie") == "geen":
 		*rule = nil
 	case question == "":
-		return refuse("vraag", "Kies de vraag waar het van afhangt")
+		return refuse("vraag", tr(c).T("admin.rule.choose_question"))
 	case len(values) == 0:
-		return refuse("waarde-1", "Vink minstens één antwoord aan")
+		return refuse("waarde-1", tr(c).T("admin.rule.choose_value"))
 	default:
 		*rule = &models.Condition{Question: question, Values: values}
 	}
 	change, err := models.SaveDefinition(h.db.Write.WithContext(c.Request().Context()), ed.survey, ed.def, models.By(researcher(c)), time.Now().UTC())
 	var de *models.DefinitionError
 	if errors.As(err, &de) {
-		return refuse("vraag", "Deze regel kan niet: "+de.Problem)
+		return refuse("vraag", tr(c).T("admin.rule.impossible", "Problem", definitionProblem(tr(c), de)))
 	}
 	if err != nil {
 		return err
@@ -157,5 +157,5 @@ func (h *Handler) saveRule(c *echo.Context) error {
 	if t.question != "" {
 		anchor = "#vraag-" + t.question
 	}
-	return h.redirectWithFlash(c, editorURL(ed.survey.Slug)+anchor, "De regel is opgeslagen."+changeNote(change))
+	return h.redirectWithFlash(c, editorURL(ed.survey.Slug)+anchor, tr(c).T("admin.rule.saved")+changeNote(tr(c), change))
 }

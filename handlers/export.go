@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"gorm.io/gorm"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -25,19 +26,20 @@ type exportLink struct {
 }
 
 // exports are the files of a closed survey, by the name in their URL.
+// Label and Hint are catalogue messages.
 var exports = []exportLink{
-	{"antwoorden-excel.csv", "Ruwe antwoorden (CSV voor Nederlandse Excel)", "puntkomma, UTF-8 met BOM, decimale komma"},
-	{"codeboek-excel.csv", "Codeboek (CSV voor Nederlandse Excel)", "codes, labels en vraagteksten"},
-	{"antwoorden.csv", "Ruwe antwoorden (CSV, komma)", "voor R, Python, SPSS: komma, decimale punt"},
-	{"codeboek.csv", "Codeboek (CSV, komma)", ""},
-	{"peiling.xlsx", "Excel-werkmap (XLSX)", "ruwe data, codeboek en per vraag de uitkomsten"},
-	{"resultaten.json", "Uitkomsten (JSON)", "dezelfde cijfers als op deze pagina"},
-	{"antwoorden.json", "Ruwe antwoorden (JSON)", "één object per inzending"},
+	{"antwoorden-excel.csv", "export.files.answers_excel", "export.files.answers_excel_hint"},
+	{"codeboek-excel.csv", "export.files.codebook_excel", "export.files.codebook_excel_hint"},
+	{"antwoorden.csv", "export.files.answers_csv", "export.files.answers_csv_hint"},
+	{"codeboek.csv", "export.files.codebook_csv", ""},
+	{"peiling.xlsx", "export.files.xlsx", "export.files.xlsx_hint"},
+	{"resultaten.json", "export.files.results_json", "export.files.results_json_hint"},
+	{"antwoorden.json", "export.files.answers_json", "export.files.answers_json_hint"},
 }
 
 // answersDeletedNote says in an export that the raw answers were deleted, and when.
-func answersDeletedNote(e *models.AnswersDeletedError) string {
-	return "De ruwe antwoorden zijn op " + dutchTime(e.At) + " verwijderd volgens de bewaartermijn van deze peiling. De uitkomsten zijn berekend toen de peiling sloot en zijn ongewijzigd."
+func answersDeletedNote(t *locales.Translator, e *models.AnswersDeletedError) string {
+	return t.T("export.answers_deleted", "At", t.DateTime(e.At))
 }
 
 // downloadsView is the page with every export of a closed survey.
@@ -56,17 +58,21 @@ func (h *Handler) showDownloads(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view := downloadsView{Researcher: researcher(c), Survey: s, Settings: settings, Exports: exportLinks(s.Slug)}
+	view := downloadsView{Researcher: researcher(c), Survey: s, Settings: settings, Exports: exportLinks(tr(c), s.Slug)}
 	if ret, err := models.RetentionOf(h.db.Read.WithContext(c.Request().Context()), s.ID); err == nil && ret.AnswersDeletedAt != nil {
-		view.AnswersDeleted = dutchTime(*ret.AnswersDeletedAt)
+		view.AnswersDeleted = tr(c).DateTime(*ret.AnswersDeletedAt)
 	}
 	return c.Render(http.StatusOK, "results/downloads", view)
 }
 
-func exportLinks(slug string) []exportLink {
+func exportLinks(t *locales.Translator, slug string) []exportLink {
 	out := make([]exportLink, len(exports))
 	for i, e := range exports {
 		e.File = "/admin/surveys/" + slug + "/export/" + e.File
+		e.Label = t.T(e.Label)
+		if e.Hint != "" {
+			e.Hint = t.T(e.Hint)
+		}
 		out[i] = e
 	}
 	return out
@@ -299,15 +305,69 @@ func columnBases(rep *models.Report) map[string]string {
 }
 
 // codebookRows are the codebook: one row per column, then one per value of the column.
-func codebookRows(cols []models.Column, bases map[string]string) [][]string {
-	rows := [][]string{{"kolom", "vraag", "soort", "waarde", "label", "basis"}}
+// Its heads, the kinds of column and the texts of the columns every export has are in t's
+// language; codes stay the same in every language.
+func codebookRows(t *locales.Translator, cols []models.Column, bases map[string]string) [][]string {
+	rows := [][]string{{t.T("export.codebook.column"), t.T("export.codebook.question"), t.T("export.codebook.kind"),
+		t.T("export.codebook.value"), t.T("export.codebook.label"), t.T("export.codebook.base")}}
 	for _, col := range cols {
-		rows = append(rows, []string{col.Name, col.Question, col.Soort, "", col.Text, bases[col.Name]})
+		kind := col.Soort
+		if key, ok := columnKinds[col.Soort]; ok {
+			kind = t.T(key)
+		}
+		text := col.Text
+		if key, ok := fixedColumnTexts[col.Name]; ok && col.Question == "" {
+			text = t.T(key)
+		}
+		for _, sf := range columnSuffixes {
+			if rest, ok := strings.CutSuffix(text, sf.dutch); ok {
+				text = rest + t.T(sf.key)
+				break
+			}
+		}
+		rows = append(rows, []string{col.Name, col.Question, kind, "", text, bases[col.Name]})
 		for _, v := range col.Values {
-			rows = append(rows, []string{col.Name, col.Question, col.Soort, v.Code, v.Label, ""})
+			label := v.Label
+			if col.Name == "grootteklasse" {
+				label = t.T("admin.size." + v.Code)
+			} else if key, ok := flagLabels[label]; ok && col.Kind == models.KindMulti {
+				label = t.T(key)
+			}
+			rows = append(rows, []string{col.Name, col.Question, kind, v.Code, label, ""})
 		}
 	}
 	return rows
+}
+
+// columnKinds are the messages of the kinds of column models names in Dutch.
+var columnKinds = map[string]string{
+	"volgnummer": "export.kind.id", "datum en tijd": "export.kind.time", "getal": "export.kind.number",
+	"gemeentecode": "export.kind.municipality_code", "gemeentenaam": "export.kind.municipality_name",
+	"provincie": "export.kind.province", "grootteklasse": "export.kind.size", "gemeente": "export.kind.municipality",
+	"één antwoord": "export.kind.single", "meer antwoorden (0/1)": "export.kind.multi", "stelling": "export.kind.likert",
+	"open antwoord": "export.kind.text", "toelichting": "export.kind.other",
+}
+
+// columnSuffixes are what models adds, in Dutch, to a question's text for the columns it
+// makes of one question; the codebook words them in the reader's language.
+var columnSuffixes = []struct{ dutch, key string }{
+	{" (CBS-gemeentecode met GM, zoals GM0344: blijft tekst in elk rekenblad)", "export.suffix.gm"},
+	{" (CBS-gemeentecode)", "export.suffix.code"},
+	{" (naam)", "export.suffix.name"},
+	{" (toelichting)", "export.suffix.other"},
+}
+
+// flagLabels are the labels of a multi question's 0/1 columns.
+var flagLabels = map[string]string{
+	"aangekruist":      "export.flag.ticked",
+	"niet aangekruist": "export.flag.not_ticked",
+	"niet aangekruist (wel iets anders aangekruist)": "export.flag.not_ticked_other",
+}
+
+// fixedColumnTexts are the messages of the columns every export has, by column name.
+var fixedColumnTexts = map[string]string{
+	"respondent": "export.column.respondent", "ingediend": "export.column.submitted", "versie": "export.column.version",
+	"provincie": "export.column.province", "grootteklasse": "export.column.size",
 }
 
 // codebook is the codebook of s with the bases of its closed report.
@@ -324,7 +384,7 @@ func (h *Handler) codebook(c *echo.Context, db *gorm.DB, s *models.Survey) ([][]
 	if err != nil {
 		return nil, nil, err
 	}
-	return codebookRows(cols, columnBases(rep)), cols, nil
+	return codebookRows(tr(c), cols, columnBases(rep)), cols, nil
 }
 
 func (h *Handler) exportCodebook(c *echo.Context, db *gorm.DB, s *models.Survey, d csvDialect) error {
@@ -399,20 +459,13 @@ func xlsxCell(cell models.Cell, st xlsxStyles) any {
 	return xlsxText(cell.Text, st)
 }
 
-// fixedSheets are the workbook's own sheets, and "History", which Excel reserves.
-var fixedSheets = []string{rawSheet, codebookSheet, "History"}
-
-const (
-	rawSheet      = "Ruwe data"
-	codebookSheet = "Codeboek"
-)
-
 // sheetNames gives each question code a sheet name of at most 31 characters that differs,
 // ignoring case as Excel does, from every other and from the fixed sheets: a clash gets
 // "~2", "~3" … at the end, cutting the code to make room.
-func sheetNames(codes []string) map[string]string {
-	used := map[string]bool{}
-	for _, s := range fixedSheets {
+// fixed are the workbook's own sheets; "History" is added, which Excel reserves.
+func sheetNames(codes []string, fixed ...string) map[string]string {
+	used := map[string]bool{"history": true}
+	for _, s := range fixed {
 		used[strings.ToLower(s)] = true
 	}
 	out := map[string]string{}
@@ -440,6 +493,7 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	if err != nil {
 		return err
 	}
+	rawSheet, codebookSheet := tr(c).T("export.sheet.raw"), tr(c).T("export.sheet.codebook")
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", rawSheet); err != nil {
@@ -473,7 +527,7 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	var deleted *models.AnswersDeletedError
 	if errors.As(err, &deleted) {
 		// The workbook keeps its codebook and aggregates, and says why the raw sheet is empty.
-		err = sw.SetRow("A2", []any{answersDeletedNote(deleted)})
+		err = sw.SetRow("A2", []any{answersDeletedNote(tr(c), deleted)})
 	}
 	if err != nil {
 		return err
@@ -494,9 +548,9 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	for _, qr := range rep.Questions {
 		codes = append(codes, qr.Q.Code)
 	}
-	names := sheetNames(codes)
+	names := sheetNames(codes, rawSheet, codebookSheet)
 	for _, qr := range rep.Questions {
-		if rows := aggregateRows(&qr); rows != nil {
+		if rows := aggregateRows(tr(c), &qr); rows != nil {
 			if err := writeSheet(f, names[qr.Q.Code], rows, st); err != nil {
 				return err
 			}
@@ -544,36 +598,37 @@ func writeSheet(f *excelize.File, name string, rows [][]any, st xlsxStyles) erro
 
 // aggregateRows is one question's totals as a sheet: a title, whom the percentages are of,
 // then heads and rows with labels, counts as numbers and percentages as percentage cells.
-func aggregateRows(qr *models.QuestionResult) [][]any {
+func aggregateRows(t *locales.Translator, qr *models.QuestionResult) [][]any {
+	base := []any{t.T("export.sheet.base", "Base", qr.BaseLabel())}
 	q := qr.Q
 	title := []any{q.Text + models.UnitSuffix(q)}
 	switch q.Kind {
 	case models.KindSingle, models.KindMulti:
 		f := qr.Cells[0]
-		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, {"code", "antwoord", "aantal", "percentage"}}
+		rows := [][]any{title, base, {t.T("export.sheet.code"), t.T("export.sheet.answer"), t.T("export.sheet.count"), t.T("export.sheet.percentage")}}
 		for _, o := range f.Options {
 			rows = append(rows, []any{o.Code, o.Label, o.Count, percent(o.Percent)})
 		}
-		rows = append(rows, []any{"n", "basis van de percentages", f.N})
+		rows = append(rows, []any{"n", t.T("export.sheet.n"), f.N})
 		if q.Kind == models.KindMulti && qr.Base == models.BaseShown {
-			rows = append(rows, []any{"aangekruist", "van hen minstens één antwoord aangekruist", f.Answered})
+			rows = append(rows, []any{t.T("export.sheet.ticked_code"), t.T("export.sheet.ticked"), f.Answered})
 		}
 		if q.DontKnow {
-			rows = append(rows, []any{models.DontKnowCode, "weet niet (niet in de percentages)", f.DontKnow})
+			rows = append(rows, []any{models.DontKnowCode, t.T("export.sheet.dont_know"), f.DontKnow})
 		}
 		return rows
 	case models.KindLikert:
 		low, middle, high, hasMiddle := models.ScaleSummary(q.ScaleOptions)
-		head := []any{"stelling", "tekst"}
+		head := []any{t.T("export.sheet.statement"), t.T("export.sheet.text")}
 		for _, o := range q.ScaleOptions {
-			head = append(head, o.Label+" (aantal)", o.Label+" (%)")
+			head = append(head, t.T("export.sheet.label_count", "Label", o.Label), o.Label+" (%)")
 		}
-		head = append(head, "samen "+low+" (%)")
+		head = append(head, t.T("export.sheet.together", "Label", low))
 		if hasMiddle {
-			head = append(head, "samen "+middle+" (%)")
+			head = append(head, t.T("export.sheet.together", "Label", middle))
 		}
-		head = append(head, "samen "+high+" (%)", "n (zonder weet niet)", "weet niet (aantal)")
-		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, uniqueHeads(head)}
+		head = append(head, t.T("export.sheet.together", "Label", high), t.T("export.sheet.n_without"), t.T("export.sheet.dont_know_count"))
+		rows := [][]any{title, base, uniqueHeads(head)}
 		for _, stt := range qr.Statements {
 			f := stt.Cells[0]
 			r := []any{stt.Code, stt.Text}
@@ -590,16 +645,16 @@ func aggregateRows(qr *models.QuestionResult) [][]any {
 		return rows
 	case models.KindNumber:
 		f := qr.Cells[0]
-		rows := [][]any{title, {"Basis: " + qr.BaseLabel()}, {"maat", "waarde"}, {"n", f.N}}
+		rows := [][]any{title, base, {t.T("export.sheet.measure"), t.T("export.sheet.value")}, {"n", f.N}}
 		if f.N > 0 {
-			rows = append(rows, []any{"gemiddelde", f.Mean})
+			rows = append(rows, []any{t.T("export.sheet.mean"), f.Mean})
 		}
 		if f.N > 0 && f.Stats {
-			rows = append(rows, []any{"mediaan", f.Median}, []any{"laagste", f.Min}, []any{"hoogste", f.Max})
+			rows = append(rows, []any{t.T("export.sheet.median"), f.Median}, []any{t.T("export.sheet.min"), f.Min}, []any{t.T("export.sheet.max"), f.Max})
 		}
 		return rows
 	case models.KindText:
-		return [][]any{title, {"Basis: " + qr.BaseLabel()}, {"maat", "waarde"}, {"n", qr.Cells[0].N}}
+		return [][]any{title, base, {t.T("export.sheet.measure"), t.T("export.sheet.value")}, {"n", qr.Cells[0].N}}
 	}
 	return nil
 }

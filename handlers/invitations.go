@@ -38,9 +38,9 @@ func (h *Handler) invitationRoutes(a *echo.Group) {
 
 // stateViews are the fieldwork states of a municipality as the researcher reads them.
 var stateViews = map[string]statusView{
-	models.StateNone:      {"nog niet begonnen", "tag--draft"},
-	models.StateDraft:     {"concept", "tag--progress"},
-	models.StateSubmitted: {"verzonden", "tag--open"},
+	models.StateNone:      {"nog niet begonnen", "tag--draft", "admin.state.none"},
+	models.StateDraft:     {"concept", "tag--progress", "admin.state.draft"},
+	models.StateSubmitted: {"verzonden", "tag--open", "admin.state.submitted"},
 }
 
 func (h *Handler) setAccessMode(c *echo.Context) error {
@@ -55,9 +55,9 @@ func (h *Handler) setAccessMode(c *echo.Context) error {
 	if err := models.SetAccessMode(h.db.Write.WithContext(c.Request().Context()), s.ID, mode, models.By(researcher(c)), time.Now().UTC()); err != nil {
 		return err
 	}
-	msg := "Iedereen met de link van de peiling kan nu een gemeente kiezen en beginnen."
+	msg := tr(c).T("admin.access.open_flash")
 	if mode == models.AccessInvitation {
-		msg = "Alleen gemeenten met een persoonlijke uitnodigingslink kunnen nu beginnen."
+		msg = tr(c).T("admin.access.invitation_flash")
 	}
 	h.log.Info("access mode set", "survey", s.Slug, "mode", mode)
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
@@ -87,16 +87,16 @@ func (h *Handler) setBenchmark(c *echo.Context) error {
 		if s.Status != models.StatusClosed {
 			return models.ErrWrongStatus
 		}
-		msg := "Vink aan dat u het rapport per gemeente wilt aanzetten"
+		msg := tr(c).T("admin.benchmark.unticked")
 		return c.Render(http.StatusUnprocessableEntity, "admin/benchmark", closeView{Researcher: researcher(c), Survey: o,
 			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
 	}
 	if err := models.SetBenchmark(h.db.Write.WithContext(c.Request().Context()), s.ID, on, models.By(researcher(c)), time.Now().UTC()); err != nil {
 		return err
 	}
-	msg := "Gemeenten zien hun rapport niet meer."
+	msg := tr(c).T("admin.benchmark.off_flash")
 	if on {
-		msg = "Elke gemeente die meedeed, ziet nu via haar uitnodigingslink haar eigen antwoorden naast die van alle gemeenten."
+		msg = tr(c).T("admin.benchmark.on_flash")
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug, msg)
 }
@@ -205,7 +205,7 @@ func (h *Handler) createInvitations(c *echo.Context) error {
 		var problems []models.ContactProblem
 		contacts, problems = models.ReadContacts(strings.NewReader(text), reg)
 		if strings.TrimSpace(text) == "" {
-			problems = []models.ContactProblem{{Message: "Plak een lijst met gemeenten, of kies een bestand"}}
+			problems = []models.ContactProblem{{Message: "Plak een lijst met gemeenten, of kies een bestand", Code: "nothing"}}
 		}
 		if len(problems) > 0 {
 			return h.renderListProblems(c, list, problems)
@@ -216,7 +216,7 @@ func (h *Handler) createInvitations(c *echo.Context) error {
 		return err
 	}
 	h.log.Info("invitations created", "survey", s.Slug, "created", created, "updated", updated)
-	msg := fmt.Sprintf("%d nieuwe uitnodigingslinks gemaakt, %d bijgewerkt. Download de links voor een mailing, of verstuur ze per e-mail.", created, updated)
+	msg := tr(c).T("admin.invitations.created", "Created", created, "Updated", updated)
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/uitnodigingen", msg)
 }
 
@@ -252,16 +252,19 @@ func (h *Handler) renderListProblems(c *echo.Context, list string, problems []mo
 	view.List = list
 	for i, p := range problems {
 		if i == 20 {
-			view.Errors = append(view.Errors, problemView{Href: "#lijst", Message: fmt.Sprintf("En nog %d regels met een fout", len(problems)-20)})
+			view.Errors = append(view.Errors, problemView{Href: "#lijst", Message: tr(c).T("admin.invitations.more_problems", "Count", len(problems)-20)})
 			break
 		}
 		msg := p.Message
+		if p.Code != "" {
+			msg = tr(c).T("admin.contacts."+p.Code, p.Args...)
+		}
 		if p.Line > 0 {
-			msg = fmt.Sprintf("Regel %d: %s", p.Line, p.Message)
+			msg = tr(c).T("admin.invitations.line_problem", "Line", p.Line, "Problem", msg)
 		}
 		view.Errors = append(view.Errors, problemView{Href: "#lijst", Message: msg})
 	}
-	view.Field = map[string]string{"lijst": "De lijst heeft fouten; er zijn nog geen links gemaakt. Verbeter de regels hierboven en probeer het opnieuw."}
+	view.Field = map[string]string{"lijst": tr(c).T("admin.invitations.list_wrong")}
 	return c.Render(http.StatusUnprocessableEntity, "admin/invitations", view)
 }
 
@@ -328,7 +331,7 @@ func (h *Handler) confirmReissueInvitation(c *echo.Context) error {
 
 func (h *Handler) revokeInvitation(c *echo.Context) error {
 	if c.FormValue("bevestig") != "ja" {
-		return h.confirmInvitationChange(c, false, http.StatusUnprocessableEntity, "Vink aan dat u de link wilt intrekken")
+		return h.confirmInvitationChange(c, false, http.StatusUnprocessableEntity, tr(c).T("admin.invitationconfirm.revoke_unticked"))
 	}
 	s, inv, name, err := h.invitationFor(c)
 	if err != nil {
@@ -337,12 +340,12 @@ func (h *Handler) revokeInvitation(c *echo.Context) error {
 	if err := models.RevokeInvitation(h.db.Write.WithContext(c.Request().Context()), s, inv.ID, name, models.By(researcher(c)), time.Now().UTC()); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/uitnodigingen", "De link van gemeente "+name+" is ingetrokken en werkt niet meer.")
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/uitnodigingen", tr(c).T("admin.invitationconfirm.revoked", "Municipality", name))
 }
 
 func (h *Handler) reissueInvitation(c *echo.Context) error {
 	if c.FormValue("bevestig") != "ja" {
-		return h.confirmInvitationChange(c, true, http.StatusUnprocessableEntity, "Vink aan dat u een nieuwe link wilt maken")
+		return h.confirmInvitationChange(c, true, http.StatusUnprocessableEntity, tr(c).T("admin.invitationconfirm.reissue_unticked"))
 	}
 	s, inv, name, err := h.invitationFor(c)
 	if err != nil {
@@ -351,7 +354,7 @@ func (h *Handler) reissueInvitation(c *echo.Context) error {
 	fresh, err := models.ReissueInvitation(h.db.Write.WithContext(c.Request().Context()), s, h.links, inv.ID, name, models.By(researcher(c)), time.Now().UTC())
 	if errors.Is(err, models.ErrInvitationInUse) {
 		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/concepten",
-			"Met de link van gemeente "+name+" is al begonnen. Laat eerst dat concept vervallen (of trek de inzending in); daarna kunt u een nieuwe link maken.")
+			tr(c).T("admin.invitationconfirm.in_use", "Municipality", name))
 	}
 	if err != nil {
 		return err
@@ -362,7 +365,7 @@ func (h *Handler) reissueInvitation(c *echo.Context) error {
 	}
 	link := h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token)
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/uitnodigingen",
-		"Nieuwe link voor gemeente "+name+": "+link+" — de oude link werkt niet meer.")
+		tr(c).T("admin.invitationconfirm.reissued", "Municipality", name, "Link", link))
 }
 
 // downloadInvitations writes every live link as CSV for a mail merge in Dutch Excel.
@@ -384,8 +387,11 @@ func (h *Handler) downloadInvitations(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// taal last: a mail merge picks the contact's text by it, and earlier columns keep their place.
-	rows := [][]string{{"gemeentecode", "gemeente", "provincie", "contactpersoon", "e-mailadres", "link", "status", "taal"}}
+	// The language last: a mail merge picks the contact's text by it, and earlier columns keep their place.
+	t := tr(c)
+	rows := [][]string{{t.T("export.invitations.code"), t.T("export.invitations.municipality"), t.T("export.invitations.province"),
+		t.T("export.invitations.contact"), t.T("export.invitations.email"), t.T("export.invitations.link"), t.T("export.invitations.state"),
+		t.T("export.invitations.lang")}}
 	for _, inv := range invs {
 		token, err := h.links.Token(&inv)
 		if err != nil {
@@ -396,7 +402,7 @@ func (h *Handler) downloadInvitations(c *echo.Context) error {
 			name, province = m.Name, m.Province
 		}
 		rows = append(rows, []string{inv.MunicipalityCode, name, province, inv.ContactName, inv.Email,
-			h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token), stateViews[stateOf(states, inv.MunicipalityCode)].Label, inv.Lang})
+			h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token), t.T(stateViews[stateOf(states, inv.MunicipalityCode)].Key), inv.Lang})
 	}
 	w := newRowWriter(download(c, "text/csv; charset=utf-8", "uitnodigingen-"+s.Slug+".csv"), dutchCSV)
 	for _, r := range rows {

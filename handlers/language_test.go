@@ -24,36 +24,9 @@ import (
 // are translated on top of the catalogue's infrastructure, and this list shrinks to nothing.
 var untranslated = map[string]bool{
 	// The researcher's side.
-	"admin/benchmark":         true,
-	"admin/close":             true,
-	"admin/confirmresponse":   true,
-	"admin/dashboard":         true,
-	"admin/drafts":            true,
-	"admin/editor":            true,
-	"admin/invitationconfirm": true,
-	"admin/invitations":       true,
-	"admin/login":             true,
-	"admin/mail":              true,
-	"admin/monitor":           true,
-	"admin/new":               true,
-	"admin/purge":             true,
-	"admin/question":          true,
-	"admin/reopen":            true,
-	"admin/rule":              true,
-	"admin/setup":             true,
-	"admin/survey":            true,
-	"partials/adminbar":       true,
-	"partials/input":          true,
-	"partials/slice":          true,
-	"partials/story":          true,
-	"partials/themechart":     true,
-	"results/cross":           true,
-	"results/downloads":       true,
-	"results/embargo":         true,
-	"results/open":            true,
-	"results/page":            true,
-	"results/publish":         true,
-	"results/tokens":          true,
+
+	"partials/input": true,
+	"results/cross":  true,
 }
 
 // namesAllowed are words that are rightly the same in every language: names.

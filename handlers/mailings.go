@@ -14,14 +14,15 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
-// mailKindLabels name the kinds of e-mail on the page.
+// mailKindLabels name the kinds of e-mail on the page: catalogue messages.
 var mailKindLabels = map[string]string{
-	models.MailInvitation:    "Uitnodiging",
-	models.MailReminder:      "Herinnering aan gemeenten zonder verzonden antwoorden",
-	models.MailReminderDraft: "Herinnering aan gemeenten met een concept",
+	models.MailInvitation:    "admin.mail.kind.invitation",
+	models.MailReminder:      "admin.mail.kind.reminder",
+	models.MailReminderDraft: "admin.mail.kind.reminder_draft",
 }
 
 // defaultReminderDays is how long an address is left alone after a reminder, unless the
@@ -141,21 +142,22 @@ func (h *Handler) saveMailTemplates(c *echo.Context) error {
 	fields := map[string]string{}
 	for _, kind := range models.MailKinds {
 		t := models.MailTemplate{Kind: kind, Subject: strings.TrimSpace(c.FormValue("onderwerp-" + kind)), Body: strings.TrimSpace(c.FormValue("tekst-" + kind))}
-		label := strings.ToLower(mailKindLabels[kind])
+		tl := tr(c)
+		label := strings.ToLower(tl.T(mailKindLabels[kind]))
 		subjectMsg, bodyMsg := "", ""
 		switch {
 		case t.Subject == "":
-			subjectMsg = "Vul het onderwerp van de " + label + " in"
+			subjectMsg = tl.T("admin.mail.subject_missing", "Label", label)
 		case utf8.RuneCountInString(t.Subject) > 200:
-			subjectMsg = "Het onderwerp van de " + label + " mag hoogstens 200 tekens zijn"
+			subjectMsg = tl.T("admin.mail.subject_long", "Label", label)
 		}
 		switch {
 		case t.Body == "":
-			bodyMsg = "Vul de tekst van de " + label + " in"
+			bodyMsg = tl.T("admin.mail.body_missing", "Label", label)
 		case utf8.RuneCountInString(t.Body) > 10_000:
-			bodyMsg = "De tekst van de " + label + " mag hoogstens 10.000 tekens zijn"
+			bodyMsg = tl.T("admin.mail.body_long", "Label", label)
 		case t.CheckTemplate() != nil:
-			bodyMsg = "Zet {{link}} in de tekst van de " + label + ": zonder link kan de gemeente niet beginnen"
+			bodyMsg = tl.T("admin.mail.body_no_link", "Label", label, "Link", "{{link}}")
 		}
 		for field, msg := range map[string]string{"onderwerp-" + kind: subjectMsg, "tekst-" + kind: bodyMsg} {
 			if msg != "" {
@@ -184,7 +186,7 @@ func (h *Handler) saveMailTemplates(c *echo.Context) error {
 	if err := models.SaveMailTemplates(h.db.Write.WithContext(c.Request().Context()), s.ID, ts); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", "De teksten zijn opgeslagen.")
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", tr(c).T("admin.mail.saved"))
 }
 
 // sendMail queues one kind of mail for everyone it is due to now and redirects to the
@@ -201,10 +203,10 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	}
 	days, problem := defaultReminderDays, ""
 	if kind != models.MailInvitation {
-		days, problem = parseDays(c.FormValue("dagen"))
+		days, problem = parseDays(tr(c), c.FormValue("dagen"))
 	}
 	if problem == "" && !h.cfg.Mail.Enabled() {
-		problem = "E-mail is niet ingesteld op deze server (PEILING_SMTP_URL). Download de links en verstuur ze met uw eigen mailprogramma."
+		problem = tr(c).T("admin.mail.not_set_up_send")
 	}
 	if problem != "" {
 		return h.renderSendProblem(c, kind, c.FormValue("dagen"), problem)
@@ -218,24 +220,23 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	run.SetTexts(ts)
 	queued, skipped, err := models.StartMailRun(h.db.Write.WithContext(ctx), run, time.Duration(days)*24*time.Hour)
 	if errors.Is(err, models.ErrMailBusy) {
-		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", mailBusy)
+		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", tr(c).T("admin.mail.busy"))
 	}
 	if err != nil {
 		return err
 	}
-	msg := mailKindLabels[kind] + ": er was niemand om te mailen."
+	t := tr(c)
+	msg := t.T("admin.mail.nobody", "Label", t.T(mailKindLabels[kind]))
 	if queued > 0 {
 		h.mail.wake()
 		h.log.Info("mail queued", "survey", s.Slug, "kind", kind, "run", run.ID, "queued", queued, "skipped", skipped)
-		msg = fmt.Sprintf("%s: %d berichten staan klaar en gaan nu op de achtergrond uit. Hieronder ziet u de voortgang.", mailKindLabels[kind], queued)
+		msg = t.T("admin.mail.queued", "Label", t.T(mailKindLabels[kind]), "Count", queued)
 	}
 	if skipped > 0 {
-		msg += fmt.Sprintf(" %d adressen overgeslagen: die kregen de afgelopen %d dagen al een herinnering.", skipped, days)
+		msg += " " + t.T("admin.mail.skipped", "Count", skipped, "Days", days)
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", msg)
 }
-
-const mailBusy = "Er worden al berichten voor deze peiling verstuurd. Wacht tot dat klaar is en kijk dan hieronder wat er is verstuurd."
 
 // retryMail puts the failed messages of a run back in the queue.
 func (h *Handler) retryMail(c *echo.Context) error {
@@ -249,28 +250,28 @@ func (h *Handler) retryMail(c *echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if !h.cfg.Mail.Enabled() {
-		return h.renderSendProblem(c, models.MailInvitation, "", "E-mail is niet ingesteld op deze server (PEILING_SMTP_URL).")
+		return h.renderSendProblem(c, models.MailInvitation, "", tr(c).T("admin.mail.not_set_up"))
 	}
 	n, err := models.RetryFailedMail(h.db.Write.WithContext(ctx), s.ID, uint(id))
 	if errors.Is(err, models.ErrMailBusy) {
-		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", mailBusy)
+		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", tr(c).T("admin.mail.busy"))
 	}
 	if err != nil {
 		return err
 	}
-	msg := "Er was niets opnieuw te versturen: de mislukte berichten zijn intussen toch verstuurd, of hun link is ingetrokken."
+	msg := tr(c).T("admin.mail.nothing_to_retry")
 	if n > 0 {
 		h.mail.wake()
 		h.log.Info("mail retried", "survey", s.Slug, "run", id, "queued", n)
-		msg = fmt.Sprintf("%d mislukte berichten staan opnieuw klaar en gaan nu op de achtergrond uit.", n)
+		msg = tr(c).T("admin.mail.retried", "Count", n)
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", msg)
 }
 
-func parseDays(v string) (int, string) {
+func parseDays(t *locales.Translator, v string) (int, string) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < 1 || n > 60 {
-		return 0, "Vul bij ‘Niet opnieuw herinneren binnen’ een aantal dagen in van 1 tot en met 60"
+		return 0, t.T("admin.mail.days_invalid", "Label", t.T("admin.mail.days_label"))
 	}
 	return n, ""
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -30,7 +31,6 @@ type monitorView struct {
 
 type dayRow struct {
 	Day        time.Time
-	Label      string // "3 januari 2018"
 	New        int64
 	Cumulative int64
 	Percent    int
@@ -72,17 +72,17 @@ func (h *Handler) showMonitor(c *echo.Context) error {
 		}
 	}
 	for _, d := range days {
-		view.Days = append(view.Days, dayRow{Day: d.Day, Label: dutchDate(d.Day), New: d.New, Cumulative: d.Cumulative, Percent: percentOf(d.Cumulative, int64(len(reg.List)))})
+		view.Days = append(view.Days, dayRow{Day: d.Day, New: d.New, Cumulative: d.Cumulative, Percent: percentOf(d.Cumulative, int64(len(reg.List)))})
 	}
 	if len(view.Days) > 0 {
-		view.Chart = template.HTML(rateChart(view.Days, len(reg.List)))
+		view.Chart = template.HTML(rateChart(tr(c), view.Days, len(reg.List)))
 	}
 	m, err := models.BoundaryMap(o.Register)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
 	if m != nil {
-		view.Map = template.HTML(statusMap(m, states, len(view.Submitted), len(view.Drafts), len(view.None)))
+		view.Map = template.HTML(statusMap(tr(c), m, states, len(view.Submitted), len(view.Drafts), len(view.None)))
 	}
 	return c.Render(http.StatusOK, "admin/monitor", view)
 }
@@ -95,7 +95,7 @@ func percentOf(n, base int64) int {
 }
 
 // rateChart draws the response rate at the end of each day as bars.
-func rateChart(days []dayRow, population int) string {
+func rateChart(t *locales.Translator, days []dayRow, population int) string {
 	const width, height, left, top, plotH = 640, 250, 44, 12, 190
 	plotW := width - left - 8
 	top100 := 10
@@ -108,13 +108,12 @@ func rateChart(days []dayRow, population int) string {
 	last := days[len(days)-1]
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="respons-t respons-d" class="chart" font-family="Fira Sans, Segoe UI, Arial, sans-serif">`, width, height, width, height)
-	fmt.Fprintf(&b, `<title id="respons-t">Respons per dag</title><desc id="respons-d">%s</desc>`, esc(fmt.Sprintf(
-		"Staafdiagram van de respons aan het eind van elke dag, van %s tot en met %s. Op %s hadden %d van de %d gemeenten hun antwoorden verzonden: %d procent. De tabel onder de grafiek geeft dezelfde cijfers.",
-		dutchDate(days[0].Day), dutchDate(last.Day), dutchDate(last.Day), last.Cumulative, population, last.Percent)))
+	fmt.Fprintf(&b, `<title id="respons-t">%s</title><desc id="respons-d">%s</desc>`, esc(t.T("admin.monitor.days")), esc(t.T("admin.monitor.chart_desc",
+		"From", t.Date(days[0].Day), "To", t.Date(last.Day), "Submitted", last.Cumulative, "Population", population, "Rate", last.Percent)))
 	for _, p := range []int{0, top100 / 2, top100} { // grid and axis labels
 		y := top + plotH - plotH*p/top100
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#b1b4b6"/>`, left, width-8, y, y)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="13" fill="#1a1a1a" text-anchor="end">%d %%</text>`, left-6, y+4, p)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="13" fill="#1a1a1a" text-anchor="end">%s</text>`, left-6, y+4, esc(t.Percent(float64(p), 0)))
 	}
 	step := float64(plotW) / float64(len(days))
 	for i, d := range days {
@@ -136,7 +135,7 @@ func rateChart(days []dayRow, population int) string {
 var mapColours = map[string]string{models.StateSubmitted: "#01689b", models.StateDraft: "#e17000", models.StateNone: "#d2d2d2"}
 
 // statusMap draws the register's municipalities coloured by their state.
-func statusMap(m *models.Map, states map[string]string, submitted, drafts, none int) string {
+func statusMap(t *locales.Translator, m *models.Map, states map[string]string, submitted, drafts, none int) string {
 	groups := map[string]*strings.Builder{}
 	for _, st := range []string{models.StateNone, models.StateDraft, models.StateSubmitted} {
 		groups[st] = &strings.Builder{}
@@ -150,8 +149,8 @@ func statusMap(m *models.Map, states map[string]string, submitted, drafts, none 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-labelledby="kaart-t kaart-d" class="status-map">`, m.Width, m.Height)
-	fmt.Fprintf(&b, `<title id="kaart-t">Kaart van Nederland met de status per gemeente</title><desc id="kaart-d">%s</desc>`, esc(fmt.Sprintf(
-		"Blauw: %d gemeenten die hun antwoorden verzonden. Oranje: %d gemeenten met een concept. Grijs: %d gemeenten die nog niet begonnen. De lijsten naast de kaart noemen alle gemeenten.", submitted, drafts, none)))
+	fmt.Fprintf(&b, `<title id="kaart-t">%s</title><desc id="kaart-d">%s</desc>`, esc(t.T("admin.monitor.map_title")),
+		esc(t.T("admin.monitor.map_desc", "Submitted", submitted, "Drafts", drafts, "None", none)))
 	b.WriteString(`<g stroke="#ffffff" stroke-width="0.4" stroke-linejoin="round">`)
 	for _, st := range []string{models.StateNone, models.StateDraft, models.StateSubmitted} {
 		fmt.Fprintf(&b, `<g fill="%s">%s</g>`, mapColours[st], groups[st].String())

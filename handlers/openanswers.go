@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -118,7 +119,7 @@ func (h *Handler) renderOpenAnswers(c *echo.Context, status int, query, theme st
 		Shown: len(answers), More: total > int64(len(answers)), Filtered: f != (models.AnswerFilter{}),
 		Action: action, PageURL: openAnswersURL(s.Slug, q.Code, f.Query, theme, ""), ResultsURL: "/admin/surveys/" + s.Slug + "/results"}
 	if f.Uncoded {
-		v.FilterName = "nog niet gecodeerd"
+		v.FilterName = tr(c).T("results.open.filter_uncoded")
 	}
 	for _, t := range themes {
 		tv := themeView{ThemeCount: t, Selected: f.Theme == t.ID}
@@ -128,7 +129,7 @@ func (h *Handler) renderOpenAnswers(c *echo.Context, status int, query, theme st
 			}
 		}
 		if tv.Selected {
-			v.FilterName = "met thema ‘" + t.Name + "’"
+			v.FilterName = tr(c).T("results.open.filter_theme", "Name", t.Name)
 		}
 		v.Themes = append(v.Themes, tv)
 	}
@@ -174,8 +175,8 @@ func writtenQuestion(s *models.Survey, code string) (*models.Question, error) {
 	return nil, models.ErrNotFound
 }
 
-func badThemeName() string {
-	return fmt.Sprintf("Geef het thema een naam van 1 tot %d tekens", models.MaxThemeName)
+func badThemeName(tl *locales.Translator) string {
+	return tl.T("results.open.bad_name", "Max", models.MaxThemeName)
 }
 
 func (h *Handler) createTheme(c *echo.Context) error {
@@ -188,14 +189,14 @@ func (h *Handler) createTheme(c *echo.Context) error {
 	err = models.CreateTheme(h.db.Write.WithContext(c.Request().Context()), s, q.Code, name)
 	if errors.Is(err, models.ErrBadThemeName) {
 		return h.renderOpenAnswers(c, http.StatusUnprocessableEntity, c.FormValue("q"), c.FormValue("filter"), func(v *openAnswersView) {
-			v.NameErr, v.Name = badThemeName(), name
+			v.NameErr, v.Name = badThemeName(tr(c)), name
 			v.Errors = []problemView{{Href: "#naam", Message: v.NameErr}}
 		})
 	}
 	if err != nil {
 		return err
 	}
-	msg := "Thema ‘" + strings.Join(strings.Fields(name), " ") + "’ is toegevoegd."
+	msg := tr(c).T("results.open.added", "Name", strings.Join(strings.Fields(name), " "))
 	return h.redirectWithFlash(c, openAnswersURL(s.Slug, q.Code, c.FormValue("q"), c.FormValue("filter"), ""), msg)
 }
 
@@ -223,9 +224,9 @@ func (h *Handler) renameTheme(c *echo.Context) error {
 	problem := ""
 	switch {
 	case errors.Is(err, models.ErrBadThemeName):
-		problem = badThemeName()
+		problem = badThemeName(tr(c))
 	case errors.Is(err, models.ErrThemeExists):
-		problem = "Er is al een thema ‘" + name + "’. Voeg de twee samen om ze één thema te maken"
+		problem = tr(c).T("results.open.name_taken", "Name", name)
 	case err != nil:
 		return err
 	}
@@ -239,7 +240,7 @@ func (h *Handler) renameTheme(c *echo.Context) error {
 			v.Errors = []problemView{{Href: fmt.Sprintf("#naam-%d", id), Message: problem}}
 		})
 	}
-	return h.redirectWithFlash(c, openAnswersURL(s.Slug, q.Code, c.FormValue("q"), c.FormValue("filter"), ""), "Het thema heet nu ‘"+name+"’.")
+	return h.redirectWithFlash(c, openAnswersURL(s.Slug, q.Code, c.FormValue("q"), c.FormValue("filter"), ""), tr(c).T("results.open.renamed", "Name", name))
 }
 
 func (h *Handler) mergeThemes(c *echo.Context) error {
@@ -264,10 +265,10 @@ func (h *Handler) mergeThemes(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := "De thema's zijn samengevoegd."
+	msg := tr(c).T("results.open.merged")
 	for _, t := range themes {
 		if t.ID == uint(into) {
-			msg = fmt.Sprintf("De thema's zijn samengevoegd tot ‘%s’, met %s.", t.Name, answersCount(t.Count))
+			msg = tr(c).T("results.open.merged_into", "Name", t.Name, "Answers", answersCount(tr(c), t.Count))
 		}
 	}
 	filter := c.FormValue("filter")
@@ -277,11 +278,8 @@ func (h *Handler) mergeThemes(c *echo.Context) error {
 	return h.redirectWithFlash(c, openAnswersURL(s.Slug, q.Code, c.FormValue("q"), filter, ""), msg)
 }
 
-func answersCount(n int64) string {
-	if n == 1 {
-		return "1 antwoord"
-	}
-	return fmt.Sprintf("%d antwoorden", n)
+func answersCount(tl *locales.Translator, n int64) string {
+	return tl.T("results.open.answers", "Count", n)
 }
 
 func openAnswersURL(slug, question, query, theme, anchor string) string {
@@ -363,7 +361,7 @@ func wantsJSON(c *echo.Context) bool {
 	return strings.Contains(c.Request().Header.Get("Accept"), "application/json")
 }
 
-const noAnswersChosen = "Kies een of meer antwoorden om een thema toe te kennen of weg te halen"
+const noAnswersChosen = "results.open.none_chosen"
 
 func (h *Handler) tagAnswers(c *echo.Context) error {
 	s := surveyOf(c)
@@ -382,10 +380,10 @@ func (h *Handler) tagAnswers(c *echo.Context) error {
 	}
 	if len(req.answers) == 0 {
 		if wantsJSON(c) {
-			return c.JSON(http.StatusUnprocessableEntity, tagResult{Message: noAnswersChosen, Error: true})
+			return c.JSON(http.StatusUnprocessableEntity, tagResult{Message: tr(c).T(noAnswersChosen), Error: true})
 		}
 		return h.renderOpenAnswers(c, http.StatusUnprocessableEntity, c.FormValue("q"), c.FormValue("filter"), func(v *openAnswersView) {
-			v.Errors = []problemView{{Href: "#antwoorden", Message: noAnswersChosen}}
+			v.Errors = []problemView{{Href: "#antwoorden", Message: tr(c).T(noAnswersChosen)}}
 		})
 	}
 	db := h.db.Write.WithContext(c.Request().Context())
@@ -397,7 +395,7 @@ func (h *Handler) tagAnswers(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := tagMessage(themes, req, changed)
+	msg := tagMessage(tr(c), themes, req, changed)
 	if !wantsJSON(c) {
 		anchor := ""
 		if len(req.answers) == 1 {
@@ -442,7 +440,7 @@ func (h *Handler) shownAnswers(c *echo.Context, s *models.Survey, question strin
 }
 
 // tagMessage confirms what a press did, in words a screen reader can announce.
-func tagMessage(themes []models.ThemeCount, req tagRequest, changed int64) string {
+func tagMessage(tl *locales.Translator, themes []models.ThemeCount, req tagRequest, changed int64) string {
 	name := ""
 	for _, t := range themes {
 		if t.ID == req.theme {
@@ -452,20 +450,20 @@ func tagMessage(themes []models.ThemeCount, req tagRequest, changed int64) strin
 	if req.on {
 		already := ""
 		if rest := int64(len(req.answers)) - changed; rest > 0 {
-			already = fmt.Sprintf(" (%d had het al)", rest)
+			already = " " + tl.T("results.open.already", "Count", rest)
 		}
-		return fmt.Sprintf("Thema ‘%s’ toegekend aan %s%s. Het thema heeft nu %s.", name, answersCount(changed), already, countOf(themes, req.theme))
+		return tl.T("results.open.assigned", "Name", name, "Answers", answersCount(tl, changed), "Already", already, "Total", countOf(tl, themes, req.theme))
 	}
-	return fmt.Sprintf("Thema ‘%s’ weggehaald bij %s. Het thema heeft nu %s.", name, answersCount(changed), countOf(themes, req.theme))
+	return tl.T("results.open.removed", "Name", name, "Answers", answersCount(tl, changed), "Total", countOf(tl, themes, req.theme))
 }
 
-func countOf(themes []models.ThemeCount, id uint) string {
+func countOf(tl *locales.Translator, themes []models.ThemeCount, id uint) string {
 	for _, t := range themes {
 		if t.ID == id {
-			return answersCount(t.Count)
+			return answersCount(tl, t.Count)
 		}
 	}
-	return answersCount(0)
+	return answersCount(tl, 0)
 }
 
 // themeChartView is the themes of an open question on the results page: a bar per theme,
@@ -478,19 +476,19 @@ type themeChartView struct {
 
 // themeChart draws the themes of q with their shares of the base respondents who answered q;
 // nil without themes.
-func themeChart(q *models.Question, themes []models.ThemeCount, base int64) *themeChartView {
+func themeChart(tl *locales.Translator, q *models.Question, themes []models.ThemeCount, base int64) *themeChartView {
 	if len(themes) == 0 {
 		return nil
 	}
 	shares := models.ThemeShares(themes, base)
-	t := &tableView{Caption: "Thema's in de antwoorden op: " + q.Text, Head: []string{"Thema", "Antwoorden", fmt.Sprintf("%% van wie antwoordde (n = %d)", base)}}
+	t := &tableView{Caption: tl.T("results.themes.table_caption", "Text", q.Text), Head: []string{tl.T("results.themes.theme"), tl.T("results.themes.answers"), tl.T("results.themes.share", "N", base)}}
 	var rows []barRow
 	var parts []string
 	for _, s := range shares {
-		t.Rows = append(t.Rows, tableRow{Label: s.Name, Cells: []string{strconv.FormatInt(s.Count, 10), fmt.Sprintf("%d %%", s.Percent)}})
+		t.Rows = append(t.Rows, tableRow{Label: s.Name, Cells: []string{strconv.FormatInt(s.Count, 10), tl.Percent(float64(s.Percent), 0)}})
 		rows = append(rows, barRow{Label: s.Name, Bars: []bar{{Percent: s.Percent, Count: s.Count}}})
-		parts = append(parts, fmt.Sprintf("%s: %d %% (%d)", s.Name, s.Percent, s.Count))
+		parts = append(parts, fmt.Sprintf("%s: %s (%d)", s.Name, tl.Percent(float64(s.Percent), 0), s.Count))
 	}
-	desc := fmt.Sprintf("Staafdiagram: percentage van de %d respondenten die de vraag beantwoordden, per thema; een antwoord kan meer thema's hebben. %s.", base, strings.Join(parts, "; "))
-	return &themeChartView{Chart: template.HTML(barChart("themas-"+q.Code, "Thema's: "+q.Text, desc, rows, false)), Table: t, N: base}
+	desc := tl.T("results.themes.desc", "N", base, "Parts", strings.Join(parts, "; "))
+	return &themeChartView{Chart: template.HTML(barChart("themas-"+q.Code, tl.T("results.themes.title", "Text", q.Text), desc, rows, false)), Table: t, N: base}
 }

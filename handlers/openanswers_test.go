@@ -204,7 +204,7 @@ func TestTaggingWithScriptAnswersWithoutReloading(t *testing.T) {
 	if p.Status != http.StatusOK || len(out.Answers) != 1 || len(out.Answers[0].Themes) != 0 || out.Themes[0].Count != 1 {
 		t.Errorf("remove with script: %d %+v", p.Status, out)
 	}
-	if p, out = send(url.Values{"thema": {theme}}, token); p.Status != http.StatusUnprocessableEntity || out.Message != noAnswersChosen {
+	if p, out = send(url.Values{"thema": {theme}}, token); p.Status != http.StatusUnprocessableEntity || out.Message != catalogue.Dutch().T(noAnswersChosen) {
 		t.Errorf("nothing chosen with script: %d %+v", p.Status, out)
 	}
 	if p, _ = send(url.Values{"antwoord": ids[:1], "thema": {theme}}, "wrong"); p.Status != http.StatusForbidden {

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v5"
 	"gorm.io/gorm"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -79,14 +80,15 @@ func dutchDate(t time.Time) string {
 	return fmt.Sprintf("%d %s %d", t.Day(), dutchMonths[t.Month()-1], t.Year())
 }
 
+// statusLabel names a status in a sentence: a catalogue message.
 func statusLabel(status string) string {
 	switch status {
 	case models.StatusDraft:
-		return "in voorbereiding"
+		return "results.embargo.draft"
 	case models.StatusOpen:
-		return "open voor antwoorden"
+		return "results.embargo.open"
 	}
-	return "gesloten"
+	return "results.embargo.closed"
 }
 
 func surveyOf(c *echo.Context) *models.Survey {
@@ -188,18 +190,82 @@ type questionResultView struct {
 	ThemeChart *themeChartView
 }
 
-func kindLabel(kind string) string {
+func kindLabel(tl *locales.Translator, kind string) string {
 	switch kind {
-	case models.KindSingle:
-		return "één antwoord mogelijk"
-	case models.KindMulti:
-		return "meerdere antwoorden mogelijk; percentages tellen op tot meer dan 100"
-	case models.KindLikert:
-		return "stellingen; ‘weet niet’ telt niet mee in de percentages"
-	case models.KindText:
-		return "open vraag"
+	case models.KindSingle, models.KindMulti, models.KindLikert, models.KindText:
+		return tl.T("results.kind." + kind)
 	}
 	return ""
+}
+
+// baseLabel says whom a question's figures are of, in tl's language: models' BaseLabel.
+func baseLabel(tl *locales.Translator, qr *models.QuestionResult) string {
+	key := "results.base." + qr.Base
+	switch qr.Q.Kind {
+	case models.KindMulti:
+		if qr.Base == models.BaseAnswered {
+			key = "results.base.multi_answered"
+		}
+	case models.KindLikert, models.KindNumber, models.KindText:
+		key = "results.base." + qr.Q.Kind
+	}
+	label := tl.T(key)
+	if qr.Q.DontKnow {
+		label += tl.T("results.base.without_dont_know")
+	}
+	return label
+}
+
+// hiddenLabel says why a group has no figures, in tl's language: models' HiddenLabel.
+func hiddenLabel(tl *locales.Translator, reason string, minSize int) string {
+	switch reason {
+	case models.HiddenTooSmall, models.HiddenComplement, models.HiddenEmpty:
+		return tl.T("results.hidden."+reason, "Min", minSize)
+	}
+	return ""
+}
+
+// groupLabel names group g of rep's breakdown in tl's language: a size class by its
+// message, a province or an answer as it is.
+func groupLabel(tl *locales.Translator, rep *models.Report, g models.Group) string {
+	if rep.Dimension == models.DimSize {
+		return tl.T("admin.size." + g.Key)
+	}
+	return g.Label
+}
+
+// sliceIn words the filter's choices in tl's language: each dimension's name and the size
+// groups (sliceOptions, slice.go, names them in Dutch).
+func sliceIn(tl *locales.Translator, def *models.Definition, view *sliceView) {
+	for i := range view.Filters {
+		g := &view.Filters[i]
+		for j := range g.Options {
+			d, key, _ := strings.Cut(g.Options[j].Value, ":")
+			g.Label = breakdownLabel(tl, def, d)
+			if d == models.DimSize {
+				g.Options[j].Label = tl.T("admin.size." + key)
+			}
+		}
+	}
+}
+
+// dimensionLabel names a breakdown that is not a question, in tl's language.
+func dimensionLabel(tl *locales.Translator, dim string) string {
+	switch dim {
+	case models.DimDepartment, models.DimProvince, models.DimSize:
+		return tl.T("results.dimension." + dim)
+	}
+	return tl.T("results.dimension.all")
+}
+
+// breakdownLabel is models' BreakdownLabel in tl's language: a question's own text, else
+// the dimension's name.
+func breakdownLabel(tl *locales.Translator, def *models.Definition, dim string) string {
+	label := models.BreakdownLabel(def, dim)
+	if label == models.DimensionLabel(dim) {
+		return dimensionLabel(tl, dim)
+	}
+	return label
 }
 
 // dimParam reads the breakdown from the query string: a dimension or a question's code,
@@ -230,34 +296,36 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 	if err != nil {
 		return nil, err
 	}
+	tl := tr(c)
+	sliceIn(tl, rep.Def, &slice)
 	v := &resultsView{Researcher: researcher(c), Public: public, Report: rep, Slug: s.Slug, Dim: dim,
-		DimLabel: models.BreakdownLabel(rep.Def, dim), Settings: settings, Slice: slice, Groups: rep.Groups,
+		DimLabel: breakdownLabel(tl, rep.Def, dim), Settings: settings, Slice: slice, Groups: rep.Groups,
 		ShowAnswers: public && settings.PublicOpenAnswers, PublicURL: h.absURL(c, "/r/"+s.Slug)}
 	for _, g := range rep.Groups {
 		v.HiddenAny = v.HiddenAny || g.Hidden && g.Reason != models.HiddenEmpty
 		value := strconv.FormatInt(g.N, 10)
 		if g.Hidden {
-			value = models.HiddenLabel(g.Reason, rep.MinGroupSize)
+			value = hiddenLabel(tl, g.Reason, rep.MinGroupSize)
 		}
-		v.GroupRows = append(v.GroupRows, tableRow{Label: g.Label, Cells: []string{value}})
+		v.GroupRows = append(v.GroupRows, tableRow{Label: groupLabel(tl, rep, g), Cells: []string{value}})
 	}
 	retention, err := models.RetentionOf(db, s.ID)
 	if err != nil {
 		return nil, err
 	}
 	if retention.AnswersDeletedAt != nil {
-		v.AnswersDeleted = dutchTime(*retention.AnswersDeletedAt)
+		v.AnswersDeleted = tl.DateTime(*retention.AnswersDeletedAt)
 		v.ShowAnswers = false
 	}
 	if v.Versions, err = models.ResponsesPerVersion(db, s.ID); err != nil {
 		return nil, err
 	}
-	v.DimOptions = append(v.DimOptions, dimOption{Value: "", Label: "Geen uitsplitsing", Selected: dim == ""})
+	v.DimOptions = append(v.DimOptions, dimOption{Value: "", Label: tl.T("results.page.no_breakdown"), Selected: dim == ""})
 	for _, d := range models.Dimensions {
-		v.DimOptions = append(v.DimOptions, dimOption{Value: d, Label: models.DimensionLabel(d), Selected: d == dim})
+		v.DimOptions = append(v.DimOptions, dimOption{Value: d, Label: dimensionLabel(tl, d), Selected: d == dim})
 	}
 	if rep.OpenedAt != nil && rep.ClosedAt != nil {
-		v.Period = dutchDate(*rep.OpenedAt) + " tot en met " + dutchDate(*rep.ClosedAt)
+		v.Period = tl.T("results.page.period", "From", tl.Date(*rep.OpenedAt), "To", tl.Date(*rep.ClosedAt))
 	}
 	if !public {
 		for _, q := range rep.Def.Questions() {
@@ -277,7 +345,7 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 			v.Sections = append(v.Sections, sectionResultsView{Title: qr.Section})
 			current = &v.Sections[len(v.Sections)-1]
 		}
-		qv, err := h.questionResults(db, s, rep, qr, chartBase, v.ShowAnswers, public, v.AnswersDeleted != "")
+		qv, err := h.questionResults(tl, db, s, rep, qr, chartBase, v.ShowAnswers, public, v.AnswersDeleted != "")
 		if err != nil {
 			return nil, err
 		}
@@ -288,16 +356,16 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		}
 	}
 	keepSlice(v)
-	if v.Story, err = storyOf(db, s, rep, v); err != nil {
+	if v.Story, err = storyOf(tl, db, s, rep, v); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
 // questionResults builds one question's chart, table and answers.
-func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Report, qr *models.QuestionResult, chartBase string, withAnswers, public, deleted bool) (questionResultView, error) {
+func (h *Handler) questionResults(tl *locales.Translator, db *gorm.DB, s *models.Survey, rep *models.Report, qr *models.QuestionResult, chartBase string, withAnswers, public, deleted bool) (questionResultView, error) {
 	q := qr.Q
-	qv := questionResultView{Code: q.Code, Text: q.Text, Kind: q.Kind, KindLabel: kindLabel(q.Kind)}
+	qv := questionResultView{Code: q.Code, Text: q.Text, Kind: q.Kind, KindLabel: kindLabel(tl, q.Kind)}
 	if rep.Dimension != "" {
 		qv.ChartURL = chartBase + q.Code + ".svg?indeling=" + url.QueryEscape(rep.Dimension)
 	} else {
@@ -315,21 +383,21 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 	qv.Nobody = total.Nobody() && q.Kind != models.KindText
 	if q.Kind != models.KindText && q.Kind != models.KindLikert {
 		qv.N = fmt.Sprintf("n = %d", total.N)
-		qv.Base = baseSentence(qr, total.N)
+		qv.Base = baseSentence(tl, qr, total.N)
 	}
 	switch {
 	case qv.Nobody:
 		qv.N, qv.Base = "", ""
 	case q.Kind == models.KindSingle || q.Kind == models.KindMulti:
-		qv.Chart = template.HTML(choiceChart(rep, qr, false))
-		qv.Table = choiceTable(rep, qr)
+		qv.Chart = template.HTML(choiceChart(tl, rep, qr, false))
+		qv.Table = choiceTable(tl, rep, qr)
 	case q.Kind == models.KindLikert:
-		qv.Base = "Percentages van " + qr.BaseLabel() + "; n per stelling in de tabel."
-		qv.Chart = template.HTML(likertChart(rep, qr, false))
-		qv.Table = likertTable(rep, qr)
+		qv.Base = tl.T("results.page.likert_base", "Base", baseLabel(tl, qr))
+		qv.Chart = template.HTML(likertChart(tl, rep, qr, false))
+		qv.Table = likertTable(tl, rep, qr)
 	case q.Kind == models.KindNumber:
-		qv.Base = fmt.Sprintf("Gemiddelde, mediaan, laagste en hoogste van de respondenten die een getal invulden (n = %d).", total.N)
-		qv.Table = numberTable(rep, qr)
+		qv.Base = tl.T("results.page.number_base", "N", total.N)
+		qv.Table = numberTable(tl, rep, qr)
 	}
 	if hasOtherOption(q) && !deleted && (!public || withAnswers) && !qv.Nobody {
 		others, err := models.OpenAnswers(db, s, q.Code, "", 0, 100)
@@ -351,7 +419,7 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 			return qv, err
 		}
 		qv.Themes = themes
-		qv.ThemeChart = themeChart(q, themes, qr.Cells[0].N)
+		qv.ThemeChart = themeChart(tl, q, themes, qr.Cells[0].N)
 		if withAnswers {
 			answers, err := models.OpenAnswers(db, s, q.Code, "", 0, 1000)
 			if err != nil {
@@ -364,8 +432,8 @@ func (h *Handler) questionResults(db *gorm.DB, s *models.Survey, rep *models.Rep
 }
 
 // baseSentence says whom a question's percentages are of, and how many they are.
-func baseSentence(qr *models.QuestionResult, n int64) string {
-	return fmt.Sprintf("Percentages van %s (n = %d).", qr.BaseLabel(), n)
+func baseSentence(tl *locales.Translator, qr *models.QuestionResult, n int64) string {
+	return tl.T("results.page.base", "Base", baseLabel(tl, qr), "N", n)
 }
 
 // oneDecimal writes x rounded to one decimal the Dutch way, half away from zero:
@@ -378,22 +446,27 @@ func oneDecimal(x float64) string {
 	return strings.Replace(models.FormatNumber(r), "-", "−", 1)
 }
 
+// oneDecimalIn is oneDecimal with tl's decimal separator.
+func oneDecimalIn(tl *locales.Translator, x float64) string {
+	return strings.Replace(oneDecimal(x), ",", tl.T("common.format.decimal"), 1)
+}
+
 // numberTable is a number question's n, mean, median, minimum and maximum per cell.
-func numberTable(rep *models.Report, qr *models.QuestionResult) *tableView {
+func numberTable(tl *locales.Translator, rep *models.Report, qr *models.QuestionResult) *tableView {
 	caption := qr.Q.Text
 	if qr.Q.Unit != "" {
 		caption += " (" + qr.Q.Unit + ")"
 	}
-	t := &tableView{Caption: caption, Head: append([]string{"Maat"}, cellHeads(rep, qr.Cells)...)}
+	t := &tableView{Caption: caption, Head: append([]string{tl.T("results.table.measure")}, cellHeads(tl, rep, qr.Cells)...)}
 	stats := []struct {
 		label string
 		value func(models.Figures) string
 	}{
-		{"Aantal antwoorden (n)", func(f models.Figures) string { return strconv.FormatInt(f.N, 10) }},
-		{"Gemiddelde", func(f models.Figures) string { return oneDecimal(f.Mean) }},
-		{"Mediaan", func(f models.Figures) string { return oneDecimal(f.Median) }},
-		{"Laagste", func(f models.Figures) string { return oneDecimal(f.Min) }},
-		{"Hoogste", func(f models.Figures) string { return oneDecimal(f.Max) }},
+		{tl.T("results.table.n"), func(f models.Figures) string { return strconv.FormatInt(f.N, 10) }},
+		{tl.T("results.table.mean"), func(f models.Figures) string { return oneDecimalIn(tl, f.Mean) }},
+		{tl.T("results.table.median"), func(f models.Figures) string { return oneDecimalIn(tl, f.Median) }},
+		{tl.T("results.table.min"), func(f models.Figures) string { return oneDecimalIn(tl, f.Min) }},
+		{tl.T("results.table.max"), func(f models.Figures) string { return oneDecimalIn(tl, f.Max) }},
 	}
 	for _, st := range stats {
 		row := tableRow{Label: st.label}
@@ -402,9 +475,9 @@ func numberTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 			case f.Hidden:
 				row.Cells = append(row.Cells, "–")
 			case f.N == 0 && st.label != stats[0].label:
-				row.Cells = append(row.Cells, "geen antwoorden")
+				row.Cells = append(row.Cells, tl.T("results.table.no_answers"))
 			case !f.Stats && st.label != stats[0].label && st.label != stats[1].label:
-				row.Cells = append(row.Cells, "onbekend: sluit de peiling opnieuw")
+				row.Cells = append(row.Cells, tl.T("results.table.unknown"))
 			default:
 				row.Cells = append(row.Cells, st.value(f))
 			}
@@ -439,42 +512,42 @@ func hasOtherOption(q *models.Question) bool {
 
 // cellHeads names the columns of a question's table: the total, then each group, each with
 // the n its percentages are of; a hidden group says why it has no figures.
-func cellHeads(rep *models.Report, cells []models.Figures) []string {
-	heads := []string{fmt.Sprintf("Totaal (n = %d)", cells[0].N)}
+func cellHeads(tl *locales.Translator, rep *models.Report, cells []models.Figures) []string {
+	heads := []string{tl.T("results.table.total", "N", cells[0].N)}
 	for i, g := range rep.Groups {
 		if g.Hidden {
-			heads = append(heads, g.Label+": "+models.HiddenLabel(g.Reason, rep.MinGroupSize))
+			heads = append(heads, groupLabel(tl, rep, g)+": "+hiddenLabel(tl, g.Reason, rep.MinGroupSize))
 		} else {
-			heads = append(heads, fmt.Sprintf("%s (n = %d)", g.Label, cells[i+1].N))
+			heads = append(heads, tl.T("results.table.group", "Group", groupLabel(tl, rep, g), "N", cells[i+1].N))
 		}
 	}
 	return heads
 }
 
-func shareCell(f models.Figures, i int) string {
+func shareCell(tl *locales.Translator, f models.Figures, i int) string {
 	if f.Hidden {
 		return "–"
 	}
-	return fmt.Sprintf("%d %% (%d)", f.Options[i].Percent, f.Options[i].Count)
+	return tl.T("results.table.share", "Percent", tl.Percent(float64(f.Options[i].Percent), 0), "Count", f.Options[i].Count)
 }
 
-func choiceTable(rep *models.Report, qr *models.QuestionResult) *tableView {
-	t := &tableView{Caption: qr.Q.Text + " – " + baseSentence(qr, qr.Cells[0].N), Head: append([]string{"Antwoord"}, cellHeads(rep, qr.Cells)...)}
+func choiceTable(tl *locales.Translator, rep *models.Report, qr *models.QuestionResult) *tableView {
+	t := &tableView{Caption: qr.Q.Text + " – " + baseSentence(tl, qr, qr.Cells[0].N), Head: append([]string{tl.T("results.table.answer")}, cellHeads(tl, rep, qr.Cells)...)}
 	for i, o := range qr.Cells[0].Options {
 		row := tableRow{Label: o.Label}
 		for _, f := range qr.Cells {
-			row.Cells = append(row.Cells, shareCell(f, i))
+			row.Cells = append(row.Cells, shareCell(tl, f, i))
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	if qr.Base == models.BaseShown {
-		t.Rows = append(t.Rows, countRow("Respondenten aan wie de vraag is gesteld (n)", qr.Cells, func(f models.Figures) int64 { return f.N }),
-			countRow("Van hen iets aangekruist", qr.Cells, func(f models.Figures) int64 { return f.Answered }))
+		t.Rows = append(t.Rows, countRow(tl.T("results.table.shown"), qr.Cells, func(f models.Figures) int64 { return f.N }),
+			countRow(tl.T("results.table.ticked"), qr.Cells, func(f models.Figures) int64 { return f.Answered }))
 	} else {
-		t.Rows = append(t.Rows, countRow("Beantwoord (n)", qr.Cells, func(f models.Figures) int64 { return f.N }))
+		t.Rows = append(t.Rows, countRow(tl.T("results.table.answered"), qr.Cells, func(f models.Figures) int64 { return f.N }))
 	}
 	if qr.Q.DontKnow {
-		t.Rows = append(t.Rows, countRow("Weet niet (niet in %)", qr.Cells, func(f models.Figures) int64 { return f.DontKnow }))
+		t.Rows = append(t.Rows, countRow(tl.T("results.table.dont_know"), qr.Cells, func(f models.Figures) int64 { return f.DontKnow }))
 	}
 	return t
 }
@@ -491,26 +564,26 @@ func countRow(label string, cells []models.Figures, n func(models.Figures) int64
 	return row
 }
 
-func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
+func likertTable(tl *locales.Translator, rep *models.Report, qr *models.QuestionResult) *tableView {
 	// The scale's answers, then the shares taken together, grouped under two headers; the
 	// middle of the scale is not repeated as a total of itself.
-	t := &tableView{Caption: qr.Q.Text + " – percentages van " + qr.BaseLabel() + " (n per stelling)"}
+	t := &tableView{Caption: tl.T("results.table.likert_caption", "Text", qr.Q.Text, "Base", baseLabel(tl, qr))}
 	for _, o := range qr.Q.ScaleOptions {
 		t.Head = append(t.Head, o.Label)
 	}
 	low, _, high, _ := models.ScaleSummary(qr.Q.ScaleOptions)
-	t.Head = append(t.Head, "Samen: "+low, "Samen: "+high)
-	t.Groups = []headGroup{{Label: "Stelling", Rowspan: true}, {Label: "Per antwoord", Span: len(qr.Q.ScaleOptions)},
-		{Label: "Samen", Span: 2}, {Label: "n", Rowspan: true}, {Label: "Weet niet", Rowspan: true}}
+	t.Head = append(t.Head, tl.T("results.table.together_label", "Label", low), tl.T("results.table.together_label", "Label", high))
+	t.Groups = []headGroup{{Label: tl.T("results.table.statement"), Rowspan: true}, {Label: tl.T("results.table.per_answer"), Span: len(qr.Q.ScaleOptions)},
+		{Label: tl.T("results.table.together"), Span: 2}, {Label: "n", Rowspan: true}, {Label: tl.T("results.table.dont_know_head"), Rowspan: true}}
 	columns := len(t.Head) + 2
 	for _, st := range qr.Statements {
 		for ci, f := range st.Cells {
 			label := st.Text
 			if ci > 0 {
 				g := rep.Groups[ci-1]
-				label = st.Text + " – " + g.Label
+				label = st.Text + " – " + groupLabel(tl, rep, g)
 				if g.Hidden {
-					label += " (" + models.HiddenLabel(g.Reason, rep.MinGroupSize) + ")"
+					label += " (" + hiddenLabel(tl, g.Reason, rep.MinGroupSize) + ")"
 				}
 			}
 			row := tableRow{Label: label}
@@ -522,10 +595,10 @@ func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 				continue
 			}
 			for _, o := range f.Options {
-				row.Cells = append(row.Cells, fmt.Sprintf("%d %% (%d)", o.Percent, o.Count))
+				row.Cells = append(row.Cells, tl.T("results.table.share", "Percent", tl.Percent(float64(o.Percent), 0), "Count", o.Count))
 			}
-			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Disagree))
-			row.Cells = append(row.Cells, fmt.Sprintf("%d %%", f.Agree), strconv.FormatInt(f.N, 10), strconv.FormatInt(f.DontKnow, 10))
+			row.Cells = append(row.Cells, tl.Percent(float64(f.Disagree), 0))
+			row.Cells = append(row.Cells, tl.Percent(float64(f.Agree), 0), strconv.FormatInt(f.N, 10), strconv.FormatInt(f.DontKnow, 10))
 			t.Rows = append(t.Rows, row)
 		}
 	}
@@ -535,16 +608,16 @@ func likertTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 func chartID(code string) string { return "grafiek-" + code }
 
 // choiceChart is a single or multi question as horizontal bars, a bar per group.
-func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool) string {
+func choiceChart(tl *locales.Translator, rep *models.Report, qr *models.QuestionResult, standalone bool) string {
 	var rows []barRow
 	for i, o := range qr.Cells[0].Options {
 		r := barRow{Label: o.Label}
 		for ci, f := range qr.Cells {
-			b := bar{Hidden: f.Hidden, Reason: models.HiddenLabel(f.Reason, rep.MinGroupSize)}
+			b := bar{Hidden: f.Hidden, Reason: hiddenLabel(tl, f.Reason, rep.MinGroupSize)}
 			if ci > 0 {
-				b.Group = rep.Groups[ci-1].Label
+				b.Group = groupLabel(tl, rep, rep.Groups[ci-1])
 			} else if len(qr.Cells) > 1 {
-				b.Group = "Totaal"
+				b.Group = tl.T("results.chart.total")
 			}
 			if !f.Hidden {
 				b.Percent, b.Count = f.Options[i].Percent, f.Options[i].Count
@@ -553,20 +626,20 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		}
 		rows = append(rows, r)
 	}
-	desc := fmt.Sprintf("Staafdiagram: percentage per antwoord van %s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
+	desc := tl.T("results.chart.bars", "Base", baseLabel(tl, qr), "N", qr.Cells[0].N)
 	if rep.Dimension != "" {
-		desc += ", uitgesplitst naar " + strings.ToLower(models.BreakdownLabel(rep.Def, rep.Dimension))
+		desc += tl.T("results.chart.by", "Breakdown", strings.ToLower(breakdownLabel(tl, rep.Def, rep.Dimension)))
 	}
 	var parts []string
 	for _, o := range qr.Cells[0].Options {
-		parts = append(parts, fmt.Sprintf("%s: %d %%", o.Label, o.Percent))
+		parts = append(parts, o.Label+": "+tl.Percent(float64(o.Percent), 0))
 	}
-	desc += ". Totaal: " + strings.Join(parts, "; ") + "."
+	desc += tl.T("results.chart.totals", "Parts", strings.Join(parts, "; "))
 	return colouredBarChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
 }
 
 // likertChart is a likert block as diverging 100 % stacked bars, one per statement and group.
-func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool) string {
+func likertChart(tl *locales.Translator, rep *models.Report, qr *models.QuestionResult, standalone bool) string {
 	var scale []string
 	for _, o := range qr.Q.ScaleOptions {
 		scale = append(scale, o.Label)
@@ -578,9 +651,12 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		for ci, f := range st.Cells {
 			label := st.Text
 			if ci > 0 {
-				label = rep.Groups[ci-1].Label + ": " + st.Text
+				label = groupLabel(tl, rep, rep.Groups[ci-1]) + ": " + st.Text
 			}
-			r := stackRow{Label: label, N: f.N, Hidden: f.Hidden, Reason: models.HiddenLabel(f.Reason, rep.MinGroupSize)}
+			r := stackRow{Label: label, N: f.N, Hidden: f.Hidden, Reason: hiddenLabel(tl, f.Reason, rep.MinGroupSize)}
+			if !f.Hidden && f.N == 0 {
+				r.Reason = tl.T("results.chart.nobody")
+			}
 			for _, o := range f.Options {
 				r.Percents = append(r.Percents, o.Percent)
 			}
@@ -588,24 +664,24 @@ func likertChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		}
 		f := st.Cells[0]
 		if f.N == 0 {
-			parts = append(parts, st.Text+": niemand heeft deze stelling beoordeeld")
+			parts = append(parts, st.Text+": "+tl.T("results.chart.nobody"))
 			continue
 		}
-		part := fmt.Sprintf("%s: %d %% %s", st.Text, f.Agree, strings.ToLower(high))
+		part := st.Text + ": " + tl.Percent(float64(f.Agree), 0) + " " + strings.ToLower(high)
 		if hasMiddle {
-			part += fmt.Sprintf(", %d %% %s", f.Neutral, strings.ToLower(middle))
+			part += ", " + tl.Percent(float64(f.Neutral), 0) + " " + strings.ToLower(middle)
 		}
 		n := fmt.Sprintf("n = %d", f.N)
 		if qr.Q.DontKnow {
-			n += ", zonder ‘weet niet’"
+			n += tl.T("results.base.without_dont_know")
 		}
-		parts = append(parts, part+fmt.Sprintf(", %d %% %s (%s)", f.Disagree, strings.ToLower(low), n))
+		parts = append(parts, part+", "+tl.Percent(float64(f.Disagree), 0)+" "+strings.ToLower(low)+" ("+n+")")
 	}
-	centre := "het midden van de schaal"
+	centre := tl.T("results.chart.centre")
 	if hasMiddle {
 		centre = strings.ToLower(middle)
 	}
-	desc := fmt.Sprintf("Gestapelde staven per stelling, van %s (links) tot %s (rechts), gecentreerd op %s. ", strings.ToLower(scale[0]), strings.ToLower(scale[len(scale)-1]), centre) + strings.Join(parts, ". ") + "."
+	desc := tl.T("results.chart.stacked", "Low", strings.ToLower(scale[0]), "High", strings.ToLower(scale[len(scale)-1]), "Centre", centre) + " " + strings.Join(parts, ". ") + "."
 	return stackChart(chartID(qr.Q.Code), qr.Q.Text, desc, scale, rows, standalone)
 }
 
@@ -617,10 +693,10 @@ type resultSettingsForm struct {
 }
 
 // minGroupSize reads the smallest group shown; the text is the Dutch problem, if any.
-func minGroupSize(input string) (int, string) {
+func minGroupSize(tl *locales.Translator, input string) (int, string) {
 	n, err := strconv.Atoi(strings.TrimSpace(input))
 	if err != nil || n < 1 || n > 1000 {
-		return 0, "Vul bij ‘Kleinste groep’ een heel getal in van 1 tot en met 1000"
+		return 0, tl.T("results.settings.min_group_invalid")
 	}
 	return n, ""
 }
@@ -631,14 +707,14 @@ func (h *Handler) saveResultSettings(c *echo.Context) error {
 		return echo.ErrBadRequest.Wrap(err)
 	}
 	s := surveyOf(c)
-	size, problem := minGroupSize(form.MinGroupSize)
+	size, problem := minGroupSize(tr(c), form.MinGroupSize)
 	if problem != "" {
 		return h.refuseResultSettings(c, s, form, problem)
 	}
 	err := models.SaveSettings(h.db.Write.WithContext(c.Request().Context()), s, models.ResultSettings{
 		MinGroupSize: size, AnonymousExport: form.AnonymousExport, MultiBase: form.MultiBase, AnsweredOnly: strings.Join(form.AnsweredOnly, " ")})
 	if errors.Is(err, models.ErrPublicGroupTooSmall) {
-		return h.refuseResultSettings(c, s, form, fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d, anders is een gemeente te herkennen, en deze uitkomsten zijn openbaar. Vul bij ‘Kleinste groep’ %d of meer in, of haal de openbare pagina eerst offline", models.MinPublicGroupSize, models.MinPublicGroupSize))
+		return h.refuseResultSettings(c, s, form, tr(c).T("results.settings.public_too_small", "Min", models.MinPublicGroupSize))
 	}
 	if err != nil {
 		return err
@@ -700,7 +776,7 @@ func (h *Handler) publishResults(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		msg := "Vink aan dat u de uitkomsten openbaar wilt maken"
+		msg := tr(c).T("results.publish.unticked")
 		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
 		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
 	}
@@ -711,7 +787,7 @@ func (h *Handler) publishResults(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		msg := fmt.Sprintf("Een openbare pagina toont geen groepen kleiner dan %d: anders is een gemeente te herkennen. Zet bij de uitkomsten ‘Kleinste groep’ op %d of meer en publiceer dan", models.MinPublicGroupSize, models.MinPublicGroupSize)
+		msg := tr(c).T("results.publish.group_too_small", "Min", models.MinPublicGroupSize)
 		v.OpenAnswers, v.Errors, v.Field = openAnswers, []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
 		return c.Render(http.StatusUnprocessableEntity, "results/publish", v)
 	}
@@ -719,9 +795,9 @@ func (h *Handler) publishResults(c *echo.Context) error {
 		return err
 	}
 	h.log.Info("results published", "survey", s.Slug, "published", on, "open_answers", openAnswers, "researcher", r.ID)
-	msg := "De openbare pagina is offline gehaald."
+	msg := tr(c).T("results.publish.off_flash")
 	if on {
-		msg = "De uitkomsten zijn openbaar."
+		msg = tr(c).T("results.publish.on_flash")
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/results/publiceren", msg)
 }
@@ -757,9 +833,9 @@ func (h *Handler) serveChart(c *echo.Context, s *models.Survey) error {
 		var svg string
 		switch qr.Q.Kind {
 		case models.KindSingle, models.KindMulti:
-			svg = choiceChart(rep, qr, true)
+			svg = choiceChart(tr(c), rep, qr, true)
 		case models.KindLikert:
-			svg = likertChart(rep, qr, true)
+			svg = likertChart(tr(c), rep, qr, true)
 		default:
 			return models.ErrNotFound
 		}

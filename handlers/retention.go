@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/labstack/echo/v5"
 	"gorm.io/gorm"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -37,11 +37,11 @@ type retentionView struct {
 	ContactsDeleted, PendingDeleted, AnswersDeleted *time.Time
 }
 
-// retentionFields are the form's fields with their Dutch names, in page order.
+// retentionFields are the form's fields with their names (catalogue messages), in page order.
 var retentionFields = []struct{ name, label string }{
-	{"bewaar_contacten", "Namen en e-mailadressen"},
-	{"bewaar_concepten", "Concepten en apart gezette inzendingen"},
-	{"bewaar_antwoorden", "Ruwe antwoorden"},
+	{"bewaar_contacten", "admin.retention.contacts"},
+	{"bewaar_concepten", "admin.retention.pending"},
+	{"bewaar_antwoorden", "admin.retention.answers"},
 }
 
 func newRetentionView(r models.Retention, closedAt *time.Time) retentionView {
@@ -54,7 +54,7 @@ func newRetentionView(r models.Retention, closedAt *time.Time) retentionView {
 	return v
 }
 
-// retentionFieldView is one field of the retention form.
+// retentionFieldView is one field of the retention form; Label and Hint are catalogue messages.
 type retentionFieldView struct {
 	Name, Label, Hint, Value, Error string
 	Due, Deleted                    *time.Time
@@ -62,11 +62,7 @@ type retentionFieldView struct {
 
 // Fields returns the form's fields with their values, dates and the problems found.
 func (v retentionView) Fields(problems map[string]string) []retentionFieldView {
-	hints := []string{
-		"Van de contactpersonen bij de uitnodigingslinks en in het verzendlogboek.",
-		"Met alles wat erin is ingevuld. Ze tellen niet mee in de uitkomsten.",
-		"De antwoorden van de verzonden inzendingen, ook open antwoorden en toelichtingen. Daarna blijven alleen de uitkomsten, en heropenen kan niet meer.",
-	}
+	hints := []string{"admin.retention.contacts_hint", "admin.retention.pending_hint", "admin.retention.answers_hint"}
 	values := []string{v.Contacts, v.Pending, v.Answers}
 	due := []*time.Time{v.ContactsDue, v.PendingDue, v.AnswersDue}
 	deleted := []*time.Time{v.ContactsDeleted, v.PendingDeleted, v.AnswersDeleted}
@@ -77,11 +73,11 @@ func (v retentionView) Fields(problems map[string]string) []retentionFieldView {
 	return out
 }
 
-// retentionDays reads one field; the text is the Dutch problem, if any.
-func retentionDays(input, label string) (int, string) {
+// retentionDays reads one field; the text is the problem in t's language, if any.
+func retentionDays(t *locales.Translator, input, label string) (int, string) {
 	n, err := strconv.Atoi(strings.TrimSpace(input))
 	if err != nil || n < 0 || n > models.MaxRetentionDays {
-		return 0, fmt.Sprintf("Vul bij ‘%s’ een heel aantal dagen in van 0 tot en met %d", label, models.MaxRetentionDays)
+		return 0, t.T("admin.retention.invalid", "Label", t.T(label), "Max", models.MaxRetentionDays)
 	}
 	return n, ""
 }
@@ -95,7 +91,7 @@ func (h *Handler) saveRetention(c *echo.Context) error {
 	var problems []problemView
 	field := map[string]string{}
 	for i, input := range []string{form.Contacts, form.Pending, form.Answers} {
-		n, problem := retentionDays(input, retentionFields[i].label)
+		n, problem := retentionDays(tr(c), input, retentionFields[i].label)
 		if problem != "" {
 			problems = append(problems, problemView{Href: "#" + retentionFields[i].name, Message: problem})
 			field[retentionFields[i].name] = problem
@@ -119,7 +115,7 @@ func (h *Handler) saveRetention(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"#bewaartermijnen", "De bewaartermijnen zijn opgeslagen.")
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"#bewaartermijnen", tr(c).T("admin.retention.saved"))
 }
 
 // purgeDue is "Nu verwijderen wat over tijd is": what the scheduled purge would delete.
@@ -152,7 +148,7 @@ func (h *Handler) purgeAll(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		msg := "Vink aan dat u alle persoonsgegevens van deze peiling nu wilt verwijderen"
+		msg := tr(c).T("admin.purge.unticked")
 		return c.Render(http.StatusUnprocessableEntity, "admin/purge", purgeAllView{Researcher: researcher(c), Survey: o,
 			Errors: []problemView{{Href: "#bevestig", Message: msg}}, Field: map[string]string{"bevestig": msg}})
 	}
@@ -174,10 +170,9 @@ func (h *Handler) purge(c *echo.Context, purge func(*gorm.DB, *models.Survey, ti
 	}
 	h.log.Info("personal data purged", "survey", s.Slug, "researcher", r.ID, "contacts", got.Contacts,
 		"pending", got.Pending, "answers", got.Answers+got.PendingAnswers)
-	msg := "Er was niets over tijd; er is niets verwijderd."
+	msg := tr(c).T("admin.retention.nothing_due")
 	if got.Any() {
-		msg = fmt.Sprintf("Verwijderd: %d rijen met namen of e-mailadressen, %d concepten en apart gezette inzendingen, %d ruwe antwoorden van verzonden inzendingen. De uitkomsten zijn ongewijzigd.",
-			got.Contacts, got.Pending, got.Answers)
+		msg = tr(c).T("admin.retention.purged", "Contacts", got.Contacts, "Pending", got.Pending, "Answers", got.Answers)
 	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"#bewaartermijnen", msg)
 }

@@ -2,12 +2,12 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -18,7 +18,7 @@ type setupForm struct {
 	Repeat   string `form:"herhaal" validate:"required,eqfield=Password"`
 }
 
-var setupLabels = map[string]string{"email": "Uw e-mailadres", "wachtwoord": "Een wachtwoord", "herhaal": "Het wachtwoord nog een keer"}
+var setupLabels = map[string]string{"email": "admin.login.label_email", "wachtwoord": "admin.setup.label_password", "herhaal": "admin.setup.label_repeat"}
 
 type setupView struct {
 	Form      setupForm
@@ -61,12 +61,12 @@ func (h *Handler) createFirstResearcher(c *echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return echo.ErrBadRequest.Wrap(err)
 	}
-	summary, fields := fieldErrors(c.Validate(&form), setupLabels)
+	summary, fields := fieldErrors(c.Validate(&form), labelsIn(tr(c), setupLabels))
 	if form.Password != "" && models.CheckPassword(form.Password) != nil {
-		summary, fields = setProblem(summary, fields, "wachtwoord", passwordRule())
+		summary, fields = setProblem(summary, fields, "wachtwoord", passwordRule(tr(c)))
 	}
 	if fields["herhaal"] != "" && form.Repeat != "" {
-		summary, fields = setProblem(summary, fields, "herhaal", "De twee wachtwoorden zijn niet gelijk")
+		summary, fields = setProblem(summary, fields, "herhaal", tr(c).T("admin.setup.not_equal"))
 	}
 	if len(summary) > 0 {
 		form.Password, form.Repeat = "", ""
@@ -80,9 +80,9 @@ func (h *Handler) createFirstResearcher(c *echo.Context) error {
 		return err
 	}
 	h.log.Info("first researcher created with the setup link", "researcher", r.ID)
-	return h.redirectWithFlash(c, "/admin", "Uw account is aangemaakt en u bent ingelogd. De installatielink werkt nu niet meer.")
+	return h.redirectWithFlash(c, "/admin", tr(c).T("admin.setup.done"))
 }
 
-func passwordRule() string {
-	return fmt.Sprintf("Kies een wachtwoord van minstens %d tekens (hoogstens %d)", models.MinPasswordLength, models.MaxPasswordBytes)
+func passwordRule(t *locales.Translator) string {
+	return t.T("admin.setup.password_rule", "Min", models.MinPasswordLength, "Max", models.MaxPasswordBytes)
 }

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -39,12 +40,12 @@ type keyFigure struct {
 func sectionID(i int) string { return fmt.Sprintf("sectie-%d", i+1) }
 
 // storyOf builds the summary of v from rep; the map only for the researcher.
-func storyOf(db *gorm.DB, s *models.Survey, rep *models.Report, v *resultsView) (*storyView, error) {
+func storyOf(tl *locales.Translator, db *gorm.DB, s *models.Survey, rep *models.Report, v *resultsView) (*storyView, error) {
 	st := &storyView{MonitorURL: "/admin/surveys/" + s.Slug + "/veldwerk"}
 	for i, sec := range v.Sections {
 		ss := storySection{ID: sectionID(i), Title: sec.Title}
 		for _, qv := range sec.Questions {
-			ss.Questions = append(ss.Questions, keyFigureOf(rep, qv))
+			ss.Questions = append(ss.Questions, keyFigureOf(tl, rep, qv))
 		}
 		st.Sections = append(st.Sections, ss)
 	}
@@ -70,12 +71,12 @@ func storyOf(db *gorm.DB, s *models.Survey, rep *models.Report, v *resultsView) 
 		}
 		counts[state]++
 	}
-	st.Map = template.HTML(statusMap(m, states, counts[models.StateSubmitted], counts[models.StateDraft], counts[models.StateNone]))
+	st.Map = template.HTML(statusMap(tl, m, states, counts[models.StateSubmitted], counts[models.StateDraft], counts[models.StateNone]))
 	return st, nil
 }
 
 // keyFigureOf is the key figure of question qv, read from its result in rep.
-func keyFigureOf(rep *models.Report, qv questionResultView) keyFigure {
+func keyFigureOf(tl *locales.Translator, rep *models.Report, qv questionResultView) keyFigure {
 	k := keyFigure{Href: "#vraag-" + qv.Code, Text: qv.Text}
 	var qr *models.QuestionResult
 	for i := range rep.Questions {
@@ -87,17 +88,17 @@ func keyFigureOf(rep *models.Report, qv questionResultView) keyFigure {
 	case qr == nil:
 		return k
 	case qv.Kind == models.KindText:
-		k.Figure, k.What = fmt.Sprint(qv.OpenCount), "open antwoorden"
+		k.Figure, k.What = fmt.Sprint(qv.OpenCount), tl.T("results.story.open_answers")
 		return k
 	case qv.Nobody:
-		k.None = "Niemand heeft deze vraag beantwoord"
+		k.None = tl.T("results.page.nobody_short")
 		return k
 	}
 	switch qv.Kind {
 	case models.KindSingle, models.KindMulti:
 		f := qr.Cells[0]
 		if f.Hidden {
-			k.None = models.HiddenLabel(f.Reason, rep.MinGroupSize)
+			k.None = hiddenLabel(tl, f.Reason, rep.MinGroupSize)
 			return k
 		}
 		top := -1
@@ -107,7 +108,7 @@ func keyFigureOf(rep *models.Report, qv questionResultView) keyFigure {
 			}
 		}
 		if top >= 0 {
-			k.Figure, k.What, k.N = fmt.Sprintf("%d %%", f.Options[top].Percent), f.Options[top].Label, fmt.Sprintf("n = %d", f.N)
+			k.Figure, k.What, k.N = tl.Percent(float64(f.Options[top].Percent), 0), f.Options[top].Label, fmt.Sprintf("n = %d", f.N)
 		}
 	case models.KindLikert:
 		_, _, high, _ := models.ScaleSummary(qr.Q.ScaleOptions)
@@ -122,20 +123,20 @@ func keyFigureOf(rep *models.Report, qv questionResultView) keyFigure {
 			}
 		}
 		if best < 0 {
-			k.None = "Niemand heeft de stellingen beoordeeld"
+			k.None = tl.T("results.story.nobody_statements")
 			return k
 		}
 		st := qr.Statements[best]
-		k.Figure = fmt.Sprintf("%d %%", st.Cells[0].Agree)
+		k.Figure = tl.Percent(float64(st.Cells[0].Agree), 0)
 		k.What = strings.ToLower(high) + ": " + st.Text
 		k.N = fmt.Sprintf("n = %d", st.Cells[0].N)
 	case models.KindNumber:
 		f := qr.Cells[0]
 		if f.Hidden {
-			k.None = models.HiddenLabel(f.Reason, rep.MinGroupSize)
+			k.None = hiddenLabel(tl, f.Reason, rep.MinGroupSize)
 			return k
 		}
-		k.Figure, k.What, k.N = oneDecimal(f.Mean), "gemiddeld", fmt.Sprintf("n = %d", f.N)
+		k.Figure, k.What, k.N = oneDecimalIn(tl, f.Mean), tl.T("results.story.mean"), fmt.Sprintf("n = %d", f.N)
 		if qr.Q.Unit != "" {
 			k.What += " (" + qr.Q.Unit + ")"
 		}

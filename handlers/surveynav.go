@@ -12,16 +12,17 @@ type surveyNavLink struct {
 	Current          bool
 }
 
-// surveyNavPages are the survey's pages, by key: key, label and path below the survey.
+// surveyNavPages are the survey's pages, by key: key, label (a catalogue message) and path
+// below the survey.
 var surveyNavPages = [][3]string{
-	{"overzicht", "Overzicht", ""},
-	{"veldwerk", "Veldwerk", "/veldwerk"},
-	{"concepten", "Concepten", "/concepten"},
-	{"uitnodigingen", "Uitnodigingen", "/uitnodigingen"},
-	{"email", "E-mail", "/email"},
-	{"uitkomsten", "Uitkomsten", "/results"},
-	{"downloads", "Downloads", "/downloads"},
-	{"bewerken", "Bewerken", "/editor"},
+	{"overzicht", "admin.nav.overview", ""},
+	{"veldwerk", "admin.nav.fieldwork", "/veldwerk"},
+	{"concepten", "admin.nav.drafts", "/concepten"},
+	{"uitnodigingen", "admin.nav.invitations", "/uitnodigingen"},
+	{"email", "admin.nav.email", "/email"},
+	{"uitkomsten", "admin.nav.results", "/results"},
+	{"downloads", "admin.nav.downloads", "/downloads"},
+	{"bewerken", "admin.nav.editor", "/editor"},
 }
 
 // surveyNav builds the sub-navigation of the survey slug with current marked.

@@ -123,7 +123,11 @@ type DefinitionError struct {
 	File    string
 	Line    int    // 0 when unknown
 	Path    string // e.g. sections[1].questions[2].code
-	Problem string
+	Problem string // in Dutch, for the command line and the log
+	// Code names the problem for the pages, which word it in the reader's language with
+	// Args (name, value pairs); empty for problems that have no code yet (then Problem shows).
+	Code string
+	Args []any
 }
 
 func (e *DefinitionError) Error() string {
@@ -165,7 +169,8 @@ func newDefinitionValidator() *validator.Validate {
 // completely; file names the source in error messages.
 func ParseDefinition(file string, data []byte) (*Definition, error) {
 	if len(data) > MaxDefinitionBytes {
-		return nil, &DefinitionError{File: file, Problem: fmt.Sprintf("het bestand is groter dan %d kB", MaxDefinitionBytes>>10)}
+		return nil, &DefinitionError{File: file, Problem: fmt.Sprintf("het bestand is groter dan %d kB", MaxDefinitionBytes>>10),
+			Code: "too_big", Args: []any{"KB", MaxDefinitionBytes >> 10}}
 	}
 	var root, work yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -213,10 +218,11 @@ func yamlError(file string, err error) error {
 		msg = strings.TrimSpace(lineInYAML.ReplaceAllString(msg, ""))
 		msg = strings.TrimPrefix(msg, ": ")
 	}
+	code := ""
 	if err.Error() == "EOF" {
-		msg = "het bestand is leeg"
+		msg, code = "het bestand is leeg", "empty"
 	}
-	return &DefinitionError{File: file, Line: line, Problem: msg}
+	return &DefinitionError{File: file, Line: line, Problem: msg, Code: code}
 }
 
 // check validates the structure with validator, then the rules between fields.
@@ -226,7 +232,8 @@ func (d *Definition) check() error {
 		if errors.As(err, &ves) && len(ves) > 0 {
 			fe := ves[0]
 			path := strings.TrimPrefix(fe.Namespace(), "Definition.")
-			return &DefinitionError{Path: path, Problem: describeFieldError(fe)}
+			code, args := fieldErrorCode(fe)
+			return &DefinitionError{Path: path, Problem: describeFieldError(fe), Code: code, Args: args}
 		}
 		return &DefinitionError{Problem: err.Error()}
 	}
@@ -246,7 +253,8 @@ func (d *Definition) check() error {
 			q := &d.Sections[si].Questions[qi]
 			path := fmt.Sprintf("sections[%d].questions[%d]", si, qi)
 			if prev, ok := seen[q.Code]; ok {
-				return &DefinitionError{Path: path + ".code", Problem: fmt.Sprintf("code %q staat ook al bij %s", q.Code, prev)}
+				return &DefinitionError{Path: path + ".code", Problem: fmt.Sprintf("code %q staat ook al bij %s", q.Code, prev),
+					Code: "code_taken", Args: []any{"Code", q.Code, "Prev", prev}}
 			}
 			seen[q.Code] = path
 			if q.Kind == KindMunicipality {
@@ -254,11 +262,12 @@ func (d *Definition) check() error {
 			}
 			if q.Profile {
 				if prev, ok := seen[profileMark]; ok {
-					return &DefinitionError{Path: path + ".profile", Problem: "profile: true mag maar bij één vraag; staat ook al bij " + prev}
+					return &DefinitionError{Path: path + ".profile", Problem: "profile: true mag maar bij één vraag; staat ook al bij " + prev,
+						Code: "profile_twice", Args: []any{"Prev", prev}}
 				}
 				seen[profileMark] = path
 				if q.Kind != KindSingle {
-					return &DefinitionError{Path: path + ".profile", Problem: "profile: true kan alleen bij een vraag van soort single"}
+					return &DefinitionError{Path: path + ".profile", Problem: "profile: true kan alleen bij een vraag van soort single", Code: "profile_single"}
 				}
 			}
 			if err := d.checkQuestion(q, path); err != nil {
@@ -267,10 +276,11 @@ func (d *Definition) check() error {
 		}
 	}
 	if municipalityQuestions != 1 {
-		return &DefinitionError{Path: "sections", Problem: fmt.Sprintf("een peiling heeft precies één vraag van soort municipality nodig, deze heeft er %d", municipalityQuestions)}
+		return &DefinitionError{Path: "sections", Problem: fmt.Sprintf("een peiling heeft precies één vraag van soort municipality nodig, deze heeft er %d", municipalityQuestions),
+			Code: "municipality_count", Args: []any{"Count", municipalityQuestions}}
 	}
 	if first := d.Sections[0].Questions[0]; first.Kind != KindMunicipality || !first.Required {
-		return &DefinitionError{Path: "sections[0].questions[0]", Problem: "de eerste vraag moet de verplichte gemeentevraag (kind: municipality, required: true) zijn"}
+		return &DefinitionError{Path: "sections[0].questions[0]", Problem: "de eerste vraag moet de verplichte gemeentevraag (kind: municipality, required: true) zijn", Code: "municipality_first"}
 	}
 	return nil
 }
@@ -288,20 +298,23 @@ func (d *Definition) checkCondition(c *Condition, si int, path string) error {
 				continue
 			}
 			if sj >= si {
-				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q staat niet op een eerdere pagina; een voorwaarde kan alleen naar een vraag op een eerdere pagina verwijzen", c.Question)}
+				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q staat niet op een eerdere pagina; een voorwaarde kan alleen naar een vraag op een eerdere pagina verwijzen", c.Question),
+					Code: "condition_later", Args: []any{"Question", c.Question}}
 			}
 			if q.Kind != KindSingle && q.Kind != KindMulti {
-				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q is van soort %s; een voorwaarde kan alleen naar een single- of multi-vraag verwijzen", c.Question, q.Kind)}
+				return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q is van soort %s; een voorwaarde kan alleen naar een single- of multi-vraag verwijzen", c.Question, q.Kind),
+					Code: "condition_kind", Args: []any{"Question", c.Question, "Kind", q.Kind}}
 			}
 			for i, v := range c.Values {
 				if _, ok := q.Choice(v); !ok {
-					return &DefinitionError{Path: fmt.Sprintf("%s.values[%d]", path, i), Problem: fmt.Sprintf("%q is geen optie van vraag %q", v, c.Question)}
+					return &DefinitionError{Path: fmt.Sprintf("%s.values[%d]", path, i), Problem: fmt.Sprintf("%q is geen optie van vraag %q", v, c.Question),
+						Code: "condition_value", Args: []any{"Value", v, "Question", c.Question}}
 				}
 			}
 			return nil
 		}
 	}
-	return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q bestaat niet", c.Question)}
+	return &DefinitionError{Path: path + ".question", Problem: fmt.Sprintf("vraag %q bestaat niet", c.Question), Code: "condition_missing", Args: []any{"Question", c.Question}}
 }
 
 // Choice returns the option with code of a choice question.
@@ -319,46 +332,46 @@ func (q *Question) Choice(code string) (Option, bool) {
 const profileMark = "profile question"
 
 func (d *Definition) checkQuestion(q *Question, path string) error {
-	fail := func(field, problem string) error {
-		return &DefinitionError{Path: path + field, Problem: problem}
+	fail := func(field, problem, code string, args ...any) error {
+		return &DefinitionError{Path: path + field, Problem: problem, Code: code, Args: args}
 	}
 	switch q.Kind {
 	case KindSingle, KindMulti:
 		if len(q.Options) < 2 {
-			return fail(".options", "een keuzevraag heeft minstens twee opties nodig")
+			return fail(".options", "een keuzevraag heeft minstens twee opties nodig", "options_min")
 		}
 		if err := uniqueCodes(q.Options, path+".options"); err != nil {
 			return err
 		}
 		if q.DontKnow && q.Kind == KindMulti {
-			return fail(".dont_know", "dont_know kan alleen bij single en likert")
+			return fail(".dont_know", "dont_know kan alleen bij single en likert", "dont_know_kind")
 		}
 	case KindLikert:
 		scale, ok := d.Scales[q.Scale]
 		if !ok {
-			return fail(".scale", fmt.Sprintf("schaal %q is niet gedefinieerd onder scales", q.Scale))
+			return fail(".scale", fmt.Sprintf("schaal %q is niet gedefinieerd onder scales", q.Scale), "scale_missing", "Scale", q.Scale)
 		}
 		if len(q.Statements) == 0 {
-			return fail(".statements", "een likert-vraag heeft minstens één stelling nodig")
+			return fail(".statements", "een likert-vraag heeft minstens één stelling nodig", "statements_min")
 		}
 		seen := map[string]bool{}
 		for i, s := range q.Statements {
 			if seen[s.Code] {
-				return fail(fmt.Sprintf(".statements[%d].code", i), fmt.Sprintf("code %q komt twee keer voor", s.Code))
+				return fail(fmt.Sprintf(".statements[%d].code", i), fmt.Sprintf("code %q komt twee keer voor", s.Code), "code_twice", "Code", s.Code)
 			}
 			seen[s.Code] = true
 		}
 		q.ScaleOptions = scale
 	case KindNumber:
 		if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
-			return fail(".min", "min is groter dan max")
+			return fail(".min", "min is groter dan max", "min_max")
 		}
 	}
 	if q.Kind != KindSingle && q.Kind != KindMulti && len(q.Options) > 0 {
-		return fail(".options", fmt.Sprintf("options horen niet bij een vraag van soort %s", q.Kind))
+		return fail(".options", fmt.Sprintf("options horen niet bij een vraag van soort %s", q.Kind), "options_kind", "Kind", q.Kind)
 	}
 	if q.Kind != KindLikert && (len(q.Statements) > 0 || q.Scale != "") {
-		return fail(".statements", fmt.Sprintf("statements en scale horen niet bij een vraag van soort %s", q.Kind))
+		return fail(".statements", fmt.Sprintf("statements en scale horen niet bij een vraag van soort %s", q.Kind), "statements_kind", "Kind", q.Kind)
 	}
 	return nil
 }
@@ -367,14 +380,23 @@ func uniqueCodes(opts []Option, path string) error {
 	seen := map[string]bool{DontKnowCode: false}
 	for i, o := range opts {
 		if o.Code == DontKnowCode {
-			return &DefinitionError{Path: fmt.Sprintf("%s[%d].code", path, i), Problem: "weet_niet is gereserveerd: gebruik dont_know: true"}
+			return &DefinitionError{Path: fmt.Sprintf("%s[%d].code", path, i), Problem: "weet_niet is gereserveerd: gebruik dont_know: true", Code: "dont_know_reserved"}
 		}
 		if seen[o.Code] {
-			return &DefinitionError{Path: fmt.Sprintf("%s[%d].code", path, i), Problem: fmt.Sprintf("code %q komt twee keer voor", o.Code)}
+			return &DefinitionError{Path: fmt.Sprintf("%s[%d].code", path, i), Problem: fmt.Sprintf("code %q komt twee keer voor", o.Code), Code: "code_twice", Args: []any{"Code", o.Code}}
 		}
 		seen[o.Code] = true
 	}
 	return nil
+}
+
+// fieldErrorCode is describeFieldError's problem as a code with its arguments.
+func fieldErrorCode(fe validator.FieldError) (string, []any) {
+	switch fe.Tag() {
+	case "required", "max", "min", "oneof", "email", "slug", "code":
+		return "field_" + fe.Tag(), []any{"Param", fe.Param(), "Value", fmt.Sprint(fe.Value())}
+	}
+	return "field_other", []any{"Tag", fe.Tag()}
 }
 
 func describeFieldError(fe validator.FieldError) string {

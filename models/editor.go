@@ -189,11 +189,11 @@ func CreateSurvey(db *gorm.DB, def *Definition, predecessor *uint, action string
 			return err
 		}
 		if taken > 0 {
-			return &DefinitionError{Path: "slug", Problem: fmt.Sprintf("er is al een peiling met het adres %q; kies een ander", def.Slug)}
+			return &DefinitionError{Path: "slug", Problem: fmt.Sprintf("er is al een peiling met het adres %q; kies een ander", def.Slug), Code: "slug_taken", Args: []any{"Slug", def.Slug}}
 		}
 		if err := tx.Create(&s).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return &DefinitionError{Path: "slug", Problem: fmt.Sprintf("er is al een peiling met het adres %q; kies een ander", def.Slug)}
+				return &DefinitionError{Path: "slug", Problem: fmt.Sprintf("er is al een peiling met het adres %q; kies een ander", def.Slug), Code: "slug_taken", Args: []any{"Slug", def.Slug}}
 			}
 			return err
 		}
@@ -239,7 +239,7 @@ func registerLoaded(tx *gorm.DB, register string) error {
 		return err
 	}
 	if known == 0 {
-		return &DefinitionError{Path: "register", Problem: fmt.Sprintf("gemeentelijst %q is niet geladen", register)}
+		return &DefinitionError{Path: "register", Problem: fmt.Sprintf("gemeentelijst %q is niet geladen", register), Code: "register_missing", Args: []any{"Register", register}}
 	}
 	return nil
 }

@@ -397,7 +397,11 @@ func StartInvitedDraft(db *gorm.DB, s *Survey, inv *Invitation) (*Response, stri
 // ContactProblem is one line of an uploaded contact list that could not be read.
 type ContactProblem struct {
 	Line    int
-	Message string
+	Message string // in Dutch
+	// Code names the problem for the pages, which word it in the reader's language with
+	// Args (name, value pairs).
+	Code string
+	Args []any
 }
 
 // maxContactLines bounds an uploaded list: there are fewer than 400 municipalities.
@@ -419,7 +423,8 @@ func ReadContacts(r io.Reader, reg *Register) ([]Contact, []ContactProblem) {
 			continue
 		}
 		if line > maxContactLines {
-			problems = append(problems, ContactProblem{line, fmt.Sprintf("De lijst is te lang: hoogstens %d regels", maxContactLines)})
+			problems = append(problems, ContactProblem{Line: line, Message: fmt.Sprintf("De lijst is te lang: hoogstens %d regels", maxContactLines),
+				Code: "too_long", Args: []any{"Max", maxContactLines}})
 			break
 		}
 		fields := splitContact(text)
@@ -427,22 +432,24 @@ func ReadContacts(r io.Reader, reg *Register) ([]Contact, []ContactProblem) {
 		if line == 1 && !cbsCode.MatchString(code) {
 			continue // a header line
 		}
-		c, msg := readContact(fields, code, reg)
-		if msg == "" && seen[c.Code] > 0 {
-			msg = fmt.Sprintf("Gemeente %s staat ook al op regel %d", c.Code, seen[c.Code])
+		c, p := readContact(fields, code, reg)
+		if p.Message == "" && seen[c.Code] > 0 {
+			p = ContactProblem{Message: fmt.Sprintf("Gemeente %s staat ook al op regel %d", c.Code, seen[c.Code]),
+				Code: "twice", Args: []any{"Code", c.Code, "Line", seen[c.Code]}}
 		}
-		if msg != "" {
-			problems = append(problems, ContactProblem{line, msg})
+		if p.Message != "" {
+			p.Line = line
+			problems = append(problems, p)
 			continue
 		}
 		seen[c.Code] = line
 		out = append(out, c)
 	}
 	if err := sc.Err(); err != nil {
-		problems = append(problems, ContactProblem{0, "Het bestand kon niet worden gelezen: een regel is te lang"})
+		problems = append(problems, ContactProblem{Message: "Het bestand kon niet worden gelezen: een regel is te lang", Code: "line_too_long"})
 	}
 	if len(out) == 0 && len(problems) == 0 {
-		problems = append(problems, ContactProblem{0, "De lijst is leeg"})
+		problems = append(problems, ContactProblem{Message: "De lijst is leeg", Code: "empty"})
 	}
 	return out, problems
 }
@@ -472,13 +479,14 @@ func normaliseCode(s string) string {
 	return s
 }
 
-func readContact(fields []string, code string, reg *Register) (Contact, string) {
+func readContact(fields []string, code string, reg *Register) (Contact, ContactProblem) {
 	if len(fields) > 4 {
-		return Contact{}, "Te veel kolommen: gebruik code;naam;e-mailadres;taal"
+		return Contact{}, ContactProblem{Message: "Te veel kolommen: gebruik code;naam;e-mailadres;taal", Code: "columns"}
 	}
 	m, ok := reg.ByCode(code)
 	if !ok {
-		return Contact{}, fmt.Sprintf("Code %q staat niet in de gemeentelijst %s", clip(fields[0], 20), reg.Key)
+		return Contact{}, ContactProblem{Message: fmt.Sprintf("Code %q staat niet in de gemeentelijst %s", clip(fields[0], 20), reg.Key),
+			Code: "unknown_code", Args: []any{"Code", clip(fields[0], 20), "Register", reg.Key}}
 	}
 	c := Contact{Code: m.Code}
 	if len(fields) > 1 {
@@ -487,18 +495,20 @@ func readContact(fields []string, code string, reg *Register) (Contact, string) 
 	if len(fields) > 2 && fields[2] != "" {
 		addr, err := mail.ParseAddress(fields[2])
 		if err != nil || addr.Address != fields[2] || len(addr.Address) > 254 {
-			return Contact{}, fmt.Sprintf("%q is geen e-mailadres zoals naam@gemeente.nl", clip(fields[2], 60))
+			return Contact{}, ContactProblem{Message: fmt.Sprintf("%q is geen e-mailadres zoals naam@gemeente.nl", clip(fields[2], 60)),
+				Code: "email", Args: []any{"Email", clip(fields[2], 60)}}
 		}
 		c.Email = addr.Address
 	}
 	if strings.ContainsAny(c.Name, "\r\n") {
-		return Contact{}, "De naam bevat een regeleinde"
+		return Contact{}, ContactProblem{Message: "De naam bevat een regeleinde", Code: "newline"}
 	}
 	if len(fields) > 3 && fields[3] != "" {
 		c.Lang = strings.ToLower(fields[3])
 		if !languageCode.MatchString(c.Lang) {
-			return Contact{}, fmt.Sprintf("%q is geen taalcode zoals nl of en", clip(fields[3], 20))
+			return Contact{}, ContactProblem{Message: fmt.Sprintf("%q is geen taalcode zoals nl of en", clip(fields[3], 20)),
+				Code: "lang", Args: []any{"Lang", clip(fields[3], 20)}}
 		}
 	}
-	return c, ""
+	return c, ContactProblem{}
 }

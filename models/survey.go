@@ -108,7 +108,8 @@ func ImportSurvey(db *gorm.DB, def *Definition, status string) (*Survey, error) 
 			return err
 		}
 		if known == 0 {
-			return &DefinitionError{Path: "register", Problem: fmt.Sprintf("gemeentelijst %q is niet geladen (peiling register -name %s BESTAND.csv)", def.Register, def.Register)}
+			return &DefinitionError{Path: "register", Problem: fmt.Sprintf("gemeentelijst %q is niet geladen (peiling register -name %s BESTAND.csv)", def.Register, def.Register),
+				Code: "register_not_loaded", Args: []any{"Register", def.Register}}
 		}
 		var existing Survey
 		err := tx.Where("slug = ?", def.Slug).Take(&existing).Error

@@ -108,20 +108,20 @@ func ChangeDefinition(db *gorm.DB, id uint, def *Definition, who Actor, at time.
 		}
 		if s.OpenedAt == nil { // nobody has answered: the version is still being written
 			if def.Slug != s.Slug {
-				return &DefinitionError{Path: "slug", Problem: "de slug van een bestaande peiling verandert niet"}
+				return &DefinitionError{Path: "slug", Problem: "de slug van een bestaande peiling verandert niet", Code: "slug_fixed"}
 			}
 			out.Kind = ActionDefinitionReplaced
 			return writeCurrent(tx, s, def, body, s.Version, at, who, out.Kind, "")
 		}
 		if def.Slug != s.Slug || def.Register != s.Register {
-			return &DefinitionError{Path: "register", Problem: "slug en gemeentelijst liggen vast zodra de peiling is geopend; maak een nieuwe peiling (een volgende ronde)"}
+			return &DefinitionError{Path: "register", Problem: "slug en gemeentelijst liggen vast zodra de peiling is geopend; maak een nieuwe peiling (een volgende ronde)", Code: "register_fixed"}
 		}
 		if texts, ok := textOnlyChanges(old, def); ok {
 			out.Kind, out.Texts = ActionTextsCorrected, texts
 			return writeCurrent(tx, s, def, body, s.Version, at, who, out.Kind, strings.Join(texts, "\n"))
 		}
 		if s.Status == StatusClosed {
-			return &DefinitionError{Path: "sections", Problem: "de peiling is gesloten: alleen teksten kunnen nog worden verbeterd"}
+			return &DefinitionError{Path: "sections", Problem: "de peiling is gesloten: alleen teksten kunnen nog worden verbeterd", Code: "closed_texts_only"}
 		}
 		out.Kind, out.Version = ActionVersionCreated, s.Version+1
 		v := SurveyVersion{SurveyID: s.ID, Number: out.Version, Definition: string(body), CreatedAt: at, FrozenAt: &at}
