@@ -346,7 +346,7 @@ func TestResearcherMessagesInEnglish(t *testing.T) {
 		"Line 2: Code &#34;9999&#34; is not in the list of municipalities")
 
 	rows := downloadCSV(t, r, adminBase+"/uitnodigingen/links.csv")
-	if got := strings.Join(rows[0], ","); got != "municipality_code,municipality,province,contact,email_address,link_url,state" {
+	if got := strings.Join(rows[0], ","); got != "municipality_code,municipality,province,contact,email_address,link_url,state,language" {
 		t.Errorf("CSV headers in English: %s", got)
 	}
 
@@ -363,10 +363,10 @@ func TestResearcherMessagesInEnglish(t *testing.T) {
 	p.mustContain(t, `<html lang="nl">`, "Vink aan dat u de peiling wilt sluiten")
 }
 
-// TestExportsInBothLanguages: the codebook and the workbook speak the researcher's language,
+// TestCodebookAndWorkbookInBothLanguages: the codebook and the workbook speak the researcher's language,
 // and every code stays the same: a column, a question and a value read the same in Dutch
 // and in English, and so do the raw answers.
-func TestExportsInBothLanguages(t *testing.T) {
+func TestCodebookAndWorkbookInBothLanguages(t *testing.T) {
 	app := newTestApp(t)
 	app.newClient().submit("Utrecht")
 	r := app.asResearcher()

@@ -54,7 +54,7 @@ func TestPreviewRendersTheLivePagesAndStoresNothing(t *testing.T) {
 	base := "/admin/surveys/" + refSlug + "/preview"
 
 	samePage(t, "start", live.get("/s/"+refSlug), researcher.get(base), base)
-	researcher.last.mustContain(t, "Voorbeeld.", "Wat u hier invult, wordt nergens bewaard", `action="`+base+`/start"`)
+	researcher.last.mustContain(t, "Voorbeeld.", "Wat u hier invult, telt niet mee en wordt na acht uur gewist", `action="`+base+`/start"`)
 	live.post("/s/"+refSlug+"/start", nil)
 	p := researcher.post(base+"/start", nil)
 	if p.URL != base+"/stap/1" {

@@ -228,6 +228,12 @@ func hiddenLabel(tl *locales.Translator, reason string, minSize int) string {
 // groupLabel names group g of rep's breakdown in tl's language: a size class by its
 // message, a province or an answer as it is.
 func groupLabel(tl *locales.Translator, rep *models.Report, g models.Group) string {
+	if g.Key == "" { // the respondents in no group: not in the register, or skipped the question
+		if isStoredDim(rep.Dimension) {
+			return tl.T("results.group.unknown")
+		}
+		return tl.T("results.group.no_answer")
+	}
 	if rep.Dimension == models.DimSize {
 		return tl.T("admin.size." + g.Key)
 	}
@@ -237,6 +243,9 @@ func groupLabel(tl *locales.Translator, rep *models.Report, g models.Group) stri
 // sliceIn words the filter's choices in tl's language: each dimension's name and the size
 // groups (sliceOptions, slice.go, names them in Dutch).
 func sliceIn(tl *locales.Translator, def *models.Definition, view *sliceView) {
+	for i := range view.Breakdowns {
+		view.Breakdowns[i].Label = breakdownLabel(tl, def, view.Breakdowns[i].Value)
+	}
 	for i := range view.Filters {
 		g := &view.Filters[i]
 		for j := range g.Options {
@@ -252,7 +261,7 @@ func sliceIn(tl *locales.Translator, def *models.Definition, view *sliceView) {
 // dimensionLabel names a breakdown that is not a question, in tl's language.
 func dimensionLabel(tl *locales.Translator, dim string) string {
 	switch dim {
-	case models.DimDepartment, models.DimProvince, models.DimSize:
+	case models.DimDepartment, models.DimProvince, models.DimSize, models.DimLanguage:
 		return tl.T("results.dimension." + dim)
 	}
 	return tl.T("results.dimension.all")
