@@ -37,7 +37,7 @@ var productName = regexp.MustCompile(`\bPeiling\b`)
 // texts' own language.
 var mailPlaceholder = regexp.MustCompile(`\{\{\w+\}\}`)
 
-var messageID = regexp.MustCompile(`\b(admin|results|export)\.[a-z_]+\.[a-z_.]+\b`)
+var messageID = regexp.MustCompile(`\b(admin|results|export)\.[a-z_]+\.[a-z_.]*`)
 
 // researcherPage is one page of the researcher's side to read in every language.
 type researcherPage struct {

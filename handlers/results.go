@@ -228,10 +228,27 @@ func hiddenLabel(tl *locales.Translator, reason string, minSize int) string {
 // groupLabel names group g of rep's breakdown in tl's language: a size class by its
 // message, a province or an answer as it is.
 func groupLabel(tl *locales.Translator, rep *models.Report, g models.Group) string {
-	if rep.Dimension == models.DimSize {
+	if g.Key == "" { // respondents in no group, or who skipped the question broken down by
+		switch g.Label {
+		case "Onbekend":
+			return tl.T("results.group.unknown")
+		case "Geen antwoord":
+			return tl.T("results.group.no_answer")
+		}
+	}
+	if rep.Dimension == models.DimSize && isSizeClass(g.Key) {
 		return tl.T("admin.size." + g.Key)
 	}
 	return g.Label
+}
+
+func isSizeClass(key string) bool {
+	for _, c := range models.SizeClasses {
+		if c.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // sliceIn words the filter's choices in tl's language: each dimension's name and the size
@@ -242,7 +259,7 @@ func sliceIn(tl *locales.Translator, def *models.Definition, view *sliceView) {
 		for j := range g.Options {
 			d, key, _ := strings.Cut(g.Options[j].Value, ":")
 			g.Label = breakdownLabel(tl, def, d)
-			if d == models.DimSize {
+			if d == models.DimSize && isSizeClass(key) {
 				g.Options[j].Label = tl.T("admin.size." + key)
 			}
 		}
