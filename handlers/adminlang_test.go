@@ -298,10 +298,15 @@ func TestResearcherPagesInBothLanguages(t *testing.T) {
 			checkPage(t, r, pg, lang, content)
 		}
 	}
+	token, err := models.NewSetupToken(app.db.Write)
+	if err != nil {
+		t.Fatal(err)
+	}
 	login := app.newClient()
 	for _, lang := range []string{"nl", "en"} {
 		login.get("/admin/login?lang=" + lang)
 		checkPage(t, login, researcherPage{"login", "/admin/login", 200}, lang, content)
+		checkPage(t, login, researcherPage{"setup", "/admin/setup/" + token, 200}, lang, content)
 	}
 }
 
