@@ -37,7 +37,7 @@ var productName = regexp.MustCompile(`\bPeiling\b`)
 // texts' own language.
 var mailPlaceholder = regexp.MustCompile(`\{\{\w+\}\}`)
 
-var messageID = regexp.MustCompile(`\b(admin|results|export)\.[a-z_]+\.[a-z_.]+\b`)
+var messageID = regexp.MustCompile(`\b(admin|results|export)\.[a-z_]+\.[a-z_.]*`)
 
 // researcherPage is one page of the researcher's side to read in every language.
 type researcherPage struct {
@@ -298,10 +298,15 @@ func TestResearcherPagesInBothLanguages(t *testing.T) {
 			checkPage(t, r, pg, lang, content)
 		}
 	}
+	token, err := models.NewSetupToken(app.db.Write)
+	if err != nil {
+		t.Fatal(err)
+	}
 	login := app.newClient()
 	for _, lang := range []string{"nl", "en"} {
 		login.get("/admin/login?lang=" + lang)
 		checkPage(t, login, researcherPage{"login", "/admin/login", 200}, lang, content)
+		checkPage(t, login, researcherPage{"setup", "/admin/setup/" + token, 200}, lang, content)
 	}
 }
 

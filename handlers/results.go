@@ -234,10 +234,19 @@ func groupLabel(tl *locales.Translator, rep *models.Report, g models.Group) stri
 		}
 		return tl.T("results.group.no_answer")
 	}
-	if rep.Dimension == models.DimSize {
+	if rep.Dimension == models.DimSize && isSizeClass(g.Key) {
 		return tl.T("admin.size." + g.Key)
 	}
 	return g.Label
+}
+
+func isSizeClass(key string) bool {
+	for _, c := range models.SizeClasses {
+		if c.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // sliceIn words the filter's choices in tl's language: each dimension's name and the size
@@ -251,7 +260,7 @@ func sliceIn(tl *locales.Translator, def *models.Definition, view *sliceView) {
 		for j := range g.Options {
 			d, key, _ := strings.Cut(g.Options[j].Value, ":")
 			g.Label = breakdownLabel(tl, def, d)
-			if d == models.DimSize {
+			if d == models.DimSize && isSizeClass(key) {
 				g.Options[j].Label = tl.T("admin.size." + key)
 			}
 		}
