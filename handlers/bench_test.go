@@ -11,11 +11,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -431,5 +433,35 @@ func BenchmarkExportCeiling(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(cells))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
+	}
+}
+
+// BenchmarkQuestionnaire plays whole questionnaires through the real handlers, as the load
+// tool's respondents do (start page, Start, every section saved with post/redirect/get, the
+// check page, submit, the confirmation: 15 requests, 7 of them writes), one respondent at a
+// time, each for a municipality of its own. Its CPU profile is the server's work per
+// questionnaire (plus the in-process client). Run with -benchtime 300x at most: a fresh
+// database has 380 municipalities.
+func BenchmarkQuestionnaire(b *testing.B) {
+	app := newTestApp(b)
+	survey, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := (&models.Registers{}).Get(app.db.Read, survey.Register)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i >= len(reg.List) {
+			b.Fatalf("only %d municipalities", len(reg.List))
+		}
+		c := app.newClient()
+		c.start()
+		check := c.fillAll(reg.List[i].Name)
+		if p := c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(b, "inzending")}}); p.Status != http.StatusOK || !strings.HasSuffix(p.URL, "/bevestiging") {
+			b.Fatalf("submit: %d at %s", p.Status, p.URL)
+		}
 	}
 }
