@@ -377,8 +377,9 @@ func BenchmarkExportCeiling(b *testing.B) {
 		var fields [][]string
 		var cells [][]any
 		st := xlsxStyles{}
+		layout := models.NewRowLayout(cols)
 		err = models.StreamResponses(app.db.Read, s, func(r *models.RawResponse) error {
-			row := r.Row(cols)
+			row := layout.Row(r)
 			f, c := make([]string, len(cols)), make([]any, len(cols))
 			for i, cell := range row {
 				f[i] = formatCell(cell, dutchCSV)

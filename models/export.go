@@ -278,12 +278,6 @@ func (l *RowLayout) Row(r *RawResponse) []Cell {
 	return out
 }
 
-// Row returns the response's value for each column (a layout of its own: for one row; an
-// export builds one RowLayout and calls its Row).
-func (r *RawResponse) Row(cols []Column) []Cell {
-	return append([]Cell(nil), NewRowLayout(cols).Row(r)...)
-}
-
 // streamBatch is how many responses StreamResponses reads per pair of queries.
 const streamBatch = 500
 
