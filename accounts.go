@@ -62,6 +62,7 @@ func runCloser(ctx context.Context, db *models.DB, every time.Duration, log *slo
 			closeDueSurveys(db, at, log)
 			if !at.Before(nextPurge) {
 				purgeDue(db, at, log)
+				pruneExpired(db, at, log)
 				nextPurge = at.Add(purgeInterval)
 			}
 		}

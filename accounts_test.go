@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 // userCmd runs "peiling user ARGS" with stdin as a pipe (not a terminal) that holds input.
@@ -35,7 +35,7 @@ func userCmd(t *testing.T, cfg Config, input string, args ...string) (string, er
 }
 
 func TestUserCommandsReadThePasswordFromStdin(t *testing.T) {
-	cfg := Config{DB: filepath.Join(t.TempDir(), "peiling.db")}
+	cfg := Config{DB: dbtest.DSN(t, "peiling.db")}
 	steps := []struct {
 		name, input string
 		args        []string
@@ -74,7 +74,7 @@ func TestUserCommandsReadThePasswordFromStdin(t *testing.T) {
 }
 
 func TestBootstrapTakesTheAccountFromTheEnvironmentOrOffersASetupLink(t *testing.T) {
-	db, err := models.Open(filepath.Join(t.TempDir(), "peiling.db"), slog.New(slog.DiscardHandler))
+	db, err := models.Open(dbtest.DSN(t, "peiling.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestServeClosesSurveysWhoseClosingTimePassedWhileItWasDown(t *testing.T) {
-	cfg := Config{DB: filepath.Join(t.TempDir(), "peiling.db"), Addr: freeAddr(t)}
+	cfg := Config{DB: dbtest.DSN(t, "peiling.db"), Addr: freeAddr(t)}
 	db, err := models.Open(cfg.DB, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestServeClosesSurveysWhoseClosingTimePassedWhileItWasDown(t *testing.T) {
 	}
 	s, _ := models.FindSurvey(db.Read, "klantcontact-2018")
 	setAt := time.Now().Add(-2 * time.Hour)
-	closesAt := setAt.Add(time.Hour)
+	closesAt := setAt.Add(time.Hour).Truncate(time.Microsecond) // what PostgreSQL keeps of a time
 	if err := models.SetClosingTime(db.Write, s.ID, &closesAt, models.System, setAt); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestServeClosesSurveysWhoseClosingTimePassedWhileItWasDown(t *testing.T) {
 }
 
 func TestCloserClosesDueSurveysWithAFixedClock(t *testing.T) {
-	db, err := models.Open(filepath.Join(t.TempDir(), "peiling.db"), slog.New(slog.DiscardHandler))
+	db, err := models.Open(dbtest.DSN(t, "peiling.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestUserRemoveDeletesTheAccountRevokesItsTokensAndIsAudited(t *testing.T) {
-	cfg := Config{DB: filepath.Join(t.TempDir(), "peiling.db")}
+	cfg := Config{DB: dbtest.DSN(t, "peiling.db")}
 	if _, err := userCmd(t, cfg, "een lang wachtwoord\n", "add", "weg@example.nl"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 func writeFile(t *testing.T, dir, name, body string) string {
@@ -40,7 +41,7 @@ func surveyRows(t *testing.T, path string) string {
 
 func TestImportRefusesABrokenDefinitionAndLeavesTheDatabase(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{DB: filepath.Join(dir, "peiling.db")}
+	cfg := Config{DB: dbtest.DSN(t, "peiling.db")}
 	log := slog.New(slog.DiscardHandler)
 	ref, _ := models.ReferenceSurvey()
 	good := strings.Replace(string(ref), "slug: klantcontact-2018", "slug: klantcontact-2019", 1)
@@ -74,7 +75,7 @@ func TestImportRefusesABrokenDefinitionAndLeavesTheDatabase(t *testing.T) {
 
 func TestRegisterCommandLoadsAnotherYear(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{DB: filepath.Join(dir, "peiling.db")}
+	cfg := Config{DB: dbtest.DSN(t, "peiling.db")}
 	csv := "\ufeffcode,name,province,population,population_date\n0363,Amsterdam,Noord-Holland,900000,2019-01-01\n0014,Groningen,Groningen,200000,2019-01-01\n"
 	var out bytes.Buffer
 	if err := run(context.Background(), cfg, []string{"register", "-name", "2019", writeFile(t, dir, "g.csv", csv)}, slog.New(slog.DiscardHandler)); err != nil {
@@ -95,7 +96,7 @@ func TestRegisterCommandLoadsAnotherYear(t *testing.T) {
 }
 
 func TestDemoFillsAndClosesTheReferenceSurveyOnce(t *testing.T) {
-	cfg := Config{DB: filepath.Join(t.TempDir(), "demo.db")}
+	cfg := Config{DB: dbtest.DSN(t, "demo.db")}
 	var out bytes.Buffer
 	log := slog.New(slog.DiscardHandler)
 	if err := runWith(context.Background(), cfg, []string{"demo"}, Streams{Out: &out}, log); err != nil {
@@ -127,7 +128,7 @@ func TestDemoFillsAndClosesTheReferenceSurveyOnce(t *testing.T) {
 // correction of version 1, not a new version.
 func TestExportThenImportChangesNothing(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{DB: filepath.Join(dir, "peiling.db")}
+	cfg := Config{DB: dbtest.DSN(t, "peiling.db")}
 	log := slog.New(slog.DiscardHandler)
 	db, err := openWithDefaults(cfg, log)
 	if err != nil {
@@ -147,7 +148,7 @@ func TestExportThenImportChangesNothing(t *testing.T) {
 	if after := surveyRows(t, cfg.DB); after != before {
 		t.Errorf("importing the export changed the survey:\n%s\n%s", before, after)
 	}
-	fixed := strings.Replace(out.String(), "title: Klantcontact en interactie 2018", "title: Klantcontact en interactie (2018)", 1)
+	fixed := strings.Replace(out.String(), "nl: Klantcontact en interactie 2018", "nl: Klantcontact en interactie (2018)", 1)
 	if fixed == out.String() {
 		t.Fatalf("the export has no title line:\n%.300s", out.String())
 	}

@@ -73,6 +73,9 @@ usage:
                                        load a municipality register from CSV
                                        (columns code,name,province,population,population_date)
   peiling [flags] backup FILE          write a consistent copy of the database, also while serving
+                                       (PostgreSQL: runs pg_dump -Fc, which must be installed)
+  peiling copy-db -from DB -to DB      copy a whole installation into a new, empty database and
+                                       verify it, e.g. -from peiling.db -to postgres://…
   peiling [flags] demo                 fill the reference survey with the article's 119 responses
                                        and close it, to see the results pages (new database only)
   peiling [flags] export SLUG          write a survey's current definition as a definition file
@@ -169,9 +172,11 @@ func runWith(ctx context.Context, cfg Config, args []string, std Streams, log *s
 	case "register":
 		return loadRegister(cfg, args, std.Out, log)
 	case "backup":
-		return backup(cfg, args, std.Out, log)
+		return backup(ctx, cfg, args, std.Out, log)
 	case "demo":
 		return demo(cfg, std.Out, log)
+	case "copy-db":
+		return copyDB(ctx, args, std.Out, log)
 	case "export":
 		return exportSurvey(cfg, args, std.Out, log)
 	case "user":
@@ -230,6 +235,9 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	e, h, err := handlers.New(db, handlers.Config{BaseURL: cfg.BaseURL, SessionKey: key, Templates: templates, Static: static, Log: log, Mail: cfg.SMTP,
 		TrustedProxies: proxies, SiteTexts: texts})
 	if err != nil {
+		return err
+	}
+	if err := models.ReleaseLeasesOfAnEarlierProcess(db.Write); err != nil {
 		return err
 	}
 	mailDone := make(chan struct{})
@@ -428,23 +436,65 @@ func loadRegister(cfg Config, args []string, out io.Writer, log *slog.Logger) er
 	return nil
 }
 
-// backup copies the database while the server may be running; restoring is copying FILE
-// back to the -db path while the server is stopped.
-func backup(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
-	if len(args) != 1 {
-		return errors.New("usage: peiling backup FILE")
+// copyDB copies an installation from one database into a new, empty one, SQLite or
+// PostgreSQL either way, and verifies the copy before it commits (models.CopyDB).
+func copyDB(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	fl := flag.NewFlagSet("copy-db", flag.ContinueOnError)
+	from := fl.String("from", "", "the installation's database: a SQLite file or a postgres:// URL")
+	to := fl.String("to", "", "a new, empty database: a postgres:// URL (createdb first) or a SQLite file")
+	if err := fl.Parse(args); err != nil {
+		return err
 	}
-	db, err := models.Open(cfg.DB, log)
+	if fl.NArg() != 0 || *from == "" || *to == "" {
+		return errors.New("usage: peiling copy-db -from peiling.db -to postgres://user@host/peiling")
+	}
+	if *from == *to {
+		return errors.New("copy-db: -from and -to are the same database")
+	}
+	if !models.IsPostgres(*from) {
+		// Open would create a missing file and copy an empty installation.
+		if _, err := os.Stat(*from); err != nil {
+			return fmt.Errorf("copy-db: %w", err)
+		}
+	}
+	src, err := models.Open(*from, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	started := time.Now()
-	if err := models.Backup(db.Write, args[0]); err != nil { // its own process: no server writes wait on this connection
+	defer src.Close()
+	dst, err := models.Open(*to, log)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "backup of %s written to %s in %s\n", models.Redacted(cfg.DB), args[0], time.Since(started).Round(time.Millisecond))
+	defer dst.Close()
+	started := time.Now()
+	fmt.Fprintf(out, "copying %s to %s in one transaction\n", models.Redacted(*from), models.Redacted(*to))
+	rep, err := models.CopyDB(ctx, src, dst, func(c models.TableCount) {
+		if c.Copying {
+			fmt.Fprintf(out, "  %-16s %9d rows so far\n", c.Table, c.Rows)
+			return
+		}
+		fmt.Fprintf(out, "  %-16s %9d rows\n", c.Table, c.Rows)
+	})
+	if err != nil {
+		return fmt.Errorf("copy-db: %w (the target is left as it was)", err)
+	}
+	var rows int64
+	for _, c := range rep.Tables {
+		rows += c.Rows
+	}
+	fmt.Fprintf(out, "verified: the row counts of all %d tables are equal (%d rows), and the aggregates of %d closed surveys recomputed on the target equal the source's\n",
+		len(rep.Tables), rows, rep.ClosedSurveys)
+	fmt.Fprintf(out, "copied in %s; serve the copy with: peiling -db %s\n", time.Since(started).Round(time.Millisecond), shellQuote(models.Redacted(*to)))
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it holds characters the shell would read.
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " ?&*;'\"$") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
 }
 
 // readLimited reads a file, refusing one larger than limit.
@@ -471,7 +521,7 @@ func readSiteTexts(dir string) (map[string]string, error) {
 	if dir == "" {
 		return texts, nil
 	}
-	for _, page := range handlers.SitePages {
+	for _, page := range handlers.SiteTextNames() {
 		data, err := os.ReadFile(filepath.Join(dir, page+".txt"))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -27,6 +27,21 @@ func purgeDue(db *models.DB, at time.Time, log *slog.Logger) {
 	}
 }
 
+// pruneExpired deletes the counts of failed logins and links that expired
+// (models.FailureCount) and the previews past their lifetime (models.Preview), so that a
+// flood of addresses or of shared-preview visitors does not grow the database for good.
+func pruneExpired(db *models.DB, at time.Time, log *slog.Logger) {
+	failures, err := models.PruneFailures(db.Write, at)
+	if err != nil {
+		log.Error("prune expired failure counts", "err", err)
+	}
+	previews, err := models.PrunePreviews(db.Write, at)
+	if err != nil {
+		log.Error("prune expired previews", "err", err)
+	}
+	log.Debug("expired rows pruned", "failure_counts", failures, "previews", previews)
+}
+
 // purgeCommand is "peiling purge [-now] [-at TIME] [SLUG]".
 func purgeCommand(cfg Config, args []string, out io.Writer, log *slog.Logger) error {
 	fl := flag.NewFlagSet("purge", flag.ContinueOnError)

@@ -97,6 +97,8 @@ func TestPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + "/contact", http.StatusOK},
 	}
 	checkWithTool(t, check, args, pages, widths, dir)
+	// The same pages in English: the language cookie the switch sets.
+	checkWithTool(t, check, append(slices.Clone(args), "--cookie", "peiling_lang=en"), pages, widths, "")
 
 	// What axe does not judge: reflow at 320 px (WCAG 1.4.10), unique ids, a label for every
 	// control, ARIA references that resolve. The browser has the same session as the tool.

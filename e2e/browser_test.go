@@ -40,6 +40,10 @@ func newBrowser(t *testing.T, width, height int) *tab {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(width, height),
+		// A Dutch browser (Accept-Language: nl), as a municipality's staff have and the
+		// Dutch pages' tests expect; English is chosen with the switch.
+		chromedp.Flag("lang", "nl-NL"),
+		chromedp.Flag("accept-lang", "nl-NL,nl"),
 	}
 	life, cancelLife := context.WithTimeout(context.Background(), browserLife)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(life, opts...)

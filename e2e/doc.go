@@ -4,5 +4,7 @@
 //
 //	go test -tags e2e -count=1 ./e2e/
 //
-// scripts/test runs them after the unit and HTTP tests.
+// scripts/test runs them after the unit and HTTP tests. With PEILING_TEST_POSTGRES set to a
+// PostgreSQL server's URL, the tests that take their database from newDB serve a new database
+// on that server instead (scripts/test's postgres stage runs them so).
 package e2e

@@ -25,7 +25,8 @@ var editorWidths = []int{320, 375, 1280}
 func TestResearcherBuildsASurveyWithTheKeyboardAndPreviewsIt(t *testing.T) {
 	check := a11yTool(t)
 	dir := t.TempDir()
-	a := startServer(t, filepath.Join(dir, "e.db"), "PEILING_ADMIN_EMAIL="+researcherEmail, "PEILING_ADMIN_PASSWORD="+researcherPassword)
+	path := newDB(t)
+	a := startServer(t, path, "PEILING_ADMIN_EMAIL="+researcherEmail, "PEILING_ADMIN_PASSWORD="+researcherPassword)
 	b := newBrowser(t, 1280, 900)
 	b.mustBeAt(b.open(a.URL+"/admin/login"), http.StatusOK, "/admin/login")
 	b.tabTo("email")
@@ -140,7 +141,7 @@ func TestResearcherBuildsASurveyWithTheKeyboardAndPreviewsIt(t *testing.T) {
 	if !js[bool](b, `document.body.textContent.includes("VOORBEELD")`) {
 		t.Error("the preview confirmation lacks its reference VOORBEELD")
 	}
-	db := openDB(t, filepath.Join(dir, "e.db"))
+	db := openDB(t, path)
 	var n int64
 	if err := db.Read.Table("responses").Count(&n).Error; err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,7 +28,7 @@ var (
 // resume link in a browser without cookies, the check page and the confirmation. Then it
 // reads the database the binary wrote.
 func TestRespondentFillsInSurveyInBrowser(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "peiling.db")
+	db := newDB(t)
 	app := startServer(t, db)
 	start := app.URL + "/s/" + slug
 	b := newBrowser(t, 1280, 900)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,7 +70,7 @@ func visible(b *tab, sel string) bool {
 // "Anders, namelijk": always there without JavaScript, shown when "Anders" is chosen with it,
 // and kept in view while it holds text.
 func TestAndersRevealsWithScriptAndShowsWithout(t *testing.T) {
-	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"))
+	app := startServer(t, newDB(t))
 	b := newBrowser(t, 375, 800)
 	field := `#f-afdeling-anders-tekst`
 
@@ -115,7 +114,7 @@ func TestAndersRevealsWithScriptAndShowsWithout(t *testing.T) {
 // TestMunicipalityAutocompleteByKeyboard uses the picker as a keyboard and screen reader
 // user would: the combobox opens, announces its count, and arrow keys and Enter choose.
 func TestMunicipalityAutocompleteByKeyboard(t *testing.T) {
-	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"))
+	app := startServer(t, newDB(t))
 	b := newBrowser(t, 375, 800)
 	b.mustBeAt(b.open(app.URL+"/s/"+slug), http.StatusOK, "/s/"+slug)
 	b.mustBeAt(b.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")
@@ -183,7 +182,7 @@ func TestMunicipalityAutocompleteByKeyboard(t *testing.T) {
 func TestKeyboardWalkShowsFocusOnEveryControl(t *testing.T) {
 	smtp := mailtest.Start(t) // with mail on, the resume page offers to mail the link
 	host, port, _ := net.SplitHostPort(smtp.Addr)
-	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"),
+	app := startServer(t, newDB(t),
 		"PEILING_SMTP_URL=smtp://"+smtp.User+":"+smtp.Password+"@"+host+":"+port+"?from=peiling@example.nl")
 	b := newBrowser(t, 1280, 900)
 	walk := func(name string) {
@@ -255,7 +254,7 @@ func TestKeyboardWalkShowsFocusOnEveryControl(t *testing.T) {
 // TestWijzigMovesTheFocusToItsQuestion follows "Wijzig" links from the check page: each
 // lands on its question with the focus on its control, the question in view.
 func TestWijzigMovesTheFocusToItsQuestion(t *testing.T) {
-	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"))
+	app := startServer(t, newDB(t))
 	b := newBrowser(t, 375, 700)
 	b.mustBeAt(b.open(app.URL+"/s/"+slug), http.StatusOK, "/s/"+slug)
 	b.mustBeAt(b.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")
@@ -283,7 +282,7 @@ func TestWijzigMovesTheFocusToItsQuestion(t *testing.T) {
 // TestAccessibleNamesOfRespondentControls reads names and states from Chromium's
 // accessibility tree, where a screen reader gets them.
 func TestAccessibleNamesOfRespondentControls(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "peiling.db")
+	path := newDB(t)
 	app := startServer(t, path)
 	def, err := models.ParseDefinition("fte.yaml", []byte(`slug: formatie
 title: Formatie
@@ -339,7 +338,7 @@ sections:
 // phone, with and without JavaScript: the focus (or the scroll) lands on the field and its
 // question and hint stay in view above it. The live character count says what is left.
 func TestErrorLinkKeepsTheQuestionInView(t *testing.T) {
-	app := startServer(t, filepath.Join(t.TempDir(), "peiling.db"))
+	app := startServer(t, newDB(t))
 	b := newBrowser(t, 375, 640)
 	b.mustBeAt(b.open(app.URL+"/s/"+slug), http.StatusOK, "/s/"+slug)
 	b.mustBeAt(b.follow("press Start", chromedp.Click(chromedp.CSS("button.button--start"))), http.StatusOK, "/s/"+slug+"/stap/1")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 // sessionKey is shared by every server of a test, so that one browser session works on
@@ -144,6 +145,14 @@ func (w *watchWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// newDB returns a new database for a server of t: a SQLite file in t's temporary folder or,
+// when PEILING_TEST_POSTGRES names a PostgreSQL server (scripts/test's postgres stage), a new
+// database on it, dropped when t ends (models/dbtest).
+func newDB(t *testing.T) string {
+	t.Helper()
+	return dbtest.DSN(t, "peiling.db")
 }
 
 // openDB opens a database file with the app's own models package.

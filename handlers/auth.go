@@ -73,13 +73,19 @@ func (h *Handler) login(c *echo.Context) error {
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form, Errors: summary, Field: fields})
 	}
 	at, account, addr := h.now(), strings.ToLower(strings.TrimSpace(form.Email)), c.RealIP()
-	if wait := h.logins.wait(account, addr, at); wait > 0 {
-		return &retryAfterError{wait: wait, message: "Er is te vaak een verkeerd wachtwoord geprobeerd. Wacht even en probeer het dan opnieuw."}
+	ctx := c.Request().Context()
+	if wait, err := h.logins.wait(ctx, account, addr, at); err != nil || wait > 0 {
+		if err != nil {
+			return err
+		}
+		return &retryAfterError{wait: wait, key: "too_many_passwords"}
 	}
-	db := h.db.Write.WithContext(c.Request().Context())
+	db := h.db.Write.WithContext(ctx)
 	r, err := models.Authenticate(db, form.Email, form.Password)
 	if errors.Is(err, models.ErrBadLogin) {
-		h.logins.fail(account, addr, at)
+		if err := h.logins.fail(ctx, account, addr, at); err != nil {
+			return err
+		}
 		msg := "Het e-mailadres of het wachtwoord klopt niet"
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form,
@@ -88,7 +94,9 @@ func (h *Handler) login(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.logins.succeed(account, addr)
+	if err := h.logins.succeed(ctx, account, addr); err != nil {
+		return err
+	}
 	if err := models.RecordLogin(db, r); err != nil {
 		return err
 	}

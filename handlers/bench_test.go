@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -26,6 +25,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 // The benchmarks below measure Peiling's own paths next to the ceilings they are held to
@@ -127,7 +127,7 @@ func BenchmarkSubmit(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if err := models.Submit(app.db.Write, survey, drafts[i], models.NewToken()); err != nil {
+			if err := models.Submit(app.db.Write, survey, drafts[i], models.NewToken(), "nl"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -176,7 +176,7 @@ func completeDrafts(b *testing.B, app *testApp, survey *models.Survey, n int) []
 	}
 	out := make([]*models.Response, n)
 	for i := range out {
-		r, _, err := models.StartDraft(app.db.Write, survey)
+		r, _, err := models.StartDraft(app.db.Write, survey, "nl")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -292,12 +292,11 @@ func BenchmarkExport(b *testing.B) {
 
 // closedSurveyWith serves a closed reference survey with n seeded responses. The database is
 // the one the models benchmarks seed and keep in the temp folder (same file, same random
-// seed), so run the two packages' benchmarks one after the other (-p 1).
+// seed), so run the two packages' benchmarks one after the other (-p 1); with
+// PEILING_BENCH_POSTGRES, the same databases on that server (dbtest.BenchDSN).
 func closedSurveyWith(b *testing.B, n int) (*testApp, *client) {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-%d.db", n))
-	_, err := os.Stat(path)
-	fresh := err != nil
+	path, fresh := dbtest.BenchDSN(b, n)
 	app := newTestAppOn(b, path)
 	s, err := models.FindSurvey(app.db.Read, refSlug)
 	if err != nil {

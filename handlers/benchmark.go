@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -53,32 +54,32 @@ type benchmarkRefusedView struct {
 	Message string
 }
 
-func (h *Handler) refuseBenchmark(c *echo.Context, s *models.Survey, status int, heading, msg string) error {
-	return c.Render(status, "respond/benchmarkrefused", benchmarkRefusedView{Survey: s, Heading: heading, Message: msg})
+// refuseBenchmark says why there is no report, by the messages respond.benchmark.KEY.*.
+func (h *Handler) refuseBenchmark(c *echo.Context, s *models.Survey, status int, key string, args ...any) error {
+	t := tr(c)
+	return c.Render(status, "respond/benchmarkrefused", benchmarkRefusedView{Survey: s,
+		Heading: t.T("respond.benchmark." + key + ".heading"), Message: t.T("respond.benchmark."+key+".message", args...)})
 }
 
 // showBenchmark shows municipality :code its report, only to a browser holding that
 // municipality's invitation; another municipality's invitation is refused.
 func (h *Handler) showBenchmark(c *echo.Context) error {
-	s, _, err := h.loadSurvey(c)
+	s, def, err := h.loadSurvey(c)
 	if err != nil {
 		return err
 	}
 	if s.Status != models.StatusClosed || !s.BenchmarkEnabled {
-		return h.refuseBenchmark(c, s, http.StatusNotFound, "Het rapport is nog niet beschikbaar",
-			"De onderzoeker maakt het rapport per gemeente beschikbaar nadat de peiling is gesloten. Probeer het later opnieuw met dezelfde link.")
+		return h.refuseBenchmark(c, s, http.StatusNotFound, "not_yet")
 	}
 	inv, err := h.reportInvitation(c, s)
 	if err != nil {
 		return err
 	}
 	if inv == nil {
-		return h.refuseBenchmark(c, s, http.StatusForbidden, "Open het rapport met de link van uw gemeente",
-			"Het rapport per gemeente is alleen te zien via de persoonlijke link die uw gemeente per e-mail kreeg. Open die link opnieuw.")
+		return h.refuseBenchmark(c, s, http.StatusForbidden, "no_link")
 	}
 	if inv.MunicipalityCode != c.Param("code") {
-		return h.refuseBenchmark(c, s, http.StatusForbidden, "Dit rapport hoort bij een andere gemeente",
-			"Met de link van uw gemeente ziet u alleen het rapport van uw eigen gemeente.")
+		return h.refuseBenchmark(c, s, http.StatusForbidden, "other_municipality")
 	}
 	reg, err := h.registers.Get(h.db.Read, s.Register)
 	if err != nil {
@@ -91,38 +92,50 @@ func (h *Handler) showBenchmark(c *echo.Context) error {
 	b, err := models.LoadBenchmark(h.db.Read.WithContext(c.Request().Context()), s, m, inv)
 	switch {
 	case errors.Is(err, models.ErrBenchmarkOff):
-		return h.refuseBenchmark(c, s, http.StatusNotFound, "Het rapport is nog niet beschikbaar",
-			"De onderzoeker maakt het rapport per gemeente beschikbaar nadat de peiling is gesloten. Probeer het later opnieuw met dezelfde link.")
+		return h.refuseBenchmark(c, s, http.StatusNotFound, "not_yet")
 	case errors.Is(err, models.ErrNotParticipated):
-		return h.refuseBenchmark(c, s, http.StatusNotFound, "Uw gemeente heeft niet meegedaan",
-			"Met deze link zijn geen antwoorden van gemeente "+m.Name+" verzonden, dus er is niets om te vergelijken. De uitkomsten van alle gemeenten publiceert de onderzoeker zelf.")
+		return h.refuseBenchmark(c, s, http.StatusNotFound, "not_participated", "Municipality", m.Name)
 	case err != nil:
 		return err
 	}
-	return c.Render(http.StatusOK, "respond/benchmark", buildBenchmark(s, b))
+	return c.Render(http.StatusOK, "respond/benchmark", buildBenchmark(tr(c), s, def, b))
 }
 
-func buildBenchmark(s *models.Survey, b *models.Benchmark) benchmarkView {
-	v := benchmarkView{Survey: s, Municipality: b.Municipality.Name, Class: b.Class.Label, ClassShown: b.ClassCell > 0,
+// buildBenchmark lays out the report in the language of t; def, in that language, gives the
+// texts of the questions and options, which the report has in Dutch.
+func buildBenchmark(t *locales.Translator, s *models.Survey, def *models.Definition, b *models.Benchmark) benchmarkView {
+	v := benchmarkView{Survey: s, Municipality: b.Municipality.Name, Class: t.T("common.size_class." + b.Class.Key), ClassShown: b.ClassCell > 0,
 		ClassN: b.ClassN, Respondents: b.Report.Respondents, MinGroupSize: b.Report.MinGroupSize}
+	local, sections := map[string]*models.Question{}, map[string]string{}
+	for si, sec := range def.Sections {
+		for qi := range sec.Questions {
+			local[sec.Questions[qi].Code] = &sec.Questions[qi]
+		}
+		if si < len(b.Report.Def.Sections) {
+			sections[b.Report.Def.Sections[si].Title] = sec.Title
+		}
+	}
 	own := map[string][]models.Answer{}
 	for _, a := range b.Own {
 		own[a.Question] = append(own[a.Question], a)
 	}
 	for _, qr := range b.Report.Questions {
 		q := qr.Q
-		bq := benchQuestion{Section: qr.Section, Text: q.Text, Own: answerWords(q, own[q.Code])}
+		if lq, ok := local[q.Code]; ok {
+			q = lq
+		}
+		bq := benchQuestion{Section: sections[qr.Section], Text: q.Text, Own: answerWords(t, q, own[q.Code])}
 		switch q.Kind {
 		case models.KindSingle, models.KindMulti:
 			picked := map[string]bool{}
 			for _, a := range own[q.Code] {
 				picked[a.Option] = true
 			}
-			t := benchTableOf(q.Text, qr.Cells, b.ClassCell, picked)
+			bt := benchTableOf(t, q, q.Text, qr.Cells, b.ClassCell, picked)
 			if q.Kind == models.KindMulti {
-				t.Note = fmt.Sprintf("Meer antwoorden mogelijk: de percentages zijn van %s (n = %d) en tellen op tot meer dan 100.", qr.BaseLabel(), qr.Cells[0].N)
+				bt.Note = t.T("respond.benchmark.multi_note."+qr.Base, "N", qr.Cells[0].N)
 			}
-			bq.Tables = []benchTable{t}
+			bq.Tables = []benchTable{bt}
 		case models.KindLikert:
 			bq.Own = nil // each statement's table says it
 			for _, st := range qr.Statements {
@@ -132,16 +145,22 @@ func buildBenchmark(s *models.Survey, b *models.Benchmark) benchmarkView {
 						picked[a.Option] = true
 					}
 				}
-				t := benchTableOf(st.Text, st.Cells, b.ClassCell, picked)
-				if picked[models.DontKnowCode] {
-					t.Note = "Uw gemeente antwoordde ‘weet niet / geen mening’."
+				text := st.Text
+				for _, ls := range q.Statements {
+					if ls.Code == st.Code {
+						text = ls.Text
+					}
 				}
-				bq.Tables = append(bq.Tables, t)
+				bt := benchTableOf(t, q, text, st.Cells, b.ClassCell, picked)
+				if picked[models.DontKnowCode] {
+					bt.Note = t.T("respond.benchmark.dont_know_note")
+				}
+				bq.Tables = append(bq.Tables, bt)
 			}
 		case models.KindNumber:
-			bq.Mean = meanText(qr.Cells[0])
+			bq.Mean = meanText(t, qr.Cells[0])
 			if b.ClassCell > 0 {
-				bq.ClassMean = meanText(qr.Cells[b.ClassCell])
+				bq.ClassMean = meanText(t, qr.Cells[b.ClassCell])
 			}
 		}
 		v.Questions = append(v.Questions, bq)
@@ -150,26 +169,34 @@ func buildBenchmark(s *models.Survey, b *models.Benchmark) benchmarkView {
 }
 
 // benchTableOf lays out the options of one distribution with the municipality's own choice.
-func benchTableOf(caption string, cells []models.Figures, classCell int, picked map[string]bool) benchTable {
-	t := benchTable{Caption: caption}
+// benchTableOf lays out the options of one distribution with the municipality's own choice;
+// q, in the page's language, names the options.
+func benchTableOf(t *locales.Translator, q *models.Question, caption string, cells []models.Figures, classCell int, picked map[string]bool) benchTable {
+	bt := benchTable{Caption: caption}
 	all := cells[0]
 	for i, o := range all.Options {
-		row := benchRow{Label: o.Label, Mine: picked[o.Code], All: shareText(o)}
-		if classCell > 0 {
-			row.Class = shareText(cells[classCell].Options[i])
+		label := o.Label
+		if lo, ok := q.Choice(o.Code); ok {
+			label = optionLabel(t, lo)
 		}
-		t.Rows = append(t.Rows, row)
+		row := benchRow{Label: label, Mine: picked[o.Code], All: shareText(t, o)}
+		if classCell > 0 {
+			row.Class = shareText(t, cells[classCell].Options[i])
+		}
+		bt.Rows = append(bt.Rows, row)
 	}
-	return t
+	return bt
 }
 
-func shareText(s models.Share) string { return fmt.Sprintf("%d %% (%d)", s.Percent, s.Count) }
+func shareText(t *locales.Translator, s models.Share) string {
+	return fmt.Sprintf("%s (%d)", t.Percent(float64(s.Percent), 0), s.Count)
+}
 
-func meanText(f models.Figures) string {
+func meanText(t *locales.Translator, f models.Figures) string {
 	if f.Hidden || f.N == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%s (n = %d)", models.FormatNumber(math.Round(f.Mean*10)/10), f.N)
+	return fmt.Sprintf("%s (n = %d)", t.Number(math.Round(f.Mean*10)/10, 1), f.N)
 }
 
 // reportInvitation is the invitation whose report this browser may see: the link it followed

@@ -115,7 +115,7 @@ func (r *walker) walk(t *testing.T, until int) {
 
 // checkRefusal: a 503 says, in Dutch, that nothing was stored, and keeps what was typed.
 func (r *walker) checkRefusal(t *testing.T, p *page) {
-	p.mustContain(t, notStoredMessage)
+	p.mustContain(t, catalogue.Dutch().T("error.not_stored.message"))
 	switch {
 	case r.next >= 1 && r.next <= 5: // the same step again, with the answers typed
 		p.mustContain(t, fmt.Sprintf(`action="/s/%s/stap/%d"`, refSlug, r.next), kept[r.next], `class="error-summary"`)

@@ -415,7 +415,7 @@ func TestEditorShowsSkipRulesAndKeepsThemWhenAQuestionChanges(t *testing.T) {
 	app := newTestApp(t)
 	ref, _ := models.ReferenceSurvey()
 	src := strings.Replace(string(ref), "slug: klantcontact-2018", "slug: met-regel", 1)
-	src = strings.Replace(src, "  - title: Burgerparticipatie\n", "  - title: Burgerparticipatie\n    show_if: {question: overleg, values: [ja]}\n", 1)
+	src = strings.Replace(src, "  - title: {nl: \"Burgerparticipatie\", en: \"Citizen participation\"}\n", "  - title: {nl: \"Burgerparticipatie\", en: \"Citizen participation\"}\n    show_if: {question: overleg, values: [ja]}\n", 1)
 	src = strings.Replace(src, "      - code: part_concreet\n", "      - code: part_concreet\n        show_if: {question: overleg, values: [ja, nee]}\n", 1)
 	def, err := models.ParseDefinition("regel.yaml", []byte(src))
 	if err != nil {

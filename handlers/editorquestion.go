@@ -367,7 +367,11 @@ func (h *Handler) saveQuestion(c *echo.Context) error {
 	view := h.questionView(c, ed, si, readQuestionForm(form, old.Kind))
 	view.Action = editorURL(ed.survey.Slug) + "/vragen/" + old.Code
 	// The form does not show skip rules yet: the question keeps its own.
-	return h.storeQuestion(c, ed, view, func(q models.Question) { q.ShowIf = old.ShowIf; ed.def.Sections[si].Questions[qi] = q })
+	return h.storeQuestion(c, ed, view, func(q models.Question) {
+		q.ShowIf = old.ShowIf
+		q.KeepTranslations(old)
+		ed.def.Sections[si].Questions[qi] = q
+	})
 }
 
 // storeQuestion puts the question from the form in place and saves the definition, or

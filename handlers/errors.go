@@ -6,20 +6,24 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
-// errorView is the Dutch error page.
+// errorView is the error page.
 type errorView struct {
 	Status   int
 	Heading  string
 	Message  string
-	Back     string // a link to go on from, if any
-	BackText string // the link's text; the survey's start page when empty
+	Back     string    // a link to go on from, if any
+	BackText string    // the link's text; the survey's start page when empty
+	key      string    // the messages error.KEY.heading and error.KEY.message
+	at       time.Time // the moment a message names, if any
 }
 
 const errorHandledKey = "error_handled"
@@ -42,7 +46,7 @@ func (h *Handler) handleError(c *echo.Context, err error) {
 		h.log.Log(c.Request().Context(), level, "response failed after it started", "path", c.Path(), "status", r.Status, "err", err)
 		return
 	}
-	view := describeError(err)
+	view := describeError(tr(c), err)
 	if view.Status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Path(), "err", err)
 	}
@@ -54,7 +58,7 @@ func (h *Handler) handleError(c *echo.Context, err error) {
 	if slug := c.Param("slug"); slug != "" && view.Back == "" && view.Status < 500 {
 		view.Back = "/s/" + slug
 		if strings.HasPrefix(c.Request().URL.Path, "/admin/") {
-			view.Back, view.BackText = "/admin/surveys/"+slug, "Terug naar de peiling"
+			view.Back, view.BackText = "/admin/surveys/"+slug, tr(c).T("error.back_to_survey")
 		}
 	}
 	if rerr := c.Render(view.Status, "site/error", view); rerr != nil {
@@ -63,62 +67,76 @@ func (h *Handler) handleError(c *echo.Context, err error) {
 	}
 }
 
-func describeError(err error) errorView {
+// describeError words err for its page in the visitor's language.
+func describeError(t *locales.Translator, err error) errorView {
+	v := errorPage(err)
+	v.Heading, v.Message = t.T("error."+v.key+".heading"), t.T("error."+v.key+".message", "At", t.DateTime(v.at))
+	if v.BackText != "" {
+		v.BackText = t.T(v.BackText)
+	}
+	return v
+}
+
+// errorPage picks the status and the messages (error.KEY.heading and .message) of err.
+func errorPage(err error) errorView {
+	page := func(status int, key string) errorView { return errorView{Status: status, key: key} }
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		return errorView{Status: http.StatusNotFound, Heading: "Pagina niet gevonden", Message: "Deze pagina bestaat niet (meer). Controleer het adres, of begin bij de startpagina van de peiling."}
+		return page(http.StatusNotFound, "not_found")
 	case errors.Is(err, models.ErrSurveyClosed):
-		return errorView{Status: http.StatusGone, Heading: "Deze peiling is gesloten", Message: "De peiling neemt geen antwoorden meer aan, dus wat u net verstuurde is niet opgeslagen. Antwoorden die vóór de sluiting waren verzonden, tellen mee."}
+		return page(http.StatusGone, "survey_closed")
 	case errors.Is(err, models.ErrSurveyNotOpen):
-		return errorView{Status: http.StatusForbidden, Heading: "Deze peiling is nog niet geopend", Message: "U kunt de peiling invullen zodra de onderzoeker haar opent. Probeer het later opnieuw via dezelfde link."}
+		return page(http.StatusForbidden, "survey_not_open")
 	case errors.Is(err, models.ErrAlreadySubmitted):
-		return errorView{Status: http.StatusConflict, Heading: "Deze antwoorden zijn al verzonden", Message: "De peiling voor deze gemeente is al ingevuld en verzonden. Er is niets overschreven."}
+		return page(http.StatusConflict, "already_submitted")
 	case errors.Is(err, models.ErrWrongStatus):
-		return errorView{Status: http.StatusConflict, Heading: "Dat kan niet in deze fase van de peiling", Message: "De status van de peiling is intussen veranderd, of deze stap past niet bij de huidige status. Er is niets gewijzigd. Bekijk de peiling en probeer het opnieuw."}
+		return page(http.StatusConflict, "wrong_status")
 	case errors.Is(err, models.ErrBadSetupLink):
-		return errorView{Status: http.StatusNotFound, Heading: "Deze installatielink werkt niet (meer)", Message: "De link is al gebruikt, of er bestaat al een account voor een onderzoeker. Log in, of vraag de beheerder om een account (peiling user add).", Back: "/admin/login", BackText: "Naar de inlogpagina"}
+		v := page(http.StatusNotFound, "bad_setup_link")
+		v.Back, v.BackText = "/admin/login", "error.bad_setup_link.back"
+		return v
 	case errors.Is(err, models.ErrNotStored), errors.Is(err, models.ErrClosed):
-		return errorView{Status: http.StatusServiceUnavailable, Heading: "Niet opgeslagen", Message: notStoredMessage}
+		return page(http.StatusServiceUnavailable, "not_stored")
 	case errors.Is(err, middleware.ErrCSRFInvalid):
-		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
+		return page(http.StatusForbidden, "csrf")
 	}
 	var deleted *models.AnswersDeletedError
 	if errors.As(err, &deleted) {
-		return errorView{Status: http.StatusGone, Heading: "De ruwe antwoorden zijn verwijderd",
-			Message: "De antwoorden zelf zijn op " + dutchTime(deleted.At) + " verwijderd volgens de bewaartermijn van deze peiling. De opgetelde uitkomsten zijn berekend toen de peiling sloot en blijven ongewijzigd; zonder de antwoorden kan de peiling niet meer worden heropend."}
+		v := page(http.StatusGone, "answers_deleted")
+		v.at = deleted.At
+		return v
 	}
 	var tooMany *retryAfterError
 	if errors.As(err, &tooMany) {
-		msg := tooMany.message
-		if msg == "" {
-			msg = "Er zijn vanaf uw adres te veel ongeldige links geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."
+		if tooMany.key != "" {
+			return page(http.StatusTooManyRequests, tooMany.key)
 		}
-		return errorView{Status: http.StatusTooManyRequests, Heading: "Te veel pogingen", Message: msg}
+		return page(http.StatusTooManyRequests, "too_many_links")
 	}
 	status := echo.StatusCode(err)
 	switch status {
 	case 0:
 		status = http.StatusInternalServerError
 	case http.StatusNotFound:
-		return describeError(models.ErrNotFound)
+		return errorPage(models.ErrNotFound)
 	case http.StatusMethodNotAllowed:
-		return errorView{Status: status, Heading: "Dat kan hier niet", Message: "Deze pagina kan zo niet worden gebruikt. Ga terug en probeer het opnieuw."}
+		return page(status, "method")
 	case http.StatusRequestEntityTooLarge:
-		return errorView{Status: status, Heading: "Te veel tekst in één keer", Message: "Uw antwoorden zijn samen te lang om te versturen. Maak de langste antwoorden korter en probeer het opnieuw."}
+		return page(status, "too_large")
 	}
 	if status >= 500 {
-		return errorView{Status: status, Heading: "Er ging iets mis aan onze kant", Message: "Probeer het over een paar minuten opnieuw. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
+		return page(status, "ours")
 	}
-	return errorView{Status: status, Heading: "Dit verzoek kunnen we niet verwerken", Message: "Ga terug en probeer het opnieuw."}
+	return page(status, "bad_request")
 }
-
-// notStoredMessage tells a respondent that what they just sent is not stored, and that it is
-// not their doing: the disk is full, or some other storage failure.
-const notStoredMessage = "Uw antwoorden zijn niet opgeslagen; probeer het over een paar minuten opnieuw."
 
 // notStored reports whether a respondent's write failed for a reason of ours (a storage error
 // such as a full disk, or anything else unexpected) rather than a rule about their answers:
 // their form is then shown again, with their input and notStoredMessage, as a 503.
 func notStored(err error) bool {
-	return err != nil && describeError(err).Status >= http.StatusInternalServerError
+	return err != nil && errorPage(err).Status >= http.StatusInternalServerError
 }
+
+// notStoredMessage tells a respondent that what they just sent is not stored, and that it is
+// not their doing: the disk is full, or some other storage failure.
+func notStoredMessage(c *echo.Context) string { return tr(c).T("error.not_stored.message") }

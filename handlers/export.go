@@ -271,7 +271,7 @@ func (h *Handler) exportColumns(c *echo.Context, s *models.Survey, def *models.D
 	if err != nil {
 		return nil, err
 	}
-	return models.Columns(def, settings), nil
+	return models.Columns(def.In(tr(c).Code()), settings), nil
 }
 
 // columnBases says per raw column whom the results page's percentages of its question are

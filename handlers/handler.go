@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/mail"
 	"peiling/models"
 )
@@ -50,6 +51,7 @@ type Handler struct {
 	db        *models.DB
 	registers *models.Registers
 	render    *Renderer
+	lang      *locales.Catalogue
 	sessions  *sessions.CookieStore
 	// adminSessions is a separate cookie: it lives only as long as the browser and expires on
 	// inactivity, unlike a respondent's month-long draft cookie.
@@ -72,7 +74,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	if len(cfg.SessionKey) != 64 {
 		return nil, nil, fmt.Errorf("session key must be 64 bytes, got %d", len(cfg.SessionKey))
 	}
-	render, err := NewRenderer(cfg.Templates, cfg.Static)
+	render, err := NewRenderer(cfg.Templates, cfg.Static, catalogue)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,15 +91,16 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		db:             db,
 		registers:      &models.Registers{},
 		render:         render,
+		lang:           catalogue,
 		sessions:       store,
 		adminSessions:  admin,
 		cfg:            cfg,
 		log:            cfg.Log,
-		resumes:        newFailureLimiter(20, 10*time.Minute),
-		logins:         newLoginThrottle(),
-		resumeMails:    newFailureLimiter(resumeMailsPerHour, time.Hour),
-		resumeMailsTo:  newFailureLimiter(resumeMailsPerAddressDay, 24*time.Hour),
-		resumeMailsAll: newFailureLimiter(resumeMailsPerHourAll, time.Hour),
+		resumes:        newFailureLimiter(db, "link", 20, 10*time.Minute),
+		logins:         newLoginThrottle(db),
+		resumeMails:    newFailureLimiter(db, "resume-mail", resumeMailsPerHour, time.Hour),
+		resumeMailsTo:  newFailureLimiter(db, "resume-mail-to", resumeMailsPerAddressDay, 24*time.Hour),
+		resumeMailsAll: newFailureLimiter(db, "resume-mail-all", resumeMailsPerHourAll, time.Hour),
 		links:          models.NewLinkKey(cfg.SessionKey),
 		now:            cfg.Clock,
 		mail:           newMailWorker(),

@@ -67,6 +67,9 @@ func (h *Handler) followInvitation(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if t := h.lang.Translator(inv.Lang); t != nil && !h.hasLanguageChoice(c) {
+		h.keepLanguage(c, t) // the researcher knows the contact's language; the browser said none
+	}
 	sess := h.session(c)
 	if s.Status == models.StatusClosed && s.BenchmarkEnabled {
 		sess.Values[inviteKey(s.Slug)] = c.Param("token") // the report is shown to this link
@@ -100,12 +103,15 @@ func (h *Handler) followInvitation(c *echo.Context) error {
 // badLink counts a wrong resume or invitation link of the visitor's address, and refuses
 // with 429 once the address has made too many.
 func (h *Handler) badLink(c *echo.Context) error {
-	ip, at := c.RealIP(), time.Now()
-	if wait := h.resumes.blocked(ip, at); wait > 0 {
+	ip, at, ctx := c.RealIP(), time.Now(), c.Request().Context()
+	wait, err := h.resumes.blocked(ctx, ip, at)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return &retryAfterError{wait: wait}
 	}
-	h.resumes.fail(ip, at)
-	return nil
+	return h.resumes.fail(ctx, ip, at)
 }
 
 type invitationUsedView struct {

@@ -215,6 +215,7 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	}
 	run := &models.MailRun{SurveyID: s.ID, Kind: kind, Actor: researcher(c).Email, Subject: ts[kind].Subject, Body: ts[kind].Body,
 		LinkBase: h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"), CreatedAt: time.Now().UTC()}
+	run.SetTexts(ts)
 	queued, skipped, err := models.StartMailRun(h.db.Write.WithContext(ctx), run, time.Duration(days)*24*time.Hour)
 	if errors.Is(err, models.ErrMailBusy) {
 		return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/email", mailBusy)

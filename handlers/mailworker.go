@@ -12,9 +12,12 @@ import (
 // mailWorker holds what the background sender shares with the requests that queue mail.
 type mailWorker struct {
 	wakeup chan struct{} // one pending wake-up is enough: the worker reads the whole queue
+	owner  string        // names this worker in the leases it takes (models.ClaimMailRun)
 }
 
-func newMailWorker() mailWorker { return mailWorker{wakeup: make(chan struct{}, 1)} }
+func newMailWorker() mailWorker {
+	return mailWorker{wakeup: make(chan struct{}, 1), owner: models.NewToken()[:16]}
+}
 
 // wake tells the worker that mail was queued.
 func (w mailWorker) wake() {
@@ -24,38 +27,76 @@ func (w mailWorker) wake() {
 	}
 }
 
-// mailPoll is how often an idle worker looks at the queue without being woken.
+// mailPoll is how often an idle worker looks at the queue without being woken. Another
+// instance's queued runs, and runs whose sender stopped, are found this way.
 const mailPoll = time.Minute
+
+// mailLease is how long a worker holds a run after it last renewed its lease, which it does
+// before each message; a message takes at most two of mail's 20-second timeouts (dial, send).
+const mailLease = 2 * time.Minute
 
 // SendQueuedMail sends the queued mail runs, one message at a time over one SMTP connection,
 // until ctx ends; main runs it beside the server. It first resumes what an earlier process
 // left queued. Each message is recorded in its own transaction once the server accepted it,
 // so a process killed mid-run sends the one message that was in flight again after a
-// restart, and loses none.
+// restart, and loses none. With several instances on one database each runs a worker; a run
+// is sent by the one that holds its lease (models.ClaimMailRun), and taken over by another
+// when that one stops: the message in flight at a crash may then go out twice, none is lost.
 func (h *Handler) SendQueuedMail(ctx context.Context) {
 	if err := models.FinishIdleMailRuns(h.db.Write.WithContext(ctx), time.Now().UTC()); err != nil {
 		h.log.Error("finish idle mail runs", "err", err)
 	}
+	defer func() { // the next worker need not wait for the lease to run out
+		if err := models.ReleaseMailLeases(h.db.Write, h.mail.owner); err != nil {
+			h.log.Error("release mail leases", "err", err)
+		}
+	}()
 	var conn *mail.Conn
-	hangUp := func() {
+	defer func() {
 		if conn != nil {
 			_ = conn.Close()
-			conn = nil
 		}
-	}
-	defer hangUp()
+	}()
 	for ctx.Err() == nil {
-		q, err := models.NextQueuedMail(h.db.Read.WithContext(ctx))
-		if err != nil {
+		run, err := models.ClaimMailRun(h.db.Write.WithContext(ctx), h.mail.owner, time.Now(), mailLease)
+		switch {
+		case errors.Is(err, models.ErrMailBusy):
+			continue // another worker took that run a moment ago; there may be another
+		case err != nil:
 			if !errors.Is(err, models.ErrNotFound) && ctx.Err() == nil {
 				h.log.Error("read mail queue", "err", err)
 			}
-			hangUp()
+			if conn != nil {
+				_ = conn.Close()
+				conn = nil
+			}
 			h.waitForMail(ctx)
 			continue
 		}
+		conn = h.sendRun(ctx, conn, run)
+	}
+}
+
+// sendRun sends the queued messages of run while this worker holds its lease, and returns
+// the connection to use next.
+func (h *Handler) sendRun(ctx context.Context, conn *mail.Conn, run *models.MailRun) *mail.Conn {
+	for ctx.Err() == nil {
+		q, err := models.NextQueuedMail(h.db.Read.WithContext(ctx), run.ID)
+		if err != nil {
+			if !errors.Is(err, models.ErrNotFound) && ctx.Err() == nil {
+				h.log.Error("read mail queue", "run", run.ID, "err", err)
+			}
+			return conn
+		}
+		if err := models.RenewMailLease(h.db.Write.WithContext(ctx), run.ID, h.mail.owner, time.Now(), mailLease); err != nil {
+			if !errors.Is(err, models.ErrMailBusy) && ctx.Err() == nil {
+				h.log.Error("renew mail lease", "run", run.ID, "err", err)
+			}
+			return conn
+		}
 		conn = h.sendQueued(ctx, conn, q)
 	}
+	return conn
 }
 
 // waitForMail returns when mail was queued, mailPoll passed, or ctx ended.
@@ -133,7 +174,11 @@ func (h *Handler) composeMail(q *models.QueuedMail) (mail.Message, string) {
 			name = m.Name
 		}
 	}
-	t := models.MailTemplate{Subject: q.Run.Subject, Body: q.Run.Body}
-	subject, body := t.Fill(models.Placeholders{Survey: q.Survey.Title, Municipality: name, Name: q.Message.ContactName, Link: q.Run.LinkBase + token})
+	// In the contact's language: the run's text and the survey's title, where they exist in it.
+	t, title := q.Run.TemplateFor(q.Invitation.Lang), q.Survey.Title
+	if def, err := q.Survey.Def(); err == nil {
+		title = def.In(q.Invitation.Lang).Title
+	}
+	subject, body := t.Fill(models.Placeholders{Survey: title, Municipality: name, Name: q.Message.ContactName, Link: q.Run.LinkBase + token})
 	return mail.Message{To: q.Message.Email, ToName: q.Message.ContactName, Subject: subject, Body: body}, ""
 }

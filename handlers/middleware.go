@@ -1,14 +1,17 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
+	"gorm.io/gorm"
+
+	"peiling/models"
 )
 
 // logRequests writes one line per request. It logs the route, not the URL: resume links carry
@@ -89,60 +92,39 @@ func (h *Handler) secure(c *echo.Context) bool {
 }
 
 // failureLimiter counts failed attempts (wrong resume, invitation and setup links) per key in a
-// fixed window, so guessing is slow while honest users never notice.
+// fixed window, so guessing is slow while honest users never notice. The counts are kept in the
+// database (models.FailureCount), so a guesser spread over several instances is counted once.
 type failureLimiter struct {
-	mu     sync.Mutex
+	db     *models.DB
+	kind   string // tells this limiter's counts from the others'
 	max    int
 	window time.Duration
-	hits   map[string]*window
 }
 
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newFailureLimiter(max int, per time.Duration) *failureLimiter {
-	return &failureLimiter{max: max, window: per, hits: map[string]*window{}}
+func newFailureLimiter(db *models.DB, kind string, max int, per time.Duration) *failureLimiter {
+	return &failureLimiter{db: db, kind: kind, max: max, window: per}
 }
 
 // blocked returns how long key must wait, or 0.
-func (l *failureLimiter) blocked(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w, ok := l.hits[key]
-	if !ok || now.Sub(w.start) >= l.window {
-		return 0
+func (l *failureLimiter) blocked(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	f, err := models.Failures(l.db.Read.WithContext(ctx), l.kind, key)
+	if err != nil || f.N < l.max || !f.ExpiresAt.After(now) {
+		return 0, err
 	}
-	if w.n < l.max {
-		return 0
-	}
-	return w.start.Add(l.window).Sub(now)
+	return f.ExpiresAt.Sub(now), nil
 }
 
 // fail records one failure for key.
-func (l *failureLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.hits) > 100_000 { // bounded memory under a flood of addresses
-		for k, w := range l.hits {
-			if now.Sub(w.start) >= l.window {
-				delete(l.hits, k)
-			}
-		}
-	}
-	w, ok := l.hits[key]
-	if !ok || now.Sub(w.start) >= l.window {
-		l.hits[key] = &window{start: now, n: 1}
-		return
-	}
-	w.n++
+func (l *failureLimiter) fail(ctx context.Context, key string, now time.Time) error {
+	return l.db.GroupWrite(ctx, func(tx *gorm.DB) error {
+		return models.CountFailureInWindow(tx, l.kind, key, now, l.window)
+	})
 }
 
 // retryAfterError is a 429 that tells the client when to come back.
 type retryAfterError struct {
-	wait    time.Duration
-	message string // Dutch, for the error page; a default about links when empty
+	wait time.Duration
+	key  string // the error page's messages (error.KEY.*); about links when empty
 }
 
 func (e *retryAfterError) Error() string { return "too many failed attempts" }
@@ -168,16 +150,15 @@ func (e *retryAfterError) seconds() string {
 // choice: a researcher who mistypes from an address while the account is under attack
 // waits like the guessers do; another address (or a colleague's browser) still works.
 type loginThrottle struct {
-	mu       sync.Mutex
-	addrs    map[string]*failures
-	accounts map[string]*failures
-	pairs    map[string]time.Time // account + "|" + address → its last failure
+	db *models.DB // counts kept in the database, as the failureLimiter's are
 }
 
-type failures struct {
-	n    int
-	last time.Time
-}
+// The kinds of the login throttle's counts (models.FailureCount).
+const (
+	loginByAddress = "login-address"
+	loginByAccount = "login-account"
+	loginByPair    = "login-pair" // account + "|" + address: that address failed for that account
+)
 
 const (
 	loginFreeFailures = 3
@@ -186,75 +167,53 @@ const (
 	loginForget       = time.Hour
 )
 
-func newLoginThrottle() *loginThrottle {
-	return &loginThrottle{addrs: map[string]*failures{}, accounts: map[string]*failures{}, pairs: map[string]time.Time{}}
-}
+func newLoginThrottle(db *models.DB) *loginThrottle { return &loginThrottle{db: db} }
 
 // wait returns how long an attempt on account from addr must wait, or 0.
-func (l *loginThrottle) wait(account, addr string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	wait := l.addrs[addr].wait(now)
-	if last, ok := l.pairs[account+"|"+addr]; ok && now.Sub(last) < loginForget {
-		wait = max(wait, l.accounts[account].wait(now))
+func (l *loginThrottle) wait(ctx context.Context, account, addr string, now time.Time) (time.Duration, error) {
+	db := l.db.Read.WithContext(ctx)
+	byAddr, err := models.Failures(db, loginByAddress, addr)
+	if err != nil {
+		return 0, err
 	}
-	return wait
+	wait := loginWait(byAddr, now)
+	pair, err := models.Failures(db, loginByPair, account+"|"+addr)
+	if err != nil || !pair.ExpiresAt.After(now) {
+		return wait, err
+	}
+	byAccount, err := models.Failures(db, loginByAccount, account)
+	return max(wait, loginWait(byAccount, now)), err
 }
 
 // fail records a wrong password for account from addr.
-func (l *loginThrottle) fail(account, addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.addrs)+len(l.accounts)+len(l.pairs) > 100_000 { // bounded memory under a flood of addresses
-		l.forget(now)
-	}
-	for _, m := range []struct {
-		m   map[string]*failures
-		key string
-	}{{l.addrs, addr}, {l.accounts, account}} {
-		f := m.m[m.key]
-		if f == nil || now.Sub(f.last) >= loginForget {
-			f = &failures{}
-			m.m[m.key] = f
+func (l *loginThrottle) fail(ctx context.Context, account, addr string, now time.Time) error {
+	return l.db.GroupWrite(ctx, func(tx *gorm.DB) error {
+		for kind, source := range map[string]string{loginByAddress: addr, loginByAccount: account, loginByPair: account + "|" + addr} {
+			if err := models.CountFailureSinceLast(tx, kind, source, now, loginForget); err != nil {
+				return err
+			}
 		}
-		f.n++
-		f.last = now
-	}
-	l.pairs[account+"|"+addr] = now
+		return nil
+	})
 }
 
 // succeed forgets that addr failed for account: the researcher who mistyped and then got it
 // right is not held up by the account's delay next time.
-func (l *loginThrottle) succeed(account, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.pairs, account+"|"+addr)
+func (l *loginThrottle) succeed(ctx context.Context, account, addr string) error {
+	return l.db.GroupWrite(ctx, func(tx *gorm.DB) error {
+		return models.ForgetFailures(tx, loginByPair, account+"|"+addr)
+	})
 }
 
-func (l *loginThrottle) forget(now time.Time) {
-	for _, m := range []map[string]*failures{l.addrs, l.accounts} {
-		for k, f := range m {
-			if now.Sub(f.last) >= loginForget {
-				delete(m, k)
-			}
-		}
-	}
-	for k, last := range l.pairs {
-		if now.Sub(last) >= loginForget {
-			delete(l.pairs, k)
-		}
-	}
-}
-
-// wait is how long after f's last failure the next attempt may come: nothing for the first
-// loginFreeFailures, then loginBaseDelay doubling per failure, up to loginMaxDelay.
-func (f *failures) wait(now time.Time) time.Duration {
-	if f == nil || f.n < loginFreeFailures || now.Sub(f.last) >= loginForget {
+// loginWait is how long after f's last failure the next attempt may come: nothing for the
+// first loginFreeFailures, then loginBaseDelay doubling per failure, up to loginMaxDelay.
+func loginWait(f models.FailureCount, now time.Time) time.Duration {
+	if f.N < loginFreeFailures || !f.ExpiresAt.After(now) {
 		return 0
 	}
 	delay := loginMaxDelay
-	if shift := f.n - loginFreeFailures; shift < 20 {
+	if shift := f.N - loginFreeFailures; shift < 20 {
 		delay = min(loginBaseDelay<<shift, loginMaxDelay)
 	}
-	return max(0, f.last.Add(delay).Sub(now))
+	return max(0, f.LastAt.Add(delay).Sub(now))
 }

@@ -4,31 +4,29 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"gorm.io/gorm"
 
 	"peiling/models"
 )
 
 // A preview shows a survey as a respondent sees it, with the respondent's own templates,
-// view builders and answer rules, in any status, and stores nothing in the database: the
-// answers live in memory under a random key in the visitor's session, for a few hours.
+// view builders and answer rules, in any status, and stores no response: the answers are kept
+// apart (models.Preview) under a random key in the visitor's session, for a few hours, in the
+// database so that every instance serving it sees them.
 // Researchers preview at /admin/surveys/{slug}/preview; a colleague without an account
 // follows a signed link, /voorbeeld/{token}, that works while the survey is a draft.
 
-const (
-	previewKey      = "preview"
-	previewLifetime = 8 * time.Hour
-	maxPreviews     = 2000     // previews kept in memory at once; the oldest go first
-	maxPreviewBytes = 32 << 20 // and the texts of all their answers together, roughly
-)
+const previewKey = "preview"
 
 func (h *Handler) previewRoutes(e *echo.Echo, a *echo.Group) {
 	for _, g := range []*echo.Group{a.Group("/surveys/:slug/preview", h.researcherPreview), e.Group("/voorbeeld/:token", h.sharedPreview)} {
@@ -79,6 +77,7 @@ func (h *Handler) researcherPreview(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		p.survey, p.def = inLanguage(c, p.survey, p.def) // as a respondent in the researcher's language sees it
 		c.Set(previewKey, p)
 		return next(c)
 	}
@@ -102,6 +101,7 @@ func (h *Handler) sharedPreview(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		p.survey, p.def = inLanguage(c, p.survey, p.def) // as a respondent in the researcher's language sees it
 		c.Set(previewKey, p)
 		return next(c)
 	}
@@ -136,135 +136,110 @@ func previewOf(c *echo.Context) *previewFrame {
 	return p
 }
 
-// previewAnswers are one visitor's answers in one preview.
+// previewAnswers are one visitor's answers in one preview, as stored (models.Preview).
 type previewAnswers struct {
-	sections  map[int][]models.Answer
-	reached   int
-	submitted *time.Time
-	touched   time.Time
-	size      int // bytes of its answers, roughly
+	id        string // the key in the visitor's session
+	Sections  map[int][]models.Answer
+	Reached   int
+	Submitted *time.Time
 }
 
 // all returns the answers in the order of the sections (a definition has at most 50).
 func (pa *previewAnswers) all() []models.Answer {
-	previews.mu.Lock()
-	defer previews.mu.Unlock()
 	var out []models.Answer
 	for si := range 50 {
-		out = append(out, pa.sections[si]...)
+		out = append(out, pa.Sections[si]...)
 	}
 	return out
 }
 
 // save keeps the answers of page si, removes those of questions the new answers hide, as
-// models.SaveSection does, and returns what is shown now. A shared link lets anyone save
-// answers, so the store keeps their size within maxPreviewBytes, dropping the oldest previews.
+// models.SaveSection does, and returns what is shown now.
 func (pa *previewAnswers) save(def *models.Definition, si int, answers []models.Answer) models.Visibility {
-	previews.mu.Lock()
-	defer previews.mu.Unlock()
-	pa.sections[si] = answers
-	pa.reached = max(pa.reached, si+1)
-	var all []models.Answer
-	for i := range 50 {
-		all = append(all, pa.sections[i]...)
+	pa.Sections[si] = answers
+	pa.Reached = max(pa.Reached, si+1)
+	vis := def.Visible(pa.all())
+	for pa.Reached < len(def.Sections) && !vis.Section(pa.Reached) { // skipped pages count as reached
+		pa.Reached++
 	}
-	vis := def.Visible(all)
-	for pa.reached < len(def.Sections) && !vis.Section(pa.reached) { // skipped pages count as reached
-		pa.reached++
-	}
-	size := 0
-	for i, as := range pa.sections {
+	for i, as := range pa.Sections {
 		kept := as[:0:0]
 		for _, a := range as {
 			if vis.Question(a.Question) {
 				kept = append(kept, a)
-				size += 64 + len(a.Text)
 			}
 		}
-		pa.sections[i] = kept
-	}
-	previews.bytes += size - pa.size
-	pa.size = size
-	for previews.bytes > maxPreviewBytes && len(previews.byID) > 1 {
-		previews.dropOldest(pa)
+		pa.Sections[i] = kept
 	}
 	return vis
 }
 
-// previewStore holds the answers of every preview in memory.
-type previewStore struct {
-	mu    sync.Mutex
-	byID  map[string]*previewAnswers
-	bytes int // the size of every preview's answers
-}
-
-// dropOldest forgets the preview touched longest ago, other than keep; ps.mu is held.
-func (ps *previewStore) dropOldest(keep *previewAnswers) {
-	oldest := ""
-	for k, v := range ps.byID {
-		if v != keep && (oldest == "" || v.touched.Before(ps.byID[oldest].touched)) {
-			oldest = k
-		}
+// storePreview saves pa for every instance to find. The store keeps all previews together
+// within models.MaxPreviewBytes, dropping the oldest, since a shared link lets anyone save.
+func (h *Handler) storePreview(c *echo.Context, pa *previewAnswers) error {
+	data, err := json.Marshal(pa)
+	if err != nil {
+		return err
 	}
-	ps.bytes -= ps.byID[oldest].size
-	delete(ps.byID, oldest)
+	at := time.Now()
+	return h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error {
+		return models.SavePreview(tx, pa.id, string(data), at)
+	})
 }
-
-func (ps *previewStore) get(id string) *previewAnswers {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	pa := ps.byID[id]
-	if pa == nil || time.Since(pa.touched) > previewLifetime {
-		return nil
-	}
-	pa.touched = time.Now()
-	return pa
-}
-
-func (ps *previewStore) put(id string, pa *previewAnswers) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.byID == nil {
-		ps.byID = map[string]*previewAnswers{}
-	}
-	if len(ps.byID) >= maxPreviews {
-		ps.dropOldest(nil)
-	}
-	pa.touched = time.Now()
-	ps.byID[id] = pa
-}
-
-var previews previewStore
 
 func previewSessionKey(p *previewFrame) string { return "preview:" + p.survey.Slug }
 
 // previewDraft returns this browser's preview answers, nil when it has none.
-func (h *Handler) previewDraft(c *echo.Context, p *previewFrame) *previewAnswers {
+func (h *Handler) previewDraft(c *echo.Context, p *previewFrame) (*previewAnswers, error) {
 	id, _ := h.session(c).Values[previewSessionKey(p)].(string)
 	if id == "" {
-		return nil
+		return nil, nil
 	}
-	return previews.get(id)
+	data, err := models.LoadPreview(h.db.Read.WithContext(c.Request().Context()), id, time.Now())
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	pa := &previewAnswers{id: id}
+	if err := json.Unmarshal([]byte(data), pa); err != nil {
+		return nil, fmt.Errorf("preview answers: %w", err)
+	}
+	if pa.Sections == nil {
+		pa.Sections = map[int][]models.Answer{}
+	}
+	return pa, nil
 }
 
 func (h *Handler) previewStart(c *echo.Context) error {
 	p := previewOf(c)
 	view := startView{Survey: p.survey, Def: p.def, Steps: len(p.def.Sections), Accepting: true}
-	if pa := h.previewDraft(c, p); pa != nil && pa.submitted == nil {
-		view.ContinueURL = continueURL(p.survey.Slug, &models.Response{Reached: pa.reached}, len(p.def.Sections))
-		view.Reached = pa.reached
+	pa, err := h.previewDraft(c, p)
+	if err != nil {
+		return err
+	}
+	if pa != nil && pa.Submitted == nil {
+		view.ContinueURL = continueURL(p.survey.Slug, &models.Response{Reached: pa.Reached}, len(p.def.Sections))
+		view.Reached = pa.Reached
 	}
 	return c.Render(http.StatusOK, "respond/start", view)
 }
 
 func (h *Handler) previewBegin(c *echo.Context) error {
 	p := previewOf(c)
-	if pa := h.previewDraft(c, p); pa != nil && pa.submitted == nil {
-		return c.Redirect(http.StatusSeeOther, p.local(continueURL(p.survey.Slug, &models.Response{Reached: pa.reached}, len(p.def.Sections))))
+	pa, err := h.previewDraft(c, p)
+	if err != nil {
+		return err
 	}
-	id := models.NewToken()
-	previews.put(id, &previewAnswers{sections: map[int][]models.Answer{}})
-	h.session(c).Values[previewSessionKey(p)] = id
+	if pa != nil && pa.Submitted == nil {
+		return c.Redirect(http.StatusSeeOther, p.local(continueURL(p.survey.Slug, &models.Response{Reached: pa.Reached}, len(p.def.Sections))))
+	}
+	pa = &previewAnswers{id: models.NewToken(), Sections: map[int][]models.Answer{}}
+	if err := h.storePreview(c, pa); err != nil {
+		return err
+	}
+	h.session(c).Values[previewSessionKey(p)] = pa.id
 	if err := h.saveSession(c); err != nil {
 		return err
 	}
@@ -273,11 +248,13 @@ func (h *Handler) previewBegin(c *echo.Context) error {
 
 // previewOwn is loadOwnDraft for a preview: without answers, back to the start.
 func (h *Handler) previewOwn(c *echo.Context, p *previewFrame) (*previewAnswers, bool, error) {
-	pa := h.previewDraft(c, p)
+	pa, err := h.previewDraft(c, p)
 	switch {
+	case err != nil:
+		return nil, false, err
 	case pa == nil:
 		return nil, false, c.Redirect(http.StatusSeeOther, p.Base)
-	case pa.submitted != nil:
+	case pa.Submitted != nil:
 		return nil, false, c.Redirect(http.StatusSeeOther, p.Base+"/bevestiging")
 	}
 	return pa, true, nil
@@ -293,8 +270,8 @@ func (h *Handler) previewSection(c *echo.Context) error {
 	if !ok {
 		return err
 	}
-	if n > pa.reached+1 {
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.reached+1))
+	if n > pa.Reached+1 {
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.Reached+1))
 	}
 	all := pa.all()
 	vis := p.def.Visible(all)
@@ -332,6 +309,9 @@ func (h *Handler) previewSaveSection(c *echo.Context) error {
 		return h.renderSection(c, http.StatusUnprocessableEntity, p.survey, p.def, &models.Response{}, n, vis, form, problems)
 	}
 	vis = pa.save(p.def, n-1, answers)
+	if err := h.storePreview(c, pa); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, p.local(nextURL(p.survey.Slug, n, vis, action, form.Get("terug") == "controleren")))
 }
 
@@ -349,11 +329,11 @@ func (h *Handler) renderPreviewCheck(c *echo.Context, status int) error {
 	if !ok {
 		return err
 	}
-	if pa.reached < len(p.def.Sections) {
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.reached+1))
+	if pa.Reached < len(p.def.Sections) {
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s/stap/%d", p.Base, pa.Reached+1))
 	}
 	all := pa.all()
-	return c.Render(status, "respond/check", newCheckView(p.survey, p.def, all, nil))
+	return c.Render(status, "respond/check", newCheckView(tr(c), p.survey, p.def, all, nil))
 }
 
 func (h *Handler) previewSubmit(c *echo.Context) error {
@@ -365,20 +345,24 @@ func (h *Handler) previewSubmit(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(c.FormValue("inzending")) {
 		return echo.ErrBadRequest
 	}
-	if len(p.def.Missing(pa.all())) > 0 || pa.reached < len(p.def.Sections) {
+	if len(p.def.Missing(pa.all())) > 0 || pa.Reached < len(p.def.Sections) {
 		return h.renderPreviewCheck(c, http.StatusUnprocessableEntity)
 	}
 	now := time.Now().UTC()
-	previews.mu.Lock()
-	pa.submitted = &now
-	previews.mu.Unlock()
+	pa.Submitted = &now
+	if err := h.storePreview(c, pa); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, p.Base+"/bevestiging")
 }
 
 func (h *Handler) previewConfirmation(c *echo.Context) error {
 	p := previewOf(c)
-	pa := h.previewDraft(c, p)
-	if pa == nil || pa.submitted == nil {
+	pa, err := h.previewDraft(c, p)
+	if err != nil {
+		return err
+	}
+	if pa == nil || pa.Submitted == nil {
 		return c.Redirect(http.StatusSeeOther, p.Base)
 	}
 	all := pa.all()
@@ -390,9 +374,12 @@ func (h *Handler) previewConfirmation(c *echo.Context) error {
 			}
 		}
 	}
-	view := confirmView{Survey: p.survey, Reference: "VOORBEELD", Municipality: municipality, SubmittedAt: *pa.submitted,
-		Sections: summarise(p.def, p.survey.Slug, all)}
+	view := confirmView{Survey: p.survey, Reference: "VOORBEELD", Municipality: municipality, SubmittedAt: *pa.Submitted,
+		Sections: summarise(tr(c), p.def, p.survey.Slug, all)}
 	// A next preview starts afresh.
+	if err := h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.DeletePreview(tx, pa.id) }); err != nil {
+		return err
+	}
 	delete(h.session(c).Values, previewSessionKey(p))
 	if err := h.saveSession(c); err != nil {
 		return err
@@ -408,7 +395,7 @@ func (h *Handler) previewLater(c *echo.Context) error {
 	if !ok {
 		return err
 	}
-	view := resumeView{Survey: p.survey, Link: h.absURL(c, p.Base), ContinueURL: continueURL(p.survey.Slug, &models.Response{Reached: pa.reached}, len(p.def.Sections))}
+	view := resumeView{Survey: p.survey, Link: h.absURL(c, p.Base), ContinueURL: continueURL(p.survey.Slug, &models.Response{Reached: pa.Reached}, len(p.def.Sections))}
 	return c.Render(http.StatusOK, "respond/resume", view)
 }
 

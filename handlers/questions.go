@@ -7,11 +7,13 @@ import (
 	"strings"
 	"sync"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
 // questionView is one question as the section page shows it, with what was typed or saved.
 type questionView struct {
+	Lang       string // the language of the survey's texts, when it is not the page's
 	Kind       string
 	Name       string // form field
 	ID         string // id of the first control: where an error link lands
@@ -69,6 +71,7 @@ func pickerList(reg *models.Register) template.HTML {
 }
 
 type choiceView struct {
+	Lang             string // the label's language, when it is not the page's
 	ID, Value, Label string
 	Checked          bool
 	Other            bool
@@ -81,6 +84,7 @@ type otherView struct {
 }
 
 type statementView struct {
+	Lang             string
 	Name, ID, Legend string
 	Error, ErrorID   string
 	Choices          []choiceView
@@ -102,7 +106,7 @@ func fieldID(name string, parts ...string) string {
 
 // buildQuestions makes the views of section si from values and problems, and the error
 // summary that links to the fields in the same order.
-func buildQuestions(def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register) ([]questionView, []problemView) {
+func buildQuestions(t *locales.Translator, def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register) ([]questionView, []problemView) {
 	msgs := map[string]string{}
 	picks := map[string][]string{}
 	for _, p := range problems {
@@ -113,16 +117,20 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 	}
 	anchors := map[string]string{}
 	var views []questionView
+	lang := ""
+	if def.Lang() != t.Code() {
+		lang = def.Lang()
+	}
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
-		v := questionView{Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
+		v := questionView{Lang: lang, Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
 			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
 		if q.Help != "" {
 			v.HintID = fieldID(q.Code, "hint")
 		}
 		switch q.Kind {
 		case models.KindSingle, models.KindMulti:
-			v.Choices = choices(q.Code, q.Choices(), values[q.Code])
+			v.Choices = choices(t, lang, q.Code, q.Choices(), values[q.Code])
 			v.ID = v.Choices[0].ID
 			if hasOther(q.Options) {
 				name := models.OtherField(q)
@@ -137,8 +145,8 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 		case models.KindLikert:
 			for _, s := range q.Statements {
 				name := models.StatementField(q, s)
-				sv := statementView{Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
-					Choices: choices(name, q.Choices(), values[name])}
+				sv := statementView{Lang: lang, Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
+					Choices: choices(t, lang, name, q.Choices(), values[name])}
 				sv.ID = sv.Choices[0].ID
 				anchors[name] = sv.ID
 				v.Statements = append(v.Statements, sv)
@@ -166,14 +174,19 @@ func buildQuestions(def *models.Definition, si int, values url.Values, problems 
 	return views, summary
 }
 
-func choices(name string, opts []models.Option, picked []string) []choiceView {
+func choices(t *locales.Translator, lang, name string, opts []models.Option, picked []string) []choiceView {
 	out := make([]choiceView, 0, len(opts))
 	for _, o := range opts {
+		optLang := lang
+		if o.Code == models.DontKnowCode { // Peiling's words, in the page's language
+			optLang = ""
+		}
+		o.Label = optionLabel(t, o)
 		checked := false
 		for _, p := range picked {
 			checked = checked || p == o.Code
 		}
-		out = append(out, choiceView{ID: fieldID(name, o.Code), Value: o.Code, Label: o.Label, Checked: checked, Other: o.Other})
+		out = append(out, choiceView{Lang: optLang, ID: fieldID(name, o.Code), Value: o.Code, Label: o.Label, Checked: checked, Other: o.Other})
 	}
 	return out
 }
@@ -189,6 +202,7 @@ func hasOther(opts []models.Option) bool {
 
 // summarySection is one section on the check-your-answers and confirmation pages.
 type summarySection struct {
+	Lang    string // the language of the survey's texts, when it is not the page's
 	Title   string
 	EditURL string
 	Rows    []summaryRow
@@ -201,8 +215,17 @@ type summaryRow struct {
 	Missing  bool // required and not answered
 }
 
+// optionLabel is an option's label; "weet niet", which Peiling adds to a question and not
+// the definition, is worded in the page's language.
+func optionLabel(t *locales.Translator, o models.Option) string {
+	if o.Code == models.DontKnowCode {
+		return t.T("question.dont_know")
+	}
+	return o.Label
+}
+
 // summarise lists every question with its answer in words.
-func summarise(def *models.Definition, slug string, answers []models.Answer) []summarySection {
+func summarise(t *locales.Translator, def *models.Definition, slug string, answers []models.Answer) []summarySection {
 	byQ := map[string][]models.Answer{}
 	for _, a := range answers {
 		byQ[a.Question] = append(byQ[a.Question], a)
@@ -218,12 +241,15 @@ func summarise(def *models.Definition, slug string, answers []models.Answer) []s
 			continue
 		}
 		sec := summarySection{Title: s.Title, EditURL: stepURL(slug, si+1) + "?terug=controleren"}
+		if def.Lang() != t.Code() {
+			sec.Lang = def.Lang()
+		}
 		for qi := range s.Questions {
 			q := &s.Questions[qi]
 			if !vis.Question(q.Code) {
 				continue
 			}
-			sec.Rows = append(sec.Rows, summaryRow{Question: q.Text, Answers: answerWords(q, byQ[q.Code]),
+			sec.Rows = append(sec.Rows, summaryRow{Question: q.Text, Answers: answerWords(t, q, byQ[q.Code]),
 				EditURL: sec.EditURL + "#" + fieldID(q.Code), Missing: missing[q.Code]})
 		}
 		out = append(out, sec)
@@ -231,11 +257,11 @@ func summarise(def *models.Definition, slug string, answers []models.Answer) []s
 	return out
 }
 
-func answerWords(q *models.Question, as []models.Answer) []string {
+func answerWords(t *locales.Translator, q *models.Question, as []models.Answer) []string {
 	label := func(opts []models.Option, code string) string {
 		for _, o := range opts {
 			if o.Code == code {
-				return o.Label
+				return optionLabel(t, o)
 			}
 		}
 		return code
@@ -261,9 +287,41 @@ func answerWords(q *models.Question, as []models.Answer) []string {
 			out = append(out, a.Text)
 		case models.KindNumber:
 			if a.Number != nil {
-				out = append(out, strings.TrimSpace(models.FormatNumber(*a.Number)+" "+q.Unit))
+				out = append(out, strings.TrimSpace(t.Number(*a.Number, 10)+" "+q.Unit))
 			}
 		}
 	}
 	return out
+}
+
+// wordProblems words the problems models found (Code, Args) in the respondent's language;
+// a problem the handler made keeps its Message.
+func wordProblems(t *locales.Translator, ps []models.Problem) []models.Problem {
+	out := make([]models.Problem, len(ps))
+	for i, p := range ps {
+		if p.Code != "" {
+			args := make([]any, len(p.Args))
+			for j, a := range p.Args {
+				switch a := a.(type) {
+				case float64:
+					args[j] = t.Number(a, 10)
+				case []string:
+					args[j] = orList(t, a)
+				default:
+					args[j] = a
+				}
+			}
+			p.Message = t.T("problem."+p.Code, args...)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// orList writes names as "A, B of C" or "A, B or C".
+func orList(t *locales.Translator, names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return t.T("common.or_list", "List", strings.Join(names[:len(names)-1], ", "), "Last", names[len(names)-1])
 }

@@ -168,7 +168,7 @@ func TestAndersFieldSitsInItsQuestionAndIsNamedAfterIt(t *testing.T) {
 	}
 	// Likert statements carry their question for screen readers.
 	p = stepOne(c, "Utrecht", nil)
-	p.mustContain(t, `<span class="visually-hidden">In hoeverre bent u het eens met de volgende stellingen over klantcontact? Stelling: </span>De disciplines`)
+	p.mustContain(t, `<span class="visually-hidden">In hoeverre bent u het eens met de volgende stellingen over klantcontact? Stelling: </span><span>De disciplines`)
 }
 
 func TestTextAtAndersWithoutAndersIsKeptAndAsked(t *testing.T) {

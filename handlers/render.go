@@ -15,12 +15,18 @@ import (
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
+
+	"peiling/locales"
 )
 
 // Renderer renders pages: each page file is parsed once, at start, into its own clone of the
 // layout and partials.
 type Renderer struct {
-	pages  map[string]*template.Template
+	// pages holds every page once per language (code → name → page): T and the date and
+	// number functions are bound to the language at parse time, so that templates and partials
+	// call {{T "key"}} whatever their dot is, and no per-request value enters a FuncMap.
+	pages  map[string]map[string]*template.Template
+	lang   *locales.Catalogue
 	mu     sync.Mutex
 	seen   map[string]bool
 	assets map[string]string // static path → content hash
@@ -28,10 +34,15 @@ type Renderer struct {
 
 // frame is what every page gets; Data is the page's own typed view.
 type frame struct {
-	CSRF    string
-	Flash   string
-	Data    any
-	Preview *previewFrame // set on the pages of a preview (preview.go)
+	CSRF  string
+	Flash string
+	Lang  string // the page's language code, for <html lang>
+	// ContentLang is the language of the survey's own texts when it is not the page's: a
+	// survey without English on an English page. Templates mark those texts with it.
+	ContentLang string
+	Languages   []languageLink // the language switch: every other language
+	Data        any
+	Preview     *previewFrame // set on the pages of a preview (preview.go)
 }
 
 var amsterdam = mustLocation("Europe/Amsterdam")
@@ -52,26 +63,77 @@ func dutchTime(t time.Time) string {
 	return fmt.Sprintf("%d %s %d om %02d:%02d", t.Day(), dutchMonths[t.Month()-1], t.Year(), t.Hour(), t.Minute())
 }
 
-// NewRenderer parses every page below templates and hashes every static file.
-func NewRenderer(templates, static fs.FS) (*Renderer, error) {
-	r := &Renderer{pages: map[string]*template.Template{}, seen: map[string]bool{}, assets: map[string]string{}}
+// languageLink is one entry of the language switch, named in its own language.
+type languageLink struct{ Code, Name, URL string }
+
+// NewRenderer parses every page below templates once per language of the catalogue and
+// hashes every static file.
+func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, error) {
+	r := &Renderer{pages: map[string]map[string]*template.Template{}, lang: lang, seen: map[string]bool{}, assets: map[string]string{}}
 	if err := r.hashAssets(static); err != nil {
 		return nil, err
 	}
+	for _, t := range lang.Languages() {
+		pages, err := r.parsePages(templates, t)
+		if err != nil {
+			return nil, err
+		}
+		r.pages[t.Code()] = pages
+	}
+	return r, nil
+}
+
+// languageFuncs are the template functions that word things in language t.
+func languageFuncs(t *locales.Translator) template.FuncMap {
+	return template.FuncMap{
+		"T":        t.T,
+		"TH":       func(id string, args ...any) template.HTML { return markupMessage(t, id, args...) },
+		"date":     t.Date,
+		"dateTime": t.DateTime,
+		"dayMonth": t.DayMonth,
+		"number":   t.Number,
+		"percent":  t.Percent,
+		"lastDay":  func(at time.Time) string { return lastDay(t, at) },
+		// dutchTime is dateTime's old name, kept until the researcher's templates use dateTime.
+		"dutchTime": t.DateTime,
+	}
+}
+
+// markupMessage is a message whose text carries markup (<strong>, a link): only messages with an
+// id ending in _html may, as the catalogue is ours; the arguments are escaped, as they may be
+// anyone's words.
+func markupMessage(t *locales.Translator, id string, args ...any) template.HTML {
+	safe := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok && i%2 == 1 {
+			a = template.HTMLEscapeString(s)
+		}
+		safe[i] = a
+	}
+	msg := t.T(id, safe...)
+	if !strings.HasSuffix(id, "_html") {
+		return template.HTML(template.HTMLEscapeString(msg))
+	}
+	return template.HTML(msg)
+}
+
+func (r *Renderer) parsePages(templates fs.FS, t *locales.Translator) (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
 	funcs := template.FuncMap{
 		"asset":        r.asset,
-		"dutchTime":    dutchTime,
 		"paragraphs":   paragraphs,
 		"inc":          func(i int) int { return i + 1 },
 		"confirmField": confirmField,
 		"choiceGroup":  choiceGroup,
 		"summaryOf":    func(s []summarySection, edit bool) summaryGroup { return summaryGroup{Sections: s, Edit: edit} },
-		"lastDay":      lastDay,
 		"input":        newInputView,
 		"registerPick": func(id string, options []string, value, errMsg string) registerPick {
 			return registerPick{ID: id, Options: options, Value: value, Error: errMsg}
 		},
 		"surveyNav": surveyNav,
+	}
+	for name, f := range languageFuncs(t) {
+		funcs[name] = f
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "layout.html", "partials/*.html")
 	if err != nil {
@@ -88,22 +150,26 @@ func NewRenderer(templates, static fs.FS) (*Renderer, error) {
 		if _, err := page.ParseFS(templates, p); err != nil {
 			return fmt.Errorf("parse %s: %w", p, err)
 		}
-		r.pages[strings.TrimSuffix(p, ".html")] = page
+		pages[strings.TrimSuffix(p, ".html")] = page
 		return nil
 	})
-	return r, err
+	return pages, err
 }
 
 // Render implements echo.Renderer.
 func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) error {
-	page, ok := r.pages[name]
+	t := tr(c)
+	page, ok := r.pages[t.Code()][name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
 	}
 	r.mu.Lock()
 	r.seen[name] = true
 	r.mu.Unlock()
-	f := frame{Data: data}
+	f := frame{Data: data, Lang: t.Code(), Languages: r.languageLinks(c, t)}
+	if lang, ok := c.Get(contentLangKey).(string); ok && lang != t.Code() {
+		f.ContentLang = lang
+	}
 	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		f.CSRF = tok
 	}
@@ -126,7 +192,7 @@ func (r *Renderer) rendered() map[string]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]bool{}
-	for name := range r.pages {
+	for name := range r.pages[locales.Default.String()] {
 		out[name] = r.seen[name]
 	}
 	return out
@@ -194,15 +260,15 @@ type summaryGroup struct {
 	Edit     bool
 }
 
-// lastDay words the last day a survey that closes at t can be answered, in Amsterdam time:
-// "15 december" for a close at midnight after it, "15 december om 17:00" otherwise.
-func lastDay(t time.Time) string {
-	t = t.In(amsterdam)
-	if t.Hour() == 0 && t.Minute() == 0 {
-		d := t.Add(-time.Minute)
-		return fmt.Sprintf("%d %s", d.Day(), dutchMonths[d.Month()-1])
+// lastDay words the last day a survey that closes at the given moment can be answered, in
+// Amsterdam time: "15 december" for a close at midnight after it, "15 december om 17:00"
+// otherwise.
+func lastDay(t *locales.Translator, at time.Time) string {
+	at = at.In(amsterdam)
+	if at.Hour() == 0 && at.Minute() == 0 {
+		return t.DayMonth(at.Add(-time.Minute))
 	}
-	return fmt.Sprintf("%d %s om %02d:%02d", t.Day(), dutchMonths[t.Month()-1], t.Hour(), t.Minute())
+	return t.T("common.format.date_time", "Date", t.DayMonth(at), "Time", t.Time(at))
 }
 
 // inputView is one labelled form field of the researcher's pages, for the "input" and

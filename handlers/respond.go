@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v5"
 	"gorm.io/gorm"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -25,7 +26,37 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 		return nil, nil, err
 	}
 	def, err := s.Def()
-	return s, def, err
+	if err != nil {
+		return nil, nil, err
+	}
+	s, def = inLanguage(c, s, def)
+	return s, def, nil
+}
+
+// inLanguage returns survey s and its definition def with their texts in the visitor's
+// language, where the definition gives them; s is a copy with the title changed, as s itself
+// may be shared.
+func inLanguage(c *echo.Context, s *models.Survey, def *models.Definition) (*models.Survey, *models.Definition) {
+	def = def.In(tr(c).Code())
+	c.Set(contentLangKey, def.Lang())
+	if def.Title != s.Title {
+		local := *s
+		local.Title = def.Title
+		s = &local
+	}
+	return s, def
+}
+
+// defFor is the definition of the version response r was started on, in the visitor's
+// language where it has one.
+func (h *Handler) defFor(c *echo.Context, s *models.Survey, r *models.Response) (*models.Definition, error) {
+	def, err := s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	if err != nil {
+		return nil, err
+	}
+	def = def.In(tr(c).Code())
+	c.Set(contentLangKey, def.Lang())
+	return def, nil
 }
 
 // loadDraft returns the visitor's response to survey: the one whose private resume token
@@ -51,7 +82,7 @@ func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Res
 	case r.SetAside():
 		return nil, nil, false, h.showSetAside(c, s, r)
 	}
-	def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	def, err = h.defFor(c, s, r)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -60,7 +91,7 @@ func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Res
 
 // continueAt is where response r picks up, by the version it was started on.
 func (h *Handler) continueAt(c *echo.Context, s *models.Survey, r *models.Response) (string, error) {
-	def, err := s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
+	def, err := h.defFor(c, s, r)
 	if err != nil {
 		return "", err
 	}
@@ -79,14 +110,14 @@ type setAsideView struct {
 func (h *Handler) showSetAside(c *echo.Context, s *models.Survey, r *models.Response) error {
 	view := setAsideView{Survey: s, Reason: r.SetAsideReason, Municipality: h.municipalityName(c, s, r), Sent: r.SubmittedAt != nil}
 	if def, err := s.Def(); err == nil {
-		view.Organisation = def.Organisation
+		view.Organisation = def.In(tr(c).Code()).Organisation
 	}
 	return c.Render(http.StatusConflict, "respond/setaside", view)
 }
 
 // noDraft sends a visitor without a (valid) draft back to the start page.
 func (h *Handler) noDraft(c *echo.Context, s *models.Survey) error {
-	if err := h.flash(c, "We konden uw antwoorden op deze computer niet terugvinden. Begin opnieuw, of gebruik de link die u bewaarde om verder te gaan."); err != nil {
+	if err := h.flash(c, tr(c).T("respond.flash.no_draft")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug)
@@ -197,7 +228,7 @@ func (h *Handler) startDraft(c *echo.Context) error {
 	}
 	var token string
 	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) (err error) {
-		_, token, err = models.StartDraft(tx, s)
+		_, token, err = models.StartDraft(tx, s, tr(c).Code())
 		return err
 	})
 	if err != nil {
@@ -271,7 +302,7 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	if err != nil {
 		return err
 	}
-	all, summary := buildQuestions(def, n-1, values, problems, reg)
+	all, summary := buildQuestions(tr(c), def, n-1, values, wordProblems(tr(c), problems), reg)
 	qs := all[:0]
 	for _, q := range all {
 		if vis.Question(q.Name) {
@@ -345,7 +376,7 @@ func (h *Handler) saveSection(c *echo.Context) error {
 	}
 	if notStored(err) {
 		h.log.ErrorContext(c.Request().Context(), "save section not stored", "survey", s.Slug, "response", r.ID, "err", err)
-		return h.renderSection(c, http.StatusServiceUnavailable, s, def, r, n, vis, form, []models.Problem{{Message: notStoredMessage}})
+		return h.renderSection(c, http.StatusServiceUnavailable, s, def, r, n, vis, form, []models.Problem{{Message: notStoredMessage(c)}})
 	}
 	if err != nil {
 		return err
@@ -374,9 +405,7 @@ func otherPages(def *models.Definition, si int, stored []models.Answer) []models
 // invitedProblem tells an anonymous respondent that their municipality answers through its
 // invitation link. It says nothing about whether anyone has started or sent.
 func (h *Handler) invitedProblem(def *models.Definition, s *models.Survey, invited *models.InvitedError) models.Problem {
-	msg := fmt.Sprintf("Gemeente %s heeft een persoonlijke uitnodigingslink voor deze peiling gekregen. Alleen met die link kunt u de antwoorden van %[1]s invullen en verzenden. Vraag de collega die de uitnodiging ontving om de link, of neem contact op met de onderzoeker.",
-		h.codeName(s, invited.Code))
-	return models.Problem{Field: def.MunicipalityQuestion().Code, Message: msg}
+	return models.Problem{Field: def.MunicipalityQuestion().Code, Code: "municipality_invited", Args: []any{"Municipality", h.codeName(s, invited.Code)}}
 }
 
 // nextURL is where a saved page n leads, by the button that was pressed, along the pages vis
@@ -432,7 +461,7 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 	if err != nil {
 		return err
 	}
-	view := newCheckView(s, def, answers, problems)
+	view := newCheckView(tr(c), s, def, answers, problems)
 	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
 		status = http.StatusUnprocessableEntity
 	}
@@ -440,15 +469,15 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 }
 
 // newCheckView is the check page of answers, for the live survey and its preview alike.
-func newCheckView(s *models.Survey, def *models.Definition, answers []models.Answer, problems []problemView) checkView {
-	view := checkView{Survey: s, Sections: summarise(def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
+func newCheckView(t *locales.Translator, s *models.Survey, def *models.Definition, answers []models.Answer, problems []problemView) checkView {
+	view := checkView{Survey: s, Sections: summarise(t, def, s.Slug, answers), SubmissionID: models.NewToken(), Steps: len(def.Sections), Errors: problems}
 	if last := def.Visible(answers).Prev(len(def.Sections)); last >= 0 { // "Vorige": the last page shown
 		view.Steps = last + 1
 	}
 	for _, sec := range view.Sections {
 		for _, row := range sec.Rows {
 			if row.Missing {
-				view.Errors = append(view.Errors, problemView{Href: row.EditURL, Message: "Beantwoord nog de vraag: " + row.Question})
+				view.Errors = append(view.Errors, problemView{Href: row.EditURL, Message: t.T("respond.check.missing", "Question", row.Question)})
 			} else if len(row.Answers) == 0 {
 				view.Unanswered = append(view.Unanswered, problemView{Href: row.EditURL, Message: row.Question})
 			}
@@ -475,7 +504,7 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	if !submissionIDPattern.MatchString(id) {
 		return echo.ErrBadRequest
 	}
-	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id) })
+	err = h.db.GroupWrite(c.Request().Context(), func(tx *gorm.DB) error { return models.Submit(tx, s, r, id, tr(c).Code()) })
 	if errors.Is(err, models.ErrIncomplete) {
 		return h.renderCheck(c, http.StatusUnprocessableEntity)
 	}
@@ -484,7 +513,7 @@ func (h *Handler) submitResponse(c *echo.Context) error {
 	}
 	if notStored(err) {
 		h.log.ErrorContext(c.Request().Context(), "submit not stored", "survey", s.Slug, "response", r.ID, "err", err)
-		return h.renderCheck(c, http.StatusServiceUnavailable, problemView{Message: notStoredMessage})
+		return h.renderCheck(c, http.StatusServiceUnavailable, problemView{Message: notStoredMessage(c)})
 	}
 	if err != nil {
 		return err
@@ -520,7 +549,7 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 	if r.SetAside() {
 		return h.showSetAside(c, s, r)
 	}
-	if def, err = s.DefFor(h.db.Read.WithContext(c.Request().Context()), r); err != nil {
+	if def, err = h.defFor(c, s, r); err != nil {
 		return err
 	}
 	if !r.Submitted() {
@@ -531,7 +560,7 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 		return err
 	}
 	view := confirmView{Survey: s, Reference: *r.Reference, Municipality: h.municipalityName(c, s, r), SubmittedAt: *r.SubmittedAt,
-		Sections: summarise(def, s.Slug, answers)}
+		Sections: summarise(tr(c), def, s.Slug, answers)}
 	return c.Render(http.StatusOK, "respond/confirmation", view)
 }
 

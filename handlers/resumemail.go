@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	netmail "net/mail"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"peiling/locales"
 	"peiling/mail"
 )
 
@@ -44,32 +44,45 @@ func (h *Handler) mailResumeLink(c *echo.Context) error {
 	link := h.absURL(c, "/s/"+s.Slug+"/hervat/"+h.draftToken(c, s.Slug))
 	view := resumeView{Survey: s, Link: link, ContinueURL: continueURL(s.Slug, r, len(def.Sections)), MailEnabled: true,
 		Email: strings.TrimSpace(c.FormValue("email"))}
-	refuse := func(status int, msg string) error {
+	t := tr(c)
+	refuse := func(status int, key string) error {
+		msg := t.T("respond.resume." + key)
 		view.MailError, view.Errors = msg, []problemView{{Href: "#email", Message: msg}}
 		return c.Render(status, "respond/resume", view)
 	}
-	if msg := checkResumeAddress(view.Email); msg != "" {
-		return refuse(http.StatusUnprocessableEntity, msg)
+	if problem := checkResumeAddress(view.Email); problem != "" {
+		return refuse(http.StatusUnprocessableEntity, problem)
 	}
-	key, to, now := strconv.FormatUint(uint64(r.ID), 10), strings.ToLower(view.Email), time.Now()
-	if h.resumeMails.blocked(key, now) > 0 {
-		return refuse(http.StatusTooManyRequests, "U heeft de link het afgelopen uur al een paar keer laten mailen. Kopieer de link hierboven, of probeer het over een uur opnieuw")
+	key, to, now, ctx := strconv.FormatUint(uint64(r.ID), 10), strings.ToLower(view.Email), time.Now(), c.Request().Context()
+	limits := []struct {
+		l   *failureLimiter
+		key string
+	}{{h.resumeMails, key}, {h.resumeMailsTo, to}, {h.resumeMailsAll, ""}}
+	for i, lim := range limits {
+		wait, err := lim.l.blocked(ctx, lim.key, now)
+		if err != nil {
+			return err
+		}
+		if wait > 0 && i == 0 {
+			return refuse(http.StatusTooManyRequests, "mail_too_often")
+		}
+		if wait > 0 {
+			return refuse(http.StatusTooManyRequests, "mail_address_too_often")
+		}
 	}
-	if h.resumeMailsTo.blocked(to, now) > 0 || h.resumeMailsAll.blocked("", now) > 0 {
-		return refuse(http.StatusTooManyRequests, "Naar dit adres is vandaag al een paar keer een link gemaild, of er worden nu te veel links gemaild. Kopieer de link hierboven en bewaar hem zelf")
+	for _, lim := range limits { // every attempt counts, sent or not
+		if err := lim.l.fail(ctx, lim.key, now); err != nil {
+			return err
+		}
 	}
-	// Every attempt counts, sent or not.
-	h.resumeMails.fail(key, now)
-	h.resumeMailsTo.fail(to, now)
-	h.resumeMailsAll.fail("", now)
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	msg := mail.Message{To: view.Email, Subject: "Uw link om verder te gaan met " + s.Title, Body: resumeMailBody(s.Title, link)}
+	msg := mail.Message{To: view.Email, Subject: t.T("mail.resume.subject", "Survey", s.Title), Body: resumeMailBody(t, s.Title, link)}
 	if err := sendOne(ctx, h.cfg.Mail, msg); err != nil {
 		h.log.Warn("resume mail not sent", "survey", s.Slug, "response", r.ID, "err", describeSendError(err))
-		return refuse(http.StatusBadGateway, "Het mailen lukte niet. Kopieer de link hierboven en bewaar hem zelf")
+		return refuse(http.StatusBadGateway, "mail_failed")
 	}
-	if err := h.flash(c, "We hebben de link gemaild naar "+view.Email+". Ziet u hem niet? Kijk ook bij uw ongewenste e-mail."); err != nil {
+	if err := h.flash(c, t.T("respond.resume.mailed", "Email", view.Email)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/s/"+s.Slug+"/later")
@@ -86,29 +99,20 @@ func sendOne(ctx context.Context, cfg mail.Config, m mail.Message) error {
 	return conn.Send(m)
 }
 
-// checkResumeAddress returns what is wrong with addr as one plain e-mail address, in Dutch.
+// checkResumeAddress returns what is wrong with addr as one plain e-mail address: the key of
+// its message (respond.resume.KEY), or "".
 func checkResumeAddress(addr string) string {
 	if addr == "" {
-		return "Vul uw e-mailadres in"
+		return "email_missing"
 	}
 	a, err := netmail.ParseAddress(addr)
 	if err != nil || a.Address != addr || len(addr) > 254 || strings.ContainsAny(addr, ",; \r\n") {
-		return "Vul één e-mailadres in, zoals naam@gemeente.nl"
+		return "email_invalid"
 	}
 	return ""
 }
 
-// resumeMailBody is the fixed text of the resume mail.
-func resumeMailBody(title, link string) string {
-	return fmt.Sprintf(`Goedendag,
-
-U vroeg om de link waarmee u verdergaat met de peiling "%s". Met deze link gaat u verder waar u was, ook op een andere computer:
-
-%s
-
-Deel de link alleen met collega's van uw gemeente. Iedereen met deze link kan de antwoorden zien en aanpassen, tot ze zijn verzonden.
-
-Heeft u hier niet om gevraagd? Dan kunt u deze e-mail negeren.
-
-Dit is een automatisch bericht van Peiling.`, title, link)
+// resumeMailBody is the fixed text of the resume mail, in the respondent's language.
+func resumeMailBody(t *locales.Translator, title, link string) string {
+	return t.T("mail.resume.body", "Survey", title, "Link", link)
 }

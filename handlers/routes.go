@@ -7,7 +7,7 @@ import (
 
 // routes lists Peiling's whole URL space.
 func (h *Handler) routes(e *echo.Echo) {
-	e.Use(middleware.Recover(), h.logRequests(), h.securityHeaders, middleware.BodyLimit(maxBodyBytes), h.csrf())
+	e.Use(middleware.Recover(), h.logRequests(), h.securityHeaders, h.chooseLanguage, middleware.BodyLimit(maxBodyBytes), h.csrf())
 
 	e.GET("/healthz", h.health)
 	e.StaticFS("/static", h.cfg.Static, cacheStatic)

@@ -29,13 +29,19 @@ type setupView struct {
 
 // checkSetupLink refuses a wrong or used link, and slows down whoever guesses links.
 func (h *Handler) checkSetupLink(c *echo.Context) error {
-	at, key := time.Now(), "setup:"+c.RealIP()
-	if wait := h.resumes.blocked(key, at); wait > 0 {
+	at, key, ctx := time.Now(), "setup:"+c.RealIP(), c.Request().Context()
+	wait, err := h.resumes.blocked(ctx, key, at)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return &retryAfterError{wait: wait}
 	}
-	err := models.CheckSetupToken(h.db.Read.WithContext(c.Request().Context()), c.Param("token"))
+	err = models.CheckSetupToken(h.db.Read.WithContext(ctx), c.Param("token"))
 	if errors.Is(err, models.ErrBadSetupLink) {
-		h.resumes.fail(key, at)
+		if ferr := h.resumes.fail(ctx, key, at); ferr != nil {
+			return ferr
+		}
 	}
 	return err
 }

@@ -16,7 +16,13 @@ func (h *Handler) health(c *echo.Context) error {
 }
 
 type homeView struct {
-	Surveys []models.Survey
+	Surveys []homeSurvey
+}
+
+// homeSurvey is an open survey on the home page, with its title in the visitor's language
+// where it has one; Lang marks a title in another language than the page's.
+type homeSurvey struct {
+	Slug, Title, Lang string
 }
 
 func (h *Handler) showHome(c *echo.Context) error {
@@ -25,30 +31,62 @@ func (h *Handler) showHome(c *echo.Context) error {
 		return err
 	}
 	h.session(c)
-	return c.Render(http.StatusOK, "site/home", homeView{Surveys: ss})
+	t := tr(c)
+	var view homeView
+	for _, s := range ss {
+		hs := homeSurvey{Slug: s.Slug, Title: s.Title}
+		if def, err := s.Def(); err == nil {
+			local := def.In(t.Code())
+			hs.Title = local.Title
+			if local.Lang() != t.Code() {
+				hs.Lang = local.Lang()
+			}
+		}
+		view.Surveys = append(view.Surveys, hs)
+	}
+	return c.Render(http.StatusOK, "site/home", view)
 }
 
 // SitePages are the pages the footer links to, by URL path and by file name in SiteTexts.
 var SitePages = []string{"toegankelijkheid", "privacy", "contact"}
 
 type sitePageView struct {
-	Page  string
-	Title string
-	Text  string // the installation's own text; empty: the default
+	Page     string
+	Title    string
+	Text     string // the installation's own text; empty: the default
+	TextLang string // Text's language when it is not the page's: a Dutch text on an English page
 	// The default retention, which the default privacy text names.
 	ContactDays, PendingDays, AnswerDays int
 }
 
-var sitePageTitles = map[string]string{
-	"toegankelijkheid": "Toegankelijkheid",
-	"privacy":          "Privacy",
-	"contact":          "Contact",
+// SiteTextNames are the names, without .txt, of the files that may hold an installation's own
+// footer page texts: privacy.txt in Dutch, privacy.en.txt in English, and so on.
+func SiteTextNames() []string {
+	var names []string
+	for _, page := range SitePages {
+		names = append(names, page)
+		for _, t := range catalogue.Languages()[1:] {
+			names = append(names, page+"."+t.Code())
+		}
+	}
+	return names
 }
 
-// showSitePage shows one of the footer's pages, in this installation's words when it has them.
+// showSitePage shows one of the footer's pages, in this installation's words when it has them:
+// in the visitor's language if given, else the Dutch text, marked as Dutch.
 func (h *Handler) showSitePage(page string) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		return c.Render(http.StatusOK, "site/page", sitePageView{Page: page, Title: sitePageTitles[page], Text: h.cfg.SiteTexts[page],
-			ContactDays: models.DefaultContactDays, PendingDays: models.DefaultPendingDays, AnswerDays: models.DefaultAnswerDays})
+		t := tr(c)
+		v := sitePageView{Page: page, Title: t.T("site.page." + page),
+			ContactDays: models.DefaultContactDays, PendingDays: models.DefaultPendingDays, AnswerDays: models.DefaultAnswerDays}
+		if text, ok := h.cfg.SiteTexts[page+"."+t.Code()]; ok {
+			v.Text = text
+		} else if text, ok := h.cfg.SiteTexts[page]; ok {
+			v.Text = text
+			if t.Code() != catalogue.Dutch().Code() {
+				v.TextLang = catalogue.Dutch().Code()
+			}
+		}
+		return c.Render(http.StatusOK, "site/page", v)
 	}
 }

@@ -233,7 +233,7 @@ func TestCSVCodesAndTimesSurviveDutchExcel(t *testing.T) {
 	}
 	_, book := readCSV(t, res.get(base+"codeboek-excel.csv").Body, ';')
 	dutch := map[string]bool{"volgnummer": true, "datum en tijd": true, "gemeentecode": true, "gemeentenaam": true, "provincie": true, "grootteklasse": true,
-		"één antwoord": true, "meer antwoorden (0/1)": true, "stelling": true, "open antwoord": true, "getal": true, "toelichting": true}
+		"één antwoord": true, "meer antwoorden (0/1)": true, "stelling": true, "open antwoord": true, "getal": true, "toelichting": true, "taal": true}
 	for _, r := range book {
 		if !dutch[r[2]] {
 			t.Errorf("codebook soort %q of %s is not one of the Dutch kinds", r[2], r[0])

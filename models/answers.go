@@ -1,7 +1,6 @@
 package models
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"regexp"
@@ -11,9 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// Problem is one thing wrong with what a respondent entered, in Dutch, tied to a form field.
+// Problem is one thing wrong with what a respondent entered, tied to a form field. Code says
+// what, Args (name, value pairs) fill in the details; the handler words them in the
+// respondent's language (message problem.CODE) into Message.
 type Problem struct {
 	Field   string // form field name: "afdeling", "afdeling.anders", "kc_stellingen.meer_samenwerken"
+	Code    string
+	Args    []any // a float64 is a number to format, a []string a list of names to join with "or"
 	Message string
 	// Choices are the municipality names the respondent may have meant ("Bedoelt u …?"),
 	// offered under PickField.
@@ -60,7 +63,9 @@ func (d *Definition) ReadShown(si int, form url.Values, reg *Register, strict bo
 
 func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]Answer, []Problem) {
 	need := strict && q.Required
-	problem := func(field, msg string) []Problem { return []Problem{{Field: field, Message: msg}} }
+	problem := func(field, code string, args ...any) []Problem {
+		return []Problem{{Field: field, Code: code, Args: args}}
+	}
 	switch q.Kind {
 	case KindMunicipality:
 		in := strings.TrimSpace(form.Get(q.Code))
@@ -69,7 +74,7 @@ func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]A
 		}
 		if in == "" {
 			if need {
-				return nil, problem(q.Code, "Kies de gemeente waarvoor u de peiling invult")
+				return nil, problem(q.Code, "municipality_required")
 			}
 			return nil, nil
 		}
@@ -87,7 +92,7 @@ func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]A
 		if p := strayOther(q, form); p != nil {
 			return nil, p
 		}
-		return readChoice(q, form, q.Code, q.Choices(), need, "Kies een antwoord bij: "+q.Text)
+		return readChoice(q, form, q.Code, q.Choices(), need, Problem{Code: "choose_answer", Args: []any{"Question", q.Text}})
 	case KindMulti:
 		if p := strayOther(q, form); p != nil {
 			return nil, p
@@ -97,7 +102,7 @@ func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]A
 		var answers []Answer
 		var problems []Problem
 		for _, s := range q.Statements {
-			as, ps := readChoice(q, form, StatementField(q, s), q.Choices(), need, "Geef aan in hoeverre u het eens bent met: "+s.Text)
+			as, ps := readChoice(q, form, StatementField(q, s), q.Choices(), need, Problem{Code: "rate_statement", Args: []any{"Statement", s.Text}})
 			for i := range as {
 				as[i].Item = s.Code
 			}
@@ -112,7 +117,7 @@ func readQuestion(q *Question, form url.Values, reg *Register, strict bool) ([]A
 		}
 		if text == "" {
 			if need {
-				return nil, problem(q.Code, "Vul een antwoord in bij: "+q.Text)
+				return nil, problem(q.Code, "text_required", "Question", q.Text)
 			}
 			return nil, nil
 		}
@@ -131,41 +136,34 @@ func municipalityProblem(q *Question, in string, match Match) Problem {
 		for _, m := range match.Ambiguous {
 			p.Choices = append(p.Choices, m.Name)
 		}
-		p.Message = fmt.Sprintf("Er zijn %d gemeenten met de naam %s. Kies welke u bedoelt: %s", len(p.Choices), clip(in, 60), orList(p.Choices))
+		p.Code, p.Args = "municipality_ambiguous", []any{"Count", len(p.Choices), "Input", clip(in, 60), "Choices", p.Choices}
 	case len(match.Suggestions) > 0:
 		for _, m := range match.Suggestions {
 			p.Choices = append(p.Choices, m.Name)
 		}
-		p.Message = fmt.Sprintf("We kennen geen gemeente %s. Bedoelt u %s?", clip(in, 60), orList(p.Choices))
+		p.Code, p.Args = "municipality_suggest", []any{"Input", clip(in, 60), "Choices", p.Choices}
 	default:
-		p.Message = fmt.Sprintf("We kennen geen gemeente %s. Controleer de spelling, of typ de eerste letters en kies uw gemeente uit de lijst", clip(in, 60))
+		p.Code, p.Args = "municipality_unknown", []any{"Input", clip(in, 60)}
 	}
 	return p
 }
 
-// orList writes names as "A, B of C".
-func orList(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " of " + names[len(names)-1]
-}
-
 // readChoice reads one radio group (a single question or one likert statement).
-func readChoice(q *Question, form url.Values, field string, choices []Option, need bool, missing string) ([]Answer, []Problem) {
+func readChoice(q *Question, form url.Values, field string, choices []Option, need bool, missing Problem) ([]Answer, []Problem) {
 	vals := form[field]
 	if len(vals) == 0 || vals[0] == "" {
 		if need {
-			return nil, []Problem{{Field: field, Message: missing}}
+			missing.Field = field
+			return nil, []Problem{missing}
 		}
 		return nil, nil
 	}
 	if len(vals) > 1 {
-		return nil, []Problem{{Field: field, Message: "Kies één antwoord"}}
+		return nil, []Problem{{Field: field, Code: "choose_one"}}
 	}
 	opt, ok := findOption(choices, vals[0])
 	if !ok {
-		return nil, []Problem{{Field: field, Message: "Kies een van de genoemde antwoorden"}}
+		return nil, []Problem{{Field: field, Code: "choose_listed"}}
 	}
 	a := Answer{Question: q.Code, Option: opt.Code}
 	if opt.Other {
@@ -182,13 +180,13 @@ func readMulti(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 	picked := map[string]bool{}
 	for _, v := range form[q.Code] {
 		if _, ok := findOption(q.Options, v); !ok {
-			return nil, []Problem{{Field: q.Code, Message: "Kies alleen uit de genoemde antwoorden"}}
+			return nil, []Problem{{Field: q.Code, Code: "choose_only_listed"}}
 		}
 		picked[v] = true
 	}
 	if len(picked) == 0 {
 		if need {
-			return nil, []Problem{{Field: q.Code, Message: "Kies minstens één antwoord bij: " + q.Text}}
+			return nil, []Problem{{Field: q.Code, Code: "choose_at_least_one", Args: []any{"Question", q.Text}}}
 		}
 		return nil, nil
 	}
@@ -223,7 +221,7 @@ func strayOther(q *Question, form url.Values) []Problem {
 			return nil
 		}
 	}
-	return []Problem{{Field: OtherField(q), Message: "U typte iets bij ‘Anders’, maar u koos ‘Anders’ niet bij: " + q.Text + " Kies ‘Anders’ als u dit bedoelt, of maak het veld leeg"}}
+	return []Problem{{Field: OtherField(q), Code: "other_not_chosen", Args: []any{"Question", q.Text}}}
 }
 
 func readOther(q *Question, form url.Values) (string, []Problem) {
@@ -233,43 +231,69 @@ func readOther(q *Question, form url.Values) (string, []Problem) {
 		return "", p
 	}
 	if text == "" {
-		return "", []Problem{{Field: field, Message: "U koos ‘Anders’. Vul in wat u bedoelt bij: " + q.Text}}
+		return "", []Problem{{Field: field, Code: "other_empty", Args: []any{"Question", q.Text}}}
 	}
 	return text, nil
 }
 
 var plainNumber = regexp.MustCompile(`^-?\d+(\.\d+)?$`) // no exponents, no Inf or NaN
 
-var dutchThousands = regexp.MustCompile(`^-?\d{1,3}(\.\d{3})+$`)
+var (
+	dutchThousands   = regexp.MustCompile(`^-?\d{1,3}(\.\d{3})+$`)
+	englishThousands = regexp.MustCompile(`^-?\d{1,3}(,\d{3})+(\.\d+)?$`)
+)
+
+// normaliseNumber turns a typed number into Go's notation by the respondent's language. Dutch
+// writes 1.234,5 and 1.200; English 1,234.5 and 1,200. Both accept a bare decimal dot (a
+// keypad sends one), and English also a lone decimal comma (3,5), which is no thousands.
+func normaliseNumber(in, lang string) string {
+	if lang != "" && lang != "nl" {
+		if englishThousands.MatchString(in) {
+			return strings.ReplaceAll(in, ",", "")
+		}
+		return strings.Replace(in, ",", ".", 1)
+	}
+	if strings.Contains(in, ",") || dutchThousands.MatchString(in) {
+		return strings.ReplaceAll(strings.ReplaceAll(in, ".", ""), ",", ".")
+	}
+	return in
+}
 
 func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 	in := strings.TrimSpace(form.Get(q.Code))
-	fail := func(msg string) ([]Answer, []Problem) { return nil, []Problem{{Field: q.Code, Message: msg}} }
+	fail := func(code string, args ...any) ([]Answer, []Problem) {
+		return nil, []Problem{{Field: q.Code, Code: code, Args: args}}
+	}
 	if in == "" {
 		if need {
-			return fail("Vul een getal in bij: " + q.Text)
+			return fail("number_required", "Question", q.Text)
 		}
 		return nil, nil
 	}
-	// Dutch writes 1.234,5 and 1.200; accept those, and 1234.5 from a keyboard that sends dots.
-	norm := in
-	if strings.Contains(norm, ",") || dutchThousands.MatchString(norm) {
-		norm = strings.ReplaceAll(strings.ReplaceAll(norm, ".", ""), ",", ".")
-	}
+	norm := normaliseNumber(in, q.lang)
 	n, err := strconv.ParseFloat(norm, 64)
 	if err != nil || !plainNumber.MatchString(norm) || len(in) > 30 {
-		return fail("Vul een getal in, zoals 12 of 3,5")
+		return fail("number_invalid")
 	}
 	if q.Integer && n != math.Trunc(n) {
-		return fail("Vul een heel getal in, zonder komma")
+		return fail("number_whole")
 	}
 	if q.Min != nil && n < *q.Min {
-		return fail("Vul een getal in van minimaal " + FormatNumber(*q.Min))
+		return fail("number_min", "Min", *q.Min)
 	}
 	if q.Max != nil && n > *q.Max {
-		return fail("Vul een getal in van maximaal " + FormatNumber(*q.Max))
+		return fail("number_max", "Max", *q.Max)
 	}
 	return []Answer{{Question: q.Code, Number: &n}}, nil
+}
+
+// formatNumberIn writes n as a respondent of lang typed it: Dutch with a decimal comma,
+// other languages with a point.
+func formatNumberIn(n float64, lang string) string {
+	if lang == DutchLanguage {
+		return FormatNumber(n)
+	}
+	return strconv.FormatFloat(n, 'f', -1, 64)
 }
 
 // FormatNumber writes n the Dutch way: a decimal comma, no trailing zeros.
@@ -279,13 +303,13 @@ func FormatNumber(n float64) string {
 
 func checkText(field, text string, limit int) []Problem {
 	if !utf8.ValidString(text) {
-		return []Problem{{Field: field, Message: "Uw antwoord bevat tekens die we niet kunnen lezen; typ het opnieuw of plak het als platte tekst"}}
+		return []Problem{{Field: field, Code: "text_unreadable"}}
 	}
 	if strings.ContainsFunc(text, forbiddenControl) {
-		return []Problem{{Field: field, Message: "Dit antwoord bevat een teken dat niet is toegestaan (een onzichtbaar stuurteken, vaak meegekopieerd uit een ander document). Haal het weg of typ het antwoord opnieuw"}}
+		return []Problem{{Field: field, Code: "text_control"}}
 	}
 	if n := utf8.RuneCountInString(text); n > limit {
-		return []Problem{{Field: field, Message: fmt.Sprintf("Uw antwoord is %d tekens lang; het mag maximaal %d tekens zijn", n, limit)}}
+		return []Problem{{Field: field, Code: "text_too_long", Args: []any{"Length", n, "Max", limit}}}
 	}
 	return nil
 }
@@ -344,7 +368,7 @@ func (d *Definition) Values(answers []Answer) url.Values {
 			v.Set(q.Code, a.Text)
 		case KindNumber:
 			if a.Number != nil {
-				v.Set(q.Code, FormatNumber(*a.Number))
+				v.Set(q.Code, formatNumberIn(*a.Number, d.Lang()))
 			}
 		}
 	}

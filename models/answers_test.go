@@ -2,6 +2,7 @@ package models
 
 import (
 	"bytes"
+	"fmt"
 	"net/url"
 	"reflect"
 	"strings"
@@ -94,26 +95,26 @@ func TestReadSectionRules(t *testing.T) {
 		name, field string
 		value       []string
 		wantField   string
-		wantMsg     string
+		wantCode    string // the code, then name=value of some of its arguments
 	}{
-		{"municipality required", "gemeente", nil, "gemeente", "Kies de gemeente"},
-		{"municipality unknown", "gemeente", []string{"Gotham"}, "gemeente", "We kennen geen gemeente Gotham"},
+		{"municipality required", "gemeente", nil, "gemeente", "municipality_required"},
+		{"municipality unknown", "gemeente", []string{"Gotham"}, "gemeente", "municipality_unknown Input=Gotham"},
 		{"municipality by CBS code", "gemeente", []string{"0344"}, "", ""},
-		{"single required", "afdeling", nil, "afdeling", "Kies een antwoord bij: Afdeling?"},
-		{"single unknown code", "afdeling", []string{"z"}, "afdeling", "Kies een van de genoemde antwoorden"},
+		{"single required", "afdeling", nil, "afdeling", "choose_answer Question=Afdeling?"},
+		{"single unknown code", "afdeling", []string{"z"}, "afdeling", "choose_listed"},
 		{"single weet niet allowed", "afdeling", []string{"weet_niet"}, "", ""},
-		{"multi required", "plannen", nil, "plannen", "Kies minstens één antwoord"},
-		{"multi unknown code", "plannen", []string{"x", "q"}, "plannen", "Kies alleen uit"},
-		{"likert unknown code", "stellingen.s1", []string{"5"}, "stellingen.s1", "Kies een van de genoemde antwoorden"},
-		{"likert required", "stellingen.s2", nil, "stellingen.s2", "Geef aan in hoeverre u het eens bent met: Twee"},
-		{"text too long", "toelichting", []string{"elf tekens!"}, "toelichting", "11 tekens lang; het mag maximaal 10"},
-		{"text required", "toelichting", []string{"   "}, "toelichting", "Vul een antwoord in"},
-		{"number not a number", "fte", []string{"twaalf"}, "fte", "Vul een getal in, zoals 12 of 3,5"},
-		{"number below min", "fte", []string{"-1"}, "fte", "minimaal 0"},
-		{"number above max", "fte", []string{"500,5"}, "fte", "maximaal 500"},
+		{"multi required", "plannen", nil, "plannen", "choose_at_least_one"},
+		{"multi unknown code", "plannen", []string{"x", "q"}, "plannen", "choose_only_listed"},
+		{"likert unknown code", "stellingen.s1", []string{"5"}, "stellingen.s1", "choose_listed"},
+		{"likert required", "stellingen.s2", nil, "stellingen.s2", "rate_statement Statement=Twee"},
+		{"text too long", "toelichting", []string{"elf tekens!"}, "toelichting", "text_too_long Length=11 Max=10"},
+		{"text required", "toelichting", []string{"   "}, "toelichting", "text_required"},
+		{"number not a number", "fte", []string{"twaalf"}, "fte", "number_invalid"},
+		{"number below min", "fte", []string{"-1"}, "fte", "number_min Min=0"},
+		{"number above max", "fte", []string{"500,5"}, "fte", "number_max Max=500"},
 		{"number Dutch thousands", "fte", []string{"1.200"}, "", ""},
-		{"integer with decimals", "teams", []string{"2,5"}, "teams", "Vul een heel getal in"},
-		{"number infinity", "fte", []string{"Inf"}, "fte", "Vul een getal in"},
+		{"integer with decimals", "teams", []string{"2,5"}, "teams", "number_whole"},
+		{"number infinity", "fte", []string{"Inf"}, "fte", "number_invalid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,8 +137,8 @@ func TestReadSectionRules(t *testing.T) {
 				}
 				return
 			}
-			if len(problems) != 1 || problems[0].Field != tc.wantField || !strings.Contains(problems[0].Message, tc.wantMsg) {
-				t.Fatalf("problems %+v, want one on %s containing %q", problems, tc.wantField, tc.wantMsg)
+			if len(problems) != 1 || problems[0].Field != tc.wantField || !strings.HasPrefix(describeProblem(problems[0]), tc.wantCode) {
+				t.Fatalf("problems %+v, want one on %s: %q", problems, tc.wantField, tc.wantCode)
 			}
 		})
 	}
@@ -225,8 +226,17 @@ func TestReadSectionAsksAboutTextAtAndersWithoutAnders(t *testing.T) {
 		form.Set("afdeling", "a")
 		form.Set("afdeling.anders", "Informatiebeheer")
 		_, problems := def.ReadSection(0, form, reg, !lenient)
-		if len(problems) != 1 || problems[0].Field != "afdeling.anders" || !strings.Contains(problems[0].Message, "u koos ‘Anders’ niet bij: Afdeling?") {
+		if len(problems) != 1 || problems[0].Field != "afdeling.anders" || describeProblem(problems[0]) != "other_not_chosen Question=Afdeling?" {
 			t.Errorf("strict %v: problems %+v", !lenient, problems)
 		}
 	}
+}
+
+// describeProblem writes a problem's code and arguments as "code Name=value …".
+func describeProblem(p Problem) string {
+	out := p.Code
+	for i := 0; i+1 < len(p.Args); i += 2 {
+		out += fmt.Sprintf(" %v=%v", p.Args[i], p.Args[i+1])
+	}
+	return out
 }

@@ -1,15 +1,22 @@
 package models
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"strconv"
 
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
-// ErrBackupPostgres is Backup's answer on PostgreSQL.
-var ErrBackupPostgres = errors.New("peiling backup copies a SQLite file; back up a PostgreSQL database with pg_dump (pg_dump -Fc -f peiling.dump URL)")
+// ErrBackupPostgres is Backup's answer on PostgreSQL, whose databases "peiling backup" dumps
+// with pg_dump instead.
+var ErrBackupPostgres = errors.New("models.Backup copies a SQLite file; a PostgreSQL database is backed up with pg_dump (peiling backup runs it)")
 
 // Backup writes a consistent copy of the live database to dest with VACUUM INTO: it reads
 // one snapshot, so writers carry on while it runs, and the copy has no WAL to go with it.
@@ -29,6 +36,48 @@ func Backup(db *gorm.DB, dest string) error {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
 	return nil
+}
+
+// BackupFile writes a consistent copy of the SQLite file at path to dest, as Backup does, but
+// through a connection of its own that neither creates nor migrates the file: a backup taken
+// before an upgrade (with the new binary) must hold the schema of before.
+func BackupFile(path, dest string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	db, err := gorm.Open(sqlite.Open("file:"+url.PathEscape(path)+"?mode=rw&_pragma=busy_timeout(5000)"), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return fmt.Errorf("backup: open %s: %w", path, err)
+	}
+	conn, err := db.DB()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return Backup(db, dest)
+}
+
+// PostgresVersion connects to the PostgreSQL database at dsn, without migrating it, and
+// returns the server's major version (15 for 15.18) and its version text.
+func PostgresVersion(ctx context.Context, dsn string) (int, string, error) {
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return 0, "", fmt.Errorf("connect to %s: %w", Redacted(dsn), err)
+	}
+	conn, err := db.DB()
+	if err != nil {
+		return 0, "", err
+	}
+	defer conn.Close()
+	var num, text string
+	if err := db.WithContext(ctx).Raw("SELECT current_setting('server_version_num'), current_setting('server_version')").Row().Scan(&num, &text); err != nil {
+		return 0, "", fmt.Errorf("ask %s for its version: %w", Redacted(dsn), err)
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, "", fmt.Errorf("server_version_num %q: %w", num, err)
+	}
+	return n / 10000, text, nil
 }
 
 // IntegrityCheck runs SQLite's integrity_check and returns its findings, "ok" when sound. On

@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"peiling/models/dbtest"
 )
 
 // benchSizes are the numbers of responses the results benchmarks run at. One million takes
@@ -21,15 +22,12 @@ func benchSizes() []int {
 }
 
 // seededSurvey returns the reference survey with n random submitted responses, in a database
-// kept in the temp folder between runs (seeding is not what is measured). The handlers
-// benchmarks serve the same files.
+// kept between runs (seeding is not what is measured): a file in the temp folder, or a
+// database on the PostgreSQL server PEILING_BENCH_POSTGRES names (dbtest.BenchDSN). The
+// handlers benchmarks serve the same databases.
 func seededSurvey(b *testing.B, n int) (*DB, *Survey) {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-%d.db", n))
-	fresh := false
-	if _, err := os.Stat(path); err != nil {
-		fresh = true
-	}
+	path, fresh := dbtest.BenchDSN(b, n)
 	db, err := Open(path, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
@@ -45,7 +43,7 @@ func seededSurvey(b *testing.B, n int) (*DB, *Survey) {
 	if fresh {
 		started := time.Now()
 		if err := SeedResponses(db.Write, s, n, rand.New(rand.NewPCG(uint64(n), 1))); err != nil {
-			os.Remove(path)
+			os.Remove(path) // a half-seeded file; on PostgreSQL nothing (dropdb peiling_bench_N)
 			b.Fatal(err)
 		}
 		b.Logf("seeded %d responses in %v", n, time.Since(started).Round(time.Millisecond))

@@ -16,8 +16,9 @@ import (
 // DB holds the two pools on one database: SQLite has a single writer, so all writes go
 // through one connection (no SQLITE_BUSY between our own writers), reads use several. On
 // PostgreSQL the pools have the same shape, so one instance behaves as on SQLite: writes in
-// one process still take turns. (Several instances on one PostgreSQL need locks in the
-// database itself; see docs/deployment.md.)
+// one process still take turns. Between several instances on one database, row locks
+// (dialect.lockRows), leases and counts in the database keep the rules; see "Several
+// instances" in docs/deployment.md.
 type DB struct {
 	Write *gorm.DB
 	Read  *gorm.DB

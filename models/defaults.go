@@ -31,8 +31,21 @@ const (
 func ReferenceSurvey() ([]byte, error) { return defaults.ReadFile(ReferenceSurveyFile) }
 
 // SeedDefaults loads the embedded registers that are missing and, on a database without
-// surveys, the reference survey, open. It runs on every start and changes nothing the second time.
+// surveys, the reference survey, open. It runs on every start and changes nothing the second
+// time. Instances that start together on a new database seed it one after the other, in one
+// transaction under the migration's lock, so the later ones find the first one's rows.
 func SeedDefaults(db *gorm.DB) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		if lock := dialectOf(tx).migrationLock; lock != "" {
+			if err := tx.Exec(lock).Error; err != nil {
+				return err
+			}
+		}
+		return seedDefaults(tx)
+	})
+}
+
+func seedDefaults(db *gorm.DB) error {
 	have, err := RegisterNames(db)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -45,6 +46,10 @@ type Definition struct {
 	Register     string              `yaml:"register" json:"register" validate:"required,max=40"`
 	Scales       map[string][]Option `yaml:"scales,omitempty" json:"scales" validate:"max=20,dive,keys,code,endkeys,min=2,max=11,dive"`
 	Sections     []Section           `yaml:"sections" json:"sections" validate:"required,min=1,max=50,dive"`
+	// Translations are the texts above in other languages (translations.go).
+	Translations Translations `yaml:"-" json:"translations,omitempty"`
+
+	lang string // the language In chose for the texts; empty: Dutch
 }
 
 // Section is one page of the questionnaire.
@@ -53,7 +58,8 @@ type Section struct {
 	Intro     string     `yaml:"intro,omitempty" json:"intro" validate:"max=5000"`
 	Questions []Question `yaml:"questions" json:"questions" validate:"required,min=1,max=100,dive"`
 	// ShowIf shows the whole page only when an earlier answer has one of the given values.
-	ShowIf *Condition `yaml:"show_if,omitempty" json:"show_if,omitempty"`
+	ShowIf       *Condition   `yaml:"show_if,omitempty" json:"show_if,omitempty"`
+	Translations Translations `yaml:"-" json:"translations,omitempty"`
 }
 
 // Condition is skip logic: it holds when the answer to Question, a single or multi question
@@ -86,10 +92,13 @@ type Question struct {
 	Profile bool `yaml:"profile,omitempty" json:"profile,omitempty"`
 
 	// ScaleOptions is Scale resolved against the definition's scales (likert only).
-	ScaleOptions []Option `yaml:"-" json:"-"`
+	ScaleOptions []Option     `yaml:"-" json:"-"`
+	Translations Translations `yaml:"-" json:"translations,omitempty"`
+
 	// conditional is set by check when skip logic can hide the question (its own show_if or
 	// its page's).
 	conditional bool
+	lang        string // the language of the texts (Definition.In), for reading numbers
 }
 
 // Option is one answer of a single, multi or likert question.
@@ -97,12 +106,16 @@ type Option struct {
 	Code  string `yaml:"code" json:"code" validate:"required,code"`
 	Label string `yaml:"label" json:"label" validate:"required,max=300"`
 	Other bool   `yaml:"other,omitempty" json:"other,omitempty"`
+
+	Translations Translations `yaml:"-" json:"translations,omitempty"`
 }
 
 // Statement is one row of a likert block, rated on the question's scale.
 type Statement struct {
 	Code string `yaml:"code" json:"code" validate:"required,code"`
 	Text string `yaml:"text" json:"text" validate:"required,max=1000"`
+
+	Translations Translations `yaml:"-" json:"translations,omitempty"`
 }
 
 // DefinitionError says what is wrong with a definition file, and where.
@@ -154,15 +167,31 @@ func ParseDefinition(file string, data []byte) (*Definition, error) {
 	if len(data) > MaxDefinitionBytes {
 		return nil, &DefinitionError{File: file, Problem: fmt.Sprintf("het bestand is groter dan %d kB", MaxDefinitionBytes>>10)}
 	}
-	var root yaml.Node
+	var root, work yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(file, err)
 	}
+	if root.Kind == 0 {
+		return nil, yamlError(file, io.EOF)
+	}
+	// Texts given per language ({nl: …, en: …}) are taken out first; what remains decodes
+	// as a definition of Dutch texts.
+	_ = yaml.Unmarshal(data, &work)
+	translations := map[string]map[string]string{}
+	if err := takeTranslations(&work, "", translations); err != nil {
+		err.(*DefinitionError).File = file
+		return nil, err
+	}
+	if bad := unknownField(&work, reflect.TypeOf(Definition{})); bad != nil {
+		return nil, &DefinitionError{File: file, Line: bad.Line, Problem: fmt.Sprintf("field %s not found in type models.Definition", bad.Value)}
+	}
 	var def Definition
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&def); err != nil {
+	if err := work.Decode(&def); err != nil {
 		return nil, yamlError(file, err)
+	}
+	if err := def.putTranslations(translations, &root); err != nil {
+		err.(*DefinitionError).File = file
+		return nil, err
 	}
 	if err := def.check(); err != nil {
 		var de *DefinitionError

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"database/sql"
 	"net/url"
 	"strings"
 	"time"
@@ -38,7 +39,31 @@ type dialect struct {
 	// result loses the column's type (MAX of a time column comes back from SQLite as text).
 	// PostgreSQL's form has a fixed six-digit fraction, so its texts also sort as times.
 	timeText func(expr string) string
+	// lockRows ends a SELECT that locks the rows it read of the table named of (of every table
+	// when of is "") until the transaction ends, in mode lockUpdate (against everyone) or
+	// lockKeyShare (only against lockUpdate). A close takes the survey row for update and a
+	// respondent's write takes it for key share (lifecycle.go), so several instances on one
+	// PostgreSQL take turns on a survey's status as one process does. SQLite has no row locks
+	// and needs none: a write transaction holds the whole database from its BEGIN IMMEDIATE
+	// on, whichever process began it.
+	lockRows func(mode, of string) string
+	// migrationLock is the statement that makes instances starting at once migrate (and seed)
+	// one after the other, held until the transaction ends; "" where BEGIN IMMEDIATE already
+	// does (SQLite). Without it two PostgreSQL instances would both create the same new table.
+	migrationLock string
+	// snapshot begins a transaction that reads one state of the whole database (CopyDB).
+	// SQLite's read transaction in WAL mode already does, and its driver takes no options.
+	snapshot *sql.TxOptions
+	// afterBulkLoad runs after many rows were loaded at once, "" when nothing needs to:
+	// PostgreSQL plans from statistics that autovacuum would gather only later.
+	afterBulkLoad string
 }
+
+// Modes of lockRows.
+const (
+	lockUpdate   = "UPDATE"
+	lockKeyShare = "KEY SHARE"
+)
 
 // sqliteTime is how the SQLite driver writes a time.Time.
 const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
@@ -52,6 +77,7 @@ var sqliteDialect = &dialect{
 	upsertRowTwice: true,
 	syncSequence:   func(string) string { return "" },
 	timeText:       func(expr string) string { return expr },
+	lockRows:       func(string, string) string { return "" },
 }
 
 var postgresDialect = &dialect{
@@ -68,6 +94,16 @@ var postgresDialect = &dialect{
 	timeText: func(expr string) string {
 		return "to_char((" + expr + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
 	},
+	// The key is any fixed number that nothing else locks: "peil" in ASCII.
+	migrationLock: "SELECT pg_advisory_xact_lock(1885694316)",
+	lockRows: func(mode, of string) string {
+		if of == "" {
+			return " FOR " + mode
+		}
+		return " FOR " + mode + " OF " + of
+	},
+	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	afterBulkLoad: "ANALYZE",
 }
 
 // dialectOf returns the dialect of the database db is on.

@@ -56,6 +56,7 @@ func Columns(def *Definition, settings ResultSettings) []Column {
 		{Name: "respondent", Kind: "id", Soort: "volgnummer", Text: "Volgnummer van de inzending (intern id)"},
 		{Name: "ingediend", Kind: "tijd", Soort: "datum en tijd", Text: "Moment van verzenden (Nederlandse tijd)"},
 		{Name: "versie", Kind: "versie", Soort: "getal", Text: "Versie van de vragenlijst waarop de gemeente antwoordde"},
+		{Name: "taal", Kind: "taal", Soort: "taal", Text: "Taal waarin de gemeente antwoordde (nl, en); de codes zijn in elke taal dezelfde"},
 	}
 	for _, q := range def.Questions() {
 		switch q.Kind {
@@ -128,6 +129,7 @@ type RawResponse struct {
 	Version     int
 	Province    string
 	Size        string // SizeClass key
+	Lang        string // the language it was answered in
 	Answers     []Answer
 	// shown is set when skip logic hid questions from this respondent: their cells say
 	// NotShown, apart from an empty cell that means "not answered".
@@ -147,6 +149,7 @@ const (
 	fillVersion
 	fillProvince
 	fillSize
+	fillLang
 	fillGM     // "GM" + the municipality code
 	fillText   // the answer's text: open answer, municipality name
 	fillNumber // the answer's number
@@ -185,6 +188,8 @@ func NewRowLayout(cols []Column) *RowLayout {
 			f = fillProvince
 		case c.Kind == "grootteklasse":
 			f = fillSize
+		case c.Kind == "taal":
+			f = fillLang
 		case c.flag:
 			f = fillFlag
 		case c.other && c.option != "":
@@ -227,6 +232,8 @@ func (l *RowLayout) Row(r *RawResponse) []Cell {
 			out[i].Text = r.Province
 		case fillSize:
 			out[i].Text = r.Size
+		case fillLang:
+			out[i].Text = r.Lang
 		case fillFlag:
 			if l.cols[i].zeroUnticked {
 				out[i].IsNumber = true // 0 also when nothing was ticked
@@ -309,7 +316,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		)
 		for {
 			heads = heads[:0]
-			rows, err := tx.Raw(`SELECT r.id, r.submitted_at, r.version, COALESCE(m.province, ''), `+sizeCaseSQL()+`
+			rows, err := tx.Raw(`SELECT r.id, r.submitted_at, r.version, r.lang, COALESCE(m.province, ''), `+sizeCaseSQL()+`
 				FROM responses r LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
 				WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
 				s.Register, s.ID, ResponseSubmitted, last, streamBatch).Rows()
@@ -319,7 +326,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 			for rows.Next() {
 				var h RawResponse
 				var at sql.NullTime
-				if err := rows.Scan(&h.ID, &at, &h.Version, &h.Province, &h.Size); err != nil {
+				if err := rows.Scan(&h.ID, &at, &h.Version, &h.Lang, &h.Province, &h.Size); err != nil {
 					rows.Close()
 					return fmt.Errorf("read responses of %s: %w", s.Slug, err)
 				}

@@ -168,20 +168,40 @@ func (g *groupWriter) transaction(group []*write) (errs []error, err error) {
 // or panics. The RELEASE also drops the savepoints that gorm's nested Transactions in fn set
 // and never release, so none pile up over a group. lost is set when the savepoint could not be set, rolled back to or released: the
 // transaction it was set in is no longer there (or no longer trustworthy).
+//
+// A write that lost a deadlock (PostgreSQL, with groups of several instances locking the same
+// rows in different orders) runs again: the ROLLBACK TO released the locks it took, so the
+// other group goes on, and the write waits its turn instead of failing.
 func savepoint(tx *gorm.DB, name string, fn func(*gorm.DB) error) (err, lost error) {
 	if lost := tx.Exec("SAVEPOINT " + name).Error; lost != nil {
 		return nil, fmt.Errorf("savepoint: %w", lost)
 	}
-	err = call(tx.Session(&gorm.Session{NewDB: true}), fn)
-	if err != nil {
+	for attempt := 1; ; attempt++ {
+		err = call(tx.Session(&gorm.Session{NewDB: true}), fn)
+		if err == nil {
+			break
+		}
 		if lost := tx.Exec("ROLLBACK TO " + name).Error; lost != nil {
 			return err, fmt.Errorf("rollback to savepoint: %w", lost)
+		}
+		if attempt == maxWriteAttempts || !lostADeadlock(err) {
+			break
 		}
 	}
 	if lost := tx.Exec("RELEASE " + name).Error; lost != nil {
 		return err, fmt.Errorf("release savepoint: %w", lost)
 	}
 	return err, nil
+}
+
+// maxWriteAttempts bounds how often a write that lost a deadlock runs again.
+const maxWriteAttempts = 3
+
+// lostADeadlock reports whether err says the database broke a deadlock by failing this
+// write's statement (SQLSTATE 40P01), or failed it to keep transactions serializable (40001).
+func lostADeadlock(err error) bool {
+	code, ok := postgresCode(err)
+	return ok && (code == "40P01" || code == "40001")
 }
 
 // call runs fn; a panic in fn becomes its error instead of stopping every later write.

@@ -61,7 +61,7 @@ func BenchmarkConcurrentSubmit(b *testing.B) {
 						}
 						d := drafts[i]
 						if err := db.GroupWrite(context.Background(), func(tx *gorm.DB) error {
-							return Submit(tx, d.survey, d.response, NewToken())
+							return Submit(tx, d.survey, d.response, NewToken(), "nl")
 						}); err != nil {
 							b.Error(err)
 							return
@@ -120,7 +120,7 @@ func benchDrafts(b *testing.B, db *DB, n int) []benchDraft {
 				return err
 			}
 			for i := 0; i < len(list) && len(out) < n; i++ {
-				r, _, err := StartDraft(tx, s)
+				r, _, err := StartDraft(tx, s, "nl")
 				if err != nil {
 					return err
 				}

@@ -363,3 +363,45 @@ func TestGroupWriteDoneContextFailsOnlyItsOwnWrite(t *testing.T) {
 		t.Errorf("stored %d notes, want 2", n)
 	}
 }
+
+// TestGroupWritesOfTwoInstancesThatDeadlockBothCommit makes two instances' writes lock two
+// rows in opposite orders. PostgreSQL breaks the deadlock by failing one statement; that
+// write runs again after its rollback released its lock, so both are stored and neither
+// respondent sees an error. (SQLite has one writer at a time across processes: no deadlock.)
+func TestGroupWritesOfTwoInstancesThatDeadlockBothCommit(t *testing.T) {
+	if !dbtest.Postgres() {
+		t.Skip("PostgreSQL only: SQLite's writers never hold row locks side by side")
+	}
+	dsn := dbtest.DSN(t, "c.db")
+	a, b := openSeeded(t, dsn), openSeeded(t, dsn)
+	for _, key := range []string{"x", "y"} {
+		if err := setting(key)(a.Write); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	var once [2]sync.Once
+	lockBoth := func(me int, first, second string) func(tx *gorm.DB) error {
+		return func(tx *gorm.DB) error {
+			if err := tx.Exec("UPDATE settings SET value = ? WHERE key = ?", fmt.Sprint(me), first).Error; err != nil {
+				return err
+			}
+			once[me].Do(func() { close(ready[me]) })
+			<-ready[1-me] // both hold their first row before either asks for its second
+			return tx.Exec("UPDATE settings SET value = ? WHERE key = ?", fmt.Sprint(me), second).Error
+		}
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- a.GroupWrite(context.Background(), lockBoth(0, "x", "y")) }()
+	go func() { errs <- b.GroupWrite(context.Background(), lockBoth(1, "y", "x")) }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("a write that met a deadlock failed: %v", err)
+		}
+	}
+	var values []string
+	a.Read.Model(&Setting{}).Where("key IN ?", []string{"x", "y"}).Order("key").Pluck("value", &values)
+	if len(values) != 2 || values[0] != values[1] {
+		t.Errorf("x and y = %v: one write's two updates should both have won", values)
+	}
+}

@@ -62,8 +62,11 @@ type Invitation struct {
 	Sealed           string `gorm:"not null"` // base64(nonce || AES-GCM(token))
 	// ResponseID is the response this link started; set once, by StartInvitedDraft.
 	ResponseID *uint
-	CreatedAt  time.Time
-	RevokedAt  *time.Time
+	// Lang is the language of the contact: of the mails they get, and of the pages when
+	// their browser names none of Peiling's languages.
+	Lang      string `gorm:"not null;default:nl"`
+	CreatedAt time.Time
+	RevokedAt *time.Time
 }
 
 // LinkKey seals invitation tokens.
@@ -104,6 +107,7 @@ type Contact struct {
 	Code  string
 	Name  string
 	Email string
+	Lang  string // "nl" when the list names none
 }
 
 // SetAccessMode switches a survey between open and invitation only.
@@ -187,10 +191,18 @@ func Invite(db *gorm.DB, s *Survey, key LinkKey, contacts []Contact, who Actor, 
 		var fresh []Invitation
 		for _, c := range contacts {
 			if inv, ok := byCode[c.Code]; ok {
-				if c.Email == "" && c.Name == "" || c.Email == inv.Email && c.Name == inv.ContactName {
+				sameLang := c.Lang == "" || c.Lang == inv.Lang
+				if c.Email == "" && c.Name == "" && sameLang || c.Email == inv.Email && c.Name == inv.ContactName && sameLang {
 					continue
 				}
-				if err := tx.Model(inv).Updates(map[string]any{"contact_name": c.Name, "email": c.Email}).Error; err != nil {
+				changes := map[string]any{"contact_name": c.Name, "email": c.Email}
+				if c.Email == "" && c.Name == "" {
+					changes = map[string]any{}
+				}
+				if !sameLang {
+					changes["lang"] = c.Lang
+				}
+				if err := tx.Model(inv).Updates(changes).Error; err != nil {
 					return err
 				}
 				updated++
@@ -229,7 +241,11 @@ func Invite(db *gorm.DB, s *Survey, key LinkKey, contacts []Contact, who Actor, 
 func newInvitation(surveyID uint, key LinkKey, c Contact, at time.Time) Invitation {
 	token := NewToken() // 256 bits
 	hash := HashToken(token)
-	return Invitation{SurveyID: surveyID, MunicipalityCode: c.Code, ContactName: c.Name, Email: c.Email,
+	lang := c.Lang
+	if lang == "" {
+		lang = DutchLanguage
+	}
+	return Invitation{SurveyID: surveyID, MunicipalityCode: c.Code, ContactName: c.Name, Email: c.Email, Lang: lang,
 		TokenHash: hash, Sealed: key.seal(token, hash), CreatedAt: at}
 }
 
@@ -277,7 +293,7 @@ func ReissueInvitation(db *gorm.DB, s *Survey, key LinkKey, id uint, subject str
 		}
 		// A revoked invitation may be reissued as long as no other live one exists; the
 		// partial unique index (schema step 2) refuses a second live link.
-		out = newInvitation(s.ID, key, Contact{Code: old.MunicipalityCode, Name: old.ContactName, Email: old.Email}, at)
+		out = newInvitation(s.ID, key, Contact{Code: old.MunicipalityCode, Name: old.ContactName, Email: old.Email, Lang: old.Lang}, at)
 		if err := tx.Create(&out).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
 				return ErrWrongStatus
@@ -346,13 +362,18 @@ func FindSubmittedResponse(db *gorm.DB, s *Survey, code string) (*Response, erro
 // the link to it: ErrInvitationUsed when the link already started one (in another browser,
 // or a moment ago in a race). It returns the draft and its private resume token.
 func StartInvitedDraft(db *gorm.DB, s *Survey, inv *Invitation) (*Response, string, error) {
-	if err := s.Accepting(); err != nil {
-		return nil, "", err
-	}
 	token := NewToken()
 	code := inv.MunicipalityCode
-	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token), Version: s.Version}
+	r := Response{SurveyID: s.ID, Status: ResponseDraft, MunicipalityCode: &code, InvitationID: &inv.ID, TokenHash: HashToken(token)}
 	err := db.Transaction(func(tx *gorm.DB) error {
+		cur, err := surveyForWriting(tx, s.ID) // s may be cached (StartDraft)
+		if err != nil {
+			return err
+		}
+		if err := cur.Accepting(); err != nil {
+			return err
+		}
+		r.Version = cur.Version
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
@@ -382,8 +403,9 @@ type ContactProblem struct {
 // maxContactLines bounds an uploaded list: there are fewer than 400 municipalities.
 const maxContactLines = 2000
 
-// ReadContacts reads a pasted or uploaded list of "code;contact name;email" lines, with ","
-// or ";" between the fields, an optional header line and an optional byte-order mark.
+// ReadContacts reads a pasted or uploaded list of "code;contact name;email;language" lines,
+// with "," or ";" between the fields, an optional header line and an optional byte-order mark.
+// The language (nl, en) is optional; Dutch without it.
 // Codes may be written as 363, 0363 or GM0363. Every problem is returned, by line.
 func ReadContacts(r io.Reader, reg *Register) ([]Contact, []ContactProblem) {
 	var out []Contact
@@ -451,8 +473,8 @@ func normaliseCode(s string) string {
 }
 
 func readContact(fields []string, code string, reg *Register) (Contact, string) {
-	if len(fields) > 3 {
-		return Contact{}, "Te veel kolommen: gebruik code;naam;e-mailadres"
+	if len(fields) > 4 {
+		return Contact{}, "Te veel kolommen: gebruik code;naam;e-mailadres;taal"
 	}
 	m, ok := reg.ByCode(code)
 	if !ok {
@@ -471,6 +493,12 @@ func readContact(fields []string, code string, reg *Register) (Contact, string) 
 	}
 	if strings.ContainsAny(c.Name, "\r\n") {
 		return Contact{}, "De naam bevat een regeleinde"
+	}
+	if len(fields) > 3 && fields[3] != "" {
+		c.Lang = strings.ToLower(fields[3])
+		if !languageCode.MatchString(c.Lang) {
+			return Contact{}, fmt.Sprintf("%q is geen taalcode zoals nl of en", clip(fields[3], 20))
+		}
 	}
 	return c, ""
 }

@@ -164,12 +164,18 @@ func CloseDueSurveys(db *gorm.DB, at time.Time) ([]string, error) {
 	return closed, nil
 }
 
-// takeSurvey reads a survey inside a write transaction; the write pool's BEGIN IMMEDIATE
-// means nobody changes it before the transaction ends.
+// takeSurvey reads a survey inside a write transaction and keeps anyone else from changing
+// it, or writing a response to it, before the transaction ends: on SQLite the write pool's
+// BEGIN IMMEDIATE holds the database, on PostgreSQL the row lock holds the row, also against
+// other instances (checkWritable waits for it).
 func takeSurvey(tx *gorm.DB, id uint) (*Survey, error) {
 	var s Survey
-	if err := tx.Take(&s, id).Error; err != nil {
-		return nil, notFound(err)
+	res := tx.Raw("SELECT * FROM surveys WHERE id = ?"+dialectOf(tx).lockRows(lockUpdate, ""), id).Scan(&s)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrNotFound
 	}
 	return &s, nil
 }

@@ -237,3 +237,45 @@ func TestResearcherAccountChangesAreAudited(t *testing.T) {
 		t.Fatalf("audit = %+v", log)
 	}
 }
+
+func TestTwoInstancesClosingDueSurveysCloseEachOnce(t *testing.T) {
+	dsn := dbtest.DSN(t, "p.db")
+	a, b := openSeeded(t, dsn), openSeeded(t, dsn)
+	s := referenceSurvey(t, a)
+	at := time.Date(2018, 3, 1, 9, 0, 0, 0, time.UTC)
+	const rounds = 10
+	for round := range rounds {
+		if round > 0 {
+			if err := OpenSurvey(a.Write, s.ID, System, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.Write.Model(s).Update("closes_at", at.Add(-time.Minute)).Error; err != nil {
+			t.Fatal(err)
+		}
+		var closed [2][]string
+		var errs [2]error
+		done := make(chan struct{})
+		for i, db := range []*DB{a, b} {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				closed[i], errs[i] = CloseDueSurveys(db.Write, at)
+			}()
+		}
+		<-done
+		<-done
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("round %d: %v, %v", round+1, errs[0], errs[1])
+		}
+		if n := len(closed[0]) + len(closed[1]); n != 1 {
+			t.Fatalf("round %d: the survey was closed %d times (%v, %v)", round+1, n, closed[0], closed[1])
+		}
+	}
+	var auto int64
+	if err := a.Read.Model(&AuditEntry{}).Where("survey_id = ? AND action = ?", s.ID, ActionAutoClosed).Count(&auto).Error; err != nil {
+		t.Fatal(err)
+	}
+	if auto != rounds {
+		t.Errorf("%d closings audited, want %d", auto, rounds)
+	}
+}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -76,7 +77,83 @@ Met vriendelijke groet,
 Het onderzoeksteam`},
 }
 
-// MailTemplates returns survey id's three templates, defaults where none was saved.
+// MailKindIn is the kind of a template in language lang: "uitnodiging" in Dutch,
+// "uitnodiging.en" in English.
+func MailKindIn(kind, lang string) string {
+	if lang == "" || lang == DutchLanguage {
+		return kind
+	}
+	return kind + "." + lang
+}
+
+// englishTemplates are the default texts for contacts whose language is English.
+var englishTemplates = map[string]MailTemplate{
+	MailInvitation: {Subject: "Invitation: {{peiling}}", Body: `Dear {{naam}},
+
+We invite the municipality of {{gemeente}} to take part in the survey "{{peiling}}". Use the personal link below to answer the survey for your municipality. You can stop at any time and carry on later with the same link, or forward the link to a colleague.
+
+{{link}}
+
+This link is only for the municipality of {{gemeente}}. Only forward it to colleagues at your municipality.
+
+Kind regards,
+The research team`},
+	MailReminder: {Subject: "Reminder: {{peiling}}", Body: `Dear {{naam}},
+
+We have not yet received the answers of the municipality of {{gemeente}} to the survey "{{peiling}}". Every municipality counts. Use this personal link to answer the survey:
+
+{{link}}
+
+If you have just sent your answers, you can ignore this reminder.
+
+Kind regards,
+The research team`},
+	MailReminderDraft: {Subject: "Nearly done: {{peiling}}", Body: `Dear {{naam}},
+
+The municipality of {{gemeente}} has started the survey "{{peiling}}", but the answers have not been sent yet. Use this link to carry on where you left off:
+
+{{link}}
+
+The answers only count once you select ‘Send your answers’ on the last page, ‘Check your answers’.
+
+Kind regards,
+The research team`},
+}
+
+func init() {
+	for kind, t := range englishTemplates {
+		defaultTemplates[MailKindIn(kind, "en")] = t
+	}
+}
+
+// TemplateFor is the run's text in language lang: the one the run holds for it, else the
+// Dutch.
+func (r *MailRun) TemplateFor(lang string) MailTemplate {
+	var texts map[string]MailTemplate
+	if r.Texts != "" && json.Unmarshal([]byte(r.Texts), &texts) == nil {
+		if t, ok := texts[lang]; ok {
+			return t
+		}
+	}
+	return MailTemplate{Subject: r.Subject, Body: r.Body}
+}
+
+// SetTexts keeps the templates of kind in every language but Dutch in the run.
+func (r *MailRun) SetTexts(ts map[string]MailTemplate) {
+	texts := map[string]MailTemplate{}
+	for k, t := range ts {
+		if kind, lang, ok := strings.Cut(k, "."); ok && kind == r.Kind {
+			texts[lang] = MailTemplate{Subject: t.Subject, Body: t.Body}
+		}
+	}
+	if len(texts) > 0 {
+		body, _ := json.Marshal(texts)
+		r.Texts = string(body)
+	}
+}
+
+// MailTemplates returns survey id's templates, defaults where none was saved: the three
+// kinds in Dutch and in English (MailKindIn).
 func MailTemplates(db *gorm.DB, surveyID uint) (map[string]MailTemplate, error) {
 	var saved []MailTemplate
 	if err := db.Where("survey_id = ?", surveyID).Find(&saved).Error; err != nil {

@@ -27,12 +27,20 @@ type MailRun struct {
 	// the run sends does not change it halfway.
 	Subject string `gorm:"not null"`
 	Body    string `gorm:"not null"`
+	// Texts are the template in the other languages, as JSON (language → subject and body);
+	// a contact whose language has none gets Subject and Body.
+	Texts string `gorm:"not null;default:''"`
 	// LinkBase is the invitation link up to the token. The token itself is opened only when
 	// the message is sent: the queue holds no usable link.
 	LinkBase   string    `gorm:"not null"`
 	Skipped    int       `gorm:"not null;default:0"`
 	CreatedAt  time.Time `gorm:"not null"`
 	FinishedAt *time.Time
+	// LeaseOwner is the mail worker that sends this run until LeaseUntil (ClaimMailRun): of
+	// several instances on one database, one sends a run at a time, and another takes over
+	// when the lease runs out because its owner stopped or crashed.
+	LeaseOwner string `gorm:"not null;default:''"`
+	LeaseUntil *time.Time
 }
 
 // MailMessage is one recipient of a run: the address is the one the invitation had when the
@@ -97,10 +105,80 @@ type QueuedMail struct {
 	Survey     Survey
 }
 
-// NextQueuedMail returns the oldest queued message, or ErrNotFound when the queue is empty.
-func NextQueuedMail(db *gorm.DB) (*QueuedMail, error) {
+// ClaimMailRun gives owner the lease on the oldest unfinished run with queued mail that no
+// other worker holds a lease on at at, until at+lease, and returns it; ErrNotFound when there
+// is none. The lease is taken by one conditional UPDATE: of two workers that read the same
+// free run, the second finds it taken (on PostgreSQL it waits for the first's row lock and
+// reads the row again) and gets ErrMailBusy.
+func ClaimMailRun(db *gorm.DB, owner string, at time.Time, lease time.Duration) (*MailRun, error) {
+	at = at.UTC()
+	free := "(lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)"
+	var run MailRun
+	err := db.Transaction(func(tx *gorm.DB) error {
+		err := tx.Where("finished_at IS NULL AND "+free, at, owner).
+			Where("EXISTS (SELECT 1 FROM mail_messages m WHERE m.run_id = mail_runs.id AND m.state = ?)", MailQueued).
+			Order("id").Take(&run).Error
+		if err != nil {
+			return notFound(err)
+		}
+		until := at.Add(lease)
+		res := tx.Model(&MailRun{}).Where("id = ? AND "+free, run.ID, at, owner).
+			Updates(map[string]any{"lease_owner": owner, "lease_until": until})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrMailBusy
+		}
+		run.LeaseOwner, run.LeaseUntil = owner, &until
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim a mail run: %w", err)
+	}
+	return &run, nil
+}
+
+// RenewMailLease extends owner's lease on run id to at+lease before the next message goes
+// out. ErrMailBusy: owner no longer holds it (it ran out and another worker took the run), so
+// owner must stop sending the run.
+func RenewMailLease(db *gorm.DB, id uint, owner string, at time.Time, lease time.Duration) error {
+	res := db.Model(&MailRun{}).Where("id = ? AND lease_owner = ?", id, owner).Update("lease_until", at.UTC().Add(lease))
+	if res.Error != nil {
+		return fmt.Errorf("renew the lease on mail run %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrMailBusy
+	}
+	return nil
+}
+
+// ReleaseMailLeases gives up owner's leases, so that another worker may send those runs at
+// once instead of after the lease ran out.
+func ReleaseMailLeases(db *gorm.DB, owner string) error {
+	return db.Model(&MailRun{}).Where("lease_owner = ?", owner).Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
+}
+
+// ReleaseLeasesOfAnEarlierProcess gives up every lease at start on SQLite, where one process
+// serves a file (docs/deployment.md): a lease found there is a killed process's, and waiting for
+// it to run out would delay its mail by minutes. On PostgreSQL a lease may be a live instance's,
+// so those run out instead.
+func ReleaseLeasesOfAnEarlierProcess(db *gorm.DB) error {
+	if dialectOf(db).postgres() {
+		return nil
+	}
+	return db.Model(&MailRun{}).Where("lease_owner <> ''").Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
+}
+
+// NextQueuedMail returns the oldest queued message of run runID (of any run when 0), or
+// ErrNotFound when there is none.
+func NextQueuedMail(db *gorm.DB, runID uint) (*QueuedMail, error) {
 	var q QueuedMail
-	if err := db.Where("state = ?", MailQueued).Order("id").Take(&q.Message).Error; err != nil {
+	where := db.Where("state = ?", MailQueued)
+	if runID != 0 {
+		where = where.Where("run_id = ?", runID)
+	}
+	if err := where.Order("id").Take(&q.Message).Error; err != nil {
 		return nil, notFound(err)
 	}
 	if err := db.Take(&q.Run, q.Message.RunID).Error; err != nil {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestRecordedMailFinishesItsRunAndARetryQueuesOnlyTheFailures(t *testing.T) 
 	}
 	outcomes := []string{"", "De mailserver weigerde het bericht: 550 nee", ""}
 	for i, failure := range outcomes {
-		q, err := NextQueuedMail(db.Read)
+		q, err := NextQueuedMail(db.Read, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +86,7 @@ func TestRecordedMailFinishesItsRunAndARetryQueuesOnlyTheFailures(t *testing.T) 
 			t.Errorf("after message %d the run is finished: %v", i+1, done)
 		}
 	}
-	if _, err := NextQueuedMail(db.Read); !errors.Is(err, ErrNotFound) {
+	if _, err := NextQueuedMail(db.Read, 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("queue after the run: %v", err)
 	}
 	st, _ := LatestMailRun(db.Read, s.ID)
@@ -104,7 +105,7 @@ func TestRecordedMailFinishesItsRunAndARetryQueuesOnlyTheFailures(t *testing.T) 
 	if _, _, err := StartMailRun(db.Write, newRun(s, MailReminder), time.Hour); !errors.Is(err, ErrMailBusy) {
 		t.Errorf("a new run beside a retried one: %v", err)
 	}
-	q, err := NextQueuedMail(db.Read)
+	q, err := NextQueuedMail(db.Read, 0)
 	if err != nil || q.Message.Email != "kees@groningen.nl" || q.Invitation.MunicipalityCode != "0014" || q.Survey.ID != s.ID {
 		t.Fatalf("retried message: %+v, %v", q, err)
 	}
@@ -140,5 +141,70 @@ func TestUnreachableServerFailsTheRestOfTheRun(t *testing.T) {
 	rs, _, err := Recipients(db.Read, s.ID, MailInvitation, 0, now())
 	if err != nil || len(rs) != 3 {
 		t.Errorf("a failed invitation must go to the same recipients again: %d, %v", len(rs), err)
+	}
+}
+
+// TestAMailRunIsLeasedToOneWorkerAndTakenOverWhenTheLeaseRunsOut plays two workers on two
+// instances of one database: one holds the run while it renews its lease; once it stops
+// renewing (a crash), the other takes the run over, and the first may no longer send.
+func TestAMailRunIsLeasedToOneWorkerAndTakenOverWhenTheLeaseRunsOut(t *testing.T) {
+	dsn := dbtest.DSN(t, "peiling.db")
+	a, b := openSeeded(t, dsn), openSeeded(t, dsn)
+	s := referenceSurvey(t, a)
+	if _, _, err := Invite(a.Write, s, NewLinkKey(make([]byte, 64)), []Contact{{Code: "0344", Email: "anna@utrecht.nl"}}, System, now()); err != nil {
+		t.Fatal(err)
+	}
+	run := newRun(s, MailInvitation)
+	if _, _, err := StartMailRun(a.Write, run, 0); err != nil {
+		t.Fatal(err)
+	}
+	at := now()
+	const lease = 2 * time.Minute
+
+	// Sixteen workers claim at once, half on each instance: one gets the run.
+	var wg sync.WaitGroup
+	won := make([]bool, 16)
+	for i := range won {
+		db := []*DB{a, b}[i%2]
+		wg.Go(func() {
+			_, err := ClaimMailRun(db.Write, fmt.Sprintf("worker-%d", i), at, lease)
+			won[i] = err == nil
+			if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrMailBusy) {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	holder := ""
+	for i, w := range won {
+		if w {
+			if holder != "" {
+				t.Fatalf("%s and worker-%d both hold the run", holder, i)
+			}
+			holder = fmt.Sprintf("worker-%d", i)
+		}
+	}
+	if holder == "" {
+		t.Fatal("nobody got the run")
+	}
+
+	if err := RenewMailLease(a.Write, run.ID, holder, at.Add(time.Minute), lease); err != nil {
+		t.Fatalf("renew: %v", err)
+	}
+	if _, err := ClaimMailRun(b.Write, "successor", at.Add(2*time.Minute+30*time.Second), lease); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("claim while the renewed lease runs: %v, want ErrNotFound", err)
+	}
+	taken, err := ClaimMailRun(b.Write, "successor", at.Add(3*time.Minute), lease) // the holder stopped renewing
+	if err != nil || taken.ID != run.ID {
+		t.Fatalf("takeover after the lease ran out: %v, %v", taken, err)
+	}
+	if err := RenewMailLease(a.Write, run.ID, holder, at.Add(3*time.Minute), lease); !errors.Is(err, ErrMailBusy) {
+		t.Errorf("the old holder renewed a lease it lost: %v, want ErrMailBusy", err)
+	}
+	if err := ReleaseMailLeases(b.Write, "successor"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ClaimMailRun(a.Write, "third", at.Add(3*time.Minute), lease); err != nil {
+		t.Errorf("claim right after the holder released its lease: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -304,18 +305,50 @@ func NewRegister(key string, list []Municipality) *Register {
 	return r
 }
 
-// Registers caches registers by key: they change only when a researcher loads one again.
+// Registers caches registers by key. A register changes only when `peiling register` loads it
+// again, from a process of its own, while any number of instances serve; so a cached register
+// is compared with the database at most every registerCheck (its rows' count and highest id,
+// which a reload always raises), and read again when it changed.
 type Registers struct {
 	mu    sync.Mutex
-	cache map[string]*Register
+	cache map[string]*cachedRegister
+	clock func() time.Time // time.Now when nil; tests move it
 }
 
-// Get returns register key, loading it on first use.
+type cachedRegister struct {
+	register *Register
+	stamp    registerStamp
+	checked  time.Time
+}
+
+type registerStamp struct {
+	N    int64
+	Last uint
+}
+
+// registerCheck is how long a cached register is used without asking the database whether it
+// was loaded again.
+const registerCheck = 10 * time.Second
+
+// Get returns register key, loading it on first use and again after it was reloaded.
 func (rs *Registers) Get(db *gorm.DB, key string) (*Register, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if r, ok := rs.cache[key]; ok {
-		return r, nil
+	at := time.Now()
+	if rs.clock != nil {
+		at = rs.clock()
+	}
+	c, ok := rs.cache[key]
+	if ok && at.Sub(c.checked) < registerCheck {
+		return c.register, nil
+	}
+	var stamp registerStamp
+	if err := db.Model(&Municipality{}).Select("COUNT(*) AS n, COALESCE(MAX(id), 0) AS last").Where("register = ?", key).Scan(&stamp).Error; err != nil {
+		return nil, fmt.Errorf("check register %s: %w", key, err)
+	}
+	if ok && stamp == c.stamp {
+		c.checked = at
+		return c.register, nil
 	}
 	var list []Municipality
 	if err := db.Where("register = ?", key).Find(&list).Error; err != nil {
@@ -326,9 +359,10 @@ func (rs *Registers) Get(db *gorm.DB, key string) (*Register, error) {
 	}
 	r := NewRegister(key, list)
 	if rs.cache == nil {
-		rs.cache = map[string]*Register{}
+		rs.cache = map[string]*cachedRegister{}
 	}
-	rs.cache[key] = r
+	// The stamp read before the rows: a reload in between makes the next check read it again.
+	rs.cache[key] = &cachedRegister{register: r, stamp: stamp, checked: at}
 	return r, nil
 }
 

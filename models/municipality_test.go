@@ -3,6 +3,9 @@ package models
 import (
 	"reflect"
 	"testing"
+	"time"
+
+	"peiling/models/dbtest"
 )
 
 func TestRegisterMatchesCommonNamesAndSpellings(t *testing.T) {
@@ -71,5 +74,31 @@ func TestReadSectionTakesThePickedMunicipality(t *testing.T) {
 	answers, problems := def.ReadSection(0, form, reg, true)
 	if len(problems) != 0 || answers[0].Option != "0373" {
 		t.Fatalf("Bergen picked as NH: %+v %+v", answers[0], problems)
+	}
+}
+
+// TestARegisterLoadedAgainByAnotherProcessIsReadAgain: `peiling register` replaces a register
+// from a process of its own; every serving instance sees the new one within registerCheck.
+func TestARegisterLoadedAgainByAnotherProcessIsReadAgain(t *testing.T) {
+	dsn := dbtest.DSN(t, "p.db")
+	serving, loader := openSeeded(t, dsn), openSeeded(t, dsn)
+	at := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	rs := &Registers{clock: func() time.Time { return at }}
+	if err := LoadRegister(loader.Write, "proef", []Municipality{{Code: "0001", Name: "Oudstad", Province: "Utrecht", Population: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := rs.Get(serving.Read, "proef"); err != nil || len(r.List) != 1 {
+		t.Fatalf("first read: %v, %v", r, err)
+	}
+	renamed := []Municipality{{Code: "0001", Name: "Nieuwstad", Province: "Utrecht", Population: 1000}}
+	if err := LoadRegister(loader.Write, "proef", renamed); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := rs.Get(serving.Read, "proef"); r.List[0].Name != "Oudstad" {
+		t.Errorf("within %v of the last check: %s, want the cached Oudstad", registerCheck, r.List[0].Name)
+	}
+	at = at.Add(registerCheck)
+	if r, err := rs.Get(serving.Read, "proef"); err != nil || r.List[0].Name != "Nieuwstad" {
+		t.Errorf("after %v: %v (%v), want the reloaded Nieuwstad", registerCheck, r, err)
 	}
 }

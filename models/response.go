@@ -49,11 +49,15 @@ type Response struct {
 	Reference      *string `gorm:"uniqueIndex"`
 	Reached        int     `gorm:"not null;default:0"` // sections saved so far
 	Version        int     `gorm:"not null;default:1"` // the survey version it was started on (versions.go)
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	SubmittedAt    *time.Time
-	SetAsideAt     *time.Time
-	Answers        []Answer `gorm:"constraint:OnDelete:CASCADE"`
+	// Lang is the language the respondent answered in ("nl", "en"): the page's when they
+	// started, and again when they sent. Codes are the same in every language; this only
+	// lets the results be broken down by it.
+	Lang        string `gorm:"not null;default:nl"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	SubmittedAt *time.Time
+	SetAsideAt  *time.Time
+	Answers     []Answer `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // Answer is one stored answer: an option of a choice, a statement's rating, a text or a number.
@@ -93,19 +97,44 @@ func HashToken(token string) string {
 
 // StartDraft creates an empty draft for survey and returns it with its resume token. It
 // claims nothing: drafts of one municipality may exist side by side.
-func StartDraft(db *gorm.DB, survey *Survey) (*Response, string, error) {
-	if err := survey.Accepting(); err != nil {
-		return nil, "", err
-	}
-	if survey.AccessMode == AccessInvitation {
-		return nil, "", ErrInvitationOnly
-	}
+// The survey's state is read again where the draft is written: survey may come from a cache
+// that has not yet seen a close through another instance. lang is the language the
+// respondent answers in.
+func StartDraft(db *gorm.DB, survey *Survey, lang string) (*Response, string, error) {
 	token := NewToken()
-	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token), Version: survey.Version}
-	if err := db.Create(&r).Error; err != nil {
+	r := Response{SurveyID: survey.ID, Status: ResponseDraft, TokenHash: HashToken(token), Lang: lang}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		cur, err := surveyForWriting(tx, survey.ID)
+		if err != nil {
+			return err
+		}
+		if err := cur.Accepting(); err != nil {
+			return err
+		}
+		if cur.AccessMode == AccessInvitation {
+			return ErrInvitationOnly
+		}
+		r.Version = cur.Version
+		return tx.Create(&r).Error
+	})
+	if err != nil {
 		return nil, "", fmt.Errorf("start draft for %s: %w", survey.Slug, err)
 	}
 	return &r, token, nil
+}
+
+// surveyForWriting reads the state of survey id that decides whether a respondent may write,
+// and locks the row for key share until the transaction ends, as checkWritable does.
+func surveyForWriting(tx *gorm.DB, id uint) (*Survey, error) {
+	var s Survey
+	res := tx.Raw("SELECT id, status, closes_at, access_mode, version FROM surveys WHERE id = ?"+dialectOf(tx).lockRows(lockKeyShare, ""), id).Scan(&s)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrNotFound
+	}
+	return &s, nil
 }
 
 // FindResponse returns survey's response with resume token token.
@@ -198,13 +227,17 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 }
 
 // checkWritable refuses changes to a submitted response or in a survey that stopped accepting.
+// It locks the survey row for key share until the transaction ends: a close (takeSurvey) waits
+// for this write to commit, so the write is in the aggregates, or this waits for the close and
+// then reads the survey closed; on any instance (dialect.lockRows).
 func checkWritable(tx *gorm.DB, surveyID, responseID uint) error {
 	var state struct {
 		SurveyStatus, ResponseStatus string
 		ClosesAt                     *time.Time
 	}
 	err := tx.Raw(`SELECT s.status AS survey_status, r.status AS response_status, s.closes_at
-		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = ? AND s.id = ?`, responseID, surveyID).Scan(&state).Error
+		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = ? AND s.id = ?`+dialectOf(tx).lockRows(lockKeyShare, "s"),
+		responseID, surveyID).Scan(&state).Error
 	if err != nil {
 		return err
 	}
@@ -251,7 +284,7 @@ func containsString(list []string, s string) bool {
 // municipality has an invitation and this draft did not come through it, and when the
 // draft's own invitation was revoked. The partial unique index (schema step 4) keeps one
 // submitted response per municipality even if these checks ever raced.
-func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error {
+func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID, lang string) error {
 	def, err := survey.DefFor(db, r)
 	if err != nil {
 		return err
@@ -299,7 +332,7 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error
 			return nil
 		}
 		err = tx.Model(&Response{}).Where("id = ? AND status = ?", r.ID, ResponseDraft).Updates(map[string]any{
-			"status": ResponseSubmitted, "submitted_at": t, "submission_id": submissionID, "reference": ref, "updated_at": t,
+			"status": ResponseSubmitted, "submitted_at": t, "submission_id": submissionID, "reference": ref, "updated_at": t, "lang": lang,
 		}).Error
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return ErrAlreadySubmitted // the submission id belongs to another response, or the municipality's raced in
@@ -310,7 +343,7 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID string) error
 		if err := tallySubmitted(tx, survey, def, &cur, answers); err != nil {
 			return err
 		}
-		cur.Status, cur.SubmittedAt, cur.SubmissionID, cur.Reference = ResponseSubmitted, &t, &submissionID, &ref
+		cur.Status, cur.SubmittedAt, cur.SubmissionID, cur.Reference, cur.Lang = ResponseSubmitted, &t, &submissionID, &ref, lang
 		*r = cur
 		return nil
 	})

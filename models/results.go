@@ -22,6 +22,9 @@ const (
 	// DimVersion counts respondents per version of the questionnaire (versions.go); it is
 	// not a breakdown of the answers.
 	DimVersion = "versie"
+	// DimLanguage groups respondents by the language they answered in (Response.Lang); only
+	// a survey with texts in more than one language offers it.
+	DimLanguage = "taal"
 )
 
 // Dimensions lists the breakdowns in the order the results page offers them.
@@ -36,6 +39,8 @@ func DimensionLabel(dim string) string {
 		return "Provincie"
 	case DimSize:
 		return "Gemeentegrootte"
+	case DimLanguage:
+		return "Taal van de antwoorden"
 	}
 	return "Alle respondenten"
 }

@@ -37,7 +37,7 @@ func TestPurgeFollowsTheRetentionDatesOnceAndRefusesReopening(t *testing.T) {
 	if err := InsertSubmitted(db.Write, s, article); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := StartDraft(db.Write, s); err != nil {
+	if _, _, err := StartDraft(db.Write, s, "nl"); err != nil {
 		t.Fatal(err)
 	}
 	far := now().Add(10 * 365 * 24 * time.Hour)

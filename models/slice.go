@@ -64,6 +64,9 @@ func Breakdowns(def *Definition) []string {
 	if pq == nil {
 		out = out[1:]
 	}
+	if len(def.Languages()) > 0 {
+		out = append(out, DimLanguage)
+	}
 	for _, q := range def.Questions() {
 		// A question coded like a dimension cannot be addressed by ?indeling=: the dimension
 		// wins (a question coded "afdeling" that is not the profile question).
@@ -75,7 +78,7 @@ func Breakdowns(def *Definition) []string {
 }
 
 func isDimension(code string) bool {
-	return code == DimDepartment || code == DimProvince || code == DimSize || code == DimVersion
+	return code == DimDepartment || code == DimProvince || code == DimSize || code == DimVersion || code == DimLanguage
 }
 
 // BreakdownLabel is the Dutch name of a breakdown: a dimension's name or a question's text.
@@ -103,7 +106,7 @@ func NormalBreakdown(def *Definition, dim string) string {
 // sliceQuestion is the single-choice question behind a breakdown, nil for a register one.
 func sliceQuestion(def *Definition, dim string) *Question {
 	switch dim {
-	case DimAll, DimProvince, DimSize:
+	case DimAll, DimProvince, DimSize, DimLanguage:
 		return nil
 	case DimDepartment:
 		return profileQuestion(def)
@@ -125,6 +128,10 @@ func GroupChoices(db *gorm.DB, s *Survey, def *Definition, dim string) ([]Group,
 	case DimSize:
 		for _, c := range SizeClasses {
 			gs = append(gs, Group{Key: c.Key, Label: c.Label})
+		}
+	case DimLanguage: // the codes; the handler names them in the reader's language
+		for _, lang := range append([]string{DutchLanguage}, def.Languages()...) {
+			gs = append(gs, Group{Key: lang, Label: lang})
 		}
 	case DimProvince:
 		var names []string
@@ -317,6 +324,8 @@ func answerSliceSteps(d *dialect, s *Survey, def *Definition, key, breakdown str
 		grp = "COALESCE(m.province, '')"
 	case DimSize:
 		grp = sizeCaseSQL()
+	case DimLanguage:
+		grp = "r.lang"
 	default:
 		grp, bq = "COALESCE(bx.option, '')", sliceQuestion(def, breakdown).Code
 	}
@@ -327,6 +336,8 @@ func answerSliceSteps(d *dialect, s *Survey, def *Definition, key, breakdown str
 			cond, fargs = "m.province = ?", []any{f.Value}
 		case DimSize:
 			cond, fargs = "("+sizeCaseSQL()+") = ?", []any{f.Value}
+		case DimLanguage:
+			cond, fargs = "r.lang = ?", []any{f.Value}
 		default:
 			cond, fq, fargs = "fx.option = ?", sliceQuestion(def, f.Dim).Code, []any{f.Value}
 		}

@@ -104,7 +104,7 @@ func testSubmitTalliesEqualARecount(t *testing.T, skip bool) {
 		if err := db.Write.Create(&answers).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := Submit(db.Write, s, &r, NewToken()); err != nil {
+		if err := Submit(db.Write, s, &r, NewToken(), "nl"); err != nil {
 			t.Fatalf("submit %s: %v", code, err)
 		}
 	}

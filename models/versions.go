@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -215,6 +216,32 @@ func textOnlyChanges(a, b *Definition) ([]string, bool) {
 			}
 		}
 	}
+	// Translations: the same parts, as the shapes are the same.
+	var before []string
+	a.eachText(func(part string, tr *Translations, field string, _ *string) {
+		for _, lang := range sortedLanguages(*tr) {
+			before = append(before, fmt.Sprintf("%s (%s)\x00%s", joinPath(part, field), lang, (*tr)[lang][field]))
+		}
+	})
+	after := map[string]string{}
+	b.eachText(func(part string, tr *Translations, field string, _ *string) {
+		for lang, texts := range *tr {
+			after[fmt.Sprintf("%s (%s)", joinPath(part, field), lang)] = texts[field]
+		}
+	})
+	for _, entry := range before {
+		path, text, _ := strings.Cut(entry, "\x00")
+		note(path, text, after[path])
+		delete(after, path)
+	}
+	added := make([]string, 0, len(after))
+	for path := range after {
+		added = append(added, path)
+	}
+	sort.Strings(added)
+	for _, path := range added {
+		note(path, "", after[path])
+	}
 	return texts, true
 }
 
@@ -232,6 +259,7 @@ func shapeOf(d *Definition) Definition {
 	_ = json.Unmarshal(body, &c)
 	c.Title, c.Organisation, c.Intro, c.Privacy, c.Minutes = "", "", "", "", 0
 	c.Contact = SurveyContact{}
+	c.eachText(func(_ string, tr *Translations, _ string, _ *string) { *tr = nil })
 	for name := range c.Scales {
 		for i := range c.Scales[name] {
 			c.Scales[name][i].Label = ""

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,4 +64,44 @@ func DSN(t testing.TB, name string) string {
 	})
 	u.Path = "/" + db
 	return u.String()
+}
+
+// BenchEnv names the variable that holds the URL of a PostgreSQL server for the benchmarks
+// (postgres://postgres@127.0.0.1:54329/postgres?sslmode=disable).
+const BenchEnv = "PEILING_BENCH_POSTGRES"
+
+// BenchDSN returns the database in which the benchmarks keep n seeded responses between runs,
+// and whether it is new (to be seeded): $TMPDIR/peiling-bench-N.db, or, when PEILING_BENCH_POSTGRES
+// holds a server's URL, the database peiling_bench_N on that server, created when missing and
+// never dropped. Fill it from the SQLite file with "peiling copy-db" rather than seeding it
+// again (docs/performance.md).
+func BenchDSN(b testing.TB, n int) (string, bool) {
+	b.Helper()
+	server := os.Getenv(BenchEnv)
+	if server == "" {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("peiling-bench-%d.db", n))
+		_, err := os.Stat(path)
+		return path, err != nil
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		b.Fatalf("%s: %v", BenchEnv, err)
+	}
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		b.Fatalf("connect to %s: %v", u.Redacted(), err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("peiling_bench_%d", n)
+	var exists bool
+	if err := admin.QueryRow("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		b.Fatalf("look for database %s on %s: %v", name, u.Redacted(), err)
+	}
+	if !exists {
+		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+			b.Fatalf("create database %s on %s: %v", name, u.Redacted(), err)
+		}
+	}
+	u.Path = "/" + name
+	return u.String(), !exists
 }

@@ -104,10 +104,13 @@
     var timer;
     // Characters as the server counts them: code points, not UTF-16 units (an emoji is one).
     var count = function () { return Array.from(field.value.replace(/\r\n/g, "\n")).length; };
+    // The words come from the page, in its language: data-left-one="… {n} …" and so on.
+    var words = function (name, n) {
+      return (hint.getAttribute("data-" + name + (n === 1 ? "-one" : "-other")) || "{n}").replace("{n}", n);
+    };
     var message = function () {
       var left = limit - count();
-      if (left >= 0) { return "U heeft nog " + left + (left === 1 ? " teken" : " tekens") + " over"; }
-      return "U heeft " + (-left) + (left === -1 ? " teken" : " tekens") + " te veel";
+      return left >= 0 ? words("left", left) : words("over", -left);
     };
     var update = function () {
       shown.textContent = message();
@@ -127,13 +130,13 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-        status.textContent = "De link is gekopieerd. Plak hem bijvoorbeeld in een e-mail aan uzelf.";
+        status.textContent = button.getAttribute("data-copied");
       }, function () {
         var range = document.createRange();
         range.selectNodeContents(source);
         window.getSelection().removeAllRanges();
         window.getSelection().addRange(range);
-        status.textContent = "Kopiëren lukte niet. De link is geselecteerd: kopieer hem met Ctrl+C (of Cmd+C).";
+        status.textContent = button.getAttribute("data-copy-failed");
       });
     });
   }
@@ -165,7 +168,7 @@
     list.id = listID;
     list.className = "autocomplete__list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Gemeenten");
+    list.setAttribute("aria-label", wrap.getAttribute("data-list-label"));
     list.hidden = true;
     var status = document.createElement("div");
     status.className = "visually-hidden";
@@ -175,7 +178,7 @@
     var usage = document.createElement("span");
     usage.id = input.id + "-gebruik";
     usage.className = "visually-hidden";
-    usage.textContent = "Na het typen verschijnt een lijst met gemeenten. Kies met pijltje omhoog en omlaag en druk op Enter. Op een telefoon of tablet: veeg of tik om te kiezen.";
+    usage.textContent = wrap.getAttribute("data-usage");
     input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + usage.id).trim());
     wrap.appendChild(list);
     wrap.appendChild(status);
@@ -206,8 +209,9 @@
     var announce = function (n) {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
-        status.textContent = n === 0 ? "Geen gemeenten gevonden" :
-          (n === 1 ? "1 gemeente gevonden" : n + " gemeenten gevonden") + ". Kies met pijltje omlaag en Enter.";
+        // (data-found-*, not data-one: html/template reads data-on… as a script attribute.)
+        status.textContent = n === 0 ? wrap.getAttribute("data-none") :
+          wrap.getAttribute(n === 1 ? "data-found-one" : "data-found-other").replace("{n}", n) + ". " + wrap.getAttribute("data-choose");
       }, 400);
     };
     var update = function () {

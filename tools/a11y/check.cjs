@@ -120,7 +120,9 @@ async function checkPage(page, url, i, opts, blocked) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: opts.width, height: 900 } });
+    // A Dutch browser, as most respondents have: pages follow Accept-Language, and another
+    // language is checked with the cookie the language switch sets (--cookie peiling_lang=en).
+    const context = await browser.newContext({ viewport: { width: opts.width, height: 900 }, locale: 'nl-NL' });
     // Nothing leaves the machine: a page's request to another host (CDN font, analytics,
     // a redirect elsewhere) is aborted and reported.
     const blocked = new Set();

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"peiling/models"
+	"peiling/models/dbtest"
 )
 
 // server is the real peiling binary on a temporary database.
@@ -73,8 +74,7 @@ func (s *server) kill() {
 }
 
 func newServer(t *testing.T, bin string) *server {
-	dir := t.TempDir()
-	s := &server{t: t, bin: bin, db: filepath.Join(dir, "peiling.db"), addr: freeAddr(t)}
+	s := &server{t: t, bin: bin, db: dbtest.DSN(t, "peiling.db"), addr: freeAddr(t)}
 	if err := prepareDB(s.db); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,8 @@ func sectionOf(def *models.Definition, code string) int {
 }
 
 // TestBackupUnderLoadHoldsEveryEarlierResponse takes `peiling backup` while respondents are
-// sending, restores it as a plain file copy, and finds every response confirmed before it began.
+// sending, restores it (as a plain file copy on SQLite, with pg_restore into a new database on
+// PostgreSQL) and finds every response confirmed before it began.
 func TestBackupUnderLoadHoldsEveryEarlierResponse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the real binary")
@@ -273,14 +274,27 @@ func TestBackupUnderLoadHoldsEveryEarlierResponse(t *testing.T) {
 		t.Errorf("respondents met %d errors while the backup ran: %v", r.errorCount(), r.errors)
 	}
 
-	restored := filepath.Join(t.TempDir(), "peiling.db")
-	data, err := os.ReadFile(backupFile)
+	restored := restoreBackup(t, backupFile)
+	t.Logf("%d questionnaires confirmed before the backup; %s", len(before), strings.TrimSpace(string(out)))
+	checkDatabase(t, restored, before)
+}
+
+// restoreBackup restores a backup the way docs/deployment.md says, into a new database.
+func restoreBackup(t *testing.T, file string) string {
+	t.Helper()
+	restored := dbtest.DSN(t, "restored.db")
+	if dbtest.Postgres() {
+		if out, err := exec.Command("pg_restore", "--no-owner", "--exit-on-error", "--dbname="+restored, file).CombinedOutput(); err != nil {
+			t.Fatalf("pg_restore: %v\n%s", err, out)
+		}
+		return restored
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(restored, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d questionnaires confirmed before the backup; %s", len(before), strings.TrimSpace(string(out)))
-	checkDatabase(t, restored, before)
+	return restored
 }

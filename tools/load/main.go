@@ -5,6 +5,9 @@
 //	peiling -db /tmp/load.db -addr 127.0.0.1:8090 &
 //	go run ./tools/load -url http://127.0.0.1:8090 -c 50 -d 30s -pid $!
 //
+// With -compare it starts the servers itself and compares one instance on SQLite with two on
+// PostgreSQL, one of them killed during the run (compare.go).
+//
 // It refuses any address that is not loopback: it is a measuring tool, not a weapon.
 package main
 
@@ -54,8 +57,20 @@ func main() {
 		confirmed = flag.String("confirmed", "", "append survey,municipality,reference of every confirmation received to this file")
 		first     = flag.Int("first", 0, "first municipality number to use (to continue after an earlier run on the same database)")
 		ceiling   = flag.Duration("ceiling", 5*time.Second, "first measure the server's ceiling (GET /healthz from as many connections) this long; 0 skips it")
+		cmp       = flag.Bool("compare", false, "run -bin on a new SQLite file (one instance), then on -postgres (two instances, one killed), and compare")
+		bin       = flag.String("bin", "", "the peiling binary for -compare")
+		pgURL     = flag.String("postgres", "", "a new, empty PostgreSQL database for -compare (postgres://…)")
 	)
 	flag.Parse()
+	if *cmp {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := compare(ctx, os.Stdout, *bin, *pgURL, *workers, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *prepare {
 		if err := prepareDB(*dbPath); err != nil {
 			fmt.Fprintln(os.Stderr, "load:", err)
@@ -152,7 +167,7 @@ func (r *run) stepCPU(ctx context.Context, w io.Writer, pid, workers, rounds int
 					return
 				}
 				survey, code := fmt.Sprintf("load-%d", (n-1)/loadCodes+1), fmt.Sprintf("%04d", (n-1)%loadCodes+1)
-				if err := r.questionnaireWith(ctx, rng, survey, code, me.step); err != nil && ctx.Err() == nil {
+				if err := r.questionnaireWith(ctx, rng, r.base, survey, code, me.step); err != nil && ctx.Err() == nil {
 					r.fail("step CPU: " + err.Error())
 				}
 			}()
@@ -368,6 +383,16 @@ type run struct {
 	errors    map[string]int
 	out       *os.File
 	cpu       time.Duration // the server's CPU time during the run
+	// byServer, when set, keeps every confirmation and names the server in each error: the
+	// -compare run checks the confirmations of each instance against the database.
+	byServer      bool
+	confirmations []confirmation
+}
+
+// confirmation is one questionnaire whose confirmation page arrived from server.
+type confirmation struct {
+	server, survey, code, reference string
+	at                              time.Time
 }
 
 func newRun(base, confirmed string, first int) (*run, error) {
@@ -397,6 +422,12 @@ var (
 
 // respondent fills in questionnaires one after another until ctx ends.
 func (r *run) respondent(ctx context.Context) {
+	r.respondentOn(ctx, func() string { return r.base })
+}
+
+// respondentOn fills in questionnaires one after another until ctx ends, each on the server
+// that server names when it begins (as a load balancer picks one per new visitor).
+func (r *run) respondentOn(ctx context.Context, server func() string) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for ctx.Err() == nil {
 		n := r.next.Add(1)
@@ -405,9 +436,14 @@ func (r *run) respondent(ctx context.Context) {
 		if (n-1)/loadCodes >= loadSurveys {
 			return // every municipality of every load survey has answered
 		}
-		err := r.questionnaire(ctx, rng, survey, code)
+		base := server()
+		err := r.questionnaire(ctx, rng, base, survey, code)
 		if err != nil && ctx.Err() == nil {
-			r.fail(err.Error())
+			kind := err.Error()
+			if r.byServer {
+				kind += " on " + base
+			}
+			r.fail(kind)
 		}
 	}
 }
@@ -417,18 +453,18 @@ type stepError struct{ step, kind string }
 func (e *stepError) Error() string { return e.step + ": " + e.kind }
 
 // questionnaire plays one respondent: start page, Start, every section, check, submit.
-func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, survey, code string) error {
-	return r.questionnaireWith(ctx, rng, survey, code, nil)
+func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, server, survey, code string) error {
+	return r.questionnaireWith(ctx, rng, server, survey, code, nil)
 }
 
 // questionnaireWith plays one respondent, calling before (when set) before each request
 // with the request's step.
-func (r *run) questionnaireWith(ctx context.Context, rng *rand.Rand, survey, code string, before func(step string)) error {
+func (r *run) questionnaireWith(ctx context.Context, rng *rand.Rand, server, survey, code string, before func(step string)) error {
 	ctx = context.WithValue(ctx, beforeKey{}, before)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	base := r.base + "/s/" + survey
+	base := server + "/s/" + survey
 	page, err := r.get(ctx, client, "start page", base)
 	if err != nil {
 		return err
@@ -438,18 +474,18 @@ func (r *run) questionnaireWith(ctx context.Context, rng *rand.Rand, survey, cod
 		return err
 	}
 	for si := range r.def.Sections {
-		page, err = r.get(ctx, client, "section page", r.base+next)
+		page, err = r.get(ctx, client, "section page", server+next)
 		if err != nil {
 			return err
 		}
 		form := r.answers(rng, si, "Testgemeente "+code)
 		form.Set("_csrf", csrf(page))
 		form.Set("actie", "volgende")
-		if next, err = r.post(ctx, client, "section save", r.base+next, form); err != nil {
+		if next, err = r.post(ctx, client, "section save", server+next, form); err != nil {
 			return err
 		}
 	}
-	page, err = r.get(ctx, client, "check page", r.base+next)
+	page, err = r.get(ctx, client, "check page", server+next)
 	if err != nil {
 		return err
 	}
@@ -460,7 +496,7 @@ func (r *run) questionnaireWith(ctx context.Context, rng *rand.Rand, survey, cod
 	if next, err = r.post(ctx, client, "submit", base+"/verzenden", url.Values{"_csrf": {csrf(page)}, "inzending": {id[1]}}); err != nil {
 		return err
 	}
-	page, err = r.get(ctx, client, "confirmation", r.base+next)
+	page, err = r.get(ctx, client, "confirmation", server+next)
 	if err != nil {
 		return err
 	}
@@ -469,10 +505,13 @@ func (r *run) questionnaireWith(ctx context.Context, rng *rand.Rand, survey, cod
 		return &stepError{"confirmation", "no reference"}
 	}
 	r.completed.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.out != nil {
-		r.mu.Lock()
 		fmt.Fprintf(r.out, "%s,%s,%s\n", survey, code, ref)
-		r.mu.Unlock()
+	}
+	if r.byServer {
+		r.confirmations = append(r.confirmations, confirmation{server, survey, code, ref, time.Now()})
 	}
 	return nil
 }

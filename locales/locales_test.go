@@ -1,0 +1,179 @@
+package locales
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// sameInEnglish are messages whose English is rightly the Dutch: names, codes and formats.
+var sameInEnglish = map[string]bool{
+	"common.layout.privacy":      true, // the same word
+	"common.layout.contact":      true, // the same word
+	"common.format.date":         true, // 3 januari 2018, 3 January 2018: the month differs
+	"common.format.day_month":    true,
+	"question.unit":              true, // " (in km)": a unit is the survey's
+	"site.page.privacy":          true,
+	"site.page.contact":          true,
+	"site.privacy.cookies_title": true,
+}
+
+func languagesOf(t *testing.T) []string {
+	t.Helper()
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, tr := range c.Languages() {
+		codes = append(codes, tr.Code())
+	}
+	if len(codes) < 2 || codes[0] != "nl" {
+		t.Fatalf("languages %v, want Dutch first and at least one more", codes)
+	}
+	return codes
+}
+
+var argument = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+
+func argumentsOf(s string) string {
+	var names []string
+	for _, m := range argument.FindAllStringSubmatch(s, -1) {
+		names = append(names, m[1])
+	}
+	sort.Strings(names)
+	return strings.Join(slicesCompact(names), ",")
+}
+
+func slicesCompact(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// TestEveryLanguageHasEveryKey fails when a message is in one language and not in another,
+// when a translation lacks the plural form "other" or an argument, and when an English text is
+// left equal to the Dutch one.
+func TestEveryLanguageHasEveryKey(t *testing.T) {
+	codes := languagesOf(t)
+	dutch, err := Messages(Files(), "nl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range codes[1:] {
+		other, err := Messages(Files(), code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, nl := range dutch {
+			m, ok := other[id]
+			if !ok {
+				t.Errorf("%s: %s is missing", code, id)
+				continue
+			}
+			if m["other"] == "" {
+				t.Errorf("%s: %s has no text (or no plural form other)", code, id)
+			}
+			// A format may pick other parts (2:05pm from Hour12 and AmPm); a message may not.
+			if !strings.HasPrefix(id, "common.format.") && argumentsOf(nl["other"]+nl["one"]) != argumentsOf(m["other"]+m["one"]) {
+				t.Errorf("%s: %s has arguments %q, Dutch %q", code, id, argumentsOf(m["other"]+m["one"]), argumentsOf(nl["other"]+nl["one"]))
+			}
+			if code == "en" && m["other"] == nl["other"] && !sameInEnglish[id] {
+				t.Errorf("en: %s is still the Dutch %q (translate it, or list it in sameInEnglish if it is a name)", id, nl["other"])
+			}
+		}
+		for id := range other {
+			if _, ok := dutch[id]; !ok {
+				t.Errorf("%s: %s is not in the Dutch catalogue", code, id)
+			}
+		}
+	}
+	for id := range sameInEnglish {
+		if _, ok := dutch[id]; !ok {
+			t.Errorf("sameInEnglish lists %s, which is no message", id)
+		}
+	}
+}
+
+func TestDatesAndNumbersFollowTheLanguage(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl, en := c.Translator("nl"), c.Translator("en")
+	at := time.Date(2018, 1, 3, 13, 5, 0, 0, time.UTC) // 14:05 in Amsterdam
+	for _, tc := range []struct{ got, want string }{
+		{nl.Date(at), "3 januari 2018"},
+		{en.Date(at), "3 January 2018"},
+		{nl.DateTime(at), "3 januari 2018 om 14:05"},
+		{en.DateTime(at), "3 January 2018 at 2:05pm"},
+		{nl.DayMonth(at), "3 januari"},
+		{en.DayMonth(at), "3 January"},
+		{nl.Percent(12.5, 1), "12,5 %"},
+		{en.Percent(12.5, 1), "12.5%"},
+		{nl.Percent(40, 1), "40 %"},
+		{nl.Number(3.25, 2), "3,25"},
+		{en.Number(-0.001, 1), "0"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestPluralFormsFollowTheLanguage(t *testing.T) {
+	c, err := LoadFS(fstest.MapFS{
+		"a.nl.yaml": {Data: []byte("count:\n  one: \"{{.Count}} ding\"\n  other: \"{{.Count}} dingen\"\n")},
+		"a.en.yaml": {Data: []byte("count:\n  one: \"{{.Count}} thing\"\n  other: \"{{.Count}} things\"\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Translator("en").T("count", "Count", 1)
+	if got != "1 thing" {
+		t.Errorf("one: %q", got)
+	}
+	if got := c.Translator("nl").T("count", "Count", 3); got != "3 dingen" {
+		t.Errorf("other: %q", got)
+	}
+}
+
+func TestLanguageChoiceFromAcceptLanguage(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for header, want := range map[string]string{
+		"en-GB,en;q=0.9":     "en",
+		"nl-BE":              "nl",
+		"de, en;q=0.5":       "en",
+		"de":                 "",
+		"":                   "",
+		"fr;q=0.9, nl;q=0.3": "nl",
+	} {
+		got := ""
+		if tr := c.Accepted(header); tr != nil {
+			got = tr.Code()
+		}
+		if got != want {
+			t.Errorf("Accept-Language %q: %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestAMissingKeyShowsItsID(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Translator("en").T("no.such.key"); got != "no.such.key" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,132 @@
+package locales
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+// Translator words messages, dates and numbers in one language. The words of a date or a
+// number (month names, the decimal separator, where the % goes) are catalogue messages too,
+// so that a new language needs no code.
+type Translator struct {
+	Tag       language.Tag
+	localizer *i18n.Localizer
+}
+
+func newTranslator(bundle *i18n.Bundle, tag language.Tag) *Translator {
+	return &Translator{Tag: tag, localizer: i18n.NewLocalizer(bundle, tag.String())}
+}
+
+// Code is the language's code for lang attributes, cookies and the database: "nl", "en".
+func (t *Translator) Code() string { return t.Tag.String() }
+
+// Name is the language's name in itself: "Nederlands", "English".
+func (t *Translator) Name() string { return t.T("common.language.name") }
+
+// T returns message id in t's language with its arguments, given as name, value pairs:
+// T("respond.deadline", "Date", d). An argument named Count also picks the plural form, by
+// the language's plural rules. A message missing from this language falls back to Dutch; one
+// missing from every catalogue comes out as its id, so that it shows up rather than vanishes
+// (TestCatalogueHasEveryKeyInUse keeps that from shipping).
+func (t *Translator) T(id string, args ...any) string {
+	if t == nil {
+		return id
+	}
+	cfg := &i18n.LocalizeConfig{MessageID: id}
+	if len(args) > 0 {
+		data := make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			name, _ := args[i].(string)
+			data[name] = args[i+1]
+			if name == "Count" {
+				cfg.PluralCount = args[i+1]
+			}
+		}
+		cfg.TemplateData = data
+	}
+	msg, err := t.localizer.Localize(cfg)
+	if msg == "" && err != nil {
+		return id
+	}
+	return msg
+}
+
+// Date writes a day as "3 januari 2018" or "3 January 2018", in Amsterdam time.
+func (t *Translator) Date(d time.Time) string {
+	d = d.In(Amsterdam)
+	return t.T("common.format.date", "Day", d.Day(), "Month", t.month(d.Month()), "Year", d.Year())
+}
+
+// DayMonth writes a day as "3 januari" or "3 January", in Amsterdam time.
+func (t *Translator) DayMonth(d time.Time) string {
+	d = d.In(Amsterdam)
+	return t.T("common.format.day_month", "Day", d.Day(), "Month", t.month(d.Month()))
+}
+
+// Time writes a time of day in Amsterdam time: "14:05" in Dutch, "2:05pm" in English.
+func (t *Translator) Time(d time.Time) string {
+	d = d.In(Amsterdam)
+	h12 := d.Hour() % 12
+	if h12 == 0 {
+		h12 = 12
+	}
+	ampm := "am"
+	if d.Hour() >= 12 {
+		ampm = "pm"
+	}
+	return t.T("common.format.time", "Hour", d.Hour(), "Hour2", twoDigits(d.Hour()), "Minute", twoDigits(d.Minute()),
+		"Hour12", h12, "AmPm", ampm)
+}
+
+// DateTime writes a moment as "3 januari 2018 om 14:05" or "3 January 2018 at 2:05pm".
+func (t *Translator) DateTime(d time.Time) string {
+	return t.T("common.format.date_time", "Date", t.Date(d), "Time", t.Time(d))
+}
+
+func (t *Translator) month(m time.Month) string {
+	return t.T("common.month." + strconv.Itoa(int(m)))
+}
+
+// Number writes x with at most decimals decimals, trailing zeros dropped, with the language's
+// decimal separator: 3,5 or 3.5. No thousands separator: a number may be a year or a code.
+func (t *Translator) Number(x float64, decimals int) string {
+	s := strconv.FormatFloat(x, 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return strings.Replace(s, ".", t.T("common.format.decimal"), 1)
+}
+
+// Percent writes a percentage, x already in percent: "12,5 %" or "12.5%".
+func (t *Translator) Percent(x float64, decimals int) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	return t.T("common.format.percent", "Number", t.Number(x, decimals))
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// Amsterdam is the time zone every date is shown in.
+var Amsterdam = mustLocation("Europe/Amsterdam")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return loc
+}
