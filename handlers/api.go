@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -248,6 +249,9 @@ func figuresJSON(q *models.Question, f models.Figures) figuresDoc {
 // spreadsheets show 446866.078 rather than 446866.0779999999: 15 significant digits are
 // all a float64 holds reliably.
 func clean(x float64) float64 {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return x // a whole number has no noise to lose (and costs no formatting)
+	}
 	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 15, 64), 64)
 	if err != nil {
 		return x

@@ -1,21 +1,28 @@
 package handlers
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"html/template"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"github.com/xuri/excelize/v2"
 
 	"peiling/models"
 	"peiling/models/dbtest"
@@ -58,6 +65,7 @@ func BenchmarkBareTemplate(b *testing.B) {
 		defer srv.Close()
 		c := (&testApp{t: b, srv: srv}).newClient()
 		b.ReportAllocs()
+		reportCPU(b)
 		for b.Loop() {
 			if p := c.get("/"); p.Status != http.StatusOK {
 				b.Fatal(p.Status)
@@ -76,6 +84,7 @@ func BenchmarkSectionPage(b *testing.B) {
 			c.fillAll("Ede")
 			path := fmt.Sprintf("/s/%s/stap/%d", refSlug, step)
 			b.ReportAllocs()
+			reportCPU(b)
 			for b.Loop() {
 				if p := c.get(path); p.Status != 200 {
 					b.Fatal(p.Status)
@@ -248,7 +257,7 @@ func BenchmarkSlicedResultsPage(b *testing.B) {
 // peak-heap-MB is the highest heap seen while the export ran: it should stay flat as the
 // number of responses grows, because exports stream.
 func BenchmarkExport(b *testing.B) {
-	for _, n := range []int{1_000, 10_000, 100_000} {
+	for _, n := range exportSizes() {
 		app, res := closedSurveyWith(b, n)
 		for _, file := range []string{"antwoorden-excel.csv", "antwoorden.json", "peiling.xlsx"} {
 			b.Run(fmt.Sprintf("%d responses/%s", n, file), func(b *testing.B) {
@@ -256,6 +265,8 @@ func BenchmarkExport(b *testing.B) {
 				peak := watchHeap()
 				var size int64
 				b.ReportAllocs()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
 				for b.Loop() {
 					resp, err := res.http.Get(url)
 					if err != nil {
@@ -267,6 +278,11 @@ func BenchmarkExport(b *testing.B) {
 						b.Fatalf("%s: %d, %v", file, resp.StatusCode, err)
 					}
 				}
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				rows := float64(n) * float64(b.N)
+				b.ReportMetric(rows/b.Elapsed().Seconds(), "rows/s")
+				b.ReportMetric(float64(after.Mallocs-before.Mallocs)/rows, "allocs/row")
 				b.ReportMetric(float64(size)/1e6, "file-MB")
 				b.ReportMetric(float64(peak())/1e6, "peak-heap-MB")
 			})
@@ -328,4 +344,148 @@ func watchHeap() func() uint64 {
 		<-done
 		return peak
 	}
+}
+
+// exportSizes are the numbers of responses the export benchmarks run at;
+// PEILING_BENCH_EXPORT=100000 runs one size only.
+func exportSizes() []int {
+	if n, err := strconv.Atoi(os.Getenv("PEILING_BENCH_EXPORT")); err == nil {
+		return []int{n}
+	}
+	return []int{1_000, 10_000, 100_000}
+}
+
+// BenchmarkExportCeiling is the ceiling for exports: the rows of the raw-data export of the
+// same closed survey, read once into memory (as the export's own fields, so no database and
+// no formatting), then written by a bare writer: encoding/csv for the CSV for Dutch Excel, and
+// excelize's stream writer for the raw-data sheet of the XLSX. BenchmarkExport is held to it:
+// it reads from the database and goes through the HTTP handler.
+func BenchmarkExportCeiling(b *testing.B) {
+	for _, n := range exportSizes() {
+		app, _ := closedSurveyWith(b, n)
+		s, err := models.FindSurvey(app.db.Read, refSlug)
+		if err != nil {
+			b.Fatal(err)
+		}
+		def, _ := s.Def()
+		settings, err := models.SettingsOf(app.db.Read, s.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cols := models.Columns(def, settings)
+		var fields [][]string
+		var cells [][]any
+		st := xlsxStyles{}
+		layout := models.NewRowLayout(cols)
+		err = models.StreamResponses(app.db.Read, s, func(r *models.RawResponse) error {
+			row := layout.Row(r)
+			f, c := make([]string, len(cols)), make([]any, len(cols))
+			for i, cell := range row {
+				f[i] = formatCell(cell, dutchCSV)
+				c[i] = xlsxCell(cell, st)
+			}
+			fields, cells = append(fields, f), append(cells, c)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("%d responses/encoding-csv", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := csv.NewWriter(bufio.NewWriterSize(io.Discard, 64<<10))
+				w.Comma, w.UseCRLF = ';', true
+				if err := w.WriteAll(fields); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(fields))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+		// Not a ceiling the issue names, but the floor under every export: the export's own
+		// reading of the same responses (models.StreamResponses) with nothing written.
+		b.Run(fmt.Sprintf("%d responses/database-read", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := models.StreamResponses(app.db.Read, s, func(*models.RawResponse) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(fields))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+		b.Run(fmt.Sprintf("%d responses/excelize-stream", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				f := excelize.NewFile()
+				sw, err := f.NewStreamWriter("Sheet1")
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i, row := range cells {
+					name, _ := excelize.CoordinatesToCellName(1, i+1)
+					if err := sw.SetRow(name, row); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := sw.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				if err := f.Write(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+			b.ReportMetric(float64(len(cells))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkQuestionnaire plays whole questionnaires through the real handlers, as the load
+// tool's respondents do (start page, Start, every section saved with post/redirect/get, the
+// check page, submit, the confirmation: 15 requests, 7 of them writes), one respondent at a
+// time, each for a municipality of its own. Its CPU profile is the server's work per
+// questionnaire (plus the in-process client). Run with -benchtime 300x at most: a fresh
+// database has 380 municipalities.
+func BenchmarkQuestionnaire(b *testing.B) {
+	app := newTestApp(b)
+	survey, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := (&models.Registers{}).Get(app.db.Read, survey.Register)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	reportCPU(b)
+	for i := 0; b.Loop(); i++ {
+		if i >= len(reg.List) {
+			b.Fatalf("only %d municipalities", len(reg.List))
+		}
+		c := app.newClient()
+		c.start()
+		check := c.fillAll(reg.List[i].Name)
+		if p := c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(b, "inzending")}}); p.Status != http.StatusOK || !strings.HasSuffix(p.URL, "/bevestiging") {
+			b.Fatalf("submit: %d at %s", p.Status, p.URL)
+		}
+	}
+}
+
+// reportCPU reports, when the benchmark ends, the process's CPU time (user and system, all
+// goroutines: server, client and GC) per op as cpu-µs/op. On a machine shared with other work
+// wall time per op swings by several times; CPU time per op much less.
+func reportCPU(b *testing.B) {
+	start := processCPU()
+	b.Cleanup(func() {
+		if b.N > 0 {
+			b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+		}
+	})
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

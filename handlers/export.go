@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func flush(c *echo.Context) { _ = http.NewResponseController(c.Response()).Flush
 
 // csvDialect is one of the two CSV flavours.
 type csvDialect struct {
-	dutch bool // ';', BOM, every field quoted, decimal comma: Dutch Excel opens it as is
+	dutch bool // ';', CRLF, BOM, decimal comma: Dutch Excel opens it as is
 }
 
 var (
@@ -129,47 +130,30 @@ var (
 	plainCSV = csvDialect{}
 )
 
-// rowWriter writes CSV rows. encoding/csv quotes only where needed; Dutch Excel wants every
-// field quoted, so that flavour quotes by the same RFC 4180 rule (double the quotes) itself.
-type rowWriter struct {
-	dutch bool
-	plain *csv.Writer
-	buf   *bufio.Writer
+// csvWriter writes rows of d through encoding/csv, which quotes a field only where it must
+// (RFC 4180), into a 64 KB buffer; the Dutch flavour starts with a BOM, so Excel reads UTF-8.
+type csvWriter struct {
+	*csv.Writer
+	buf *bufio.Writer
 }
 
-func newRowWriter(w io.Writer, d csvDialect) *rowWriter {
+func newCSVWriter(w io.Writer, d csvDialect) csvWriter {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
 	if d.dutch {
 		bw.WriteString("\ufeff")
-		return &rowWriter{dutch: true, buf: bw}
+		cw.Comma, cw.UseCRLF = ';', true
 	}
-	return &rowWriter{plain: csv.NewWriter(bw), buf: bw}
+	return csvWriter{cw, bw}
 }
 
-func (rw *rowWriter) write(fields []string) error {
-	if !rw.dutch {
-		return rw.plain.Write(fields)
+// flush writes out what is buffered.
+func (w csvWriter) flush() error {
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
 	}
-	for i, f := range fields {
-		if i > 0 {
-			rw.buf.WriteByte(';')
-		}
-		rw.buf.WriteByte('"')
-		rw.buf.WriteString(strings.ReplaceAll(f, `"`, `""`))
-		rw.buf.WriteByte('"')
-	}
-	_, err := rw.buf.WriteString("\r\n")
-	return err
-}
-
-func (rw *rowWriter) flush() error {
-	if rw.plain != nil {
-		rw.plain.Flush()
-		if err := rw.plain.Error(); err != nil {
-			return err
-		}
-	}
-	return rw.buf.Flush()
+	return w.buf.Flush()
 }
 
 // formulaLike reports whether a spreadsheet that opens a CSV would evaluate text s as a
@@ -214,17 +198,30 @@ func amsterdamTime(t time.Time, d csvDialect) string {
 
 func formatCell(cell models.Cell, d csvDialect) string {
 	switch {
-	case cell.Time != nil:
-		return amsterdamTime(*cell.Time, d)
-	case cell.Number == nil:
+	case cell.IsTime:
+		return amsterdamTime(cell.Time, d)
+	case !cell.IsNumber:
 		return neutralise(cell.Text)
 	}
-	s := strconv.FormatFloat(clean(*cell.Number), 'f', -1, 64)
+	x := clean(cell.Number)
+	if x >= 0 && x < float64(len(smallNumbers)) && x == math.Trunc(x) {
+		return smallNumbers[int(x)] // flags, codes, counts: no string of their own per cell
+	}
+	s := strconv.FormatFloat(x, 'f', -1, 64)
 	if d.dutch {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
 }
+
+// smallNumbers are the texts of 0 to 999.
+var smallNumbers = func() []string {
+	out := make([]string, 1000)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}()
 
 func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d csvDialect) error {
 	if err := models.CheckAnswersKept(db, s.ID); err != nil {
@@ -242,25 +239,26 @@ func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d
 	if d.dutch {
 		name = s.Slug + "-antwoorden-excel.csv"
 	}
-	rw := newRowWriter(download(c, "text/csv; charset=utf-8", name), d)
+	w := newCSVWriter(download(c, "text/csv; charset=utf-8", name), d)
 	head := make([]string, len(cols))
 	for i, col := range cols {
 		head[i] = col.Name
 	}
-	if err := rw.write(head); err != nil {
+	if err := w.Write(head); err != nil {
 		return err
 	}
 	n := 0
 	fields := make([]string, len(cols))
+	layout := models.NewRowLayout(cols)
 	err = models.StreamResponses(db, s, func(r *models.RawResponse) error {
-		for i, cell := range r.Row(cols) {
+		for i, cell := range layout.Row(r) {
 			fields[i] = formatCell(cell, d)
 		}
-		if err := rw.write(fields); err != nil {
+		if err := w.Write(fields); err != nil {
 			return err
 		}
 		if n++; n%flushEvery == 0 {
-			if err := rw.flush(); err != nil {
+			if err := w.flush(); err != nil {
 				return err
 			}
 			flush(c)
@@ -270,7 +268,7 @@ func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d
 	if err != nil {
 		return err
 	}
-	return rw.flush()
+	return w.flush()
 }
 
 // exportColumns are the raw export's columns under the survey's anonymisation setting.
@@ -396,16 +394,16 @@ func (h *Handler) exportCodebook(c *echo.Context, db *gorm.DB, s *models.Survey,
 	if d.dutch {
 		name = s.Slug + "-codeboek-excel.csv"
 	}
-	rw := newRowWriter(download(c, "text/csv; charset=utf-8", name), d)
+	w := newCSVWriter(download(c, "text/csv; charset=utf-8", name), d)
 	for _, row := range book {
 		for i := range row {
 			row[i] = neutralise(row[i])
 		}
-		if err := rw.write(row); err != nil {
+		if err := w.Write(row); err != nil {
 			return err
 		}
 	}
-	return rw.flush()
+	return w.flush()
 }
 
 // xlsxStyles are the cell styles of the workbook.
@@ -448,13 +446,13 @@ func xlsxText(s string, st xlsxStyles) any {
 // date-time cells, texts are text.
 func xlsxCell(cell models.Cell, st xlsxStyles) any {
 	switch {
-	case cell.Time != nil:
+	case cell.IsTime:
 		// Excel times have no zone: write the Amsterdam wall clock.
 		t := cell.Time.In(amsterdam)
 		local := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
 		return excelize.Cell{StyleID: st.time, Value: local}
-	case cell.Number != nil:
-		return clean(*cell.Number)
+	case cell.IsNumber:
+		return clean(cell.Number)
 	}
 	return xlsxText(cell.Text, st)
 }
@@ -516,8 +514,9 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	}
 	row := 2
 	values := make([]any, len(cols))
+	layout := models.NewRowLayout(cols)
 	err = models.StreamResponses(db, s, func(r *models.RawResponse) error {
-		for i, cell := range r.Row(cols) {
+		for i, cell := range layout.Row(r) {
 			values[i] = xlsxCell(cell, st)
 		}
 		cellName, _ := excelize.CoordinatesToCellName(1, row)
@@ -693,15 +692,16 @@ func (h *Handler) exportRawJSON(c *echo.Context, db *gorm.DB, s *models.Survey, 
 	enc := json.NewEncoder(bw)
 	bw.WriteString("[\n")
 	n := 0
+	layout := models.NewRowLayout(cols)
 	err = models.StreamResponses(db, s, func(r *models.RawResponse) error {
 		obj := make(jsonObject, 0, len(cols))
-		for i, cell := range r.Row(cols) {
+		for i, cell := range layout.Row(r) {
 			var v any
 			switch {
-			case cell.Time != nil:
+			case cell.IsTime:
 				v = cell.Time.UTC().Format(time.RFC3339)
-			case cell.Number != nil:
-				v = clean(*cell.Number)
+			case cell.IsNumber:
+				v = clean(cell.Number)
 			case cell.Text != "":
 				v = cell.Text
 			}

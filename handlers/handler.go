@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v5"
 
@@ -79,6 +80,11 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	}
 	store := sessions.NewCookieStore(cfg.SessionKey[:32], cfg.SessionKey[32:])
 	store.Options = &sessions.Options{Path: "/", MaxAge: int(sessionLifetime.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	for _, codec := range store.Codecs {
+		if sc, ok := codec.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(stringsCodec{}) // a respondent's session holds strings only
+		}
+	}
 	admin := sessions.NewCookieStore(cfg.SessionKey[:32], cfg.SessionKey[32:])
 	admin.Options = &sessions.Options{Path: "/", MaxAge: 0, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	h := &Handler{

@@ -404,12 +404,12 @@ func (h *Handler) downloadInvitations(c *echo.Context) error {
 		rows = append(rows, []string{inv.MunicipalityCode, name, province, inv.ContactName, inv.Email,
 			h.absURL(c, "/s/"+s.Slug+"/uitnodiging/"+token), t.T(stateViews[stateOf(states, inv.MunicipalityCode)].Key), inv.Lang})
 	}
-	w := newRowWriter(download(c, "text/csv; charset=utf-8", "uitnodigingen-"+s.Slug+".csv"), dutchCSV)
+	w := newCSVWriter(download(c, "text/csv; charset=utf-8", "uitnodigingen-"+s.Slug+".csv"), dutchCSV)
 	for _, r := range rows {
 		for i := range r {
 			r[i] = neutralise(r[i])
 		}
-		if err := w.write(r); err != nil {
+		if err := w.Write(r); err != nil {
 			return err
 		}
 	}

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"fmt"
+	"html/template"
 	"net/url"
 	"strings"
+	"sync"
 
 	"peiling/locales"
 	"peiling/models"
@@ -27,7 +29,7 @@ type questionView struct {
 	Other      *otherView
 	MaxLength  int
 	Unit       string
-	Options    []pickerOption // municipalities for the picker
+	Options    template.HTML // the picker's list of municipalities, rendered once per register
 	ListID     string
 	// Picks are the municipalities the respondent may have meant, offered as radios named
 	// PickName ("Bedoelt u …?").
@@ -38,6 +40,34 @@ type questionView struct {
 // pickerOption is one municipality in the picker's list, with the names people also use.
 type pickerOption struct {
 	Name, Also string
+}
+
+// pickerOptions renders a register's municipalities as the picker's <option>s, through
+// html/template, the same for every page.
+var pickerOptions = template.Must(template.New("options").Parse(`{{range .}}<option value="{{.Name}}"{{with .Also}} label="{{.}}"{{end}}></option>{{end}}`))
+
+// pickerLists holds each register's rendered list: 380 options cost a section page more than
+// everything else on it, and a register's list never changes (a reloaded register is a new
+// *Register).
+var pickerLists sync.Map // *models.Register → template.HTML
+
+// pickerList is reg's list of municipalities as the picker's options.
+func pickerList(reg *models.Register) template.HTML {
+	if html, ok := pickerLists.Load(reg); ok {
+		return html.(template.HTML)
+	}
+	opts := make([]pickerOption, len(reg.List))
+	for i := range reg.List {
+		m := &reg.List[i]
+		opts[i] = pickerOption{Name: m.Name, Also: strings.Join(reg.CommonNames(m), ", ")}
+	}
+	var b strings.Builder
+	if err := pickerOptions.Execute(&b, opts); err != nil {
+		panic(err) // names and strings only: the template cannot fail on them
+	}
+	html := template.HTML(b.String()) // escaped by html/template, for the content of a <datalist>
+	pickerLists.Store(reg, html)
+	return html
 }
 
 type choiceView struct {
@@ -124,10 +154,7 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 			v.ID = v.Statements[0].ID
 		case models.KindMunicipality:
 			v.ListID = fieldID(q.Code, "list")
-			for i := range reg.List {
-				m := &reg.List[i]
-				v.Options = append(v.Options, pickerOption{Name: m.Name, Also: strings.Join(reg.CommonNames(m), ", ")})
-			}
+			v.Options = pickerList(reg)
 			v.PickName = models.PickField(q)
 			for _, name := range picks[q.Code] {
 				v.Picks = append(v.Picks, choiceView{ID: fieldID(v.PickName, fmt.Sprint(len(v.Picks))), Value: name, Label: name})

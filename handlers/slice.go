@@ -401,13 +401,13 @@ func (h *Handler) exportCrossTable(c *echo.Context) error {
 	if file == "kruistabel-excel.csv" {
 		d = dutchCSV
 	}
-	rw := newRowWriter(download(c, "text/csv; charset=utf-8", name+".csv"), d)
+	rw := newCSVWriter(download(c, "text/csv; charset=utf-8", name+".csv"), d)
 	for _, r := range rows {
 		fields := make([]string, len(r))
 		for i, v := range r {
 			fields[i] = neutralise(v)
 		}
-		if err := rw.write(fields); err != nil {
+		if err := rw.Write(fields); err != nil {
 			return err
 		}
 	}

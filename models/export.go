@@ -2,7 +2,11 @@ package models
 
 import (
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -24,14 +28,18 @@ type Column struct {
 }
 
 // Cell is one value of the raw export: a text, a number or a time, or nothing when empty.
+// Number and Time hold a value only when IsNumber or IsTime says so (values, not pointers:
+// a 100,000-row export builds millions of cells).
 type Cell struct {
-	Text   string
-	Number *float64
-	Time   *time.Time
+	Text     string
+	Number   float64
+	Time     time.Time
+	IsNumber bool
+	IsTime   bool
 }
 
 // Empty reports whether the cell holds nothing.
-func (c Cell) Empty() bool { return c.Text == "" && c.Number == nil && c.Time == nil }
+func (c Cell) Empty() bool { return c.Text == "" && !c.IsNumber && !c.IsTime }
 
 // soorten are the codebook's Dutch names of the question kinds.
 var soorten = map[string]string{
@@ -131,123 +139,399 @@ type RawResponse struct {
 // NotShown fills the cells of a question that skip logic did not show the respondent.
 const NotShown = "niet getoond"
 
-// Row returns the response's value for each column.
-func (r *RawResponse) Row(cols []Column) []Cell {
-	answered := map[string]bool{}
-	byKey := map[[3]string]Answer{}
-	for _, a := range r.Answers {
-		answered[a.Question] = true
-		byKey[[3]string{a.Question, a.Item, a.Option}] = a
-		byKey[[3]string{a.Question, a.Item, ""}] = a // single, likert, text, number: one answer
-	}
-	out := make([]Cell, len(cols))
+// fill says where a column's value comes from.
+type fill uint8
+
+const (
+	fillOption fill = iota // the answer's option: municipality code, single option, likert scale code
+	fillID
+	fillTime
+	fillVersion
+	fillProvince
+	fillSize
+	fillLang
+	fillGM     // "GM" + the municipality code
+	fillText   // the answer's text: open answer, municipality name
+	fillNumber // the answer's number
+	fillFlag   // multi: 1 when the option was ticked, 0 when not
+	fillOther  // the "anders, namelijk" text of an option
+)
+
+// RowLayout places each response's answers in the export's columns. It is built once per
+// export, so that a row costs one lookup per answer and no map of its own.
+type RowLayout struct {
+	cols  []Column
+	fills []fill
+	// byItem finds the columns an answer fills by its question and item (and, for flag and
+	// other columns, byOption by its question and option).
+	byItem, byOption map[[2]string][]int
+	flags            map[string][]int // a multi question's flag columns
+	out              []Cell
+}
+
+// NewRowLayout prepares rows of cols.
+func NewRowLayout(cols []Column) *RowLayout {
+	l := &RowLayout{cols: cols, fills: make([]fill, len(cols)), byItem: map[[2]string][]int{},
+		byOption: map[[2]string][]int{}, flags: map[string][]int{}, out: make([]Cell, len(cols))}
 	for i, c := range cols {
+		f := fillOption
 		switch {
-		case r.shown != nil && c.Question != "" && !r.shown.Question(c.Question):
-			out[i].Text = NotShown
 		case c.Kind == "id":
-			n := float64(r.ID)
-			out[i].Number = &n
+			f = fillID
 		case c.Kind == "tijd":
-			at := r.SubmittedAt.UTC()
-			out[i].Time = &at
+			f = fillTime
 		case c.Kind == "gm":
-			if code := byKey[[3]string{c.Question, "", ""}].Option; code != "" {
-				out[i].Text = "GM" + code
-			}
+			f = fillGM
 		case c.Kind == "versie":
-			n := float64(r.Version)
-			out[i].Number = &n
+			f = fillVersion
 		case c.Kind == "provincie":
-			out[i].Text = r.Province
+			f = fillProvince
 		case c.Kind == "grootteklasse":
-			out[i].Text = r.Size
+			f = fillSize
 		case c.Kind == "taal":
-			out[i].Text = r.Lang
+			f = fillLang
 		case c.flag:
-			if answered[c.Question] || c.zeroUnticked {
-				n := 0.0
-				if _, ok := byKey[[3]string{c.Question, "", c.option}]; ok {
-					n = 1
-				}
-				out[i].Number = &n
-			}
-		case c.other:
-			if a, ok := byKey[[3]string{c.Question, "", c.option}]; ok {
-				out[i].Text = a.Text
-			}
-		case c.Kind == KindText:
-			out[i].Text = byKey[[3]string{c.Question, "", ""}].Text
+			f = fillFlag
+		case c.other && c.option != "":
+			f = fillOther
+		case c.other, c.Kind == KindText:
+			f = fillText
 		case c.Kind == KindNumber:
-			out[i].Number = byKey[[3]string{c.Question, "", ""}].Number
-		default: // municipality code, single option, likert scale code
-			out[i].Text = byKey[[3]string{c.Question, c.item, ""}].Option
+			f = fillNumber
+		}
+		l.fills[i] = f
+		switch f {
+		case fillFlag, fillOther:
+			key := [2]string{c.Question, c.option}
+			l.byOption[key] = append(l.byOption[key], i)
+			if f == fillFlag {
+				l.flags[c.Question] = append(l.flags[c.Question], i)
+			}
+		case fillGM, fillText, fillNumber, fillOption:
+			key := [2]string{c.Question, c.item}
+			l.byItem[key] = append(l.byItem[key], i)
+		}
+	}
+	return l
+}
+
+// Row returns the response's value for each column. The slice is the layout's own: it is
+// overwritten by the next call.
+func (l *RowLayout) Row(r *RawResponse) []Cell {
+	out := l.out
+	clear(out)
+	for i, f := range l.fills {
+		switch f {
+		case fillID:
+			out[i] = Cell{Number: float64(r.ID), IsNumber: true}
+		case fillTime:
+			out[i] = Cell{Time: r.SubmittedAt.UTC(), IsTime: true}
+		case fillVersion:
+			out[i] = Cell{Number: float64(r.Version), IsNumber: true}
+		case fillProvince:
+			out[i].Text = r.Province
+		case fillSize:
+			out[i].Text = r.Size
+		case fillLang:
+			out[i].Text = r.Lang
+		case fillFlag:
+			if l.cols[i].zeroUnticked {
+				out[i].IsNumber = true // 0 also when nothing was ticked
+			}
+		}
+	}
+	for _, a := range r.Answers {
+		if flags := l.flags[a.Question]; flags != nil {
+			for _, i := range flags {
+				out[i].IsNumber = true // answered: every option not ticked is 0
+			}
+		}
+		if a.Item == "" {
+			for _, i := range l.byOption[[2]string{a.Question, a.Option}] {
+				if l.fills[i] == fillFlag {
+					out[i].Number = 1
+				} else {
+					out[i].Text = a.Text
+				}
+			}
+		}
+		for _, i := range l.byItem[[2]string{a.Question, a.Item}] {
+			// The last answer with this question and item wins, as each holds one answer.
+			switch l.fills[i] {
+			case fillGM:
+				out[i].Text = ""
+				if a.Option != "" {
+					out[i].Text = "GM" + a.Option
+				}
+			case fillText:
+				out[i].Text = a.Text
+			case fillNumber:
+				out[i].IsNumber = a.Number != nil
+				if a.Number != nil {
+					out[i].Number = *a.Number
+				}
+			default:
+				out[i].Text = a.Option
+			}
+		}
+	}
+	if r.shown != nil {
+		for i, c := range l.cols {
+			if c.Question != "" && !r.shown.Question(c.Question) {
+				out[i] = Cell{Text: NotShown}
+			}
 		}
 	}
 	return out
 }
 
+// streamBatch is how many responses StreamResponses reads per pair of queries.
+const streamBatch = 500
+
 // StreamResponses calls fn for every submitted response of a closed survey, in the order
-// they were started, reading row by row: memory does not grow with the number of responses.
+// they were started, reading batch by batch: memory does not grow with the number of
+// responses. fn gets the same *RawResponse each time, refilled: it must not keep it.
+//
+// All batches are read in one read transaction, so the export is one consistent snapshot
+// (a purge that runs meanwhile is either wholly in it or not at all). Each batch reads the
+// responses, then their answers, each with a plain query: no column of a response is read
+// again for each of its answers, and no two cursors are open at once (PostgreSQL's driver
+// allows one per connection).
 func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error {
 	if err := CheckReportable(s); err != nil {
 		return err
 	}
-	if err := CheckAnswersKept(db, s.ID); err != nil {
-		return err
+	var opts *sql.TxOptions
+	if dialectOf(db).postgres() {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
-	rows, err := db.Raw(`SELECT r.id, r.submitted_at, r.version, r.lang, COALESCE(m.province, ''), `+sizeCaseSQL()+`,
-			a.question, a.item, a.option, a.text, a.number
-		FROM responses r LEFT JOIN answers a ON a.response_id = r.id
-		LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
-		WHERE r.survey_id = ? AND r.status = ? ORDER BY r.id, a.id`, s.Register, s.ID, ResponseSubmitted).Rows()
+	return db.Transaction(func(tx *gorm.DB) error {
+		if err := CheckAnswersKept(tx, s.ID); err != nil {
+			return err
+		}
+		var (
+			heads []RawResponse
+			cur   RawResponse
+			last  uint
+		)
+		for {
+			heads = heads[:0]
+			rows, err := tx.Raw(`SELECT r.id, r.submitted_at, r.version, r.lang, COALESCE(m.province, ''), `+sizeCaseSQL()+`
+				FROM responses r LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+				WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
+				s.Register, s.ID, ResponseSubmitted, last, streamBatch).Rows()
+			if err != nil {
+				return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+			}
+			for rows.Next() {
+				var h RawResponse
+				var at sql.NullTime
+				if err := rows.Scan(&h.ID, &at, &h.Version, &h.Lang, &h.Province, &h.Size); err != nil {
+					rows.Close()
+					return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+				}
+				h.SubmittedAt = at.Time
+				heads = append(heads, h)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+			}
+			if len(heads) == 0 {
+				return nil
+			}
+			first := heads[0].ID
+			last = heads[len(heads)-1].ID
+			if err := streamBatchAnswers(tx, s, first, last, heads, &cur, fn); err != nil {
+				return err
+			}
+		}
+	}, opts)
+}
+
+// streamBatchAnswers reads the answers of the submitted responses first..last and hands each
+// of heads on with its answers, and what skip logic showed it. The database gathers each
+// response's answers into one JSON array of [question, item, option, text, number] rows, so
+// the driver hands over one value per response instead of six per answer: that per-answer
+// cost was most of an export's time.
+func streamBatchAnswers(tx *gorm.DB, s *Survey, first, last uint, heads []RawResponse, cur *RawResponse, fn func(*RawResponse) error) error {
+	agg := `json_group_array(json_array(a.question, a.item, a.option, a.text, a.number) ORDER BY a.id)`
+	if dialectOf(tx).postgres() {
+		agg = `json_agg(json_build_array(a.question, a.item, a.option, a.text, a.number) ORDER BY a.id)::text`
+	}
+	rows, err := tx.Raw(`SELECT a.response_id, `+agg+`
+		FROM answers a JOIN responses r ON r.id = a.response_id
+		WHERE a.response_id BETWEEN ? AND ? AND r.survey_id = ? AND r.status = ?
+		GROUP BY a.response_id ORDER BY a.response_id`, first, last, s.ID, ResponseSubmitted).Rows()
 	if err != nil {
-		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+		return fmt.Errorf("read answers of %s: %w", s.Slug, err)
 	}
 	defer rows.Close()
-	// emit hands a whole response on, with what skip logic showed it.
-	emit := func(r *RawResponse) error {
-		if def, err := s.DefFor(db, &Response{Version: r.Version}); err == nil && def.HasConditions() {
-			v := def.Visible(r.Answers)
-			r.shown = &v
+	var (
+		h       int // heads[h] is the response being filled
+		id      uint
+		list    string
+		numbers []float64 // the batch's numbers, so an answer can point at one
+	)
+	emit := func() error {
+		if def, err := s.DefFor(tx, &Response{Version: cur.Version}); err == nil && def.HasConditions() {
+			v := def.Visible(cur.Answers)
+			cur.shown = &v
+		} else {
+			cur.shown = nil
 		}
-		return fn(r)
+		return fn(cur)
 	}
-	var cur *RawResponse
+	start := func() {
+		answers := cur.Answers[:0]
+		*cur = heads[h]
+		cur.Answers = answers
+	}
+	start()
 	for rows.Next() {
-		var (
-			id                          uint
-			at                          sql.NullTime
-			version                     int
-			lang, province, size        string
-			question, item, option, txt sql.NullString
-			number                      sql.NullFloat64
-		)
-		if err := rows.Scan(&id, &at, &version, &lang, &province, &size, &question, &item, &option, &txt, &number); err != nil {
-			return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+		if err := rows.Scan(&id, &list); err != nil {
+			return fmt.Errorf("read answers of %s: %w", s.Slug, err)
 		}
-		if cur == nil || cur.ID != id {
-			if cur != nil {
-				if err := emit(cur); err != nil {
-					return err
-				}
+		for id != cur.ID { // the responses before id have no answers
+			if err := emit(); err != nil {
+				return err
 			}
-			cur = &RawResponse{ID: id, SubmittedAt: at.Time, Version: version, Lang: lang, Province: province, Size: size}
+			if h++; h == len(heads) {
+				return fmt.Errorf("read answers of %s: answers of response %d outside the batch", s.Slug, id)
+			}
+			start()
 		}
-		if question.Valid {
-			a := Answer{Question: question.String, Item: item.String, Option: option.String, Text: txt.String}
-			if number.Valid {
-				n := number.Float64
-				a.Number = &n
-			}
-			cur.Answers = append(cur.Answers, a)
+		if cur.Answers, err = parseAnswerList(list, cur.Answers, &numbers); err != nil {
+			return fmt.Errorf("read answers of %s, response %d: %w", s.Slug, id, err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read responses of %s: %w", s.Slug, err)
+		return fmt.Errorf("read answers of %s: %w", s.Slug, err)
 	}
-	if cur != nil {
-		return emit(cur)
+	for { // the response being filled, then those after it, which have no answers
+		if err := emit(); err != nil {
+			return err
+		}
+		if h++; h == len(heads) {
+			break
+		}
+		start()
 	}
 	return nil
+}
+
+// parseAnswerList appends the answers of a JSON array of [question, item, option, text,
+// number] arrays (as streamBatchAnswers reads them) to out. Its strings are cut from list, not
+// copied, unless they hold an escape; numbers go into *numbers.
+func parseAnswerList(list string, out []Answer, numbers *[]float64) ([]Answer, error) {
+	p := jsonCursor{s: list}
+	if !p.take('[') {
+		return out, errors.New("answers: no JSON array")
+	}
+	if p.take(']') {
+		return out, nil
+	}
+	for {
+		if !p.take('[') {
+			return out, errors.New("answers: no answer array")
+		}
+		var a Answer
+		var err error
+		for i, dst := range []*string{&a.Question, &a.Item, &a.Option, &a.Text} {
+			if i > 0 && !p.take(',') {
+				return out, errors.New("answers: missing field")
+			}
+			if *dst, err = p.str(); err != nil {
+				return out, err
+			}
+		}
+		if !p.take(',') {
+			return out, errors.New("answers: missing number")
+		}
+		n, ok, err := p.number()
+		if err != nil {
+			return out, err
+		}
+		if ok {
+			*numbers = append(*numbers, n)
+			a.Number = &(*numbers)[len(*numbers)-1]
+		}
+		if !p.take(']') {
+			return out, errors.New("answers: answer array not closed")
+		}
+		out = append(out, a)
+		if p.take(']') {
+			return out, nil
+		}
+		if !p.take(',') {
+			return out, errors.New("answers: array not closed")
+		}
+	}
+}
+
+// jsonCursor reads the little JSON that parseAnswerList needs.
+type jsonCursor struct {
+	s string
+	i int
+}
+
+func (p *jsonCursor) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\n' || p.s[p.i] == '\r' || p.s[p.i] == '\t') {
+		p.i++
+	}
+}
+
+// take consumes c (after white space) if it comes next.
+func (p *jsonCursor) take(c byte) bool {
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// str reads a JSON string (null reads as "").
+func (p *jsonCursor) str() (string, error) {
+	p.space()
+	if strings.HasPrefix(p.s[p.i:], "null") {
+		p.i += 4
+		return "", nil
+	}
+	if p.i >= len(p.s) || p.s[p.i] != '"' {
+		return "", errors.New("answers: no string")
+	}
+	start := p.i
+	escaped := false
+	for p.i++; p.i < len(p.s); p.i++ {
+		switch p.s[p.i] {
+		case '\\':
+			escaped = true
+			p.i++
+		case '"':
+			p.i++
+			if !escaped {
+				return p.s[start+1 : p.i-1], nil
+			}
+			var out string
+			err := json.Unmarshal([]byte(p.s[start:p.i]), &out)
+			return out, err
+		}
+	}
+	return "", errors.New("answers: string not closed")
+}
+
+// number reads a JSON number, or null (ok false).
+func (p *jsonCursor) number() (n float64, ok bool, err error) {
+	p.space()
+	if strings.HasPrefix(p.s[p.i:], "null") {
+		p.i += 4
+		return 0, false, nil
+	}
+	start := p.i
+	for p.i < len(p.s) && strings.IndexByte("+-.0123456789eE", p.s[p.i]) >= 0 {
+		p.i++
+	}
+	n, err = strconv.ParseFloat(p.s[start:p.i], 64)
+	return n, err == nil, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -49,5 +50,27 @@ func TestCeilingCountsHealthChecksAndFailsOnErrors(t *testing.T) {
 	healthy.Store(false)
 	if err := measureCeiling(context.Background(), &out, srv.URL, 2, 100*time.Millisecond); err == nil {
 		t.Error("a server answering 503 gave a ceiling")
+	}
+}
+
+// TestServerCPUReadsProcStat: the CPU time of a process grows while it works, and a process
+// that cannot be read counts as 0 rather than failing the run.
+func TestServerCPUReadsProcStat(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	before := serverCPU(os.Getpid())
+	after := before
+	for start := time.Now(); after <= before && time.Since(start) < 10*time.Second; after = serverCPU(os.Getpid()) {
+		_ = strings.Repeat("x", 1000) // work, until a clock tick of CPU time has passed
+	}
+	if after <= before {
+		t.Errorf("CPU time %v after 10 s of work, %v before", after, before)
+	}
+	if got := serverCPU(0); got != 0 {
+		t.Errorf("no pid: %v", got)
+	}
+	if got := serverCPU(1 << 30); got != 0 {
+		t.Errorf("a process that does not exist: %v", got)
 	}
 }

@@ -52,7 +52,8 @@ func main() {
 		base      = flag.String("url", "http://127.0.0.1:8080", "server to load (loopback only)")
 		workers   = flag.Int("c", 50, "concurrent respondents")
 		duration  = flag.Duration("d", 30*time.Second, "how long to run")
-		pid       = flag.Int("pid", 0, "server process id, to report its peak memory (VmHWM)")
+		pid       = flag.Int("pid", 0, "server process id, to report its CPU time and peak memory (VmHWM)")
+		rounds    = flag.Int("step-rounds", 10, "with -pid: after the run, play this many questionnaires per respondent in lock step, one step at a time, to measure the server's CPU per step; 0 skips it")
 		confirmed = flag.String("confirmed", "", "append survey,municipality,reference of every confirmation received to this file")
 		first     = flag.Int("first", 0, "first municipality number to use (to continue after an earlier run on the same database)")
 		ceiling   = flag.Duration("ceiling", 5*time.Second, "first measure the server's ceiling (GET /healthz from as many connections) this long; 0 skips it")
@@ -96,21 +97,171 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, *duration)
+	runCtx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
+	cpu := serverCPU(*pid)
 	started := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < *workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.respondent(ctx)
+			r.respondent(runCtx)
 		}()
 	}
 	wg.Wait()
+	r.cpu = serverCPU(*pid) - cpu
 	r.report(os.Stdout, time.Since(started), *workers, peakRSS(*pid))
+	if *pid != 0 && *rounds > 0 && r.errorCount() == 0 {
+		r.stepCPU(ctx, os.Stdout, *pid, *workers, *rounds)
+	}
 	if r.errorCount() > 0 {
 		os.Exit(1)
+	}
+}
+
+// clockTick is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// serverCPU is the CPU time (user and system) the server process has used so far, read from
+// /proc/PID/stat; 0 without a pid.
+func serverCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces; utime and stime are the 12th and
+	// 13th fields after it (fields 14 and 15 of the line).
+	rest := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(rest) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(rest[11], 10, 64)
+	stime, _ := strconv.ParseInt(rest[12], 10, 64)
+	return time.Duration(utime+stime) * clockTick
+}
+
+// stepCPU measures the server's CPU per step: workers respondents each play rounds
+// questionnaires, all of them taking each step together, and the server's CPU time is read
+// before and after every step, so each step's CPU is its own (the client waits, so the
+// server does nothing else meanwhile).
+func (r *run) stepCPU(ctx context.Context, w io.Writer, pid, workers, rounds int) {
+	var order []string
+	spent := map[string]time.Duration{}
+	count := map[string]int{}
+	for range rounds {
+		ls := newLockstep(workers)
+		var wg sync.WaitGroup
+		for i := 0; i < workers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
+				me := ls.join()
+				defer me.finish()
+				n := r.next.Add(1)
+				if (n-1)/loadCodes >= loadSurveys {
+					return
+				}
+				survey, code := fmt.Sprintf("load-%d", (n-1)/loadCodes+1), fmt.Sprintf("%04d", (n-1)%loadCodes+1)
+				if err := r.questionnaireWith(ctx, rng, r.base, survey, code, me.step); err != nil && ctx.Err() == nil {
+					r.fail("step CPU: " + err.Error())
+				}
+			}()
+		}
+		for k := 0; k < questionnaireRequests; k++ {
+			before := serverCPU(pid)
+			step, n := ls.run(k)
+			d := serverCPU(pid) - before
+			if _, ok := spent[step]; !ok && step != "" {
+				order = append(order, step)
+			}
+			spent[step] += d
+			count[step] += n
+		}
+		wg.Wait()
+	}
+	fmt.Fprintf(w, "server CPU per step (%d questionnaires in lock step, %d at a time):\n", rounds*workers, workers)
+	fmt.Fprintf(w, "%-14s %8s %12s\n", "step", "n", "µs/request")
+	var total time.Duration
+	for _, step := range order {
+		per := spent[step] / time.Duration(max(count[step], 1))
+		fmt.Fprintf(w, "%-14s %8d %12.0f\n", step, count[step], float64(per.Microseconds()))
+	}
+	for _, step := range order {
+		total += spent[step]
+	}
+	fmt.Fprintf(w, "sum per questionnaire: %.2f ms (%d requests)\n", float64(total.Microseconds())/1000/float64(max(count[order[0]], 1)), questionnaireRequests)
+}
+
+// questionnaireRequests is the number of requests of one whole questionnaire.
+const questionnaireRequests = 15
+
+// lockstep lets a number of respondents take each request of a questionnaire together.
+type lockstep struct {
+	mu      sync.Mutex
+	workers int
+	open    []chan struct{}  // closed when request k may go
+	done    []sync.WaitGroup // request k finished (or will never be sent) by every respondent
+	names   []string
+	sent    []int
+}
+
+func newLockstep(workers int) *lockstep {
+	ls := &lockstep{workers: workers, open: make([]chan struct{}, questionnaireRequests),
+		done: make([]sync.WaitGroup, questionnaireRequests), names: make([]string, questionnaireRequests), sent: make([]int, questionnaireRequests)}
+	for k := range ls.open {
+		ls.open[k] = make(chan struct{})
+		ls.done[k].Add(workers)
+	}
+	return ls
+}
+
+// run lets request k go and waits until every respondent has had it; it returns the step's
+// name and how many were sent.
+func (ls *lockstep) run(k int) (string, int) {
+	close(ls.open[k])
+	ls.done[k].Wait()
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.names[k], ls.sent[k]
+}
+
+// stepper is one respondent's place in the lock step.
+type stepper struct {
+	ls   *lockstep
+	next int // the next request to send
+}
+
+func (ls *lockstep) join() *stepper { return &stepper{ls: ls} }
+
+// step is called before each request: the previous one is done, and this one waits for its turn.
+func (s *stepper) step(name string) {
+	if s.next > 0 {
+		s.ls.done[s.next-1].Done()
+	}
+	if s.next >= questionnaireRequests {
+		panic("more requests than a questionnaire has")
+	}
+	<-s.ls.open[s.next]
+	s.ls.mu.Lock()
+	s.ls.names[s.next] = name
+	s.ls.sent[s.next]++
+	s.ls.mu.Unlock()
+	s.next++
+}
+
+// finish marks every request this respondent will not send as done.
+func (s *stepper) finish() {
+	if s.next > 0 {
+		s.ls.done[s.next-1].Done()
+	}
+	for k := s.next; k < questionnaireRequests; k++ {
+		<-s.ls.open[k]
+		s.ls.done[k].Done()
 	}
 }
 
@@ -231,6 +382,7 @@ type run struct {
 	latencies map[string][]time.Duration
 	errors    map[string]int
 	out       *os.File
+	cpu       time.Duration // the server's CPU time during the run
 	// byServer, when set, keeps every confirmation and names the server in each error: the
 	// -compare run checks the confirmations of each instance against the database.
 	byServer      bool
@@ -302,6 +454,13 @@ func (e *stepError) Error() string { return e.step + ": " + e.kind }
 
 // questionnaire plays one respondent: start page, Start, every section, check, submit.
 func (r *run) questionnaire(ctx context.Context, rng *rand.Rand, server, survey, code string) error {
+	return r.questionnaireWith(ctx, rng, server, survey, code, nil)
+}
+
+// questionnaireWith plays one respondent, calling before (when set) before each request
+// with the request's step.
+func (r *run) questionnaireWith(ctx context.Context, rng *rand.Rand, server, survey, code string, before func(step string)) error {
+	ctx = context.WithValue(ctx, beforeKey{}, before)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -413,7 +572,13 @@ func (r *run) post(ctx context.Context, c *http.Client, step, u string, form url
 	return r.do(c, step, req, http.StatusSeeOther)
 }
 
+// beforeKey carries questionnaireWith's before func to do.
+type beforeKey struct{}
+
 func (r *run) do(c *http.Client, step string, req *http.Request, want int) (string, error) {
+	if before, _ := req.Context().Value(beforeKey{}).(func(string)); before != nil {
+		before(step)
+	}
 	t := time.Now()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -489,6 +654,11 @@ func (r *run) report(w io.Writer, elapsed time.Duration, workers int, rss string
 	fmt.Fprintf(w, "completed questionnaires: %d (%.1f/s)\n", r.completed.Load(), float64(r.completed.Load())/secs)
 	fmt.Fprintf(w, "requests: %d (%.0f/s)\n", r.requests.Load(), float64(r.requests.Load())/secs)
 	fmt.Fprintf(w, "server peak RSS: %s\n", rss)
+	if r.cpu > 0 {
+		fmt.Fprintf(w, "server CPU: %.1f s (%.2f cores): %.2f ms per completed questionnaire, %.0f µs per request\n",
+			r.cpu.Seconds(), r.cpu.Seconds()/secs, float64(r.cpu.Microseconds())/1000/float64(max(r.completed.Load(), 1)),
+			float64(r.cpu.Microseconds())/float64(max(r.requests.Load(), 1)))
+	}
 	fmt.Fprintf(w, "%-14s %8s %9s %9s %9s\n", "step", "n", "p50 ms", "p95 ms", "p99 ms")
 	steps := []string{"start page", "start", "section page", "section save", "check page", "submit", "confirmation"}
 	var all []time.Duration
