@@ -293,7 +293,7 @@ func newInputView(id, label, value, hint, errMsg string, flags ...string) inputV
 	return v
 }
 
-// registerPick is the choice of a municipality register, for the "registerselect" partial.
+// registerPick is the choice of a municipality register, for the "registerfield" partial.
 type registerPick struct {
 	ID, Value, Error string
 	Options          []string
