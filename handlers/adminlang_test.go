@@ -173,8 +173,6 @@ func dutchLeft(body string, content []*regexp.Regexp) []string {
 	return left
 }
 
-
-
 // researcherPages builds a survey in every state a researcher meets and returns its pages:
 // the reference survey open with a response, a draft and invitation links, then closed.
 func researcherPages(t *testing.T, app *testApp, r *client) (open, closed []researcherPage) {
