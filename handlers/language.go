@@ -18,6 +18,8 @@ const (
 	langParam  = "lang"
 	// contentLangKey holds the language of the survey texts a handler put on the page.
 	contentLangKey = "content_lang"
+	// contentDefKey holds the definition whose texts a handler put on the page (frame.TextLang).
+	contentDefKey = "content_def"
 )
 
 // chooseLanguage picks the language of every page and message of the request: a choice made
