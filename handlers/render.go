@@ -43,7 +43,7 @@ type frame struct {
 	ContentLang string
 	Languages   []languageLink // the language switch: every other language
 	Data        any
-	Preview     *previewFrame // set on the pages of a preview (preview.go)
+	Preview     *previewFrame      // set on the pages of a preview (preview.go)
 	content     *models.Definition // the survey texts on the page, in the language chosen
 }
 
