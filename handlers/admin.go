@@ -341,7 +341,11 @@ func auditRows(t *locales.Translator, entries []models.AuditEntry) []auditRow {
 		if e.Subject != "" {
 			what += ": " + e.Subject
 		}
-		rows[i] = auditRow{At: e.At, Who: e.Actor, What: what}
+		who := e.Actor
+		if who == models.SystemName { // stored as a code; shown in the reader's language
+			who = t.T("admin.audit.system")
+		}
+		rows[i] = auditRow{At: e.At, Who: who, What: what}
 	}
 	return rows
 }

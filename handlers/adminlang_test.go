@@ -35,6 +35,10 @@ var productName = regexp.MustCompile(`\bPeiling\b`)
 // texts' own language.
 var mailPlaceholder = regexp.MustCompile(`\{\{\w+\}\}`)
 
+// dataCodes are codes of the exports that are the same in every language, such as
+// models.NotShown: the downloads page names them.
+var dataCodes = regexp.MustCompile(regexp.QuoteMeta(models.NotShown) + "|" + models.DontKnowCode)
+
 // envName is the name of a setting in the environment, such as PEILING_SMTP_URL: a name too.
 var envName = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b`)
 
@@ -160,6 +164,7 @@ func dutchLeft(body string, content []*regexp.Regexp) []string {
 	}
 	text = productName.ReplaceAllString(text, " ")
 	text = envName.ReplaceAllString(text, " ")
+	text = dataCodes.ReplaceAllString(text, " ")
 	words := map[string]bool{}
 	for _, w := range word.FindAllString(strings.ToLower(text), -1) {
 		words[w] = true
