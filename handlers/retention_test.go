@@ -258,6 +258,9 @@ func TestRetentionSettingsRefuseBadDaysInDutchAndKeepTheInput(t *testing.T) {
 	if p = r.post(adminBase+"/opschonen", nil); p.Status != http.StatusConflict {
 		t.Errorf("purge of an open survey: %d", p.Status)
 	}
+	// The audit log words the counts in the reader's language.
+	r.get(adminBase+"?lang=en").mustContain(t, "contact details 7, drafts and set-aside responses 14, raw answers 90 days after closing")
+	r.get(adminBase + "?lang=nl")
 }
 
 // TestPurgeButtonsDeleteWhatIsDueAndAllAfterConfirmation: with retention 0 the "what is due"
