@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -126,7 +127,7 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 	if err != nil {
 		return nil, err
 	}
-	view.Log = mailRows(log)
+	view.Log = mailRows(tr(c), log)
 	run, err := models.LatestMailRun(db, o.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return view, nil
@@ -137,15 +138,15 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 	view.Run = &mailRunView{ID: run.ID, Kind: mailKindLabels[run.Kind], At: run.CreatedAt, Who: run.Actor,
 		Queued: run.Queued, Sent: run.Sent, Failed: run.Failed, Active: run.FinishedAt == nil}
 	for _, m := range run.Failures {
-		view.Run.Failures = append(view.Run.Failures, mailLogRow{At: *m.At, Email: m.Email, Kind: view.Run.Kind, Error: m.Error})
+		view.Run.Failures = append(view.Run.Failures, mailLogRow{At: *m.At, Email: m.Email, Kind: view.Run.Kind, Error: sendErrorIn(tr(c), m.Error)})
 	}
 	return view, nil
 }
 
-func mailRows(sends []models.MailSend) []mailLogRow {
+func mailRows(t *locales.Translator, sends []models.MailSend) []mailLogRow {
 	out := make([]mailLogRow, len(sends))
 	for i, s := range sends {
-		out[i] = mailLogRow{At: s.At, Who: s.Actor, Email: s.Email, Kind: mailKindLabels[s.Kind], OK: s.OK, Error: s.Error}
+		out[i] = mailLogRow{At: s.At, Who: s.Actor, Email: s.Email, Kind: mailKindLabels[s.Kind], OK: s.OK, Error: sendErrorIn(t, s.Error)}
 	}
 	return out
 }
@@ -323,6 +324,31 @@ func (h *Handler) renderSendProblem(c *echo.Context, kind, days, problem string)
 	view.Errors = []problemView{{Href: href, Message: problem}}
 	view.Field = map[string]string{"verzenden-" + kind: problem}
 	return c.Render(http.StatusUnprocessableEntity, "admin/mail", view)
+}
+
+// sendErrorWords are the stored descriptions of a failed mail (describeSendError, composeMail):
+// Dutch, as the mail worker has no reader; the e-mail page words them again in the reader's
+// language, the server's own words (Detail) as they were.
+var sendErrorWords = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`(?s)^De mailserver weigerde het bericht: (.*)$`), "admin.mail.error.refused"},
+	{regexp.MustCompile(`(?s)^Geen verbinding met de mailserver \((.*)\)$`), "admin.mail.error.no_connection"},
+	{regexp.MustCompile(`^De mailserver antwoordde niet op tijd()$`), "admin.mail.error.timeout"},
+	{regexp.MustCompile(`(?s)^Versturen mislukt: (.*)$`), "admin.mail.error.failed"},
+	{regexp.MustCompile(`^Niet verstuurd: de uitnodigingslink is intussen ingetrokken of vernieuwd\.()$`), "admin.mail.error.revoked"},
+	{regexp.MustCompile(`(?s)^Niet verstuurd: de link kon niet worden gemaakt \((.*)\)$`), "admin.mail.error.no_link"},
+}
+
+// sendErrorIn words a stored send failure in t's language; an unknown one stays as stored.
+func sendErrorIn(t *locales.Translator, stored string) string {
+	for _, w := range sendErrorWords {
+		if m := w.re.FindStringSubmatch(stored); m != nil {
+			return t.T(w.key, "Detail", m[1])
+		}
+	}
+	return stored
 }
 
 // describeSendError says in Dutch what went wrong, with the server's own words.

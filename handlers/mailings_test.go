@@ -160,6 +160,8 @@ func TestFailingMailServerIsReportedAndNothingIsMarkedSent(t *testing.T) {
 	app.h.cfg.Mail = srv.Config()
 	p = sendMailAndWait(t, r, models.MailInvitation, "")
 	p.mustContain(t, "Uitnodiging: 2 verstuurd, 1 mislukt.", "kees@groningen.nl", "De mailserver weigerde het bericht: 550")
+	r.get(adminBase+"/email?lang=en").mustContain(t, "The mail server refused the message: 550", "No connection to the mail server (")
+	r.get(adminBase + "/email?lang=nl")
 	if len(srv.Messages()) != 2 || len(srv.To("kees@groningen.nl")) != 0 {
 		t.Fatalf("delivered %d", len(srv.Messages()))
 	}
