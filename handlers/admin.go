@@ -338,9 +338,9 @@ var countedSubjects = map[string]struct {
 	names []string
 }{
 	models.ActionRetentionSet:       {"admin.audit.subject.retention_set", []string{"Contacts", "Pending", "Answers"}},
-	models.ActionContactsDeleted:    {"admin.audit.subject.contacts_deleted", []string{"Rows"}},
-	models.ActionPendingDeleted:     {"admin.audit.subject.pending_deleted", []string{"Responses", "Answers"}},
-	models.ActionAnswersDeleted:     {"admin.audit.subject.answers_deleted", []string{"Answers"}},
+	models.ActionContactsDeleted:    {"admin.audit.subject.contacts_deleted", []string{"Count"}},
+	models.ActionPendingDeleted:     {"admin.audit.subject.pending_deleted", []string{"Count", "Answers"}},
+	models.ActionAnswersDeleted:     {"admin.audit.subject.answers_deleted", []string{"Count"}},
 	models.ActionInvitationsCreated: {"admin.audit.subject.invitations_created", []string{"New", "Updated"}},
 }
 
