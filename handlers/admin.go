@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -328,6 +330,40 @@ var auditWords = map[string]string{
 	models.ActionAnswersDeleted:  "admin.audit.answers_deleted",
 }
 
+// countedSubjects are the audit actions whose subject models writes as Dutch words around
+// counts; they are worded again in the reader's language from the counts, in the same order
+// (which also words the entries written before there was English).
+var countedSubjects = map[string]struct {
+	key   string
+	names []string
+}{
+	models.ActionRetentionSet:       {"admin.audit.subject.retention_set", []string{"Contacts", "Pending", "Answers"}},
+	models.ActionContactsDeleted:    {"admin.audit.subject.contacts_deleted", []string{"Count"}},
+	models.ActionPendingDeleted:     {"admin.audit.subject.pending_deleted", []string{"Count", "Answers"}},
+	models.ActionAnswersDeleted:     {"admin.audit.subject.answers_deleted", []string{"Count"}},
+	models.ActionInvitationsCreated: {"admin.audit.subject.invitations_created", []string{"New", "Updated"}},
+}
+
+var auditCount = regexp.MustCompile(`\d+`)
+
+// auditSubject is what an audit entry was about, in t's language where it is counts.
+func auditSubject(t *locales.Translator, e models.AuditEntry) string {
+	cs, ok := countedSubjects[e.Action]
+	if !ok {
+		return e.Subject // a name: a survey's title, an account, a municipality
+	}
+	counts := auditCount.FindAllString(e.Subject, -1)
+	if len(counts) != len(cs.names) {
+		return e.Subject
+	}
+	args := []any{"Tables", strings.Join(models.ContactTables(), ", ")}
+	for i, name := range cs.names {
+		n, _ := strconv.Atoi(counts[i])
+		args = append(args, name, n)
+	}
+	return t.T(cs.key, args...)
+}
+
 func auditRows(t *locales.Translator, entries []models.AuditEntry) []auditRow {
 	rows := make([]auditRow, len(entries))
 	for i, e := range entries {
@@ -339,9 +375,13 @@ func auditRows(t *locales.Translator, entries []models.AuditEntry) []auditRow {
 			what += fmt.Sprintf(" (%s)", t.DateTime(*e.ClosesAt))
 		}
 		if e.Subject != "" {
-			what += ": " + e.Subject
+			what += ": " + auditSubject(t, e)
 		}
-		rows[i] = auditRow{At: e.At, Who: e.Actor, What: what}
+		who := e.Actor
+		if who == models.SystemName { // stored as a code; shown in the reader's language
+			who = t.T("admin.audit.system")
+		}
+		rows[i] = auditRow{At: e.At, Who: who, What: what}
 	}
 	return rows
 }

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -36,6 +34,13 @@ var productName = regexp.MustCompile(`\bPeiling\b`)
 // mailPlaceholder is a placeholder of the mail texts, such as {{peiling}}: a name in the
 // texts' own language.
 var mailPlaceholder = regexp.MustCompile(`\{\{\w+\}\}`)
+
+// dataCodes are codes of the exports that are the same in every language, such as
+// models.NotShown: the downloads page names them.
+var dataCodes = regexp.MustCompile(regexp.QuoteMeta(models.NotShown) + "|" + models.DontKnowCode)
+
+// envName is the name of a setting in the environment, such as PEILING_SMTP_URL: a name too.
+var envName = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b`)
 
 var messageID = regexp.MustCompile(`\b(admin|results|export)\.[a-z_]+\.[a-z_.]*`)
 
@@ -153,47 +158,25 @@ func contentStrings(t *testing.T, app *testApp, slug string) []*regexp.Regexp {
 
 // dutchLeft returns the Dutch words of page body outside the survey's content.
 func dutchLeft(body string, content []*regexp.Regexp) []string {
-	text := html.UnescapeString(visibleText(body))
+	text := mailPlaceholder.ReplaceAllString(html.UnescapeString(visibleText(body)), " ")
 	for _, re := range content {
 		text = re.ReplaceAllString(text, "$1 $2")
 	}
 	text = productName.ReplaceAllString(text, " ")
-	text = mailPlaceholder.ReplaceAllString(text, " ")
+	text = envName.ReplaceAllString(text, " ")
+	text = dataCodes.ReplaceAllString(text, " ")
 	words := map[string]bool{}
 	for _, w := range word.FindAllString(strings.ToLower(text), -1) {
 		words[w] = true
 	}
 	var left []string
 	for _, w := range dutchAdminWords {
-		if words[w] && !untranslatedPartialWords()[w] {
+		if words[w] {
 			left = append(left, w)
 		}
 	}
 	return left
 }
-
-// sharedPartials are partials the researcher's pages use whose words another part of the
-// work translates: while one is on the untranslated list, its words are tolerated here.
-var sharedPartials = []string{"partials/input"}
-
-var untranslatedPartialWords = sync.OnceValue(func() map[string]bool {
-	words := map[string]bool{}
-	for _, name := range sharedPartials {
-		if !untranslated[name] {
-			continue
-		}
-		src, err := os.ReadFile("../templates/" + name + ".html")
-		if err != nil {
-			panic(err)
-		}
-		for _, text := range looseText(string(src)) {
-			for _, w := range word.FindAllString(strings.ToLower(text), -1) {
-				words[w] = true
-			}
-		}
-	}
-	return words
-})
 
 // researcherPages builds a survey in every state a researcher meets and returns its pages:
 // the reference survey open with a response, a draft and invitation links, then closed.

@@ -36,26 +36,29 @@ func (h *Handler) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		if r, _ := echo.UnwrapResponse(c.Response()); r != nil && r.Committed {
 			return err
 		}
+		// The codes are for programs and the same in every language; the detail is for people,
+		// in the language of Accept-Language (chooseLanguage).
+		t := tr(c)
 		var body apiError
 		switch {
 		case errors.Is(err, errNoToken):
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="peiling"`)
-			body = apiError{http.StatusUnauthorized, "unauthorized", "Geef een geldig API-token mee: Authorization: Bearer <token>."}
+			body = apiError{http.StatusUnauthorized, "unauthorized", t.T("api.error.unauthorized", "Header", "Authorization: Bearer <token>")}
 		case errors.Is(err, models.ErrResultsEmbargo):
-			body = apiError{http.StatusForbidden, "embargo", "Resultaten en antwoorden zijn pas beschikbaar als de peiling gesloten is."}
+			body = apiError{http.StatusForbidden, "embargo", t.T("api.error.embargo")}
 		case errors.Is(err, models.ErrAnswersDeleted):
 			var deleted *models.AnswersDeletedError
 			errors.As(err, &deleted)
-			body = apiError{http.StatusGone, "answers_deleted", "De ruwe antwoorden zijn op " + deleted.At.UTC().Format(time.RFC3339) + " verwijderd volgens de bewaartermijn van deze peiling; de uitkomsten (/results) blijven beschikbaar."}
+			body = apiError{http.StatusGone, "answers_deleted", t.T("api.error.answers_deleted", "At", deleted.At.UTC().Format(time.RFC3339), "Results", "/results")}
 		case errors.Is(err, models.ErrNotFound) || echo.StatusCode(err) == http.StatusNotFound:
-			body = apiError{http.StatusNotFound, "not_found", "Deze peiling bestaat niet."}
+			body = apiError{http.StatusNotFound, "not_found", t.T("api.error.not_found")}
 		default:
 			status := echo.StatusCode(err)
 			if status == 0 || status >= 500 {
 				h.log.ErrorContext(c.Request().Context(), "api request failed", "path", c.Path(), "err", err)
 				status = http.StatusInternalServerError
 			}
-			body = apiError{status, strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_")), "Het verzoek kon niet worden verwerkt."}
+			body = apiError{status, strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_")), t.T("api.error.failed")}
 		}
 		return c.JSON(body.Status, body)
 	}

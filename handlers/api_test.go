@@ -220,3 +220,26 @@ func TestPublicResultsShowAggregatesAndOpenAnswersOnlyWhenChosen(t *testing.T) {
 		t.Error("an open answer reached the public page as markup")
 	}
 }
+
+// TestAPIErrorDetailsFollowAcceptLanguage: an API error keeps its status and code in every
+// language; the detail, for people, follows Accept-Language, Dutch without it.
+func TestAPIErrorDetailsFollowAcceptLanguage(t *testing.T) {
+	app := newTestApp(t)
+	for _, tc := range []struct{ accept, want string }{
+		{"", "Geef een geldig API-token mee"},
+		{"en-GB,en;q=0.8", "Send a valid API token"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, app.srv.URL+"/api/v1/surveys/"+refSlug+"/results", nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Language", tc.accept)
+		}
+		p := app.newClient().do(req)
+		var body apiError
+		if err := json.Unmarshal([]byte(p.Body), &body); err != nil {
+			t.Fatalf("%q: %v in %s", tc.accept, err, p.Body)
+		}
+		if p.Status != http.StatusUnauthorized || body.Error != "unauthorized" || !strings.HasPrefix(body.Detail, tc.want) {
+			t.Errorf("Accept-Language %q: %d %+v", tc.accept, p.Status, body)
+		}
+	}
+}

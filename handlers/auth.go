@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v5"
 
-	"peiling/locales"
 	"peiling/models"
 )
 
@@ -36,15 +35,6 @@ type loginForm struct {
 
 // loginLabels name the login form's fields in messages: catalogue messages.
 var loginLabels = map[string]string{"email": "admin.login.label_email", "wachtwoord": "admin.login.label_password"}
-
-// labelsIn words a form's field labels, given as catalogue messages, in t's language.
-func labelsIn(t *locales.Translator, labels map[string]string) map[string]string {
-	out := make(map[string]string, len(labels))
-	for field, id := range labels {
-		out[field] = t.T(id)
-	}
-	return out
-}
 
 type loginView struct {
 	Form   loginForm
@@ -79,7 +69,7 @@ func (h *Handler) login(c *echo.Context) error {
 	}
 	form.Next = safeNext(form.Next)
 	if err := c.Validate(&form); err != nil {
-		summary, fields := fieldErrors(err, labelsIn(tr(c), loginLabels))
+		summary, fields := fieldErrors(tr(c), err, loginLabels)
 		form.Password = ""
 		return c.Render(http.StatusUnprocessableEntity, "admin/login", loginView{Form: form, Errors: summary, Field: fields})
 	}

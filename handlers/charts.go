@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"peiling/locales"
 )
 
 // Charts are SVG written here, server-side: they work without JavaScript, print sharply and
@@ -34,7 +36,13 @@ type bar struct {
 	Percent int
 	Count   int64
 	Hidden  bool
-	Reason  string // why hidden, in Dutch
+	Reason  string // why hidden, in the reader's language
+	Value   string // the share and count beside the bar, "12 % (3)", in the reader's language
+}
+
+// barValue words a bar's share and count in t's language: "12 % (3)" or "12% (3)".
+func barValue(t *locales.Translator, percent int, count int64) string {
+	return t.Percent(float64(percent), 0) + " (" + strconv.FormatInt(count, 10) + ")"
 }
 
 // barRow is one option with a bar per group.
@@ -287,7 +295,7 @@ func colouredBarChart(id, title, desc string, rows []barRow, ordered, standalone
 			}
 			fmt.Fprintf(&w.b, `<rect x="0" y="%d" width="%s%%" height="%d" fill="%s"/>`, y, pct(float64(plotPercent*b.Percent)/100), barHeight, colours[gi%len(colours)])
 			fmt.Fprintf(&w.b, `<rect x="0.5" y="%d" width="%d%%" height="%d" fill="none" stroke="#767676"/>`, y, plotPercent, barHeight)
-			w.text(plotPercent, 8, y+barHeight-4, "", "", fmt.Sprintf("%d %% (%d)", b.Percent, b.Count))
+			w.text(plotPercent, 8, y+barHeight-4, "", "", b.Value)
 			w.y += barHeight + 6
 		}
 		w.y += chartMargin
@@ -324,11 +332,7 @@ func stackChart(id, title, desc string, scale []string, rows []stackRow, standal
 		w.label(r.Label, true)
 		y := w.y + 2
 		if r.Hidden || r.N == 0 {
-			caption := r.Reason
-			if !r.Hidden && caption == "" {
-				caption = "niemand heeft deze stelling beoordeeld"
-			}
-			w.text(0, 0, y+barHeight-4, "", "", caption)
+			w.text(0, 0, y+barHeight-4, "", "", r.Reason) // the caller words why: hidden, or nobody
 			w.y += barHeight + 6 + chartMargin
 			continue
 		}

@@ -27,20 +27,9 @@ func (h *Handler) draftRoutes(a *echo.Group) {
 // maxListed bounds each table of the page; the monitor has the counts.
 const maxListed = 1000
 
-// setAsideLabels say why a response does not count.
-var setAsideLabels = map[string]string{
-	models.SetAsideLaterSent:      "later verzonden dan de inzending van de gemeente",
-	models.SetAsideInvited:        "begonnen zonder de uitnodigingslink van de gemeente",
-	models.SetAsideInvitationOnly: "begonnen zonder link, voordat de peiling alleen op uitnodiging werd",
-	models.SetAsideRevoked:        "de uitnodigingslink is ingetrokken",
-	models.SetAsideDiscarded:      "door u laten vervallen",
-	models.SetAsideWithdrawn:      "door u ingetrokken",
-}
-
 type responseRow struct {
 	models.PendingResponse
 	Municipality string
-	Reason       string
 	Steps        int
 }
 
@@ -89,7 +78,7 @@ func (h *Handler) showDrafts(c *echo.Context) error {
 }
 
 func (h *Handler) responseRow(s *models.Survey, p models.PendingResponse, steps int) responseRow {
-	row := responseRow{PendingResponse: p, Reason: setAsideLabels[p.SetAsideReason], Steps: steps}
+	row := responseRow{PendingResponse: p, Steps: steps}
 	if p.MunicipalityCode != nil {
 		row.Municipality = h.codeName(s, *p.MunicipalityCode)
 	}
@@ -149,33 +138,34 @@ func (h *Handler) confirmWithdraw(c *echo.Context) error {
 }
 
 func (h *Handler) discardDraft(c *echo.Context) error {
-	return h.setAsideResponse(c, models.ResponseDraft, models.DiscardDraft, "Het concept is vervallen. De gemeente kan opnieuw beginnen.")
+	return h.setAsideResponse(c, models.ResponseDraft, models.DiscardDraft, "admin.drafts.discarded_flash")
 }
 
 func (h *Handler) withdrawResponse(c *echo.Context) error {
-	return h.setAsideResponse(c, models.ResponseSubmitted, models.WithdrawResponse, "De inzending is ingetrokken en telt niet meer mee. De gemeente kan opnieuw invullen.")
+	return h.setAsideResponse(c, models.ResponseSubmitted, models.WithdrawResponse, "admin.drafts.withdrawn_flash")
 }
 
 // setAsideResponse runs act on the response of the URL after the researcher confirmed it.
-func (h *Handler) setAsideResponse(c *echo.Context, status string, act func(*gorm.DB, *models.Survey, uint, string, models.Actor, time.Time) error, done string) error {
+func (h *Handler) setAsideResponse(c *echo.Context, status string, act func(*gorm.DB, *models.Survey, uint, string, models.Actor, time.Time) error, doneKey string) error {
 	s, view, err := h.pendingFor(c, status)
 	if err != nil {
 		return err
 	}
 	if c.FormValue("bevestig") != "ja" {
-		msg := "Vink aan dat u dit zeker weet"
+		msg := tr(c).T("admin.confirmresponse.unticked")
 		view.Errors, view.Field = []problemView{{Href: "#bevestig", Message: msg}}, map[string]string{"bevestig": msg}
 		return c.Render(http.StatusUnprocessableEntity, "admin/confirmresponse", view)
 	}
+	// The audit log keeps the subject as words, in the language of the researcher who acted.
 	subject := view.Row.Municipality
 	if subject == "" {
-		subject = "zonder gemeente"
+		subject = tr(c).T("admin.drafts.no_municipality")
 	}
-	subject += " (nr. " + strconv.FormatUint(uint64(view.Row.ID), 10) + ")"
+	subject += " " + tr(c).T("admin.drafts.number", "ID", view.Row.ID)
 	err = act(h.db.Write.WithContext(c.Request().Context()), s, view.Row.ID, subject, models.By(researcher(c)), time.Now().UTC())
 	if err != nil {
 		return err // ErrWrongStatus: it changed since the confirmation page
 	}
 	h.log.Info("response set aside by researcher", "survey", s.Slug, "response", view.Row.ID, "from", status)
-	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/concepten", done)
+	return h.redirectWithFlash(c, "/admin/surveys/"+s.Slug+"/concepten", tr(c).T(doneKey))
 }

@@ -93,8 +93,8 @@ type newSurveyView struct {
 	Field      map[string]string
 }
 
-var newSurveyLabels = map[string]string{"titel": "Titel", "adres": "Adres", "register": "Gemeentelijst",
-	"golf-vorige": "Vorige peiling", "golf-titel": "Titel", "golf-adres": "Adres", "golf-register": "Gemeentelijst"}
+var newSurveyLabels = map[string]string{"titel": "admin.new.field_title", "adres": "admin.new.field_slug", "register": "admin.editor.register",
+	"golf-vorige": "admin.form.label.previous_survey", "golf-titel": "admin.new.field_title", "golf-adres": "admin.new.field_slug", "golf-register": "admin.editor.register"}
 
 func (h *Handler) newSurveyView(c *echo.Context) (*newSurveyView, error) {
 	db := h.db.Read.WithContext(c.Request().Context())
@@ -140,7 +140,7 @@ func (h *Handler) createSurvey(c *echo.Context) error {
 	f := &view.New
 	f.Slug = slugOr(f.Slug, f.Title)
 	if err := c.Validate(f); err != nil {
-		view.Errors, view.Field = fieldErrors(err, newSurveyLabels)
+		view.Errors, view.Field = fieldErrors(tr(c), err, newSurveyLabels)
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
 	}
 	def := models.NewDefinition(strings.TrimSpace(f.Title), f.Slug, f.Register)
@@ -158,7 +158,7 @@ func (h *Handler) createWave(c *echo.Context) error {
 	f := &view.Wave
 	f.Slug = slugOr(f.Slug, f.Title)
 	if err := c.Validate(f); err != nil {
-		view.Errors, view.Field = fieldErrors(err, newSurveyLabels)
+		view.Errors, view.Field = fieldErrors(tr(c), err, newSurveyLabels)
 		return c.Render(http.StatusUnprocessableEntity, "admin/new", view)
 	}
 	src, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), f.Source)
@@ -323,9 +323,9 @@ type factsForm struct {
 	Register     string `form:"register" validate:"required,max=40"`
 }
 
-var factsLabels = map[string]string{"titel": "Titel", "organisatie": "Organisatie", "intro": "Introductie", "privacy": "Privacytekst",
-	"minuten": "Invultijd", "contact-naam": "Naam contactpersoon", "contact-email": "E-mailadres contactpersoon",
-	"contact-telefoon": "Telefoonnummer contactpersoon", "register": "Gemeentelijst"}
+var factsLabels = map[string]string{"titel": "admin.new.field_title", "organisatie": "admin.form.label.organisation", "intro": "admin.form.label.intro",
+	"privacy": "admin.form.label.privacy", "minuten": "admin.form.label.minutes", "contact-naam": "admin.form.label.contact_name",
+	"contact-email": "admin.form.label.contact_email", "contact-telefoon": "admin.form.label.contact_phone", "register": "admin.editor.register"}
 
 type sectionForm struct {
 	Title string `form:"titel" validate:"required,max=200"`
@@ -504,7 +504,7 @@ func (h *Handler) saveFacts(c *echo.Context) error {
 			return verr
 		}
 		keep(view)
-		view.Errors, view.Field = fieldErrors(err, factsLabels)
+		view.Errors, view.Field = fieldErrors(tr(c), err, factsLabels)
 		return c.Render(http.StatusUnprocessableEntity, "admin/editor", view)
 	}
 	minutes := 0
@@ -562,7 +562,7 @@ func (h *Handler) addSection(c *echo.Context) error {
 			return verr
 		}
 		view.NewSection = f
-		view.Errors, view.Field = fieldErrors(err, map[string]string{"nieuwe-sectie-titel": "De titel van de nieuwe sectie", "nieuwe-sectie-intro": "De introductie van de nieuwe sectie"})
+		view.Errors, view.Field = fieldErrors(tr(c), err, map[string]string{"nieuwe-sectie-titel": "admin.form.label.new_section_title", "nieuwe-sectie-intro": "admin.form.label.new_section_intro"})
 		return c.Render(http.StatusUnprocessableEntity, "admin/editor", view)
 	}
 	// A section needs a question: the editor opens the new-question form for it next.

@@ -225,6 +225,49 @@ sections:
 	c.post("/s/alleen-nl/start", nil).mustContain(t, `lang="nl">Welk kanaal?`, `lang="nl">Balie</label>`, "Go to the summary")
 }
 
+// TestAPartlyTranslatedSurveyMarksEachDutchText: a survey that gives English for some texts
+// only shows the others in Dutch, each marked lang="nl", and the translated ones unmarked, on
+// the start page, a section and the check page.
+func TestAPartlyTranslatedSurveyMarksEachDutchText(t *testing.T) {
+	app := newTestApp(t)
+	src := `slug: deels-en
+title: {nl: Deels vertaald, en: Partly translated}
+intro: Alleen in het Nederlands.
+register: "2018"
+sections:
+  - title: {nl: Over u, en: About you}
+    intro: Een inleiding zonder vertaling.
+    questions:
+      - {code: gemeente, kind: municipality, text: {nl: "Voor welke gemeente vult u dit in?", en: "Which municipality are you answering for?"}, required: true}
+      - code: kanaal
+        kind: single
+        text: "Welk kanaal?"
+        help: {nl: "Kies er één.", en: "Choose one."}
+        options: [{code: balie, label: {nl: Balie, en: Desk}}, {code: web, label: Website}]
+`
+	def, err := models.ParseDefinition("deels.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.ImportSurvey(app.db.Write, def, models.StatusOpen); err != nil {
+		t.Fatal(err)
+	}
+	c := app.newClient()
+	c.get("/s/deels-en?lang=en").mustContain(t, `<html lang="en">`, `<h1>Partly translated</h1>`, `<p lang="nl">Alleen in het Nederlands.</p>`)
+	p := c.post("/s/deels-en/start", nil)
+	p.mustContain(t, `<span>About you</span>`, `<p class="lead" lang="nl">Een inleiding zonder vertaling.</p>`,
+		`<span>Which municipality are you answering for?</span>`, `<span lang="nl">Welk kanaal?</span>`,
+		`>Choose one.</p>`, `>Desk</label>`, `lang="nl">Website</label>`)
+	for _, wrong := range []string{`lang="nl">About you`, `lang="nl">Desk`, `lang="nl">Choose one.`, `lang="nl">Which municipality`} {
+		if strings.Contains(p.Body, wrong) {
+			t.Errorf("an English text marked Dutch: %s", wrong)
+		}
+	}
+	p = c.post("/s/deels-en/stap/1", url.Values{"gemeente": {"Zeist"}, "kanaal": {"web"}, "actie": {"volgende"}})
+	p.mustContain(t, `<h2 class="summary-section__title">About you</h2>`, `<dt class="summary-list__key" lang="nl">Welk kanaal?</dt>`,
+		`<dt class="summary-list__key">Which municipality are you answering for?</dt>`)
+}
+
 // TestEditingTheDutchKeepsTheEnglish: the editor shows the Dutch; changing it leaves the
 // question's English as it was.
 func TestEditingTheDutchKeepsTheEnglish(t *testing.T) {

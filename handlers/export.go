@@ -282,20 +282,20 @@ func (h *Handler) exportColumns(c *echo.Context, s *models.Survey, def *models.D
 
 // columnBases says per raw column whom the results page's percentages of its question are
 // of, with n: the codebook's "basis".
-func columnBases(rep *models.Report) map[string]string {
+func columnBases(tl *locales.Translator, rep *models.Report) map[string]string {
 	out := map[string]string{}
 	for _, qr := range rep.Questions {
 		q := qr.Q
 		switch q.Kind {
 		case models.KindMulti:
 			for _, o := range q.Options {
-				out[q.Code+"_"+o.Code] = fmt.Sprintf("%s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
+				out[q.Code+"_"+o.Code] = fmt.Sprintf("%s (n = %d)", baseLabel(tl, &qr), qr.Cells[0].N)
 			}
 		case models.KindSingle, models.KindNumber, models.KindText:
-			out[q.Code] = fmt.Sprintf("%s (n = %d)", qr.BaseLabel(), qr.Cells[0].N)
+			out[q.Code] = fmt.Sprintf("%s (n = %d)", baseLabel(tl, &qr), qr.Cells[0].N)
 		case models.KindLikert:
 			for _, st := range qr.Statements {
-				out[q.Code+"_"+st.Code] = fmt.Sprintf("%s (n = %d)", qr.BaseLabel(), st.Cells[0].N)
+				out[q.Code+"_"+st.Code] = fmt.Sprintf("%s (n = %d)", baseLabel(tl, &qr), st.Cells[0].N)
 			}
 		}
 	}
@@ -328,6 +328,8 @@ func codebookRows(t *locales.Translator, cols []models.Column, bases map[string]
 			label := v.Label
 			if col.Name == "grootteklasse" {
 				label = t.T("admin.size." + v.Code)
+			} else if v.Code == models.DontKnowCode { // Peiling's words, not the survey's
+				label = t.T("question.dont_know")
 			} else if key, ok := flagLabels[label]; ok && col.Kind == models.KindMulti {
 				label = t.T(key)
 			}
@@ -365,7 +367,7 @@ var flagLabels = map[string]string{
 // fixedColumnTexts are the messages of the columns every export has, by column name.
 var fixedColumnTexts = map[string]string{
 	"respondent": "export.column.respondent", "ingediend": "export.column.submitted", "versie": "export.column.version",
-	"provincie": "export.column.province", "grootteklasse": "export.column.size",
+	"provincie": "export.column.province", "grootteklasse": "export.column.size", "taal": "export.column.language",
 }
 
 // codebook is the codebook of s with the bases of its closed report.
@@ -382,7 +384,7 @@ func (h *Handler) codebook(c *echo.Context, db *gorm.DB, s *models.Survey) ([][]
 	if err != nil {
 		return nil, nil, err
 	}
-	return codebookRows(tr(c), cols, columnBases(rep)), cols, nil
+	return codebookRows(tr(c), cols, columnBases(tr(c), rep)), cols, nil
 }
 
 func (h *Handler) exportCodebook(c *echo.Context, db *gorm.DB, s *models.Survey, d csvDialect) error {

@@ -2,11 +2,12 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
+
+	"peiling/locales"
 )
 
 // formValidator is echo's Validator for fixed-shape forms (login, survey settings).
@@ -23,9 +24,9 @@ func newFormValidator() *formValidator {
 
 func (fv *formValidator) Validate(i any) error { return fv.v.Struct(i) }
 
-// fieldErrors turns validator errors into one Dutch message per form field, in field order.
-// labels names each field as the form shows it.
-func fieldErrors(err error, labels map[string]string) ([]problemView, map[string]string) {
+// fieldErrors turns validator errors into one message per form field, in field order, in the
+// language of t. labels gives each field the message id of its name as the form shows it.
+func fieldErrors(t *locales.Translator, err error, labels map[string]string) ([]problemView, map[string]string) {
 	var ves validator.ValidationErrors
 	if !errors.As(err, &ves) {
 		return nil, nil
@@ -36,34 +37,25 @@ func fieldErrors(err error, labels map[string]string) ([]problemView, map[string
 		if _, dup := byField[fe.Field()]; dup {
 			continue
 		}
-		msg := dutchRule(fe, labels[fe.Field()])
+		label := fe.Field()
+		if id, ok := labels[fe.Field()]; ok {
+			label = t.T(id)
+		}
+		msg := ruleMessage(t, fe, label)
 		byField[fe.Field()] = msg
 		summary = append(summary, problemView{Href: "#" + fe.Field(), Message: msg})
 	}
 	return summary, byField
 }
 
-func dutchRule(fe validator.FieldError, label string) string {
-	if label == "" {
-		label = fe.Field()
-	}
+// ruleMessage words the rule a field broke; Lower is the label in the middle of a sentence.
+func ruleMessage(t *locales.Translator, fe validator.FieldError, label string) string {
+	args := []any{"Label", label, "Lower", strings.ToLower(label), "Param", fe.Param()}
 	switch fe.Tag() {
-	case "required":
-		return "Vul " + strings.ToLower(label) + " in"
-	case "email":
-		return "Vul een e-mailadres in zoals naam@gemeente.nl"
-	case "max":
-		return fmt.Sprintf("%s mag hoogstens %s tekens zijn", label, fe.Param())
-	case "min":
-		return fmt.Sprintf("%s moet minstens %s zijn", label, fe.Param())
-	case "eqfield":
-		return label + " is niet hetzelfde als daarvoor"
-	case "datetime":
-		return "Vul bij " + strings.ToLower(label) + " een datum en tijd in, zoals 31-03-2018 17:00"
-	case "oneof":
-		return "Kies een van de genoemde mogelijkheden bij " + strings.ToLower(label)
+	case "required", "email", "max", "min", "eqfield", "datetime", "oneof":
+		return t.T("admin.form."+fe.Tag(), args...)
 	}
-	return label + " is niet geldig"
+	return t.T("admin.form.invalid", args...)
 }
 
 // setProblem puts msg on field, replacing a message the validator gave it.

@@ -203,6 +203,7 @@ func TestInvitationOnlySurveyNeedsAValidLinkAndLocksTheMunicipality(t *testing.T
 		t.Errorf("new link: %d", p.Status)
 	}
 	r.get(adminBase).mustContain(t, "Uitnodigingslinks gemaakt: 380 nieuw, 0 bijgewerkt", "Uitnodigingslink ingetrokken: Utrecht", "Nieuwe uitnodigingslink: Groningen")
+	r.get(adminBase+"?lang=en").mustContain(t, ": 380 new, 0 updated")
 }
 
 func invitationID(t *testing.T, app *testApp, code string) uint {

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -18,15 +19,14 @@ import (
 	"golang.org/x/net/html"
 
 	"peiling/locales"
+	"peiling/mail"
 )
 
 // untranslated are templates whose words are not yet in the catalogue; the researcher's pages
 // are translated on top of the catalogue's infrastructure, and this list shrinks to nothing.
 var untranslated = map[string]bool{
-	// The researcher's side: the input partial, and the cross table, left until the slices
-	// work that is changing it has landed.
-	"partials/input": true,
-	"results/cross":  true,
+	// The cross table, left until the slices work that is changing it has landed.
+	"results/cross": true,
 }
 
 // namesAllowed are words that are rightly the same in every language: names.
@@ -321,5 +321,80 @@ func TestMarkupMessagesEscapeTheirArguments(t *testing.T) {
 	}
 	if got := string(markupMessage(en, "respond.confirmation.received", "At", "<b>")); strings.Contains(got, "<b>") {
 		t.Errorf("a message without _html came out as markup: %q", got)
+	}
+}
+
+var switchLink = regexp.MustCompile(`<a href="([^"]*)" lang="en" hreflang="en">English</a>`)
+
+// englishSwitch returns where the page's switch to English leads.
+func englishSwitch(t *testing.T, p *page) string {
+	t.Helper()
+	m := switchLink.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("page %s (%d) has no switch to English", p.URL, p.Status)
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
+// TestLanguageSwitchAfterAPostLeadsToAPage: a page that answered a POST-only address (a refused
+// send, a form with mistakes) switches language through the page the form came from, by GET,
+// never through the POST address, which would answer 405.
+func TestLanguageSwitchAfterAPostLeadsToAPage(t *testing.T) {
+	app := newTestApp(t)
+	app.h.cfg.Mail = mail.Config{Host: "127.0.0.1", Port: 1, From: "peiling@example.nl"}
+	resp := app.newClient()
+	resp.start()
+	resp.get("/s/" + refSlug + "/later")
+	p := resp.post("/s/"+refSlug+"/later/mail", url.Values{"email": {"geen-adres"}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("mailing the link to a wrong address: %d at %s", p.Status, p.URL)
+	}
+	if got := englishSwitch(t, p); got != "/s/"+refSlug+"/later?lang=en" {
+		t.Errorf("after a refused address the switch leads to %q", got)
+	}
+
+	r := app.asResearcher()
+	r.get(adminBase + "/email")
+	p = r.post(adminBase+"/email/teksten", url.Values{"onderwerp-uitnodiging": {""}})
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("mail texts with mistakes: %d", p.Status)
+	}
+	if got := englishSwitch(t, p); got != adminBase+"/email?lang=en" {
+		t.Errorf("after a form with mistakes the switch leads to %q", got)
+	}
+	for _, c := range []struct {
+		c    *client
+		path string
+	}{{resp, "/s/" + refSlug + "/later?lang=en"}, {r, adminBase + "/email?lang=en"}} {
+		if p := c.c.get(c.path); p.Status != http.StatusOK || !strings.Contains(p.Body, `<html lang="en">`) {
+			t.Errorf("%s: %d, not in English", c.path, p.Status)
+		}
+	}
+
+	// A GET keeps its own address and query; an odd address stays on this site.
+	if got := englishSwitch(t, app.newClient().get("/privacy?x=1")); got != "/privacy?lang=en&x=1" {
+		t.Errorf("a GET page's switch: %q", got)
+	}
+	if got := englishSwitch(t, app.newClient().get("//evil.example/x")); strings.HasPrefix(got, "//") || !strings.HasPrefix(got, "/") {
+		t.Errorf("the switch leaves the site: %q", got)
+	}
+}
+
+func TestRouteMatches(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"/s/:slug", "/s/abc", true},
+		{"/s/:slug", "/s/abc/verzenden", false},
+		{"/s/:slug/stap/:n", "/s/abc/stap/2", true},
+		{"/static/*", "/static/css/a.css", true},
+		{"/", "/", true},
+		{"/admin", "/", false},
+		{"/admin/surveys/:slug/email", "/admin/surveys/x/email", true},
+	} {
+		if got := routeMatches(tc.pattern, tc.path); got != tc.want {
+			t.Errorf("routeMatches(%q, %q) = %v", tc.pattern, tc.path, got)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +44,29 @@ type mailView struct {
 	Field      map[string]string
 }
 
+// mailTemplateView is one kind of mail in one language: Key is its kind in that language
+// (models.MailKindIn), ID the form fields' suffix.
 type mailTemplateView struct {
-	Kind, Label   string
-	Subject, Body string
+	Kind, Key, ID, Label string
+	Lang, LangName       string // the text's language, and its name in itself
+	Subject, Body        string
+}
+
+// mailTexts are the kinds of mail in every language that has texts, Dutch first per kind.
+func (h *Handler) mailTexts(ts map[string]models.MailTemplate) []mailTemplateView {
+	var out []mailTemplateView
+	for _, kind := range models.MailKinds {
+		for _, l := range h.lang.Languages() {
+			key := models.MailKindIn(kind, l.Code())
+			t, ok := ts[key]
+			if !ok {
+				continue // no texts in this language, not even a default: Dutch ones are mailed
+			}
+			out = append(out, mailTemplateView{Kind: kind, Key: key, ID: strings.ReplaceAll(key, ".", "-"), Label: mailKindLabels[kind],
+				Lang: l.Code(), LangName: l.Name(), Subject: t.Subject, Body: t.Body})
+		}
+	}
+	return out
 }
 
 // mailAudience is who one kind of mail would go to now.
@@ -94,9 +115,8 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 		return nil, err
 	}
 	view := &mailView{Researcher: researcher(c), Survey: o, Enabled: h.cfg.Mail.Enabled(), From: h.cfg.Mail.From, Days: strconv.Itoa(days)}
+	view.Templates = h.mailTexts(ts)
 	for _, kind := range models.MailKinds {
-		t := ts[kind]
-		view.Templates = append(view.Templates, mailTemplateView{Kind: kind, Label: mailKindLabels[kind], Subject: t.Subject, Body: t.Body})
 		rs, skipped, err := models.Recipients(db, o.ID, kind, time.Duration(days)*24*time.Hour, time.Now().UTC())
 		if err != nil {
 			return nil, err
@@ -107,7 +127,7 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 	if err != nil {
 		return nil, err
 	}
-	view.Log = mailRows(log)
+	view.Log = mailRows(tr(c), log)
 	run, err := models.LatestMailRun(db, o.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return view, nil
@@ -118,32 +138,52 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 	view.Run = &mailRunView{ID: run.ID, Kind: mailKindLabels[run.Kind], At: run.CreatedAt, Who: run.Actor,
 		Queued: run.Queued, Sent: run.Sent, Failed: run.Failed, Active: run.FinishedAt == nil}
 	for _, m := range run.Failures {
-		view.Run.Failures = append(view.Run.Failures, mailLogRow{At: *m.At, Email: m.Email, Kind: view.Run.Kind, Error: m.Error})
+		view.Run.Failures = append(view.Run.Failures, mailLogRow{At: *m.At, Email: m.Email, Kind: view.Run.Kind, Error: sendErrorIn(tr(c), m.Error)})
 	}
 	return view, nil
 }
 
-func mailRows(sends []models.MailSend) []mailLogRow {
+func mailRows(t *locales.Translator, sends []models.MailSend) []mailLogRow {
 	out := make([]mailLogRow, len(sends))
 	for i, s := range sends {
-		out[i] = mailLogRow{At: s.At, Who: s.Actor, Email: s.Email, Kind: mailKindLabels[s.Kind], OK: s.OK, Error: s.Error}
+		out[i] = mailLogRow{At: s.At, Who: s.Actor, Email: s.Email, Kind: mailKindLabels[s.Kind], OK: s.OK, Error: sendErrorIn(t, s.Error)}
 	}
 	return out
 }
 
-// saveMailTemplates stores the three texts; each needs a subject and a body with {{link}}.
+// saveMailTemplates stores the texts of every kind in every language; each needs a subject and
+// a body with {{link}}. A language whose fields the form does not carry keeps its texts.
 func (h *Handler) saveMailTemplates(c *echo.Context) error {
 	s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), c.Param("slug"))
 	if err != nil {
 		return err
 	}
+	current, err := models.MailTemplates(h.db.Read.WithContext(c.Request().Context()), s.ID)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormValues()
+	if err != nil {
+		return echo.ErrBadRequest.Wrap(err)
+	}
 	var ts []models.MailTemplate
 	var problems []problemView
 	fields := map[string]string{}
-	for _, kind := range models.MailKinds {
-		t := models.MailTemplate{Kind: kind, Subject: strings.TrimSpace(c.FormValue("onderwerp-" + kind)), Body: strings.TrimSpace(c.FormValue("tekst-" + kind))}
-		tl := tr(c)
-		label := strings.ToLower(tl.T(mailKindLabels[kind]))
+	tl := tr(c)
+	texts := h.mailTexts(current)
+	for i, v := range texts {
+		subjectField, bodyField := "onderwerp-"+v.ID, "tekst-"+v.ID
+		_, hasSubject := form[subjectField]
+		_, hasBody := form[bodyField]
+		if v.Lang != models.DutchLanguage && !hasSubject && !hasBody {
+			continue
+		}
+		t := models.MailTemplate{Kind: v.Key, Subject: strings.TrimSpace(form.Get(subjectField)), Body: strings.TrimSpace(form.Get(bodyField))}
+		texts[i].Subject, texts[i].Body = t.Subject, t.Body
+		label := strings.ToLower(tl.T(mailKindLabels[v.Kind]))
+		if v.Lang != models.DutchLanguage {
+			label += " (" + v.LangName + ")"
+		}
 		subjectMsg, bodyMsg := "", ""
 		switch {
 		case t.Subject == "":
@@ -159,16 +199,13 @@ func (h *Handler) saveMailTemplates(c *echo.Context) error {
 		case t.CheckTemplate() != nil:
 			bodyMsg = tl.T("admin.mail.body_no_link", "Label", label, "Link", "{{link}}")
 		}
-		for field, msg := range map[string]string{"onderwerp-" + kind: subjectMsg, "tekst-" + kind: bodyMsg} {
-			if msg != "" {
-				fields[field] = msg
-			}
-		}
 		if subjectMsg != "" {
-			problems = append(problems, problemView{Href: "#onderwerp-" + kind, Message: subjectMsg})
+			fields[subjectField] = subjectMsg
+			problems = append(problems, problemView{Href: "#" + subjectField, Message: subjectMsg})
 		}
 		if bodyMsg != "" {
-			problems = append(problems, problemView{Href: "#tekst-" + kind, Message: bodyMsg})
+			fields[bodyField] = bodyMsg
+			problems = append(problems, problemView{Href: "#" + bodyField, Message: bodyMsg})
 		}
 		ts = append(ts, t)
 	}
@@ -177,9 +214,7 @@ func (h *Handler) saveMailTemplates(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
-		for i := range view.Templates {
-			view.Templates[i].Subject, view.Templates[i].Body = ts[i].Subject, ts[i].Body
-		}
+		view.Templates = texts
 		view.Errors, view.Field = problems, fields
 		return c.Render(http.StatusUnprocessableEntity, "admin/mail", view)
 	}
@@ -289,6 +324,31 @@ func (h *Handler) renderSendProblem(c *echo.Context, kind, days, problem string)
 	view.Errors = []problemView{{Href: href, Message: problem}}
 	view.Field = map[string]string{"verzenden-" + kind: problem}
 	return c.Render(http.StatusUnprocessableEntity, "admin/mail", view)
+}
+
+// sendErrorWords are the stored descriptions of a failed mail (describeSendError, composeMail):
+// Dutch, as the mail worker has no reader; the e-mail page words them again in the reader's
+// language, the server's own words (Detail) as they were.
+var sendErrorWords = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`(?s)^De mailserver weigerde het bericht: (.*)$`), "admin.mail.error.refused"},
+	{regexp.MustCompile(`(?s)^Geen verbinding met de mailserver \((.*)\)$`), "admin.mail.error.no_connection"},
+	{regexp.MustCompile(`^De mailserver antwoordde niet op tijd()$`), "admin.mail.error.timeout"},
+	{regexp.MustCompile(`(?s)^Versturen mislukt: (.*)$`), "admin.mail.error.failed"},
+	{regexp.MustCompile(`^Niet verstuurd: de uitnodigingslink is intussen ingetrokken of vernieuwd\.()$`), "admin.mail.error.revoked"},
+	{regexp.MustCompile(`(?s)^Niet verstuurd: de link kon niet worden gemaakt \((.*)\)$`), "admin.mail.error.no_link"},
+}
+
+// sendErrorIn words a stored send failure in t's language; an unknown one stays as stored.
+func sendErrorIn(t *locales.Translator, stored string) string {
+	for _, w := range sendErrorWords {
+		if m := w.re.FindStringSubmatch(stored); m != nil {
+			return t.T(w.key, "Detail", m[1])
+		}
+	}
+	return stored
 }
 
 // describeSendError says in Dutch what went wrong, with the server's own words.

@@ -160,6 +160,8 @@ func TestFailingMailServerIsReportedAndNothingIsMarkedSent(t *testing.T) {
 	app.h.cfg.Mail = srv.Config()
 	p = sendMailAndWait(t, r, models.MailInvitation, "")
 	p.mustContain(t, "Uitnodiging: 2 verstuurd, 1 mislukt.", "kees@groningen.nl", "De mailserver weigerde het bericht: 550")
+	r.get(adminBase+"/email?lang=en").mustContain(t, "The mail server refused the message: 550", "No connection to the mail server (")
+	r.get(adminBase + "/email?lang=nl")
 	if len(srv.Messages()) != 2 || len(srv.To("kees@groningen.nl")) != 0 {
 		t.Fatalf("delivered %d", len(srv.Messages()))
 	}
@@ -296,5 +298,61 @@ func TestARunOfManyMessagesShowsItsProgressAndCompletes(t *testing.T) {
 	r.get(adminBase+"/email").mustContain(t, "Laatste verzending", fmt.Sprintf("Uitnodiging: %d verstuurd, 0 mislukt.", n))
 	if got := len(srv.Messages()); got != n {
 		t.Errorf("server received %d messages, want %d", got, n)
+	}
+}
+
+// TestResearcherEditsTheEnglishMailTexts: the e-mail page holds every kind of mail in Dutch and
+// in English, each marked with its language; the English texts are checked like the Dutch and
+// stored apart from them, and a form without them leaves them as they are.
+func TestResearcherEditsTheEnglishMailTexts(t *testing.T) {
+	app := newTestApp(t)
+	r := app.asResearcher()
+	p := r.get(adminBase + "/email?lang=en")
+	p.mustContain(t, `id="tekst-uitnodiging-en" name="tekst-uitnodiging-en" lang="en"`, "Dear {{naam}},",
+		`id="tekst-uitnodiging" name="tekst-uitnodiging" lang="nl"`, "Beste {{naam}},", "the fourth column")
+	form := url.Values{}
+	for _, k := range models.MailKinds {
+		form.Set("onderwerp-"+k, "Onderwerp "+k)
+		form.Set("tekst-"+k, "Beste {{naam}}, {{link}}")
+		form.Set("onderwerp-"+k+"-en", "Subject "+k)
+		form.Set("tekst-"+k+"-en", "Dear {{naam}}, {{link}}")
+	}
+	form.Set("tekst-uitnodiging-en", "Dear {{naam}}, no link")
+	p = r.post(adminBase+"/email/teksten", form)
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("an English text without a link: %d", p.Status)
+	}
+	p.mustContain(t, "Put {{link}} in the text of the invitation (English)", `href="#tekst-uitnodiging-en"`, "Dear {{naam}}, no link")
+	form.Set("tekst-uitnodiging-en", "Dear {{naam}}, please join: {{link}}")
+	if p = r.post(adminBase+"/email/teksten", form); p.Status != http.StatusOK {
+		t.Fatalf("save: %d", p.Status)
+	}
+	p.mustContain(t, "Dear {{naam}}, please join: {{link}}")
+	s, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := models.MailTemplates(app.db.Read, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ts[models.MailKindIn(models.MailInvitation, "en")]; got.Subject != "Subject uitnodiging" || got.Body != "Dear {{naam}}, please join: {{link}}" {
+		t.Errorf("English invitation stored as %+v", got)
+	}
+	if got := ts[models.MailInvitation]; got.Body != "Beste {{naam}}, {{link}}" {
+		t.Errorf("Dutch invitation stored as %+v", got)
+	}
+	// A form with the Dutch texts only (an older page) keeps the English ones.
+	for _, k := range models.MailKinds {
+		form.Del("onderwerp-" + k + "-en")
+		form.Del("tekst-" + k + "-en")
+	}
+	form.Set("tekst-uitnodiging", "Beste {{naam}}, doe mee: {{link}}")
+	if p = r.post(adminBase+"/email/teksten", form); p.Status != http.StatusOK {
+		t.Fatalf("save Dutch only: %d", p.Status)
+	}
+	ts, _ = models.MailTemplates(app.db.Read, s.ID)
+	if got := ts[models.MailKindIn(models.MailInvitation, "en")]; got.Body != "Dear {{naam}}, please join: {{link}}" {
+		t.Errorf("English invitation lost: %+v", got)
 	}
 }

@@ -486,7 +486,7 @@ func themeChart(tl *locales.Translator, q *models.Question, themes []models.Them
 	var parts []string
 	for _, s := range shares {
 		t.Rows = append(t.Rows, tableRow{Label: s.Name, Cells: []string{strconv.FormatInt(s.Count, 10), tl.Percent(float64(s.Percent), 0)}})
-		rows = append(rows, barRow{Label: s.Name, Bars: []bar{{Percent: s.Percent, Count: s.Count}}})
+		rows = append(rows, barRow{Label: s.Name, Bars: []bar{{Percent: s.Percent, Count: s.Count, Value: barValue(tl, s.Percent, s.Count)}}})
 		parts = append(parts, fmt.Sprintf("%s: %s (%d)", s.Name, tl.Percent(float64(s.Percent), 0), s.Count))
 	}
 	desc := tl.T("results.themes.desc", "N", base, "Parts", strings.Join(parts, "; "))

@@ -19,6 +19,7 @@ type questionView struct {
 	ID         string // id of the first control: where an error link lands
 	QuestionID string // id of the question as a whole: where "Wijzig" lands
 	Text, Help string
+	HelpLang   string // the help's language, when it is not the page's
 	HintID     string
 	Optional   bool
 	Value      string
@@ -95,6 +96,15 @@ type problemView struct {
 	Href, Message string
 }
 
+// otherLang is the language of text, one of def's texts, when it is not the page's: for a lang
+// attribute on a text a survey translated in part left in Dutch.
+func otherLang(t *locales.Translator, def *models.Definition, text string) string {
+	if l := def.TextLang(text); l != t.Code() {
+		return l
+	}
+	return ""
+}
+
 // fieldID turns a form field name into an id that is valid in HTML and CSS.
 func fieldID(name string, parts ...string) string {
 	id := "f-" + strings.ReplaceAll(name, ".", "-")
@@ -117,20 +127,16 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	}
 	anchors := map[string]string{}
 	var views []questionView
-	lang := ""
-	if def.Lang() != t.Code() {
-		lang = def.Lang()
-	}
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
-		v := questionView{Lang: lang, Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
+		v := questionView{Lang: otherLang(t, def, q.Text), HelpLang: otherLang(t, def, q.Help), Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
 			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
 		if q.Help != "" {
 			v.HintID = fieldID(q.Code, "hint")
 		}
 		switch q.Kind {
 		case models.KindSingle, models.KindMulti:
-			v.Choices = choices(t, lang, q.Code, q.Choices(), values[q.Code])
+			v.Choices = choices(t, def, q.Code, q.Choices(), values[q.Code])
 			v.ID = v.Choices[0].ID
 			if hasOther(q.Options) {
 				name := models.OtherField(q)
@@ -145,8 +151,8 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 		case models.KindLikert:
 			for _, s := range q.Statements {
 				name := models.StatementField(q, s)
-				sv := statementView{Lang: lang, Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
-					Choices: choices(t, lang, name, q.Choices(), values[name])}
+				sv := statementView{Lang: otherLang(t, def, s.Text), Name: name, Legend: s.Text, Error: msgs[name], ErrorID: fieldID(name, "error"),
+					Choices: choices(t, def, name, q.Choices(), values[name])}
 				sv.ID = sv.Choices[0].ID
 				anchors[name] = sv.ID
 				v.Statements = append(v.Statements, sv)
@@ -174,10 +180,10 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	return views, summary
 }
 
-func choices(t *locales.Translator, lang, name string, opts []models.Option, picked []string) []choiceView {
+func choices(t *locales.Translator, def *models.Definition, name string, opts []models.Option, picked []string) []choiceView {
 	out := make([]choiceView, 0, len(opts))
 	for _, o := range opts {
-		optLang := lang
+		optLang := otherLang(t, def, o.Label)
 		if o.Code == models.DontKnowCode { // Peiling's words, in the page's language
 			optLang = ""
 		}
@@ -210,6 +216,7 @@ type summarySection struct {
 
 type summaryRow struct {
 	Question string
+	Lang     string // the question's language, when it is not the page's
 	Answers  []string
 	EditURL  string
 	Missing  bool // required and not answered
@@ -240,16 +247,13 @@ func summarise(t *locales.Translator, def *models.Definition, slug string, answe
 		if !vis.Section(si) { // skipped: not part of this respondent's questionnaire
 			continue
 		}
-		sec := summarySection{Title: s.Title, EditURL: stepURL(slug, si+1) + "?terug=controleren"}
-		if def.Lang() != t.Code() {
-			sec.Lang = def.Lang()
-		}
+		sec := summarySection{Title: s.Title, Lang: otherLang(t, def, s.Title), EditURL: stepURL(slug, si+1) + "?terug=controleren"}
 		for qi := range s.Questions {
 			q := &s.Questions[qi]
 			if !vis.Question(q.Code) {
 				continue
 			}
-			sec.Rows = append(sec.Rows, summaryRow{Question: q.Text, Answers: answerWords(t, q, byQ[q.Code]),
+			sec.Rows = append(sec.Rows, summaryRow{Question: q.Text, Lang: otherLang(t, def, q.Text), Answers: answerWords(t, q, byQ[q.Code]),
 				EditURL: sec.EditURL + "#" + fieldID(q.Code), Missing: missing[q.Code]})
 		}
 		out = append(out, sec)

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 
 	"peiling/locales"
+	"peiling/models"
 )
 
 // Renderer renders pages: each page file is parsed once, at start, into its own clone of the
@@ -42,7 +43,20 @@ type frame struct {
 	ContentLang string
 	Languages   []languageLink // the language switch: every other language
 	Data        any
-	Preview     *previewFrame // set on the pages of a preview (preview.go)
+	Preview     *previewFrame      // set on the pages of a preview (preview.go)
+	content     *models.Definition // the survey texts on the page, in the language chosen
+}
+
+// TextLang is the language of text, one of the survey's texts on the page, when it is not the
+// page's: a survey translated in part shows the texts it lacks in Dutch, marked so.
+func (f frame) TextLang(text string) string {
+	if f.content == nil {
+		return f.ContentLang
+	}
+	if l := f.content.TextLang(text); l != f.Lang {
+		return l
+	}
+	return ""
 }
 
 var amsterdam = mustLocation("Europe/Amsterdam")
@@ -170,6 +184,9 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	if lang, ok := c.Get(contentLangKey).(string); ok && lang != t.Code() {
 		f.ContentLang = lang
 	}
+	if def, ok := c.Get(contentDefKey).(*models.Definition); ok {
+		f.content = def
+	}
 	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		f.CSRF = tok
 	}
@@ -293,7 +310,7 @@ func newInputView(id, label, value, hint, errMsg string, flags ...string) inputV
 	return v
 }
 
-// registerPick is the choice of a municipality register, for the "registerselect" partial.
+// registerPick is the choice of a municipality register, for the "registerfield" partial.
 type registerPick struct {
 	ID, Value, Error string
 	Options          []string

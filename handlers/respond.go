@@ -39,6 +39,7 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 func inLanguage(c *echo.Context, s *models.Survey, def *models.Definition) (*models.Survey, *models.Definition) {
 	def = def.In(tr(c).Code())
 	c.Set(contentLangKey, def.Lang())
+	c.Set(contentDefKey, def)
 	if def.Title != s.Title {
 		local := *s
 		local.Title = def.Title
@@ -56,6 +57,7 @@ func (h *Handler) defFor(c *echo.Context, s *models.Survey, r *models.Response) 
 	}
 	def = def.In(tr(c).Code())
 	c.Set(contentLangKey, def.Lang())
+	c.Set(contentDefKey, def)
 	return def, nil
 }
 

@@ -639,6 +639,7 @@ func choiceChart(tl *locales.Translator, rep *models.Report, qr *models.Question
 			}
 			if !f.Hidden {
 				b.Percent, b.Count = f.Options[i].Percent, f.Options[i].Count
+				b.Value = barValue(tl, b.Percent, b.Count)
 			}
 			r.Bars = append(r.Bars, b)
 		}

@@ -258,6 +258,9 @@ func TestRetentionSettingsRefuseBadDaysInDutchAndKeepTheInput(t *testing.T) {
 	if p = r.post(adminBase+"/opschonen", nil); p.Status != http.StatusConflict {
 		t.Errorf("purge of an open survey: %d", p.Status)
 	}
+	// The audit log words the counts in the reader's language.
+	r.get(adminBase+"?lang=en").mustContain(t, "contact details 7, drafts and set-aside responses 14, raw answers 90 days after closing")
+	r.get(adminBase + "?lang=nl")
 }
 
 // TestPurgeButtonsDeleteWhatIsDueAndAllAfterConfirmation: with retention 0 the "what is due"
@@ -314,5 +317,29 @@ func TestPurgeButtonsDeleteWhatIsDueAndAllAfterConfirmation(t *testing.T) {
 			}
 			r.get(adminBase+"/results").mustContain(t, "Respondenten</dt><dd>1 gemeenten", "zijn op")
 		})
+	}
+}
+
+// TestAuditSubjectsInTheReadersLanguage: the counted subjects models stores in Dutch read in
+// English from their counts, with the right plural; other subjects stay as stored.
+func TestAuditSubjectsInTheReadersLanguage(t *testing.T) {
+	en, nl := catalogue.Translator("en"), catalogue.Dutch()
+	tables := strings.Join(models.ContactTables(), ", ")
+	for _, tc := range []struct {
+		action, stored, want string
+	}{
+		{models.ActionContactsDeleted, "1 rijen met naam of e-mailadres gewist (" + tables + ")", "1 row with a name or email address cleared (" + tables + ")"},
+		{models.ActionPendingDeleted, "3 concepten en apart gezette inzendingen met 12 antwoorden verwijderd", "3 drafts and set-aside responses with 12 answers deleted"},
+		{models.ActionAnswersDeleted, "40 ruwe antwoorden van verzonden inzendingen verwijderd; de uitkomsten blijven", "40 raw answers of sent responses deleted; the results stay"},
+		{models.ActionInvitationsCreated, "380 nieuw, 0 bijgewerkt", "380 new, 0 updated"},
+		{models.ActionInvitationRevoked, "Utrecht", "Utrecht"},
+	} {
+		e := models.AuditEntry{Action: tc.action, Subject: tc.stored}
+		if got := auditSubject(en, e); got != tc.want {
+			t.Errorf("%s in English: %q, want %q", tc.action, got, tc.want)
+		}
+		if got := auditSubject(nl, e); got != tc.stored {
+			t.Errorf("%s in Dutch: %q, want it as stored: %q", tc.action, got, tc.stored)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func (h *Handler) createFirstResearcher(c *echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return echo.ErrBadRequest.Wrap(err)
 	}
-	summary, fields := fieldErrors(c.Validate(&form), labelsIn(tr(c), setupLabels))
+	summary, fields := fieldErrors(tr(c), c.Validate(&form), setupLabels)
 	if form.Password != "" && models.CheckPassword(form.Password) != nil {
 		summary, fields = setProblem(summary, fields, "wachtwoord", passwordRule(tr(c)))
 	}

@@ -50,6 +50,8 @@ type Definition struct {
 	Translations Translations `yaml:"-" json:"translations,omitempty"`
 
 	lang string // the language In chose for the texts; empty: Dutch
+	// dutchLeft are the texts In left in Dutch as lang gives none for them (TextLang).
+	dutchLeft map[string]bool
 }
 
 // Section is one page of the questionnaire.

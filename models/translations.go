@@ -126,6 +126,15 @@ func (d *Definition) Lang() string {
 	return d.lang
 }
 
+// TextLang is the language text, one of d's texts, is in: Dutch where In found no translation
+// for it (a survey translated in part), else Lang. Pages mark such a text with lang="nl".
+func (d *Definition) TextLang(text string) string {
+	if d.dutchLeft[text] {
+		return DutchLanguage
+	}
+	return d.Lang()
+}
+
 // In returns a copy of d with its texts in lang where the definition gives them, in Dutch
 // where it does not (see Has). Codes, rules and order are d's own; d is not changed.
 func (d *Definition) In(lang string) *Definition {
@@ -155,11 +164,19 @@ func (d *Definition) In(lang string) *Definition {
 	if lang == DutchLanguage {
 		return &c
 	}
+	c.dutchLeft = map[string]bool{}
+	translated := map[string]bool{}
 	c.eachText(func(_ string, tr *Translations, field string, text *string) {
 		if t := (*tr)[lang][field]; t != "" {
 			*text = t
+			translated[t] = true
+		} else if *text != "" {
+			c.dutchLeft[*text] = true
 		}
 	})
+	for t := range translated { // the same words in both languages: take them as lang's
+		delete(c.dutchLeft, t)
+	}
 	for si := range c.Sections { // the scale's options were translated after being shared
 		for qi := range c.Sections[si].Questions {
 			if q := &c.Sections[si].Questions[qi]; q.Kind == KindLikert {
