@@ -33,7 +33,9 @@ func (sc *surveyCache) find(db *gorm.DB, slug string) (*models.Survey, error) {
 	sc.mu.Lock()
 	c, ok := sc.rows[slug]
 	sc.mu.Unlock()
-	if ok && time.Since(c.read) < surveyTTL {
+	// Only an open survey is served from the cache: a survey another instance has just reopened
+	// must not be refused for a second, and pages of a survey that is not open are few.
+	if ok && time.Since(c.read) < surveyTTL && c.survey.Status == models.StatusOpen {
 		s := c.survey // a copy: callers may change theirs
 		return &s, nil
 	}
