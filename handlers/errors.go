@@ -43,7 +43,9 @@ func (h *Handler) handleError(c *echo.Context, err error) {
 		return
 	}
 	view := describeError(err)
-	if view.Status >= 500 {
+	if errors.Is(err, errStillComputing) {
+		c.Response().Header().Set("Retry-After", "30")
+	} else if view.Status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Path(), "err", err)
 	}
 	if view.Status == http.StatusTooManyRequests {
@@ -79,6 +81,8 @@ func describeError(err error) errorView {
 		return errorView{Status: http.StatusNotFound, Heading: "Deze installatielink werkt niet (meer)", Message: "De link is al gebruikt, of er bestaat al een account voor een onderzoeker. Log in, of vraag de beheerder om een account (peiling user add).", Back: "/admin/login", BackText: "Naar de inlogpagina"}
 	case errors.Is(err, models.ErrNotStored), errors.Is(err, models.ErrClosed):
 		return errorView{Status: http.StatusServiceUnavailable, Heading: "Niet opgeslagen", Message: notStoredMessage}
+	case errors.Is(err, errStillComputing):
+		return errorView{Status: http.StatusServiceUnavailable, Heading: "Wordt nog berekend", Message: "Na het sluiten telt Peiling alle antwoorden één keer voor elke indeling en elk filter met een vraag; bij een grote peiling duurt dat tot een minuut. Probeer het zo opnieuw."}
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return errorView{Status: http.StatusForbidden, Heading: "Het formulier is verlopen", Message: "Om veiligheidsredenen konden we dit formulier niet verwerken. Ga terug, laad de pagina opnieuw en probeer het nog eens. Wat u eerder met ‘Volgende’ opsloeg, is bewaard."}
 	}

@@ -381,3 +381,47 @@ func hiddenRow(label string, n int) string {
 	}
 	return fmt.Sprintf("<th scope=\"row\">%s</th><td>%s</td>", label, why)
 }
+
+// TestABreakdownByAQuestionSaysItIsStillBeingComputed: closing starts counting every slice
+// that involves a question in the background; until it is stored, the page says so at once
+// (and shows everyone), the cross table and its download too, while the breakdowns of the
+// tallies are there already. Then the same address shows the breakdown.
+func TestABreakdownByAQuestionSaysItIsStillBeingComputed(t *testing.T) {
+	app := newTestApp(t)
+	gate := make(chan struct{})
+	app.h.slices.gate, app.h.slices.wait = gate, 20*time.Millisecond
+	set := sliceSet(t, app) // closes the survey, which starts the job; the gate holds it
+	res := app.asResearcher()
+	results := "/admin/surveys/" + refSlug + "/results"
+
+	p := res.get(results + "?indeling=overleg&filter=afdeling:communicatie")
+	if p.Status != http.StatusOK {
+		t.Fatalf("while computing: %d", p.Status)
+	}
+	p.mustContain(t, "De indeling naar ‘Heeft u voor het invullen overlegd", "met het filter ‘Afdeling: Communicatie’ wordt nog berekend",
+		fmt.Sprintf("Totaal (n = %d)", len(set)), `<option value="overleg" selected>`, `<option value="afdeling:communicatie" selected>`)
+	cross := res.get(results + "/kruistabel?rij=provincie&kolom=overleg")
+	cross.mustContain(t, "Deze kruistabel wordt nog berekend")
+	if strings.Contains(cross.Body, "kruistabel.csv") {
+		t.Error("a cross table still being computed offers its downloads")
+	}
+	file := res.get(results + "/kruistabel/kruistabel.csv?rij=provincie&kolom=overleg")
+	if file.Status != http.StatusServiceUnavailable || file.Header.Get("Retry-After") == "" {
+		t.Errorf("download while computing: %d, Retry-After %q", file.Status, file.Header.Get("Retry-After"))
+	}
+	// Department, province and size class come from the tallies: no waiting.
+	p = res.get(results + "?indeling=grootte&filter=provincie:Zuid-Holland")
+	p.mustContain(t, "<dt>Alleen</dt><dd>Provincie: Zuid-Holland: 20 van de 40 respondenten</dd>")
+	if strings.Contains(p.Body, "wordt nog berekend") {
+		t.Error("a slice of the tallies waits for the job")
+	}
+
+	close(gate)
+	app.h.slices.jobs.Wait()
+	p = res.get(results + "?indeling=overleg&filter=afdeling:communicatie")
+	if strings.Contains(p.Body, "wordt nog berekend") {
+		t.Fatal("still computing after the job finished")
+	}
+	p.mustContain(t, "<dt>Alleen</dt><dd>Afdeling: Communicatie:")
+	res.get(results+"/kruistabel?rij=provincie&kolom=overleg").mustContain(t, "kruistabel.csv")
+}

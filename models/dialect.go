@@ -38,6 +38,10 @@ type dialect struct {
 	// result loses the column's type (MAX of a time column comes back from SQLite as text).
 	// PostgreSQL's form has a fixed six-digit fraction, so its texts also sort as times.
 	timeText func(expr string) string
+	// answerList is an aggregate over answers a: each answer as question, item, option and
+	// number (as text that reads back as the same float64, or empty) joined by the unit
+	// separator (0x1f), the answers joined by the record separator (0x1e).
+	answerList string
 }
 
 // sqliteTime is how the SQLite driver writes a time.Time.
@@ -52,6 +56,8 @@ var sqliteDialect = &dialect{
 	upsertRowTwice: true,
 	syncSequence:   func(string) string { return "" },
 	timeText:       func(expr string) string { return expr },
+	answerList: `group_concat(a.question || char(31) || a.item || char(31) || a.option || char(31) ||
+		CASE WHEN a.number IS NULL THEN '' ELSE printf('%.17g', a.number) END, char(30))`,
 }
 
 var postgresDialect = &dialect{
@@ -68,6 +74,8 @@ var postgresDialect = &dialect{
 	timeText: func(expr string) string {
 		return "to_char((" + expr + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00:00\"')"
 	},
+	answerList: `string_agg(a.question || chr(31) || a.item || chr(31) || a.option || chr(31) ||
+		COALESCE(a.number::text, ''), chr(30))`,
 }
 
 // dialectOf returns the dialect of the database db is on.

@@ -64,3 +64,24 @@ func BenchmarkSlice(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrecomputeSlices counts every slice that involves a question in one pass over the
+// answers, as the background job after closing does, and stores them. Run it with
+// -benchtime 1x at a million responses.
+func BenchmarkPrecomputeSlices(b *testing.B) {
+	for _, n := range benchSizes() {
+		db, s := seededSurvey(b, n)
+		b.Run(fmt.Sprintf("%d responses", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := db.Write.Where("survey_id = ?", s.ID).Delete(&SliceCount{}).Error; err != nil {
+					b.Fatal(err)
+				}
+				stored, err := PrecomputeSlices(db.Read, db.Write, s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(stored), "slices")
+			}
+		})
+	}
+}
