@@ -577,7 +577,11 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 				byKey[g.Key] = g
 				rep.Groups = append(rep.Groups, Group{Key: g.Key, Label: g.Label, N: byGroup[aggKey{grp: g.Key}].N})
 			}
-			SuppressWithin(rep.Groups, byKey, settings.MinGroupSize)
+			if spec.Breakdown == f.Dim {
+				SuppressWithin(rep.Groups, byKey, settings.MinGroupSize) // only the filter's own group has respondents
+			} else if err := suppressFiltered(db, s, def, settings.MinGroupSize, spec.Breakdown, f, all, rep.Groups); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if f != nil {
@@ -589,6 +593,116 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 	}
 	fillQuestions(rep, def, settings, total, byGroup)
 	return rep, info, nil
+}
+
+// suppressFiltered hides the groups gs of breakdown b filtered on f as the table of b
+// against f's dimension decides (SuppressTable): the same cells that the breakdown by f's
+// dimension filtered on any group of b shows or hides. rows are b's groups unfiltered.
+func suppressFiltered(db *gorm.DB, s *Survey, def *Definition, minSize int, b string, f *Filter, rows, gs []Group) error {
+	cols, err := SliceGroups(db, s, f.Dim)
+	if err != nil {
+		return err
+	}
+	n, err := pairCounts(db, s, def, b, f.Dim, rows, cols)
+	if err != nil {
+		return err
+	}
+	reasons := SuppressTable(rows, cols, n, minSize)
+	col := -1
+	for j, c := range cols {
+		if c.Key == f.Value {
+			col = j
+		}
+	}
+	for i := range gs {
+		switch {
+		case col < 0:
+			gs[i].Hidden, gs[i].Reason = true, HiddenComplement
+		case reasons[i][col] != "":
+			gs[i].Hidden, gs[i].Reason = true, reasons[i][col]
+		}
+	}
+	return nil
+}
+
+// pairCounts counts the respondents in each row group of breakdown b and column group of
+// breakdown d, both unfiltered, from stored slices: the answers to d's question in the
+// breakdown by b (or b's in the breakdown by d), or for two register dimensions the tallies.
+// A row or column of respondents who did not answer the question is the rest of its line.
+func pairCounts(db *gorm.DB, s *Survey, def *Definition, b, d string, rows, cols []Group) ([][]int64, error) {
+	n := make([][]int64, len(rows))
+	for i := range n {
+		n[i] = make([]int64, len(cols))
+	}
+	rest := func(line []Group, other []Group, get func(i, j int) *int64) {
+		for i, g := range line {
+			blank, sum := -1, int64(0)
+			for j, o := range other {
+				if o.Key == "" {
+					blank = j
+				} else {
+					sum += *get(i, j)
+				}
+			}
+			if blank >= 0 {
+				*get(i, blank) = g.N - sum
+			}
+		}
+	}
+	if q := sliceQuestion(def, d); q != nil {
+		byRow, _, err := sliceRows(db, s, b, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			for j, c := range cols {
+				if c.Key != "" {
+					n[i][j] = byRow[aggKey{r.Key, q.Code, "", c.Key}].N
+				}
+			}
+		}
+		rest(rows, cols, func(i, j int) *int64 { return &n[i][j] })
+		return n, nil
+	}
+	if q := sliceQuestion(def, b); q != nil {
+		byCol, _, err := sliceRows(db, s, d, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			for j, c := range cols {
+				if r.Key != "" {
+					n[i][j] = byCol[aggKey{c.Key, q.Code, "", r.Key}].N
+				}
+			}
+		}
+		rest(cols, rows, func(j, i int) *int64 { return &n[i][j] })
+		return n, nil
+	}
+	rc, cc := tallyColumn(b), tallyColumn(d)
+	var counts []struct {
+		R, C string
+		N    int64
+	}
+	if err := db.Raw(`SELECT `+rc+` AS r, `+cc+` AS c, SUM(n) AS n FROM tallies WHERE survey_id = ? AND question = ''
+		GROUP BY `+rc+`, `+cc, s.ID).Scan(&counts).Error; err != nil {
+		return nil, err
+	}
+	ri, ci := map[string]int{}, map[string]int{}
+	for i, r := range rows {
+		ri[r.Key] = i
+	}
+	for j, c := range cols {
+		ci[c.Key] = j
+	}
+	for _, x := range counts {
+		i, ok1 := ri[x.R]
+		j, ok2 := ci[x.C]
+		if ok1 && ok2 {
+			n[i][j] += x.N
+		}
+	}
+	return n, nil
 }
 
 // filterShown reports whether f's group is shown in the unfiltered breakdown by f.Dim.
