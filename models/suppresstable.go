@@ -205,7 +205,9 @@ func tableLeak(rows, cols []Group, n [][]int64, reason [][]string, minSize int, 
 			small = append(small, k)
 		}
 	}
-	sort.Slice(small, func(a, b int) bool { return n[edges[small[a]].i][edges[small[a]].j] < n[edges[small[b]].i][edges[small[b]].j] })
+	sort.Slice(small, func(a, b int) bool {
+		return n[edges[small[a]].i][edges[small[a]].j] < n[edges[small[b]].i][edges[small[b]].j]
+	})
 	hash := make([]uint64, len(edges))
 	for k := range edges {
 		for c, x := range w[k] {
