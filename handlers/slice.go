@@ -238,6 +238,7 @@ type crossTableView struct {
 	N        int64
 	Filter   string
 	HiddenAn bool
+	Base     string // a multiple-choice question's base, and that a respondent can count more than once
 }
 
 type crossHead struct {
@@ -274,7 +275,7 @@ func head(g models.Group) crossHead {
 
 // crossParams reads the cross table's dimensions and filter from the query.
 func crossParams(c *echo.Context, def *models.Definition) (row, col string, f *models.Filter) {
-	return models.NormalBreakdown(def, c.QueryParam("rij")), models.NormalBreakdown(def, c.QueryParam("kolom")),
+	return models.NormalCrossDim(def, c.QueryParam("rij")), models.NormalCrossDim(def, c.QueryParam("kolom")),
 		models.ParseFilter(def, c.QueryParam("filter"))
 }
 
@@ -282,7 +283,11 @@ func crossParams(c *echo.Context, def *models.Definition) (row, col string, f *m
 // still being counted after closing.
 func (h *Handler) loadCrossTable(c *echo.Context, s *models.Survey, row, col string, f *models.Filter) (*models.CrossTable, error) {
 	ctx := c.Request().Context()
-	ready, err := h.prepareSlices(ctx, s, models.CrossSpecs(row, col, f)...)
+	def, err := s.Def()
+	if err != nil {
+		return nil, err
+	}
+	ready, err := h.prepareSlices(ctx, s, models.CrossSpecs(def, row, col, f)...)
 	if err != nil || !ready {
 		return nil, err
 	}
@@ -305,25 +310,28 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 	}
 	v.Filters = opts.Filters
 	showRow, showCol := row, col // what the selects offer first: two different dimensions
+	dims := models.CrossDims(def)
 	if showRow == models.DimAll {
-		showRow = models.Breakdowns(def)[0]
+		showRow = dims[0]
 	}
-	for _, d := range models.Breakdowns(def) {
-		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showRow})
-	}
-	for _, d := range models.CrossColumns(def) {
-		if showCol == models.DimAll && d != showRow {
+	for _, d := range dims {
+		if showCol == models.DimAll && d != showRow && d != models.DimProvince && d != models.DimSize {
 			showCol = d
 		}
-		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showCol})
+	}
+	for _, d := range dims {
+		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.CrossLabel(def, d), Selected: d == showRow})
+		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.CrossLabel(def, d), Selected: d == showCol})
 	}
 	status := http.StatusOK
 	switch {
 	case c.QueryParam("rij") == "" && c.QueryParam("kolom") == "":
 	case row == models.DimAll || col == models.DimAll:
-		status, v.Problem = http.StatusUnprocessableEntity, "Kies een indeling voor de rijen en een vraag voor de kolommen"
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies iets voor de rijen en iets voor de kolommen"
 	case row == col:
-		status, v.Problem = http.StatusUnprocessableEntity, "Kies voor de rijen en de kolommen twee verschillende vragen"
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies voor de rijen en de kolommen twee verschillende vragen of kenmerken"
+	case models.IsMulti(def, row) && models.IsMulti(def, col):
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies hoogstens één vraag met meerdere antwoorden: van twee zulke vragen telt Peiling niet wie welke combinatie aankruiste"
 	default:
 		ct, err := h.loadCrossTable(c, s, row, col, f)
 		if err != nil {
@@ -348,7 +356,7 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 
 // crossTable turns a cross table into what the page shows, with row or column percentages.
 func crossTable(ct *models.CrossTable, byColumn bool) *crossTableView {
-	t := &crossTableView{Caption: ct.RowLabel + " tegen " + ct.ColLabel, Corner: ct.RowLabel, N: ct.N}
+	t := &crossTableView{Caption: ct.RowLabel + " tegen " + ct.ColLabel, Corner: ct.RowLabel, N: ct.N, Base: crossBase(ct)}
 	if ct.Info.Filter != nil {
 		t.Filter = ct.Info.FilterLabel
 	}
@@ -372,6 +380,19 @@ func crossTable(ct *models.CrossTable, byColumn bool) *crossTableView {
 		t.Totals = append(t.Totals, head(c))
 	}
 	return t
+}
+
+// crossBase says whom a cross table with a multiple-choice question counts; "" without one.
+func crossBase(ct *models.CrossTable) string {
+	if ct.Multi == "" {
+		return ""
+	}
+	where := "kolom"
+	if ct.RowDim == ct.Multi {
+		where = "rij"
+	}
+	return fmt.Sprintf("Basis: %s (n = %d). Een respondent telt in elke %s waarvan hij het antwoord aankruiste, dus de percentages van een groep tellen op tot meer dan 100 en de cellen samen tot meer dan n.",
+		ct.Base, ct.N, where)
 }
 
 var crossExports = []exportLink{
@@ -415,6 +436,9 @@ func crossRows(ct *models.CrossTable) [][]string {
 			out = append(out, append(total, strconv.FormatInt(ct.N, 10)))
 		}
 		out = append(out, nil)
+	}
+	if base := crossBase(ct); base != "" {
+		out = append(out, []string{base}, nil)
 	}
 	block("Aantallen", func(c models.CrossCell) string { return strconv.FormatInt(c.N, 10) }, true)
 	block("Rijpercentages", func(c models.CrossCell) string { return strconv.Itoa(c.RowPercent) }, false)

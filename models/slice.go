@@ -236,7 +236,11 @@ func PrepareSlice(db *gorm.DB, s *Survey, spec SliceSpec) error {
 // total. One query on any pool; after the first view of a slice it returns nothing.
 func MissingSlices(db *gorm.DB, s *Survey, spec SliceSpec) ([]SliceSpec, error) {
 	need := []SliceSpec{spec}
-	if spec.Filter != nil {
+	if spec.Filter != nil && !knownFilter(db, s, spec.Filter) {
+		need = []SliceSpec{{Breakdown: spec.Breakdown}} // LoadSlice refuses it and shows everyone
+	} else if spec.Breakdown == pairBreakdown {
+		// province × size class filtered on a question: the pass stores it alone
+	} else if spec.Filter != nil {
 		for _, b := range []string{spec.Breakdown, spec.Filter.Dim, DimAll} {
 			need = append(need, SliceSpec{Breakdown: b})
 		}
@@ -263,6 +267,25 @@ func MissingSlices(db *gorm.DB, s *Survey, spec SliceSpec) ([]SliceSpec, error) 
 		}
 	}
 	return missing, nil
+}
+
+// knownFilter reports whether f names a group its dimension can have (GroupChoices): any
+// other is refused without being counted.
+func knownFilter(db *gorm.DB, s *Survey, f *Filter) bool {
+	def, err := s.Def()
+	if err != nil {
+		return false
+	}
+	gs, err := GroupChoices(db, s, def, f.Dim)
+	if err != nil {
+		return false
+	}
+	for _, g := range gs {
+		if g.Key == f.Value {
+			return true
+		}
+	}
+	return false
 }
 
 func sliceStored(db *gorm.DB, surveyID uint, key string) (bool, error) {
@@ -539,6 +562,9 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 	}
 	info := &SliceInfo{}
 	f := spec.Filter
+	if f != nil && !knownFilter(db, s, f) {
+		info.Refused, info.RefusedLabel, f = f, FilterLabel(def, f), nil
+	}
 	if f != nil {
 		ok, err := filterShown(db, s, f)
 		if err != nil {

@@ -112,8 +112,41 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 			}
 		}
 	}
+	// With a filter on a question, the respondents per province and size class together:
+	// the cells of that cross table (crosstable.go), which no breakdown holds.
+	pairTargets := map[int]map[string]*sliceTarget{}
+	for fi, d := range dims {
+		if tallyColumn(d) != "" {
+			continue
+		}
+		choices, err := GroupChoices(read, s, def, d)
+		if err != nil {
+			return 0, err
+		}
+		for _, c := range choices {
+			key := sliceKey(s, pairBreakdown, &Filter{Dim: d, Value: c.Key})
+			if have[key] {
+				continue
+			}
+			if pairTargets[fi+1] == nil {
+				pairTargets[fi+1] = map[string]*sliceTarget{}
+			}
+			t := &sliceTarget{key: key, groups: map[string][]tallySums{}}
+			pairTargets[fi+1][c.Key] = t
+			all = append(all, t)
+		}
+	}
 	if len(all) == 0 {
 		return 0, nil
+	}
+	province, size := 0, 0
+	for i, b := range breakdowns {
+		switch b {
+		case DimProvince:
+			province = i
+		case DimSize:
+			size = i
+		}
 	}
 
 	type place struct{ province, size string }
@@ -221,6 +254,17 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 					sums[c.key].total += c.number
 				}
 				t.groups[values[bi]] = sums
+			}
+		}
+		for fi, byValue := range pairTargets {
+			if t := byValue[values[fi]]; t != nil {
+				grp := values[province] + "|" + values[size]
+				sums := t.groups[grp]
+				if sums == nil {
+					sums = make([]tallySums, 1) // the respondents only: key 0
+				}
+				sums[respondent].n++
+				t.groups[grp] = sums
 			}
 		}
 	}

@@ -34,6 +34,9 @@ func TestPrecomputedSlicesEqualSlicesCountedOneByOne(t *testing.T) {
 		if SliceFromAnswers([]SliceSpec{sp}) {
 			want++
 		}
+		if sp.Breakdown == DimAll && sp.Filter != nil && tallyColumn(sp.Filter.Dim) == "" {
+			want++ // and the respondents by province and size class, for the cross table
+		}
 	}
 	if n != want || n == 0 {
 		t.Fatalf("stored %d slices, want %d", n, want)
