@@ -425,3 +425,131 @@ func TestABreakdownByAQuestionSaysItIsStillBeingComputed(t *testing.T) {
 	p.mustContain(t, "<dt>Alleen</dt><dd>Afdeling: Communicatie:")
 	res.get(results+"/kruistabel?rij=provincie&kolom=overleg").mustContain(t, "kruistabel.csv")
 }
+
+// TestCrossTablesWithAMultiQuestionAndTwoRegisterAttributes: a multiple-choice question on
+// either axis counts a respondent in every option ticked, over the question's base, and says
+// so; province against size class counts municipalities in both, with or without a filter on
+// a question; what the breakdowns hide stays hidden, and no hidden cell follows from the rest.
+func TestCrossTablesWithAMultiQuestionAndTwoRegisterAttributes(t *testing.T) {
+	app := newTestApp(t)
+	set := sliceSet(t, app)
+	res := app.asResearcher()
+	base := "/admin/surveys/" + refSlug + "/results/kruistabel"
+	depts := []string{"communicatie", "dienstverlening", "participatie", "anders"}
+	plans := []string{"basis_op_orde", "sturing", "data_proactief", "serviceniveau", "anders"}
+
+	p := res.get(base + "?rij=afdeling&kolom=kc_plannen")
+	if p.Status != http.StatusOK {
+		t.Fatalf("afdeling × kc_plannen: %d", p.Status)
+	}
+	p.mustContain(t, `<option value="kc_plannen" selected>`,
+		fmt.Sprintf("Basis: alle respondenten aan wie de vraag is gesteld, ook wie niets aankruiste (n = %d)", len(set)),
+		"Een respondent telt in elke kolom waarvan hij het antwoord aankruiste")
+	for _, tc := range []struct {
+		query string
+		turn  bool
+	}{{"?rij=afdeling&kolom=kc_plannen", false}, {"?rij=kc_plannen&kolom=afdeling", true}} {
+		f := res.get(base + "/kruistabel.csv" + tc.query)
+		if f.Status != http.StatusOK {
+			t.Fatalf("%s: CSV %d", tc.query, f.Status)
+		}
+		body := f.Body[strings.Index(f.Body, "Aantallen"):] // after the line on the base
+		rows, cols, cells := crossCSV(t, body, ',')
+		if len(rows) != 4 && !tc.turn || len(cols) != 4 && tc.turn {
+			t.Fatalf("%s: rows %v, columns %v", tc.query, rows, cols)
+		}
+		for i := range rows {
+			for j := range cols {
+				d, pl := i, j
+				if tc.turn {
+					d, pl = j, i
+				}
+				n := count(set, func(r sliceRespondent) bool { return r.dept == depts[d] && hasPlan(r, plans[pl]) })
+				inDept := count(set, func(r sliceRespondent) bool { return r.dept == depts[d] })
+				switch {
+				case inDept < 5: // participatie, anders: too small, hidden as in the breakdown
+					if cells[i][j] != -1 {
+						t.Errorf("%s: %s × %s shown (%d)", tc.query, depts[d], plans[pl], cells[i][j])
+					}
+				case cells[i][j] != n:
+					t.Errorf("%s: %s × %s = %d, want %d", tc.query, depts[d], plans[pl], cells[i][j], n)
+				}
+			}
+		}
+	}
+	res.get(base+"?rij=kc_plannen&kolom=afdeling").mustContain(t, "Een respondent telt in elke rij waarvan hij het antwoord aankruiste")
+	res.get(base+"?rij=overleg&kolom=provincie").mustContain(t, "<caption>Heeft u voor het invullen overlegd", "tegen Provincie")
+	if p := res.get(base + "?rij=kc_plannen&kolom=part_plannen"); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("two multiple-choice questions: %d", p.Status)
+	}
+	x := res.get(base + "/kruistabel.xlsx?rij=afdeling&kolom=kc_plannen")
+	xf, err := excelize.OpenReader(bytes.NewReader([]byte(x.Body)))
+	if err != nil {
+		t.Fatalf("xlsx: %v", err)
+	}
+	defer xf.Close()
+	if v, _ := xf.GetCellValue("Kruistabel", "A1"); !strings.HasPrefix(v, "Basis: ") {
+		t.Errorf("xlsx A1 = %q, want the base", v)
+	}
+
+	// Province × size class, everyone and only who answered "ja" to overleg (counted in the
+	// pass after closing, like any slice with a question).
+	sizes := []string{"a_lt10k", "b_10k_20k", "c_20k_50k", "d_50k_100k", "e_ge100k"}
+	for _, tc := range []struct {
+		name, query string
+		keep        func(sliceRespondent) bool
+	}{
+		{"all", "?rij=provincie&kolom=grootte", func(sliceRespondent) bool { return true }},
+		{"overleg ja", "?rij=provincie&kolom=grootte&filter=overleg%3Aja", func(r sliceRespondent) bool { return r.overleg == "ja" }},
+	} {
+		f := res.get(base + "/kruistabel.csv" + tc.query)
+		if f.Status != http.StatusOK {
+			t.Fatalf("%s: CSV %d", tc.name, f.Status)
+		}
+		rows, cols, cells := crossCSV(t, f.Body, ',')
+		rowSums, colSums := make([]int, len(rows)), make([]int, len(cols))
+		shown := 0
+		for i, prov := range rows {
+			for j, col := range cols {
+				size := ""
+				for _, c := range models.SizeClasses {
+					if c.Label == col {
+						size = c.Key
+					}
+				}
+				n := count(set, func(r sliceRespondent) bool {
+					return tc.keep(r) && r.m.Province == prov && models.SizeClassOf(r.m.Population).Key == size
+				})
+				if cells[i][j] >= 0 {
+					shown++
+					if cells[i][j] != n {
+						t.Errorf("%s: %s × %s = %d, want %d", tc.name, prov, col, cells[i][j], n)
+					}
+				}
+				if prov == "Limburg" && cells[i][j] > 0 {
+					t.Errorf("%s: Limburg shown", tc.name)
+				}
+			}
+		}
+		if shown == 0 || len(cols) != len(sizes) && tc.name == "all" {
+			t.Fatalf("%s: %d cells shown, columns %v", tc.name, shown, cols)
+		}
+		// The margins shown are in the last column and row of the counts block.
+		r := csv.NewReader(strings.NewReader(f.Body))
+		r.FieldsPerRecord = -1
+		recs, _ := r.ReadAll()
+		for i := range rows {
+			if v, err := strconv.Atoi(recs[i+1][len(cols)+1]); err == nil {
+				rowSums[i] = v
+			}
+		}
+		for j := range cols {
+			if v, err := strconv.Atoi(recs[len(rows)+1][j+1]); err == nil {
+				colSums[j] = v
+			}
+		}
+		if got := recomputable(cells, rowSums, colSums); len(got) > 0 {
+			t.Errorf("%s: hidden cells recomputable from what is shown: %v", tc.name, got)
+		}
+	}
+}

@@ -128,8 +128,8 @@ func LoadCrossTable(db *gorm.DB, s *Survey, rowDim, colDim string, f *Filter) (*
 	switch {
 	case multiQuestion(def, rowDim) != nil:
 		turn = true
-	case sliceQuestion(def, colDim) == nil && sliceQuestion(def, rowDim) != nil:
-		turn = true
+	case multiQuestion(def, colDim) == nil && sliceQuestion(def, colDim) == nil && sliceQuestion(def, rowDim) != nil:
+		turn = true // a register dimension against a question: counted the other way round
 	}
 	r, c := rowDim, colDim
 	if turn {

@@ -428,7 +428,7 @@ func readSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter, sizesOnly bo
 		return nil, nil, err
 	}
 	if !done {
-		return nil, nil, ErrSliceNotStored
+		return nil, nil, fmt.Errorf("%w: %s", ErrSliceNotStored, sliceKey(s, breakdown, f))
 	}
 	return byGroup, total, nil
 }
