@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -551,5 +552,108 @@ func TestCrossTablesWithAMultiQuestionAndTwoRegisterAttributes(t *testing.T) {
 		if got := recomputable(cells, rowSums, colSums); len(got) > 0 {
 			t.Errorf("%s: hidden cells recomputable from what is shown: %v", tc.name, got)
 		}
+	}
+}
+
+// TestTheAPIBreaksDownByAQuestionAndFilters: ?indeling= takes a question's code and ?filter=
+// a group, as on the results page, with the same suppression; nothing before closing, and a
+// 503 with Retry-After while the slices are still being counted.
+func TestTheAPIBreaksDownByAQuestionAndFilters(t *testing.T) {
+	app := newTestApp(t)
+	res := app.asResearcher()
+	token := createToken(t, res, "R-script")
+	api := app.newClient()
+	results := "/api/v1/surveys/" + refSlug + "/results"
+	if p := api.getWith(results+"?indeling=overleg&filter=afdeling:communicatie", token); p.Status != http.StatusForbidden || !strings.Contains(p.Body, `"embargo"`) {
+		t.Fatalf("before closing: %d %s", p.Status, p.Body)
+	}
+	gate := make(chan struct{})
+	app.h.slices.gate, app.h.slices.wait = gate, 20*time.Millisecond
+	set := sliceSet(t, app)
+	p := api.getWith(results+"?indeling=overleg", token)
+	if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, `"computing"`) {
+		t.Fatalf("while computing: %d %s", p.Status, p.Body)
+	}
+	close(gate)
+	app.h.slices.jobs.Wait()
+
+	type doc struct {
+		Respondents int64
+		Breakdown   *struct {
+			Dimension, Label string
+			Groups           []struct {
+				Key          string
+				N            *int64
+				Hidden       bool
+				HiddenReason string `json:"hidden_reason"`
+			}
+		}
+		Filter, FilterRefused *struct {
+			Dimension, Group, Label string
+			RespondentsAll          int64 `json:"respondents_all"`
+		}
+		Questions []struct {
+			Code  string
+			Total *struct{ N int64 }
+		}
+	}
+	get := func(query string) doc {
+		t.Helper()
+		p := api.getWith(results+query, token)
+		if p.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, p.Status, p.Body)
+		}
+		var d doc
+		raw := map[string]json.RawMessage{}
+		if err := json.Unmarshal([]byte(p.Body), &raw); err != nil {
+			t.Fatal(err)
+		}
+		d.Filter, d.FilterRefused = nil, nil
+		if err := json.Unmarshal([]byte(strings.ReplaceAll(p.Body, `"filter_refused"`, `"filterrefused"`)), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	comm := count(set, func(r sliceRespondent) bool { return r.dept == "communicatie" })
+	d := get("?indeling=overleg&filter=afdeling:communicatie")
+	if d.Respondents != int64(comm) || d.Filter == nil || d.Filter.Dimension != "afdeling" || d.Filter.Group != "communicatie" ||
+		d.Filter.RespondentsAll != int64(len(set)) || d.Filter.Label != "Afdeling: Communicatie" {
+		t.Fatalf("filtered: %+v %+v", d.Respondents, d.Filter)
+	}
+	if d.Breakdown == nil || d.Breakdown.Dimension != "overleg" || !strings.HasPrefix(d.Breakdown.Label, "Heeft u voor het invullen overlegd") {
+		t.Fatalf("breakdown: %+v", d.Breakdown)
+	}
+	// The same groups, shown or hidden, as the models give the results page.
+	s, _ := models.FindSurvey(app.db.Read, refSlug)
+	rep, _, err := models.LoadSlice(app.db.Read, s, models.SliceSpec{Breakdown: "overleg", Filter: &models.Filter{Dim: "afdeling", Value: "communicatie"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Groups) != len(d.Breakdown.Groups) {
+		t.Fatalf("%d groups, the page has %d", len(d.Breakdown.Groups), len(rep.Groups))
+	}
+	for i, g := range rep.Groups {
+		a := d.Breakdown.Groups[i]
+		if a.Key != g.Key || a.Hidden != g.Hidden || a.HiddenReason != g.Reason || (a.N == nil) != g.Hidden || a.N != nil && *a.N != g.N {
+			t.Errorf("group %q: API %+v, page %+v", g.Key, a, g)
+		}
+		want := count(set, func(r sliceRespondent) bool { return r.dept == "communicatie" && r.overleg == g.Key })
+		if a.N != nil && *a.N != int64(want) {
+			t.Errorf("group %q: n = %d, want %d", g.Key, *a.N, want)
+		}
+	}
+	for _, q := range d.Questions {
+		if q.Code == "kc_plannen" && (q.Total == nil || q.Total.N != int64(comm)) {
+			t.Errorf("kc_plannen total: %+v, want n = %d", q.Total, comm)
+		}
+	}
+	// A filter on a group its own breakdown hides is refused and says so.
+	d = get("?filter=provincie:Limburg")
+	if d.Filter != nil || d.FilterRefused == nil || d.FilterRefused.Group != "Limburg" || d.Respondents != int64(len(set)) {
+		t.Errorf("refused filter: %+v %+v, %d respondents", d.Filter, d.FilterRefused, d.Respondents)
+	}
+	// Without slicing the document is what it was: no filter fields at all.
+	if p := api.getWith(results+"?indeling=provincie", token); strings.Contains(p.Body, `"filter`) {
+		t.Errorf("a stored breakdown gained filter fields: %.300s", p.Body)
 	}
 }
