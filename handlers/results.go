@@ -284,6 +284,9 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		current.Questions = append(current.Questions, qv)
 		if rep.Profile == qr {
 			pv := qv
+			if pv.Chart != "" {
+				pv.Chart = template.HTML(choiceChartNamed("profiel-"+chartID(qr.Q.Code), rep, qr, false))
+			}
 			v.Profile = &pv
 		}
 	}
@@ -536,6 +539,12 @@ func chartID(code string) string { return "grafiek-" + code }
 
 // choiceChart is a single or multi question as horizontal bars, a bar per group.
 func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool) string {
+	return choiceChartNamed(chartID(qr.Q.Code), rep, qr, standalone)
+}
+
+// choiceChartNamed is choiceChart under another id: the profile card draws the profile
+// question's chart a second time on the page.
+func choiceChartNamed(id string, rep *models.Report, qr *models.QuestionResult, standalone bool) string {
 	var rows []barRow
 	for i, o := range qr.Cells[0].Options {
 		r := barRow{Label: o.Label}
@@ -562,7 +571,7 @@ func choiceChart(rep *models.Report, qr *models.QuestionResult, standalone bool)
 		parts = append(parts, fmt.Sprintf("%s: %d %%", o.Label, o.Percent))
 	}
 	desc += ". Totaal: " + strings.Join(parts, "; ") + "."
-	return colouredBarChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
+	return colouredBarChart(id, qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
 }
 
 // likertChart is a likert block as diverging 100 % stacked bars, one per statement and group.
