@@ -367,7 +367,7 @@ func storeSlice(write *gorm.DB, s *Survey, key string, rows []SliceCount) (bool,
 			return err
 		}
 		rows = append(rows, SliceCount{SurveyID: s.ID, Slice: key, Question: sliceDone})
-		if err := tx.CreateInBatches(rows, 100).Error; err != nil {
+		if err := tx.CreateInBatches(rows, 25).Error; err != nil { // the driver binds each argument by a search over all of them: small batches
 			return fmt.Errorf("store slice %s of %s: %w", key, s.Slug, err)
 		}
 		stored = true
