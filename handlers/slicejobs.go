@@ -79,8 +79,10 @@ func (h *Handler) startSlices(s *models.Survey) *sliceJob {
 		}
 		started := time.Now()
 		n, err := models.PrecomputeSlices(h.db.Read, h.db.Write, s)
-		if err != nil && !errors.Is(err, models.ErrResultsEmbargo) {
-			h.log.Error("precompute slices", "survey", s.Slug, "err", err)
+		if err != nil {
+			if !errors.Is(err, models.ErrResultsEmbargo) && !errors.Is(err, models.ErrAnswersDeleted) {
+				h.log.Error("precompute slices", "survey", s.Slug, "err", err)
+			}
 			job.err = err
 			return
 		}

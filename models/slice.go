@@ -201,6 +201,11 @@ func EnsureSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter) error {
 	if done, err := sliceStored(db, s.ID, key); err != nil || done {
 		return err
 	}
+	if questionSlice(breakdown, f) {
+		if err := CheckAnswersKept(db, s.ID); err != nil {
+			return err // counted from the answers, which are gone
+		}
+	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		if done, err := sliceStored(tx, s.ID, key); err != nil || done {
 			return err

@@ -139,6 +139,11 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 	if len(all) == 0 {
 		return 0, nil
 	}
+	// Without the raw answers nothing can be counted: a survey closed before this pass existed
+	// and purged since keeps only the slices of the tallies.
+	if err := CheckAnswersKept(read, s.ID); err != nil {
+		return 0, err
+	}
 	province, size := 0, 0
 	for i, b := range breakdowns {
 		switch b {

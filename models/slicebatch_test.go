@@ -1,8 +1,11 @@
 package models
 
 import (
+	"errors"
 	"math"
+	"reflect"
 	"testing"
+	"time"
 )
 
 // TestPrecomputedSlicesEqualSlicesCountedOneByOne: the one pass after closing stores, for every
@@ -73,5 +76,42 @@ func TestPrecomputedSlicesEqualSlicesCountedOneByOne(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestSlicesOutliveTheRawAnswersButAreNotCountedWithoutThem: what the pass stored stays
+// readable after the raw answers are deleted; a slice with a question that was never counted
+// is refused (ErrAnswersDeleted) instead of being counted from nothing.
+func TestSlicesOutliveTheRawAnswersButAreNotCountedWithoutThem(t *testing.T) {
+	db, s := articleWithOverleg(t)
+	if _, err := PrecomputeSlices(db.Read, db.Write, s); err != nil {
+		t.Fatal(err)
+	}
+	spec := SliceSpec{Breakdown: "overleg", Filter: &Filter{Dim: DimDepartment, Value: "communicatie"}}
+	if err := PrepareSlice(db.Write, s, spec); err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := LoadSlice(db.Read, s, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PurgeAll(db.Write, s, time.Now().UTC(), System); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := LoadSlice(db.Read, s, spec)
+	if err != nil || after.Respondents != before.Respondents || !reflect.DeepEqual(after.Groups, before.Groups) {
+		t.Fatalf("after the purge: %v, %d respondents (was %d)", err, after.Respondents, before.Respondents)
+	}
+	if err := db.Write.Where("slice = ?", sliceKey(s, "overleg", nil)).Delete(&SliceCount{}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PrecomputeSlices(db.Read, db.Write, s); !errors.Is(err, ErrAnswersDeleted) {
+		t.Errorf("counting without the answers: %v, want ErrAnswersDeleted", err)
+	}
+	if err := EnsureSlice(db.Write, s, "overleg", nil); !errors.Is(err, ErrAnswersDeleted) {
+		t.Errorf("one slice without the answers: %v, want ErrAnswersDeleted", err)
+	}
+	if err := EnsureSlice(db.Write, s, DimProvince, &Filter{Dim: DimSize, Value: "e_ge100k"}); err != nil {
+		t.Errorf("a slice of the tallies: %v", err)
 	}
 }
