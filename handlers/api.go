@@ -105,9 +105,9 @@ type (
 		Breakdown    *breakdownDoc `json:"breakdown"`
 		// Filter is the subset the figures are of (?filter=), FilterRefused a filter not
 		// applied because its group is hidden in its own breakdown; both absent without one.
-		Filter        *filterDoc `json:"filter,omitempty"`
-		FilterRefused *filterDoc `json:"filter_refused,omitempty"`
-		Questions    []questionDoc `json:"questions"`
+		Filter        *filterDoc    `json:"filter,omitempty"`
+		FilterRefused *filterDoc    `json:"filter_refused,omitempty"`
+		Questions     []questionDoc `json:"questions"`
 	}
 	surveyDoc struct {
 		Slug     string     `json:"slug"`
