@@ -406,6 +406,8 @@ func numberTable(rep *models.Report, qr *models.QuestionResult) *tableView {
 				row.Cells = append(row.Cells, "–")
 			case f.N == 0 && st.label != stats[0].label:
 				row.Cells = append(row.Cells, "geen antwoorden")
+			case !f.Stats && rep.Sliced && st.label != stats[0].label && st.label != stats[1].label:
+				row.Cells = append(row.Cells, "alleen zonder filter of indeling naar een vraag")
 			case !f.Stats && st.label != stats[0].label && st.label != stats[1].label:
 				row.Cells = append(row.Cells, "onbekend: sluit de peiling opnieuw")
 			default:

@@ -24,6 +24,10 @@ type Report struct {
 	Groups       []Group // the breakdown's groups; empty without a breakdown
 	Questions    []QuestionResult
 	Profile      *QuestionResult // the department question, if the survey has one
+	// Sliced: counted as a slice (slice.go), which keeps counts and sums only: a number
+	// question's median, minimum and maximum are known only without a filter or a
+	// breakdown by a question.
+	Sliced bool
 }
 
 // Group is one group of a breakdown. Hidden groups are too small to show, would give a

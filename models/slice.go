@@ -585,7 +585,7 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: spec.Breakdown}
+	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: spec.Breakdown, Sliced: true}
 	rep.Respondents = total[aggKey{}].N
 	if err := db.Model(&Municipality{}).Where("register = ?", s.Register).Count(&rep.Population).Error; err != nil {
 		return nil, nil, err
