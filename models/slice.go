@@ -514,39 +514,17 @@ func groupsIn(db *gorm.DB, s *Survey, def *Definition, dim string, rows map[aggK
 	return gs, nil
 }
 
-// SuppressWithin hides the groups of a filtered set: each group the same breakdown hides
-// without the filter (all), each group whose difference from the unfiltered group is a small
-// group (0 < all − filtered < minSize), each group smaller than minSize, and then, as in
-// Suppress, the smallest group shown when only one group with respondents is hidden. all is
-// indexed by group key.
-func SuppressWithin(gs []Group, all map[string]Group, minSize int) {
-	hidden := 0
+// suppressOwnFilter hides the groups of a breakdown filtered on one of its own groups:
+// every other group is empty; the filter's group is shown, as its filter was applied only
+// because the unfiltered breakdown shows it.
+func suppressOwnFilter(gs []Group, value string) {
 	for i := range gs {
-		a, ok := all[gs[i].Key]
-		diff := a.N - gs[i].N
 		switch {
 		case gs[i].N == 0:
 			gs[i].Hidden, gs[i].Reason = true, HiddenEmpty
-		case gs[i].N < int64(minSize):
-			gs[i].Hidden, gs[i].Reason = true, HiddenTooSmall
-		case !ok || a.Hidden || (diff > 0 && diff < int64(minSize)):
-			gs[i].Hidden, gs[i].Reason = true, HiddenComplement // the unfiltered group minus this one would tell
+		case gs[i].Key != value:
+			gs[i].Hidden, gs[i].Reason = true, HiddenComplement // cannot happen: it has no respondents
 		}
-		if gs[i].Hidden && gs[i].N > 0 {
-			hidden++
-		}
-	}
-	if hidden != 1 {
-		return
-	}
-	next := -1
-	for i := range gs {
-		if !gs[i].Hidden && gs[i].N > 0 && (next < 0 || gs[i].N < gs[next].N) {
-			next = i
-		}
-	}
-	if next >= 0 {
-		gs[next].Hidden, gs[next].Reason = true, HiddenComplement
 	}
 }
 
@@ -603,13 +581,11 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 			if err != nil {
 				return nil, nil, err
 			}
-			byKey := map[string]Group{}
 			for _, g := range all {
-				byKey[g.Key] = g
 				rep.Groups = append(rep.Groups, Group{Key: g.Key, Label: g.Label, N: byGroup[aggKey{grp: g.Key}].N})
 			}
 			if spec.Breakdown == f.Dim {
-				SuppressWithin(rep.Groups, byKey, settings.MinGroupSize) // only the filter's own group has respondents
+				suppressOwnFilter(rep.Groups, f.Value)
 			} else if err := suppressFiltered(db, s, def, settings.MinGroupSize, spec.Breakdown, f, all, rep.Groups); err != nil {
 				return nil, nil, err
 			}
