@@ -756,9 +756,12 @@ func (h *Handler) serveChart(c *echo.Context, s *models.Survey) error {
 	if err != nil {
 		return err
 	}
-	rep, _, err := h.sliceReport(c, s, dimParam(c), strings.HasPrefix(c.Request().URL.Path, "/r/"))
+	rep, slice, err := h.sliceReport(c, s, dimParam(c), strings.HasPrefix(c.Request().URL.Path, "/r/"))
 	if err != nil {
 		return err
+	}
+	if slice.Computing != "" {
+		return errStillComputing // not the chart of everyone under the breakdown's name
 	}
 	for i := range rep.Questions {
 		qr := &rep.Questions[i]

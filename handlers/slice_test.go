@@ -410,6 +410,9 @@ func TestABreakdownByAQuestionSaysItIsStillBeingComputed(t *testing.T) {
 	if file.Status != http.StatusServiceUnavailable || file.Header.Get("Retry-After") == "" {
 		t.Errorf("download while computing: %d, Retry-After %q", file.Status, file.Header.Get("Retry-After"))
 	}
+	if svg := res.get(results + "/chart/kc_plannen.svg?indeling=overleg"); svg.Status != http.StatusServiceUnavailable {
+		t.Errorf("chart download while computing: %d", svg.Status)
+	}
 	// Department, province and size class come from the tallies: no waiting.
 	p = res.get(results + "?indeling=grootte&filter=provincie:Zuid-Holland")
 	p.mustContain(t, "<dt>Alleen</dt><dd>Provincie: Zuid-Holland: 20 van de 40 respondenten</dd>")
