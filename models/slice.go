@@ -11,10 +11,11 @@ import (
 
 // A slice is a closed survey's results broken down by any single-choice question or register
 // attribute, optionally for a subset of the respondents (a filter). Its counts have the shape
-// of the aggregates (one row per group, question, item and option) and are computed once, on
-// first use, by one bounded statement, then kept in slice_counts: from the tallies when only
-// department, province and size class are involved, from the answers otherwise.
-// docs/results.md explains the suppression rules.
+// of the aggregates (one row per group, question, item and option) and are counted once, then
+// kept in slice_counts: from the tallies on first use when only department, province and
+// size class are involved (EnsureSlice), otherwise by the one pass over the answers after
+// closing (PrecomputeSlices, slicebatch.go; EnsureSlice can count one such slice alone, which
+// the tests compare it with). docs/results.md explains the suppression rules.
 
 // SliceCount is one stored count of a slice; Slice is the slice's key, which carries the
 // moment the survey was closed, so a reopened and closed survey never reads old counts.
