@@ -43,6 +43,9 @@ func (h *Handler) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			body = apiError{http.StatusUnauthorized, "unauthorized", "Geef een geldig API-token mee: Authorization: Bearer <token>."}
 		case errors.Is(err, models.ErrResultsEmbargo):
 			body = apiError{http.StatusForbidden, "embargo", "Resultaten en antwoorden zijn pas beschikbaar als de peiling gesloten is."}
+		case errors.Is(err, errStillComputing):
+			c.Response().Header().Set("Retry-After", "30")
+			body = apiError{http.StatusServiceUnavailable, "computing", "Deze indeling of dit filter wordt na het sluiten nog berekend (bij een grote peiling tot een minuut). Probeer het zo opnieuw."}
 		case errors.Is(err, models.ErrAnswersDeleted):
 			var deleted *models.AnswersDeletedError
 			errors.As(err, &deleted)
@@ -101,7 +104,11 @@ type (
 		ResponseRate int           `json:"response_rate_percent"`
 		MinGroupSize int           `json:"min_group_size"`
 		Breakdown    *breakdownDoc `json:"breakdown"`
-		Questions    []questionDoc `json:"questions"`
+		// Filter is the subset the figures are of (?filter=), FilterRefused a filter not
+		// applied because its group is hidden in its own breakdown; both absent without one.
+		Filter        *filterDoc    `json:"filter,omitempty"`
+		FilterRefused *filterDoc    `json:"filter_refused,omitempty"`
+		Questions     []questionDoc `json:"questions"`
 	}
 	surveyDoc struct {
 		Slug     string     `json:"slug"`
@@ -116,7 +123,14 @@ type (
 	}
 	breakdownDoc struct {
 		Dimension string     `json:"dimension"`
+		Label     string     `json:"label,omitempty"`
 		Groups    []groupDoc `json:"groups"`
+	}
+	filterDoc struct {
+		Dimension      string `json:"dimension"`
+		Group          string `json:"group"`
+		Label          string `json:"label"`
+		RespondentsAll int64  `json:"respondents_all,omitempty"` // without the filter
 	}
 	groupDoc struct {
 		Key          string `json:"key"`

@@ -33,6 +33,7 @@ type sliceView struct {
 	FilterN     int64 // respondents in the filtered set
 	AllN        int64 // respondents without the filter
 	Refused     string
+	Computing   string // the breakdown or filter still being counted after closing
 	CrossURL    string
 }
 
@@ -70,8 +71,19 @@ func (h *Handler) sliceReport(c *echo.Context, s *models.Survey, dim string, pub
 		return rep, view, err
 	}
 	spec := models.SliceSpec{Breakdown: dim, Filter: f}
-	if err := h.prepareSlice(ctx, s, spec); err != nil {
+	ready, err := h.prepareSlices(ctx, s, spec)
+	if err != nil {
 		return nil, view, err
+	}
+	if !ready {
+		// Still being counted after closing: say so, and show everyone meanwhile.
+		view.Computing = computingText(def, dim, f)
+		view.Filter = f.String()
+		rep, err := models.LoadReport(read, s, models.DimAll)
+		if err == nil {
+			err = h.sliceOptions(read, s, def, dim, &view)
+		}
+		return rep, view, err
 	}
 	rep, info, err := models.LoadSlice(read, s, spec)
 	if err != nil {
@@ -84,24 +96,60 @@ func (h *Handler) sliceReport(c *echo.Context, s *models.Survey, dim string, pub
 	return rep, view, h.sliceOptions(read, s, def, rep.Dimension, &view)
 }
 
-// prepareSlice stores what spec needs unless it is stored: a look on the read pool, and the
-// write pool only on first use.
-func (h *Handler) prepareSlice(ctx context.Context, s *models.Survey, spec models.SliceSpec) error {
-	missing, err := models.MissingSlices(h.db.Read.WithContext(ctx), s, spec)
-	if err != nil {
-		return err
+// computingText says which breakdown or filter is still being counted.
+func computingText(def *models.Definition, dim string, f *models.Filter) string {
+	var what []string
+	if dim != models.DimAll {
+		what = append(what, "de indeling naar ‘"+models.BreakdownLabel(def, dim)+"’")
 	}
-	for _, m := range missing {
-		if err := models.EnsureSlice(h.computeDB(ctx), s, m.Breakdown, m.Filter); err != nil {
-			return err
-		}
+	if f != nil {
+		what = append(what, "het filter ‘"+models.FilterLabel(def, f)+"’")
 	}
-	return nil
+	text := strings.Join(what, " met ")
+	return strings.ToUpper(text[:1]) + text[1:]
 }
 
-// computeDB is the write pool for counting a slice on first use, detached from the request's
-// cancellation: at a million responses the count can outlast a browser's patience, and it is
-// kept for the next request instead of being rolled back when the first one gives up.
+// prepareSlices stores what specs need unless it is stored, and reports whether all of it
+// is: a look on the read pool; a slice of the tallies is counted at once on the write pool,
+// a slice that involves a question by the background job (slicejobs.go), which the request
+// waits for only briefly.
+func (h *Handler) prepareSlices(ctx context.Context, s *models.Survey, specs ...models.SliceSpec) (bool, error) {
+	missing, err := h.missingSlices(ctx, s, specs)
+	if err != nil || len(missing) == 0 {
+		return true, err
+	}
+	if models.SliceFromAnswers(missing) {
+		finished, err := h.awaitSlices(ctx, h.startSlices(s))
+		if err != nil || !finished {
+			return false, err
+		}
+		if missing, err = h.missingSlices(ctx, s, specs); err != nil {
+			return false, err
+		}
+	}
+	for _, m := range missing { // the tallies' slices (and, should the job have missed one, any other)
+		if err := models.EnsureSlice(h.computeDB(ctx), s, m.Breakdown, m.Filter); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (h *Handler) missingSlices(ctx context.Context, s *models.Survey, specs []models.SliceSpec) ([]models.SliceSpec, error) {
+	var missing []models.SliceSpec
+	for _, spec := range specs {
+		m, err := models.MissingSlices(h.db.Read.WithContext(ctx), s, spec)
+		if err != nil {
+			return nil, err
+		}
+		missing = append(missing, m...)
+	}
+	return missing, nil
+}
+
+// computeDB is the write pool for counting a slice of the tallies, detached from the
+// request's cancellation: it is kept for the next request instead of being rolled back when
+// the first one gives up.
 func (h *Handler) computeDB(ctx context.Context) *gorm.DB {
 	return h.db.Write.WithContext(context.WithoutCancel(ctx))
 }
@@ -177,6 +225,7 @@ type crossView struct {
 	Table      *crossTableView
 	Problem    string
 	Refused    string
+	Computing  bool // the slices are still being counted after closing
 	Downloads  []exportLink
 }
 
@@ -189,6 +238,7 @@ type crossTableView struct {
 	N        int64
 	Filter   string
 	HiddenAn bool
+	Base     string // a multiple-choice question's base, and that a respondent can count more than once
 }
 
 type crossHead struct {
@@ -225,17 +275,21 @@ func head(g models.Group) crossHead {
 
 // crossParams reads the cross table's dimensions and filter from the query.
 func crossParams(c *echo.Context, def *models.Definition) (row, col string, f *models.Filter) {
-	return models.NormalBreakdown(def, c.QueryParam("rij")), models.NormalBreakdown(def, c.QueryParam("kolom")),
+	return models.NormalCrossDim(def, c.QueryParam("rij")), models.NormalCrossDim(def, c.QueryParam("kolom")),
 		models.ParseFilter(def, c.QueryParam("filter"))
 }
 
-// loadCrossTable stores the slices a cross table needs, then reads it.
+// loadCrossTable stores the slices a cross table needs, then reads it; nil while they are
+// still being counted after closing.
 func (h *Handler) loadCrossTable(c *echo.Context, s *models.Survey, row, col string, f *models.Filter) (*models.CrossTable, error) {
 	ctx := c.Request().Context()
-	for _, spec := range models.CrossSpecs(row, col, f) {
-		if err := h.prepareSlice(ctx, s, spec); err != nil {
-			return nil, err
-		}
+	def, err := s.Def()
+	if err != nil {
+		return nil, err
+	}
+	ready, err := h.prepareSlices(ctx, s, models.CrossSpecs(def, row, col, f)...)
+	if err != nil || !ready {
+		return nil, err
 	}
 	return models.LoadCrossTable(h.db.Read.WithContext(ctx), s, row, col, f)
 }
@@ -256,29 +310,36 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 	}
 	v.Filters = opts.Filters
 	showRow, showCol := row, col // what the selects offer first: two different dimensions
+	dims := models.CrossDims(def)
 	if showRow == models.DimAll {
-		showRow = models.Breakdowns(def)[0]
+		showRow = dims[0]
 	}
-	for _, d := range models.Breakdowns(def) {
-		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showRow})
-	}
-	for _, d := range models.CrossColumns(def) {
-		if showCol == models.DimAll && d != showRow {
+	for _, d := range dims {
+		if showCol == models.DimAll && d != showRow && d != models.DimProvince && d != models.DimSize {
 			showCol = d
 		}
-		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showCol})
+	}
+	for _, d := range dims {
+		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.CrossLabel(def, d), Selected: d == showRow})
+		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.CrossLabel(def, d), Selected: d == showCol})
 	}
 	status := http.StatusOK
 	switch {
 	case c.QueryParam("rij") == "" && c.QueryParam("kolom") == "":
 	case row == models.DimAll || col == models.DimAll:
-		status, v.Problem = http.StatusUnprocessableEntity, "Kies een indeling voor de rijen en een vraag voor de kolommen"
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies iets voor de rijen en iets voor de kolommen"
 	case row == col:
-		status, v.Problem = http.StatusUnprocessableEntity, "Kies voor de rijen en de kolommen twee verschillende vragen"
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies voor de rijen en de kolommen twee verschillende vragen of kenmerken"
+	case models.IsMulti(def, row) && models.IsMulti(def, col):
+		status, v.Problem = http.StatusUnprocessableEntity, "Kies hoogstens één vraag met meerdere antwoorden: van twee zulke vragen telt Peiling niet wie welke combinatie aankruiste"
 	default:
 		ct, err := h.loadCrossTable(c, s, row, col, f)
 		if err != nil {
 			return err
+		}
+		if ct == nil {
+			v.Computing = true
+			break
 		}
 		v.Table = crossTable(ct, v.ByColumn)
 		v.Refused = ct.Info.RefusedLabel
@@ -295,7 +356,7 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 
 // crossTable turns a cross table into what the page shows, with row or column percentages.
 func crossTable(ct *models.CrossTable, byColumn bool) *crossTableView {
-	t := &crossTableView{Caption: ct.RowLabel + " tegen " + ct.ColLabel, Corner: ct.RowLabel, N: ct.N}
+	t := &crossTableView{Caption: ct.RowLabel + " tegen " + ct.ColLabel, Corner: ct.RowLabel, N: ct.N, Base: crossBase(ct)}
 	if ct.Info.Filter != nil {
 		t.Filter = ct.Info.FilterLabel
 	}
@@ -319,6 +380,19 @@ func crossTable(ct *models.CrossTable, byColumn bool) *crossTableView {
 		t.Totals = append(t.Totals, head(c))
 	}
 	return t
+}
+
+// crossBase says whom a cross table with a multiple-choice question counts; "" without one.
+func crossBase(ct *models.CrossTable) string {
+	if ct.Multi == "" {
+		return ""
+	}
+	where := "kolom"
+	if ct.RowDim == ct.Multi {
+		where = "rij"
+	}
+	return fmt.Sprintf("Basis: %s (n = %d). Een respondent telt in elke %s waarvan hij het antwoord aankruiste, dus de percentages van een groep tellen op tot meer dan 100 en de cellen samen tot meer dan n.",
+		ct.Base, ct.N, where)
 }
 
 var crossExports = []exportLink{
@@ -363,6 +437,9 @@ func crossRows(ct *models.CrossTable) [][]string {
 		}
 		out = append(out, nil)
 	}
+	if base := crossBase(ct); base != "" {
+		out = append(out, []string{base}, nil)
+	}
 	block("Aantallen", func(c models.CrossCell) string { return strconv.FormatInt(c.N, 10) }, true)
 	block("Rijpercentages", func(c models.CrossCell) string { return strconv.Itoa(c.RowPercent) }, false)
 	block("Kolompercentages", func(c models.CrossCell) string { return strconv.Itoa(c.ColPercent) }, false)
@@ -390,6 +467,9 @@ func (h *Handler) exportCrossTable(c *echo.Context) error {
 	ct, err := h.loadCrossTable(c, s, row, col, f)
 	if err != nil {
 		return err
+	}
+	if ct == nil {
+		return errStillComputing
 	}
 	h.log.Info("export", "survey", s.Slug, "file", file, "researcher", researcher(c).ID)
 	rows := crossRows(ct)
