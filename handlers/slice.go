@@ -314,8 +314,13 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 	if showRow == models.DimAll {
 		showRow = dims[0]
 	}
+	for _, d := range dims { // a question, rather than the register or the answers' language
+		if showCol == models.DimAll && d != showRow && d != models.DimProvince && d != models.DimSize && d != models.DimLanguage {
+			showCol = d
+		}
+	}
 	for _, d := range dims {
-		if showCol == models.DimAll && d != showRow && d != models.DimProvince && d != models.DimSize {
+		if showCol == models.DimAll && d != showRow {
 			showCol = d
 		}
 	}

@@ -40,7 +40,14 @@ type CrossCell struct {
 // CrossDims are the dimensions a cross table can have on either axis: every breakdown, then
 // the multiple-choice questions, in the order of the questionnaire.
 func CrossDims(def *Definition) []string {
-	out := Breakdowns(def)
+	var out []string
+	for _, d := range Breakdowns(def) {
+		// The answers' language is a breakdown of the results page, not an axis of a cross
+		// table: registerPairs counts the register from the tallies, which do not hold it.
+		if d != DimLanguage {
+			out = append(out, d)
+		}
+	}
 	for _, q := range def.Questions() {
 		if q.Kind == KindMulti && !isDimension(q.Code) {
 			out = append(out, q.Code)

@@ -41,7 +41,8 @@ func differencingSet(t *testing.T, seed uint64) (*DB, *Survey, []diffRespondent)
 			t.Fatal(err)
 		}
 		for _, m := range ms {
-			r := diffRespondent{DimProvince: m.Province, DimSize: SizeClassOf(m.Population).Key}
+			// Seeded responses are in Dutch (the breakdown by the answers' language, from main).
+			r := diffRespondent{DimProvince: m.Province, DimSize: SizeClassOf(m.Population).Key, DimLanguage: DutchLanguage}
 			r[DimDepartment] = []string{"communicatie", "communicatie", "communicatie", "dienstverlening", "dienstverlening", "participatie", "anders"}[rnd.IntN(7)]
 			r["overleg"] = []string{"ja", "ja", "nee", "nee", "nee", ""}[rnd.IntN(6)]
 			answers := []Answer{{Question: "gemeente", Option: m.Code}, {Question: "afdeling", Option: r[DimDepartment]}}

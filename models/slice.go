@@ -181,6 +181,20 @@ func groupingBy(col, rest string) string {
 
 // tallyColumn is a register dimension's column in the tallies; "" when the dimension is a
 // question other than the profile question.
+// responseColumn is the group of a register dimension or the answers' language in a query
+// on responses r joined with municipalities m, "”" for any other.
+func responseColumn(dim string) string {
+	switch dim {
+	case DimProvince:
+		return "COALESCE(m.province, '')"
+	case DimSize:
+		return sizeCaseSQL()
+	case DimLanguage:
+		return "r.lang"
+	}
+	return "''"
+}
+
 func tallyColumn(dim string) string {
 	switch dim {
 	case DimAll:
@@ -703,7 +717,16 @@ func pairCounts(db *gorm.DB, s *Survey, def *Definition, b, d string, rows, cols
 		R, C string
 		N    int64
 	}
-	if err := db.Raw(`SELECT `+rc+` AS r, `+cc+` AS c, SUM(n) AS n FROM tallies WHERE survey_id = ? AND question = ''
+	if rc == "" || cc == "" {
+		// The answers' language, which the tallies do not hold, against the register: from
+		// the submitted responses themselves.
+		rc, cc = responseColumn(b), responseColumn(d)
+		if err := db.Raw(`SELECT `+rc+` AS r, `+cc+` AS c, COUNT(*) AS n FROM responses r
+			LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+			WHERE r.survey_id = ? AND r.status = ? GROUP BY `+rc+`, `+cc, s.Register, s.ID, ResponseSubmitted).Scan(&counts).Error; err != nil {
+			return nil, err
+		}
+	} else if err := db.Raw(`SELECT `+rc+` AS r, `+cc+` AS c, SUM(n) AS n FROM tallies WHERE survey_id = ? AND question = ''
 		GROUP BY `+rc+`, `+cc, s.ID).Scan(&counts).Error; err != nil {
 		return nil, err
 	}

@@ -198,7 +198,7 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 		answers []Answer
 	)
 	respondent := keyOf(tallyKey{})
-	count := func(code sql.NullString) {
+	count := func(code sql.NullString, lang string) {
 		// The response's groups.
 		values[0] = ""
 		p, known := places[code.String]
@@ -209,6 +209,8 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 				v = p.province
 			case d == DimSize && known:
 				v = p.size
+			case d == DimLanguage:
+				v = lang
 			case questionOf[i] != "":
 				for _, a := range answers {
 					if a.Question == questionOf[i] && a.Item == "" {
@@ -277,15 +279,15 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 	// One pass over the submitted responses in order, each with its answers in one text
 	// column: a row per answer cost three times as much, most of it in the driver's work per
 	// column (measured at 100,000 responses).
-	rows, err := read.Raw(`SELECT r.id, r.municipality_code, (SELECT `+dialectOf(read).answerList+` FROM answers a WHERE a.response_id = r.id)
+	rows, err := read.Raw(`SELECT r.id, r.municipality_code, r.lang, (SELECT `+dialectOf(read).answerList+` FROM answers a WHERE a.response_id = r.id)
 		FROM responses r WHERE r.survey_id = ? AND r.status = ? ORDER BY r.id`, s.ID, ResponseSubmitted).Rows()
 	if err != nil {
 		return 0, fmt.Errorf("precompute slices of %s: %w", s.Slug, err)
 	}
 	for rows.Next() {
 		var id int64
-		var code, list sql.NullString
-		if err := rows.Scan(&id, &code, &list); err != nil {
+		var code, lang, list sql.NullString
+		if err := rows.Scan(&id, &code, &lang, &list); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -307,7 +309,7 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 			}
 			answers = append(answers, a)
 		}
-		count(code)
+		count(code, lang.String)
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
