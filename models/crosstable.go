@@ -24,9 +24,11 @@ type CrossTable struct {
 	N                  int64         // respondents in the (filtered) set, or the base of the multi question
 	Info               *SliceInfo
 	// Multi is the code of a multiple-choice question on either axis; Base then says whom
-	// the table counts.
-	Multi string
-	Base  string
+	// the table counts (in Dutch; BaseOf is the question's result, for a label in another
+	// language).
+	Multi  string
+	Base   string
+	BaseOf *QuestionResult
 }
 
 // CrossCell is one cell; its percentages are of its row's and of its column's margin.
@@ -231,7 +233,7 @@ func crossMulti(db *gorm.DB, s *Survey, def *Definition, rowDim string, q *Quest
 		return nil, ErrNotFound
 	}
 	total := qr.Cells[0]
-	ct := &CrossTable{N: total.N, Info: info, Multi: q.Code, Base: qr.BaseLabel()}
+	ct := &CrossTable{N: total.N, Info: info, Multi: q.Code, Base: qr.BaseLabel(), BaseOf: qr}
 	for _, o := range total.Options {
 		ct.Cols = append(ct.Cols, Group{Key: o.Code, Label: o.Label, N: o.Count})
 	}
