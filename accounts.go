@@ -42,6 +42,19 @@ func closeDueSurveys(db *models.DB, at time.Time, log *slog.Logger) {
 	closed, err := models.CloseDueSurveys(db.Write, at.UTC())
 	for _, slug := range closed {
 		log.Info("survey closed at its closing time", "survey", slug)
+		// Count the breakdowns by a question now, as a close by hand does (handlers/slicejobs.go);
+		// a results page that asks before this is done starts its own pass, which stores nothing twice.
+		if s, err := models.FindSurvey(db.Read, slug); err == nil {
+			go func() {
+				started := time.Now()
+				n, err := models.PrecomputeSlices(db.Read, db.Write, s)
+				if err != nil {
+					log.Error("precompute slices", "survey", slug, "err", err)
+					return
+				}
+				log.Info("slices computed", "survey", slug, "slices", n, "ms", time.Since(started).Milliseconds())
+			}()
+		}
 	}
 	if err != nil {
 		log.Error("close surveys at their closing time", "err", err)

@@ -163,6 +163,10 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 		{a.URL + admin + "/results?indeling=afdeling", http.StatusOK},
 		{a.URL + admin + "/results?indeling=provincie", http.StatusOK},
 		{a.URL + admin + "/results?indeling=grootte", http.StatusOK},
+		{a.URL + admin + "/results?indeling=overleg&filter=afdeling:communicatie", http.StatusOK},
+		{a.URL + admin + "/results/kruistabel?rij=provincie&kolom=overleg", http.StatusOK},
+		{a.URL + admin + "/results/kruistabel?rij=afdeling&kolom=kc_plannen", http.StatusOK},
+		{a.URL + admin + "/results/kruistabel?rij=provincie&kolom=grootte", http.StatusOK},
 		{a.URL + admin + "/results/publiceren", http.StatusOK},
 		{a.URL + admin + "/downloads", http.StatusOK},
 		{a.URL + admin + "/rapport-per-gemeente", http.StatusOK},
@@ -184,6 +188,8 @@ func TestResearcherPagesMeetWCAG21AA(t *testing.T) {
 	checkNarrow(t, b, pages)
 	checkChartText(t, b, []string{a.URL + admin + "/results", a.URL + admin + "/results?indeling=provincie", a.URL + admin + "/results?indeling=grootte", a.URL + "/r/" + slug})
 	checkResultsReflow(t, b, a.URL+admin+"/results")
+	checkResultsPages(t, b, dir, a.URL+admin+"/results", a.URL+admin+"/results?indeling=overleg&filter=afdeling:communicatie",
+		a.URL+admin+"/results?indeling=grootte", a.URL+admin+"/results/kruistabel?rij=afdeling&kolom=kc_plannen", a.URL+"/r/"+slug)
 	checkResearcherErrorStates(t, b, a.URL, o.URL, setupURL, dir)
 	t.Logf("the researcher's pages took %.1f s", time.Since(began).Seconds())
 }

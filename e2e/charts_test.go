@@ -70,12 +70,6 @@ func checkResultsReflow(t *testing.T, b *tab, url string) {
 	if w := js[int](b, wider); w > 320 {
 		t.Errorf("%s with text spacing at 320 px is %d px wide", b.path(), w)
 	}
-	media := func(m string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
-			return chromedp.Void{}, err
-		}
-	}
 	b.do("print on A4", chromedp.EmulateViewport(680, 1000), media("print"))
 	if status := b.open(url); status != http.StatusOK {
 		t.Fatalf("%s: HTTP %d", url, status)
@@ -84,4 +78,30 @@ func checkResultsReflow(t *testing.T, b *tab, url string) {
 		t.Errorf("%s printed is %d px wide on a 680 px A4 column: the browser shrinks it to %d %%", b.path(), w, 68000/w)
 	}
 	b.do("back to the screen", media(""))
+}
+
+// media emulates a CSS media type ("print", or "" for the screen).
+func media(m string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+		return chromedp.Void{}, err
+	}
+}
+
+// checkResultsPages runs axe-core on each results page at 375 and 1280 px on the screen, and
+// on an A4 column (680 px) as printed: 0 violations in each, and a screenshot of each in
+// dir/axe for people to look at.
+func checkResultsPages(t *testing.T, b *tab, dir string, urls ...string) {
+	t.Helper()
+	axe := readAxe(t)
+	for i, u := range urls {
+		if status := b.open(u); status != http.StatusOK {
+			t.Fatalf("%s: HTTP %d", u, status)
+		}
+		name := fmt.Sprintf("results-%d", i+1)
+		checkWithAxe(t, b, axe, name, []int{375, 1280}, dir)
+		b.do("print", media("print"))
+		checkWithAxe(t, b, axe, name+"-print", []int{680}, dir)
+		b.do("back to the screen", media(""))
+	}
 }

@@ -225,6 +225,10 @@ func (h *Handler) closeSurvey(c *echo.Context) error {
 		return err
 	}
 	h.log.Info("survey closed", "survey", o.Slug, "researcher", r.ID, "responses", o.Submitted)
+	// Count the breakdowns by a question now, in the background, after the close committed.
+	if s, err := models.FindSurvey(h.db.Read.WithContext(c.Request().Context()), o.Slug); err == nil {
+		h.startSlices(s)
+	}
 	return h.redirectWithFlash(c, "/admin/surveys/"+o.Slug, tr(c).T("admin.survey.closed_flash"))
 }
 

@@ -232,6 +232,9 @@ func researcherPages(t *testing.T, app *testApp, r *client) (open, closed []rese
 		{"publish", adminBase + "/results/publiceren", 200},
 		{"API tokens", "/admin/tokens", 200},
 		{"open answers", adminBase + "/results/open/" + textQuestion, 200},
+		{"cross table", adminBase + "/results/kruistabel", 200},
+		{"cross table of the register", adminBase + "/results/kruistabel?rij=provincie&kolom=grootte&procent=kolom", 200},
+		{"cross table of one thing twice", adminBase + "/results/kruistabel?rij=provincie&kolom=provincie", http.StatusUnprocessableEntity},
 	}
 	return open, closed
 }

@@ -46,6 +46,9 @@ func (h *Handler) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			body = apiError{http.StatusUnauthorized, "unauthorized", t.T("api.error.unauthorized", "Header", "Authorization: Bearer <token>")}
 		case errors.Is(err, models.ErrResultsEmbargo):
 			body = apiError{http.StatusForbidden, "embargo", t.T("api.error.embargo")}
+		case errors.Is(err, errStillComputing):
+			c.Response().Header().Set("Retry-After", "30")
+			body = apiError{http.StatusServiceUnavailable, "computing", t.T("api.error.computing")}
 		case errors.Is(err, models.ErrAnswersDeleted):
 			var deleted *models.AnswersDeletedError
 			errors.As(err, &deleted)
@@ -104,7 +107,11 @@ type (
 		ResponseRate int           `json:"response_rate_percent"`
 		MinGroupSize int           `json:"min_group_size"`
 		Breakdown    *breakdownDoc `json:"breakdown"`
-		Questions    []questionDoc `json:"questions"`
+		// Filter is the subset the figures are of (?filter=), FilterRefused a filter not
+		// applied because its group is hidden in its own breakdown; both absent without one.
+		Filter        *filterDoc    `json:"filter,omitempty"`
+		FilterRefused *filterDoc    `json:"filter_refused,omitempty"`
+		Questions     []questionDoc `json:"questions"`
 	}
 	surveyDoc struct {
 		Slug     string     `json:"slug"`
@@ -119,7 +126,14 @@ type (
 	}
 	breakdownDoc struct {
 		Dimension string     `json:"dimension"`
+		Label     string     `json:"label,omitempty"`
 		Groups    []groupDoc `json:"groups"`
+	}
+	filterDoc struct {
+		Dimension      string `json:"dimension"`
+		Group          string `json:"group"`
+		Label          string `json:"label"`
+		RespondentsAll int64  `json:"respondents_all,omitempty"` // without the filter
 	}
 	groupDoc struct {
 		Key          string `json:"key"`

@@ -232,10 +232,18 @@ func BenchmarkResultsPage(b *testing.B) {
 // BenchmarkSliceFirstUse in models).
 func BenchmarkSlicedResultsPage(b *testing.B) {
 	for _, n := range benchSizes() {
-		_, res := closedSurveyWith(b, n)
+		app, res := closedSurveyWith(b, n)
+		s, err := models.FindSurvey(app.db.Read, refSlug)
+		if err != nil {
+			b.Fatal(err)
+		}
+		started := time.Now()
+		<-app.h.startSlices(s).done // as after closing: every slice with a question counted once
+		b.Logf("%d responses: slices counted in %v (none if they were stored)", n, time.Since(started).Round(time.Millisecond))
 		for _, path := range []string{"/results?indeling=overleg", "/results?filter=afdeling:communicatie",
 			"/results?indeling=overleg&filter=afdeling:communicatie", "/results?indeling=provincie&filter=overleg:ja",
-			"/results/kruistabel?rij=provincie&kolom=overleg"} {
+			"/results/kruistabel?rij=provincie&kolom=overleg", "/results/kruistabel?rij=afdeling&kolom=kc_plannen",
+			"/results/kruistabel?rij=provincie&kolom=grootte&filter=overleg:ja"} {
 			b.Run(fmt.Sprintf("%d responses/%s", n, path), func(b *testing.B) {
 				path := "/admin/surveys/" + refSlug + path
 				if p := res.get(path); p.Status != http.StatusOK {
@@ -249,6 +257,36 @@ func BenchmarkSlicedResultsPage(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkSlicedResultsPageFirstView is the first view of a breakdown by a question while
+// its slice is not stored: the page says it is being counted, within the view's short wait,
+// and the count goes on in the background (it is stopped and dropped after each view here).
+func BenchmarkSlicedResultsPageFirstView(b *testing.B) {
+	for _, n := range benchSizes() {
+		app, res := closedSurveyWith(b, n)
+		app.h.slices.wait = defaultSliceWait // as served, not as in tests
+		b.Run(fmt.Sprintf("%d responses", n), func(b *testing.B) {
+			path := "/admin/surveys/" + refSlug + "/results?indeling=overleg"
+			for b.Loop() {
+				b.StopTimer()
+				app.h.slices.jobs.Wait()
+				if err := app.db.Write.Exec("DELETE FROM slice_counts").Error; err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				p := res.get(path)
+				if p.Status != http.StatusOK {
+					b.Fatal(p.Status)
+				}
+				if n >= 100_000 && !strings.Contains(p.Body, "wordt nog berekend") {
+					b.Fatal("the first view did not say the breakdown is being computed")
+				}
+			}
+			b.StopTimer()
+			app.h.slices.jobs.Wait()
+		})
 	}
 }
 

@@ -47,7 +47,9 @@ func (h *Handler) handleError(c *echo.Context, err error) {
 		return
 	}
 	view := describeError(tr(c), err)
-	if view.Status >= 500 {
+	if errors.Is(err, errStillComputing) {
+		c.Response().Header().Set("Retry-After", "30")
+	} else if view.Status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Path(), "err", err)
 	}
 	if view.Status == http.StatusTooManyRequests {
@@ -97,6 +99,8 @@ func errorPage(err error) errorView {
 		return v
 	case errors.Is(err, models.ErrNotStored), errors.Is(err, models.ErrClosed):
 		return page(http.StatusServiceUnavailable, "not_stored")
+	case errors.Is(err, errStillComputing):
+		return page(http.StatusServiceUnavailable, "still_computing")
 	case errors.Is(err, middleware.ErrCSRFInvalid):
 		return page(http.StatusForbidden, "csrf")
 	}

@@ -759,7 +759,7 @@ func (o jsonObject) MarshalJSON() ([]byte, error) {
 }
 
 func (h *Handler) exportResultsJSON(c *echo.Context, db *gorm.DB, s *models.Survey, api bool) error {
-	rep, err := models.LoadReport(db, s, dimParam(c))
+	rep, info, err := h.sliceForJSON(c, db, s)
 	if err != nil {
 		return err
 	}
@@ -769,5 +769,49 @@ func (h *Handler) exportResultsJSON(c *echo.Context, db *gorm.DB, s *models.Surv
 	}
 	enc := json.NewEncoder(download(c, "application/json; charset=utf-8", name))
 	enc.SetIndent("", "  ")
-	return enc.Encode(resultsJSON(rep))
+	doc := resultsJSON(rep)
+	if info != nil {
+		def, _ := s.Def()
+		if doc.Breakdown != nil {
+			doc.Breakdown.Label = models.BreakdownLabel(def, rep.Dimension)
+		}
+		if f := info.Filter; f != nil {
+			doc.Filter = &filterDoc{Dimension: f.Dim, Group: f.Value, Label: info.FilterLabel, RespondentsAll: info.AllN}
+		}
+		if f := info.Refused; f != nil {
+			doc.FilterRefused = &filterDoc{Dimension: f.Dim, Group: f.Value, Label: info.RefusedLabel}
+		}
+	}
+	return enc.Encode(doc)
+}
+
+// sliceForJSON is the report ?indeling= and ?filter= ask for, as on the results page: the
+// stored aggregates, or a slice once it is counted (errStillComputing until then). info is
+// nil for the stored aggregates.
+func (h *Handler) sliceForJSON(c *echo.Context, db *gorm.DB, s *models.Survey) (*models.Report, *models.SliceInfo, error) {
+	if err := models.CheckReportable(s); err != nil {
+		return nil, nil, err
+	}
+	def, err := s.Def()
+	if err != nil {
+		return nil, nil, err
+	}
+	dim := models.NormalBreakdown(def, dimParam(c))
+	f := models.ParseFilter(def, c.QueryParam("filter"))
+	if f == nil && isStoredDim(dim) || f == nil && dim == models.DimAll {
+		rep, err := models.LoadReport(db, s, dim)
+		if err == nil && dim != models.DimAll {
+			return rep, &models.SliceInfo{}, nil
+		}
+		return rep, nil, err
+	}
+	spec := models.SliceSpec{Breakdown: dim, Filter: f}
+	ready, err := h.prepareSlices(c.Request().Context(), s, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ready {
+		return nil, nil, errStillComputing
+	}
+	return models.LoadSlice(db, s, spec)
 }

@@ -67,6 +67,7 @@ type Handler struct {
 	now                           func() time.Time
 	mail                          mailWorker  // wakes SendQueuedMail (mailworker.go)
 	surveys                       surveyCache // survey rows for respondents' requests (surveycache.go)
+	slices                        *sliceJobs  // slices counted after closing (slicejobs.go)
 }
 
 // New builds the echo instance with every route.
@@ -104,6 +105,7 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		links:          models.NewLinkKey(cfg.SessionKey),
 		now:            cfg.Clock,
 		mail:           newMailWorker(),
+		slices:         newSliceJobs(),
 	}
 	if h.now == nil {
 		h.now = time.Now

@@ -370,6 +370,9 @@ func (h *Handler) resultsPage(c *echo.Context, db *gorm.DB, s *models.Survey, di
 		current.Questions = append(current.Questions, qv)
 		if rep.Profile == qr {
 			pv := qv
+			if pv.Chart != "" {
+				pv.Chart = template.HTML(choiceChartNamed(tl, "profiel-"+chartID(qr.Q.Code), rep, qr, false))
+			}
 			v.Profile = &pv
 		}
 	}
@@ -494,6 +497,8 @@ func numberTable(tl *locales.Translator, rep *models.Report, qr *models.Question
 				row.Cells = append(row.Cells, "–")
 			case f.N == 0 && st.label != stats[0].label:
 				row.Cells = append(row.Cells, tl.T("results.table.no_answers"))
+			case !f.Stats && rep.Sliced && st.label != stats[0].label && st.label != stats[1].label:
+				row.Cells = append(row.Cells, tl.T("results.table.unsliced_only"))
 			case !f.Stats && st.label != stats[0].label && st.label != stats[1].label:
 				row.Cells = append(row.Cells, tl.T("results.table.unknown"))
 			default:
@@ -627,6 +632,12 @@ func chartID(code string) string { return "grafiek-" + code }
 
 // choiceChart is a single or multi question as horizontal bars, a bar per group.
 func choiceChart(tl *locales.Translator, rep *models.Report, qr *models.QuestionResult, standalone bool) string {
+	return choiceChartNamed(tl, chartID(qr.Q.Code), rep, qr, standalone)
+}
+
+// choiceChartNamed is choiceChart under another id: the profile card draws the profile
+// question's chart a second time on the page.
+func choiceChartNamed(tl *locales.Translator, id string, rep *models.Report, qr *models.QuestionResult, standalone bool) string {
 	var rows []barRow
 	for i, o := range qr.Cells[0].Options {
 		r := barRow{Label: o.Label}
@@ -654,7 +665,7 @@ func choiceChart(tl *locales.Translator, rep *models.Report, qr *models.Question
 		parts = append(parts, o.Label+": "+tl.Percent(float64(o.Percent), 0))
 	}
 	desc += tl.T("results.chart.totals", "Parts", strings.Join(parts, "; "))
-	return colouredBarChart(chartID(qr.Q.Code), qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
+	return colouredBarChart(id, qr.Q.Text, desc, rows, rep.Dimension == models.DimSize, standalone)
 }
 
 // likertChart is a likert block as diverging 100 % stacked bars, one per statement and group.
@@ -840,9 +851,12 @@ func (h *Handler) serveChart(c *echo.Context, s *models.Survey) error {
 	if err != nil {
 		return err
 	}
-	rep, _, err := h.sliceReport(c, s, dimParam(c), strings.HasPrefix(c.Request().URL.Path, "/r/"))
+	rep, slice, err := h.sliceReport(c, s, dimParam(c), strings.HasPrefix(c.Request().URL.Path, "/r/"))
 	if err != nil {
 		return err
+	}
+	if slice.Computing != "" {
+		return errStillComputing // not the chart of everyone under the breakdown's name
 	}
 	for i := range rep.Questions {
 		qr := &rep.Questions[i]

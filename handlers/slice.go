@@ -7,11 +7,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
 	"github.com/xuri/excelize/v2"
 	"gorm.io/gorm"
 
+	"peiling/locales"
 	"peiling/models"
 )
 
@@ -33,6 +36,7 @@ type sliceView struct {
 	FilterN     int64 // respondents in the filtered set
 	AllN        int64 // respondents without the filter
 	Refused     string
+	Computing   string // the breakdown or filter still being counted after closing
 	CrossURL    string
 }
 
@@ -70,38 +74,101 @@ func (h *Handler) sliceReport(c *echo.Context, s *models.Survey, dim string, pub
 		return rep, view, err
 	}
 	spec := models.SliceSpec{Breakdown: dim, Filter: f}
-	if err := h.prepareSlice(ctx, s, spec); err != nil {
+	ready, err := h.prepareSlices(ctx, s, spec)
+	if err != nil {
 		return nil, view, err
+	}
+	if !ready {
+		// Still being counted after closing: say so, and show everyone meanwhile.
+		view.Computing = computingText(tr(c), def, dim, f)
+		view.Filter = f.String()
+		rep, err := models.LoadReport(read, s, models.DimAll)
+		if err == nil {
+			err = h.sliceOptions(read, s, def, dim, &view)
+		}
+		return rep, view, err
 	}
 	rep, info, err := models.LoadSlice(read, s, spec)
 	if err != nil {
 		return nil, view, err
 	}
 	if info.Filter != nil {
-		view.Filter, view.FilterLabel, view.FilterN, view.AllN = info.Filter.String(), info.FilterLabel, rep.Respondents, info.AllN
+		view.Filter, view.FilterLabel, view.FilterN, view.AllN = info.Filter.String(), filterLabel(tr(c), def, info.Filter), rep.Respondents, info.AllN
 	}
-	view.Refused = info.RefusedLabel
+	if info.Refused != nil {
+		view.Refused = filterLabel(tr(c), def, info.Refused)
+	}
 	return rep, view, h.sliceOptions(read, s, def, rep.Dimension, &view)
 }
 
-// prepareSlice stores what spec needs unless it is stored: a look on the read pool, and the
-// write pool only on first use.
-func (h *Handler) prepareSlice(ctx context.Context, s *models.Survey, spec models.SliceSpec) error {
-	missing, err := models.MissingSlices(h.db.Read.WithContext(ctx), s, spec)
-	if err != nil {
-		return err
+// computingText says, in tl's language, which breakdown or filter is still being counted.
+func computingText(tl *locales.Translator, def *models.Definition, dim string, f *models.Filter) string {
+	var text string
+	switch {
+	case dim != models.DimAll && f != nil:
+		text = tl.T("results.slice.computing_both",
+			"Breakdown", tl.T("results.slice.computing_breakdown", "Label", breakdownLabel(tl, def, dim)),
+			"Filter", tl.T("results.slice.computing_filter", "Label", filterLabel(tl, def, f)))
+	case f != nil:
+		text = tl.T("results.slice.computing_filter", "Label", filterLabel(tl, def, f))
+	default:
+		text = tl.T("results.slice.computing_breakdown", "Label", breakdownLabel(tl, def, dim))
 	}
-	for _, m := range missing {
-		if err := models.EnsureSlice(h.computeDB(ctx), s, m.Breakdown, m.Filter); err != nil {
-			return err
-		}
-	}
-	return nil
+	r, size := utf8.DecodeRuneInString(text)
+	return string(unicode.ToUpper(r)) + text[size:]
 }
 
-// computeDB is the write pool for counting a slice on first use, detached from the request's
-// cancellation: at a million responses the count can outlast a browser's patience, and it is
-// kept for the next request instead of being rolled back when the first one gives up.
+// filterLabel is models' FilterLabel in tl's language: the dimension's name and the size
+// group's as the breakdowns say them.
+func filterLabel(tl *locales.Translator, def *models.Definition, f *models.Filter) string {
+	value := strings.TrimPrefix(models.FilterLabel(def, f), models.BreakdownLabel(def, f.Dim)+": ")
+	if f.Dim == models.DimSize && isSizeClass(f.Value) {
+		value = tl.T("admin.size." + f.Value)
+	}
+	return breakdownLabel(tl, def, f.Dim) + ": " + value
+}
+
+// prepareSlices stores what specs need unless it is stored, and reports whether all of it
+// is: a look on the read pool; a slice of the tallies is counted at once on the write pool,
+// a slice that involves a question by the background job (slicejobs.go), which the request
+// waits for only briefly.
+func (h *Handler) prepareSlices(ctx context.Context, s *models.Survey, specs ...models.SliceSpec) (bool, error) {
+	missing, err := h.missingSlices(ctx, s, specs)
+	if err != nil || len(missing) == 0 {
+		return true, err
+	}
+	if models.SliceFromAnswers(missing) {
+		finished, err := h.awaitSlices(ctx, h.startSlices(s))
+		if err != nil || !finished {
+			return false, err
+		}
+		if missing, err = h.missingSlices(ctx, s, specs); err != nil {
+			return false, err
+		}
+	}
+	for _, m := range missing { // the tallies' slices (and, should the job have missed one, any other)
+		if err := models.EnsureSlice(h.computeDB(ctx), s, m.Breakdown, m.Filter); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (h *Handler) missingSlices(ctx context.Context, s *models.Survey, specs []models.SliceSpec) ([]models.SliceSpec, error) {
+	var missing []models.SliceSpec
+	for _, spec := range specs {
+		m, err := models.MissingSlices(h.db.Read.WithContext(ctx), s, spec)
+		if err != nil {
+			return nil, err
+		}
+		missing = append(missing, m...)
+	}
+	return missing, nil
+}
+
+// computeDB is the write pool for counting a slice of the tallies, detached from the
+// request's cancellation: it is kept for the next request instead of being rolled back when
+// the first one gives up.
 func (h *Handler) computeDB(ctx context.Context) *gorm.DB {
 	return h.db.Write.WithContext(context.WithoutCancel(ctx))
 }
@@ -177,6 +244,7 @@ type crossView struct {
 	Table      *crossTableView
 	Problem    string
 	Refused    string
+	Computing  bool // the slices are still being counted after closing
 	Downloads  []exportLink
 }
 
@@ -189,6 +257,7 @@ type crossTableView struct {
 	N        int64
 	Filter   string
 	HiddenAn bool
+	Base     string // a multiple-choice question's base, and that a respondent can count more than once
 }
 
 type crossHead struct {
@@ -206,7 +275,8 @@ type crossCellView struct {
 	Hidden  bool
 	N       int64
 	Percent int
-	Shade   int // 0 (lightest) to 5, by the percentage shown
+	Shade   int    // 0 (lightest) to 5, by the percentage shown
+	Share   string // Percent as the page's language writes it
 }
 
 func shade(p int) int {
@@ -216,26 +286,46 @@ func shade(p int) int {
 	return min(5, p/20+1)
 }
 
-func head(g models.Group) crossHead {
+// head is a row's or column's heading, its group named in tl's language.
+func head(tl *locales.Translator, dim string, g models.Group) crossHead {
+	label := crossGroupLabel(tl, dim, g)
 	if g.Hidden {
-		return crossHead{Label: g.Label, Hidden: true}
+		return crossHead{Label: label, Hidden: true}
 	}
-	return crossHead{Label: g.Label, N: fmt.Sprintf("n = %d", g.N)}
+	return crossHead{Label: label, N: fmt.Sprintf("n = %d", g.N)}
+}
+
+// crossGroupLabel names a group of a cross table's axis dim as groupLabel (results.go) does
+// on the results page: the unknown group, no answer and the size groups in tl's language.
+func crossGroupLabel(tl *locales.Translator, dim string, g models.Group) string {
+	return groupLabel(tl, &models.Report{Dimension: dim}, g)
+}
+
+// crossLabel is models' CrossLabel in tl's language.
+func crossLabel(tl *locales.Translator, def *models.Definition, dim string) string {
+	if models.IsMulti(def, dim) {
+		return models.CrossLabel(def, dim)
+	}
+	return breakdownLabel(tl, def, dim)
 }
 
 // crossParams reads the cross table's dimensions and filter from the query.
 func crossParams(c *echo.Context, def *models.Definition) (row, col string, f *models.Filter) {
-	return models.NormalBreakdown(def, c.QueryParam("rij")), models.NormalBreakdown(def, c.QueryParam("kolom")),
+	return models.NormalCrossDim(def, c.QueryParam("rij")), models.NormalCrossDim(def, c.QueryParam("kolom")),
 		models.ParseFilter(def, c.QueryParam("filter"))
 }
 
-// loadCrossTable stores the slices a cross table needs, then reads it.
+// loadCrossTable stores the slices a cross table needs, then reads it; nil while they are
+// still being counted after closing.
 func (h *Handler) loadCrossTable(c *echo.Context, s *models.Survey, row, col string, f *models.Filter) (*models.CrossTable, error) {
 	ctx := c.Request().Context()
-	for _, spec := range models.CrossSpecs(row, col, f) {
-		if err := h.prepareSlice(ctx, s, spec); err != nil {
-			return nil, err
-		}
+	def, err := s.Def()
+	if err != nil {
+		return nil, err
+	}
+	ready, err := h.prepareSlices(ctx, s, models.CrossSpecs(def, row, col, f)...)
+	if err != nil || !ready {
+		return nil, err
 	}
 	return models.LoadCrossTable(h.db.Read.WithContext(ctx), s, row, col, f)
 }
@@ -254,97 +344,145 @@ func (h *Handler) showCrossTable(c *echo.Context) error {
 	if err := h.sliceOptions(read, s, def, "", &opts); err != nil {
 		return err
 	}
+	tl := tr(c)
+	sliceIn(tl, def, &opts)
 	v.Filters = opts.Filters
 	showRow, showCol := row, col // what the selects offer first: two different dimensions
+	dims := models.CrossDims(def)
 	if showRow == models.DimAll {
-		showRow = models.Breakdowns(def)[0]
+		showRow = dims[0]
 	}
-	for _, d := range models.Breakdowns(def) {
-		v.Rows = append(v.Rows, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showRow})
+	for _, d := range dims { // a question, rather than the register or the answers' language
+		if showCol == models.DimAll && d != showRow && d != models.DimProvince && d != models.DimSize && d != models.DimLanguage {
+			showCol = d
+		}
 	}
-	for _, d := range models.CrossColumns(def) {
+	for _, d := range dims {
 		if showCol == models.DimAll && d != showRow {
 			showCol = d
 		}
-		v.Cols = append(v.Cols, dimOption{Value: d, Label: models.BreakdownLabel(def, d), Selected: d == showCol})
+	}
+	for _, d := range dims {
+		v.Rows = append(v.Rows, dimOption{Value: d, Label: crossLabel(tl, def, d), Selected: d == showRow})
+		v.Cols = append(v.Cols, dimOption{Value: d, Label: crossLabel(tl, def, d), Selected: d == showCol})
 	}
 	status := http.StatusOK
 	switch {
 	case c.QueryParam("rij") == "" && c.QueryParam("kolom") == "":
 	case row == models.DimAll || col == models.DimAll:
-		status, v.Problem = http.StatusUnprocessableEntity, "Kies een indeling voor de rijen en een vraag voor de kolommen"
+		status, v.Problem = http.StatusUnprocessableEntity, tl.T("results.cross.problem_missing")
 	case row == col:
-		status, v.Problem = http.StatusUnprocessableEntity, "Kies voor de rijen en de kolommen twee verschillende vragen"
+		status, v.Problem = http.StatusUnprocessableEntity, tl.T("results.cross.problem_same")
+	case models.IsMulti(def, row) && models.IsMulti(def, col):
+		status, v.Problem = http.StatusUnprocessableEntity, tl.T("results.cross.problem_two_multi")
 	default:
 		ct, err := h.loadCrossTable(c, s, row, col, f)
 		if err != nil {
 			return err
 		}
-		v.Table = crossTable(ct, v.ByColumn)
-		v.Refused = ct.Info.RefusedLabel
+		if ct == nil {
+			v.Computing = true
+			break
+		}
+		v.Table = crossTable(tl, def, ct, v.ByColumn)
+		if ct.Info.Refused != nil {
+			v.Refused = filterLabel(tl, def, ct.Info.Refused)
+		}
 		q := url.Values{"rij": {row}, "kolom": {col}}
 		if ct.Info.Filter != nil {
 			q.Set("filter", ct.Info.Filter.String())
 		}
 		for _, e := range crossExports {
-			v.Downloads = append(v.Downloads, exportLink{File: "/admin/surveys/" + s.Slug + "/results/kruistabel/" + e.File + "?" + q.Encode(), Label: e.Label, Hint: e.Hint})
+			link := exportLink{File: "/admin/surveys/" + s.Slug + "/results/kruistabel/" + e.File + "?" + q.Encode(), Label: tl.T(e.Label)}
+			if e.Hint != "" {
+				link.Hint = tl.T(e.Hint)
+			}
+			v.Downloads = append(v.Downloads, link)
 		}
 	}
 	return c.Render(status, "results/cross", v)
 }
 
-// crossTable turns a cross table into what the page shows, with row or column percentages.
-func crossTable(ct *models.CrossTable, byColumn bool) *crossTableView {
-	t := &crossTableView{Caption: ct.RowLabel + " tegen " + ct.ColLabel, Corner: ct.RowLabel, N: ct.N}
+// crossTable turns a cross table into what the page shows, in tl's language, with row or
+// column percentages.
+func crossTable(tl *locales.Translator, def *models.Definition, ct *models.CrossTable, byColumn bool) *crossTableView {
+	rowLabel, colLabel := crossLabel(tl, def, ct.RowDim), crossLabel(tl, def, ct.ColDim)
+	t := &crossTableView{Caption: tl.T("results.cross.versus", "Row", rowLabel, "Col", colLabel), Corner: rowLabel, N: ct.N, Base: crossBase(tl, ct)}
 	if ct.Info.Filter != nil {
-		t.Filter = ct.Info.FilterLabel
+		t.Filter = filterLabel(tl, def, ct.Info.Filter)
 	}
 	for _, c := range ct.Cols {
-		t.Heads = append(t.Heads, head(c))
+		t.Heads = append(t.Heads, head(tl, ct.ColDim, c))
 		t.HiddenAn = t.HiddenAn || c.Hidden
 	}
 	for i, r := range ct.Rows {
-		rv := crossRowView{crossHead: head(r)}
+		rv := crossRowView{crossHead: head(tl, ct.RowDim, r)}
 		t.HiddenAn = t.HiddenAn || r.Hidden
 		for _, cell := range ct.Cells[i] {
 			p := cell.RowPercent
 			if byColumn {
 				p = cell.ColPercent
 			}
-			rv.Cells = append(rv.Cells, crossCellView{Hidden: cell.Hidden, N: cell.N, Percent: p, Shade: shade(p)})
+			rv.Cells = append(rv.Cells, crossCellView{Hidden: cell.Hidden, N: cell.N, Percent: p, Shade: shade(p), Share: tl.Percent(float64(p), 0)})
 		}
 		t.Rows = append(t.Rows, rv)
 	}
 	for _, c := range ct.Cols {
-		t.Totals = append(t.Totals, head(c))
+		t.Totals = append(t.Totals, head(tl, ct.ColDim, c))
 	}
 	return t
 }
 
-var crossExports = []exportLink{
-	{"kruistabel-excel.csv", "Kruistabel (CSV voor Nederlandse Excel)", "puntkomma, UTF-8 met BOM"},
-	{"kruistabel.csv", "Kruistabel (CSV, komma)", ""},
-	{"kruistabel.xlsx", "Kruistabel (XLSX)", "aantallen, rij- en kolompercentages"},
+// crossBase says, in tl's language, whom a cross table with a multiple-choice question
+// counts; "" without one.
+func crossBase(tl *locales.Translator, ct *models.CrossTable) string {
+	if ct.Multi == "" {
+		return ""
+	}
+	key := "results.cross.base_col"
+	if ct.RowDim == ct.Multi {
+		key = "results.cross.base_row"
+	}
+	base := ct.Base
+	if ct.BaseOf != nil {
+		base = baseLabel(tl, ct.BaseOf)
+	}
+	return tl.T(key, "Base", base, "N", ct.N)
 }
 
-// crossRows is the cross table as rows of text: counts, then row and column percentages;
-// a hidden cell or margin says "verborgen".
-func crossRows(ct *models.CrossTable) [][]string {
+// crossExports are the cross table's files; Label and Hint are message ids.
+var crossExports = []exportLink{
+	{"kruistabel-excel.csv", "results.cross.file_excel", "results.cross.file_excel_hint"},
+	{"kruistabel.csv", "results.cross.file_csv", ""},
+	{"kruistabel.xlsx", "results.cross.file_xlsx", "results.cross.file_xlsx_hint"},
+}
+
+// crossRows is the cross table as rows of text in tl's language: counts, then row and
+// column percentages; a hidden cell or margin says "verborgen" (hidden).
+func crossRows(tl *locales.Translator, def *models.Definition, ct *models.CrossTable) [][]string {
 	var out [][]string
+	rowLabel, colLabel := crossLabel(tl, def, ct.RowDim), crossLabel(tl, def, ct.ColDim)
+	hidden := tl.T("results.cross.sheet_hidden")
+	marginText := func(g models.Group) string {
+		if g.Hidden {
+			return hidden
+		}
+		return strconv.FormatInt(g.N, 10)
+	}
 	block := func(title string, value func(models.CrossCell) string, margins bool) {
-		headRow := []string{title + ": " + ct.RowLabel + " \\ " + ct.ColLabel}
+		headRow := []string{title + ": " + rowLabel + " \\ " + colLabel}
 		for _, c := range ct.Cols {
-			headRow = append(headRow, c.Label)
+			headRow = append(headRow, crossGroupLabel(tl, ct.ColDim, c))
 		}
 		if margins {
-			headRow = append(headRow, "Totaal")
+			headRow = append(headRow, tl.T("results.cross.total"))
 		}
 		out = append(out, headRow)
 		for i, r := range ct.Rows {
-			row := []string{r.Label}
+			row := []string{crossGroupLabel(tl, ct.RowDim, r)}
 			for _, cell := range ct.Cells[i] {
 				if cell.Hidden {
-					row = append(row, "verborgen")
+					row = append(row, hidden)
 				} else {
 					row = append(row, value(cell))
 				}
@@ -355,7 +493,7 @@ func crossRows(ct *models.CrossTable) [][]string {
 			out = append(out, row)
 		}
 		if margins {
-			total := []string{"Totaal"}
+			total := []string{tl.T("results.cross.total")}
 			for _, c := range ct.Cols {
 				total = append(total, marginText(c))
 			}
@@ -363,17 +501,13 @@ func crossRows(ct *models.CrossTable) [][]string {
 		}
 		out = append(out, nil)
 	}
-	block("Aantallen", func(c models.CrossCell) string { return strconv.FormatInt(c.N, 10) }, true)
-	block("Rijpercentages", func(c models.CrossCell) string { return strconv.Itoa(c.RowPercent) }, false)
-	block("Kolompercentages", func(c models.CrossCell) string { return strconv.Itoa(c.ColPercent) }, false)
-	return out[:len(out)-1]
-}
-
-func marginText(g models.Group) string {
-	if g.Hidden {
-		return "verborgen"
+	if base := crossBase(tl, ct); base != "" {
+		out = append(out, []string{base}, nil)
 	}
-	return strconv.FormatInt(g.N, 10)
+	block(tl.T("results.cross.sheet_counts"), func(c models.CrossCell) string { return strconv.FormatInt(c.N, 10) }, true)
+	block(tl.T("results.cross.sheet_row_percent"), func(c models.CrossCell) string { return strconv.Itoa(c.RowPercent) }, false)
+	block(tl.T("results.cross.sheet_col_percent"), func(c models.CrossCell) string { return strconv.Itoa(c.ColPercent) }, false)
+	return out[:len(out)-1]
 }
 
 func (h *Handler) exportCrossTable(c *echo.Context) error {
@@ -391,11 +525,15 @@ func (h *Handler) exportCrossTable(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ct == nil {
+		return errStillComputing
+	}
 	h.log.Info("export", "survey", s.Slug, "file", file, "researcher", researcher(c).ID)
-	rows := crossRows(ct)
+	tl := tr(c)
+	rows := crossRows(tl, def, ct)
 	name := s.Slug + "-" + ct.RowDim + "-" + ct.ColDim
 	if file == "kruistabel.xlsx" {
-		return crossXLSX(c, name+".xlsx", rows)
+		return crossXLSX(c, tl, name+".xlsx", rows)
 	}
 	d := plainCSV
 	if file == "kruistabel-excel.csv" {
@@ -416,10 +554,11 @@ func (h *Handler) exportCrossTable(c *echo.Context) error {
 
 // crossXLSX writes the rows on one sheet: counts as numbers, percentages as percentage
 // cells, labels as text (a text cell is never evaluated, so it needs no neutralising).
-func crossXLSX(c *echo.Context, name string, rows [][]string) error {
+func crossXLSX(c *echo.Context, tl *locales.Translator, name string, rows [][]string) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	const sheet = "Kruistabel"
+	sheet := tl.T("results.cross.sheet")
+	percentTitles := []string{tl.T("results.cross.sheet_row_percent") + ": ", tl.T("results.cross.sheet_col_percent") + ": "}
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
@@ -429,7 +568,7 @@ func crossXLSX(c *echo.Context, name string, rows [][]string) error {
 	}
 	percentages := false
 	for i, r := range rows {
-		if len(r) > 0 && strings.HasSuffix(strings.SplitN(r[0], ":", 2)[0], "percentages") {
+		if len(r) > 0 && (strings.HasPrefix(r[0], percentTitles[0]) || strings.HasPrefix(r[0], percentTitles[1])) {
 			percentages = true
 		}
 		for j, v := range r {

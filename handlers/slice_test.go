@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -380,4 +381,282 @@ func hiddenRow(label string, n int) string {
 		why = "te klein (minder dan 5)"
 	}
 	return fmt.Sprintf("<th scope=\"row\">%s</th><td>%s</td>", label, why)
+}
+
+// TestABreakdownByAQuestionSaysItIsStillBeingComputed: closing starts counting every slice
+// that involves a question in the background; until it is stored, the page says so at once
+// (and shows everyone), the cross table and its download too, while the breakdowns of the
+// tallies are there already. Then the same address shows the breakdown.
+func TestABreakdownByAQuestionSaysItIsStillBeingComputed(t *testing.T) {
+	app := newTestApp(t)
+	gate := make(chan struct{})
+	app.h.slices.gate, app.h.slices.wait = gate, 20*time.Millisecond
+	set := sliceSet(t, app) // closes the survey, which starts the job; the gate holds it
+	res := app.asResearcher()
+	results := "/admin/surveys/" + refSlug + "/results"
+
+	p := res.get(results + "?indeling=overleg&filter=afdeling:communicatie")
+	if p.Status != http.StatusOK {
+		t.Fatalf("while computing: %d", p.Status)
+	}
+	p.mustContain(t, "De indeling naar ‘Heeft u voor het invullen overlegd", "met het filter ‘Afdeling: Communicatie’ wordt nog berekend",
+		fmt.Sprintf("Totaal (n = %d)", len(set)), `<option value="overleg" selected>`, `<option value="afdeling:communicatie" selected>`)
+	cross := res.get(results + "/kruistabel?rij=provincie&kolom=overleg")
+	cross.mustContain(t, "Deze kruistabel wordt nog berekend")
+	if strings.Contains(cross.Body, "kruistabel.csv") {
+		t.Error("a cross table still being computed offers its downloads")
+	}
+	file := res.get(results + "/kruistabel/kruistabel.csv?rij=provincie&kolom=overleg")
+	if file.Status != http.StatusServiceUnavailable || file.Header.Get("Retry-After") == "" {
+		t.Errorf("download while computing: %d, Retry-After %q", file.Status, file.Header.Get("Retry-After"))
+	}
+	if svg := res.get(results + "/chart/kc_plannen.svg?indeling=overleg"); svg.Status != http.StatusServiceUnavailable {
+		t.Errorf("chart download while computing: %d", svg.Status)
+	}
+	// Department, province and size class come from the tallies: no waiting.
+	p = res.get(results + "?indeling=grootte&filter=provincie:Zuid-Holland")
+	p.mustContain(t, "<dt>Alleen</dt><dd>Provincie: Zuid-Holland: 20 van de 40 respondenten</dd>")
+	if strings.Contains(p.Body, "wordt nog berekend") {
+		t.Error("a slice of the tallies waits for the job")
+	}
+
+	close(gate)
+	app.h.slices.jobs.Wait()
+	p = res.get(results + "?indeling=overleg&filter=afdeling:communicatie")
+	if strings.Contains(p.Body, "wordt nog berekend") {
+		t.Fatal("still computing after the job finished")
+	}
+	p.mustContain(t, "<dt>Alleen</dt><dd>Afdeling: Communicatie:")
+	res.get(results+"/kruistabel?rij=provincie&kolom=overleg").mustContain(t, "kruistabel.csv")
+}
+
+// TestCrossTablesWithAMultiQuestionAndTwoRegisterAttributes: a multiple-choice question on
+// either axis counts a respondent in every option ticked, over the question's base, and says
+// so; province against size class counts municipalities in both, with or without a filter on
+// a question; what the breakdowns hide stays hidden, and no hidden cell follows from the rest.
+func TestCrossTablesWithAMultiQuestionAndTwoRegisterAttributes(t *testing.T) {
+	app := newTestApp(t)
+	set := sliceSet(t, app)
+	res := app.asResearcher()
+	base := "/admin/surveys/" + refSlug + "/results/kruistabel"
+	depts := []string{"communicatie", "dienstverlening", "participatie", "anders"}
+	plans := []string{"basis_op_orde", "sturing", "data_proactief", "serviceniveau", "anders"}
+
+	p := res.get(base + "?rij=afdeling&kolom=kc_plannen")
+	if p.Status != http.StatusOK {
+		t.Fatalf("afdeling × kc_plannen: %d", p.Status)
+	}
+	p.mustContain(t, `<option value="kc_plannen" selected>`,
+		fmt.Sprintf("Basis: alle respondenten aan wie de vraag is gesteld, ook wie niets aankruiste (n = %d)", len(set)),
+		"Een respondent telt in elke kolom waarvan hij het antwoord aankruiste")
+	for _, tc := range []struct {
+		query string
+		turn  bool
+	}{{"?rij=afdeling&kolom=kc_plannen", false}, {"?rij=kc_plannen&kolom=afdeling", true}} {
+		f := res.get(base + "/kruistabel.csv" + tc.query)
+		if f.Status != http.StatusOK {
+			t.Fatalf("%s: CSV %d", tc.query, f.Status)
+		}
+		body := f.Body[strings.Index(f.Body, "Aantallen"):] // after the line on the base
+		rows, cols, cells := crossCSV(t, body, ',')
+		if len(rows) != 4 && !tc.turn || len(cols) != 4 && tc.turn {
+			t.Fatalf("%s: rows %v, columns %v", tc.query, rows, cols)
+		}
+		for i := range rows {
+			for j := range cols {
+				d, pl := i, j
+				if tc.turn {
+					d, pl = j, i
+				}
+				n := count(set, func(r sliceRespondent) bool { return r.dept == depts[d] && hasPlan(r, plans[pl]) })
+				inDept := count(set, func(r sliceRespondent) bool { return r.dept == depts[d] })
+				switch {
+				case inDept < 5: // participatie, anders: too small, hidden as in the breakdown
+					if cells[i][j] != -1 {
+						t.Errorf("%s: %s × %s shown (%d)", tc.query, depts[d], plans[pl], cells[i][j])
+					}
+				case cells[i][j] != n:
+					t.Errorf("%s: %s × %s = %d, want %d", tc.query, depts[d], plans[pl], cells[i][j], n)
+				}
+			}
+		}
+	}
+	res.get(base+"?rij=kc_plannen&kolom=afdeling").mustContain(t, "Een respondent telt in elke rij waarvan hij het antwoord aankruiste")
+	res.get(base+"?rij=overleg&kolom=provincie").mustContain(t, "<caption>Heeft u voor het invullen overlegd", "tegen Provincie")
+	if p := res.get(base + "?rij=kc_plannen&kolom=part_plannen"); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("two multiple-choice questions: %d", p.Status)
+	}
+	x := res.get(base + "/kruistabel.xlsx?rij=afdeling&kolom=kc_plannen")
+	xf, err := excelize.OpenReader(bytes.NewReader([]byte(x.Body)))
+	if err != nil {
+		t.Fatalf("xlsx: %v", err)
+	}
+	defer xf.Close()
+	if v, _ := xf.GetCellValue("Kruistabel", "A1"); !strings.HasPrefix(v, "Basis: ") {
+		t.Errorf("xlsx A1 = %q, want the base", v)
+	}
+
+	// Province × size class, everyone and only who answered "ja" to overleg (counted in the
+	// pass after closing, like any slice with a question).
+	sizes := []string{"a_lt10k", "b_10k_20k", "c_20k_50k", "d_50k_100k", "e_ge100k"}
+	for _, tc := range []struct {
+		name, query string
+		keep        func(sliceRespondent) bool
+	}{
+		{"all", "?rij=provincie&kolom=grootte", func(sliceRespondent) bool { return true }},
+		{"overleg ja", "?rij=provincie&kolom=grootte&filter=overleg%3Aja", func(r sliceRespondent) bool { return r.overleg == "ja" }},
+	} {
+		f := res.get(base + "/kruistabel.csv" + tc.query)
+		if f.Status != http.StatusOK {
+			t.Fatalf("%s: CSV %d", tc.name, f.Status)
+		}
+		rows, cols, cells := crossCSV(t, f.Body, ',')
+		rowSums, colSums := make([]int, len(rows)), make([]int, len(cols))
+		shown := 0
+		for i, prov := range rows {
+			for j, col := range cols {
+				size := ""
+				for _, c := range models.SizeClasses {
+					if c.Label == col {
+						size = c.Key
+					}
+				}
+				n := count(set, func(r sliceRespondent) bool {
+					return tc.keep(r) && r.m.Province == prov && models.SizeClassOf(r.m.Population).Key == size
+				})
+				if cells[i][j] >= 0 {
+					shown++
+					if cells[i][j] != n {
+						t.Errorf("%s: %s × %s = %d, want %d", tc.name, prov, col, cells[i][j], n)
+					}
+				}
+				if prov == "Limburg" && cells[i][j] > 0 {
+					t.Errorf("%s: Limburg shown", tc.name)
+				}
+			}
+		}
+		if shown == 0 || len(cols) != len(sizes) && tc.name == "all" {
+			t.Fatalf("%s: %d cells shown, columns %v", tc.name, shown, cols)
+		}
+		// The margins shown are in the last column and row of the counts block.
+		r := csv.NewReader(strings.NewReader(f.Body))
+		r.FieldsPerRecord = -1
+		recs, _ := r.ReadAll()
+		for i := range rows {
+			if v, err := strconv.Atoi(recs[i+1][len(cols)+1]); err == nil {
+				rowSums[i] = v
+			}
+		}
+		for j := range cols {
+			if v, err := strconv.Atoi(recs[len(rows)+1][j+1]); err == nil {
+				colSums[j] = v
+			}
+		}
+		if got := recomputable(cells, rowSums, colSums); len(got) > 0 {
+			t.Errorf("%s: hidden cells recomputable from what is shown: %v", tc.name, got)
+		}
+	}
+}
+
+// TestTheAPIBreaksDownByAQuestionAndFilters: ?indeling= takes a question's code and ?filter=
+// a group, as on the results page, with the same suppression; nothing before closing, and a
+// 503 with Retry-After while the slices are still being counted.
+func TestTheAPIBreaksDownByAQuestionAndFilters(t *testing.T) {
+	app := newTestApp(t)
+	res := app.asResearcher()
+	token := createToken(t, res, "R-script")
+	api := app.newClient()
+	results := "/api/v1/surveys/" + refSlug + "/results"
+	if p := api.getWith(results+"?indeling=overleg&filter=afdeling:communicatie", token); p.Status != http.StatusForbidden || !strings.Contains(p.Body, `"embargo"`) {
+		t.Fatalf("before closing: %d %s", p.Status, p.Body)
+	}
+	gate := make(chan struct{})
+	app.h.slices.gate, app.h.slices.wait = gate, 20*time.Millisecond
+	set := sliceSet(t, app)
+	p := api.getWith(results+"?indeling=overleg", token)
+	if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, `"computing"`) {
+		t.Fatalf("while computing: %d %s", p.Status, p.Body)
+	}
+	close(gate)
+	app.h.slices.jobs.Wait()
+
+	type doc struct {
+		Respondents int64
+		Breakdown   *struct {
+			Dimension, Label string
+			Groups           []struct {
+				Key          string
+				N            *int64
+				Hidden       bool
+				HiddenReason string `json:"hidden_reason"`
+			}
+		}
+		Filter, FilterRefused *struct {
+			Dimension, Group, Label string
+			RespondentsAll          int64 `json:"respondents_all"`
+		}
+		Questions []struct {
+			Code  string
+			Total *struct{ N int64 }
+		}
+	}
+	get := func(query string) doc {
+		t.Helper()
+		p := api.getWith(results+query, token)
+		if p.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, p.Status, p.Body)
+		}
+		var d doc
+		raw := map[string]json.RawMessage{}
+		if err := json.Unmarshal([]byte(p.Body), &raw); err != nil {
+			t.Fatal(err)
+		}
+		d.Filter, d.FilterRefused = nil, nil
+		if err := json.Unmarshal([]byte(strings.ReplaceAll(p.Body, `"filter_refused"`, `"filterrefused"`)), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	comm := count(set, func(r sliceRespondent) bool { return r.dept == "communicatie" })
+	d := get("?indeling=overleg&filter=afdeling:communicatie")
+	if d.Respondents != int64(comm) || d.Filter == nil || d.Filter.Dimension != "afdeling" || d.Filter.Group != "communicatie" ||
+		d.Filter.RespondentsAll != int64(len(set)) || d.Filter.Label != "Afdeling: Communicatie" {
+		t.Fatalf("filtered: %+v %+v", d.Respondents, d.Filter)
+	}
+	if d.Breakdown == nil || d.Breakdown.Dimension != "overleg" || !strings.HasPrefix(d.Breakdown.Label, "Heeft u voor het invullen overlegd") {
+		t.Fatalf("breakdown: %+v", d.Breakdown)
+	}
+	// The same groups, shown or hidden, as the models give the results page.
+	s, _ := models.FindSurvey(app.db.Read, refSlug)
+	rep, _, err := models.LoadSlice(app.db.Read, s, models.SliceSpec{Breakdown: "overleg", Filter: &models.Filter{Dim: "afdeling", Value: "communicatie"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Groups) != len(d.Breakdown.Groups) {
+		t.Fatalf("%d groups, the page has %d", len(d.Breakdown.Groups), len(rep.Groups))
+	}
+	for i, g := range rep.Groups {
+		a := d.Breakdown.Groups[i]
+		if a.Key != g.Key || a.Hidden != g.Hidden || a.HiddenReason != g.Reason || (a.N == nil) != g.Hidden || a.N != nil && *a.N != g.N {
+			t.Errorf("group %q: API %+v, page %+v", g.Key, a, g)
+		}
+		want := count(set, func(r sliceRespondent) bool { return r.dept == "communicatie" && r.overleg == g.Key })
+		if a.N != nil && *a.N != int64(want) {
+			t.Errorf("group %q: n = %d, want %d", g.Key, *a.N, want)
+		}
+	}
+	for _, q := range d.Questions {
+		if q.Code == "kc_plannen" && (q.Total == nil || q.Total.N != int64(comm)) {
+			t.Errorf("kc_plannen total: %+v, want n = %d", q.Total, comm)
+		}
+	}
+	// A filter on a group its own breakdown hides is refused and says so.
+	d = get("?filter=provincie:Limburg")
+	if d.Filter != nil || d.FilterRefused == nil || d.FilterRefused.Group != "Limburg" || d.Respondents != int64(len(set)) {
+		t.Errorf("refused filter: %+v %+v, %d respondents", d.Filter, d.FilterRefused, d.Respondents)
+	}
+	// Without slicing the document is what it was: no filter fields at all.
+	if p := api.getWith(results+"?indeling=provincie", token); strings.Contains(p.Body, `"filter`) {
+		t.Errorf("a stored breakdown gained filter fields: %.300s", p.Body)
+	}
 }

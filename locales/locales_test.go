@@ -27,6 +27,8 @@ var sameInEnglish = map[string]bool{
 	"export.sheet.code":          true, // the same word
 	"export.sheet.percentage":    true, // the same word
 	"results.tokens.which":       true, // the same word and a name
+	"results.cross.percentages":  true, // the same word
+	"results.cross.n":            true, // a format
 	"results.table.group":        true, // a format: a name and a number
 	"results.table.share":        true, // a format: two numbers
 }

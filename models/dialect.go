@@ -64,6 +64,10 @@ type dialect struct {
 	// afterBulkLoad runs after many rows were loaded at once, "" when nothing needs to:
 	// PostgreSQL plans from statistics that autovacuum would gather only later.
 	afterBulkLoad string
+	// answerList is an aggregate over answers a: each answer as question, item, option and
+	// number (as text that reads back as the same float64, or empty) joined by the unit
+	// separator (0x1f), the answers joined by the record separator (0x1e).
+	answerList string
 }
 
 // Modes of lockRows.
@@ -85,6 +89,8 @@ var sqliteDialect = &dialect{
 	syncSequence:   func(string) string { return "" },
 	timeText:       func(expr string) string { return expr },
 	lockRows:       func(string, string) string { return "" },
+	answerList: `group_concat(a.question || char(31) || a.item || char(31) || a.option || char(31) ||
+		CASE WHEN a.number IS NULL THEN '' ELSE printf('%.17g', a.number) END, char(30))`,
 }
 
 var postgresDialect = &dialect{
@@ -112,6 +118,8 @@ var postgresDialect = &dialect{
 	},
 	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	afterBulkLoad: "ANALYZE",
+	answerList: `string_agg(a.question || chr(31) || a.item || chr(31) || a.option || chr(31) ||
+		COALESCE(a.number::text, ''), chr(30))`,
 }
 
 // dialectOf returns the dialect of the database db is on.

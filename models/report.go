@@ -24,6 +24,10 @@ type Report struct {
 	Groups       []Group // the breakdown's groups; empty without a breakdown
 	Questions    []QuestionResult
 	Profile      *QuestionResult // the department question, if the survey has one
+	// Sliced: counted as a slice (slice.go), which keeps counts and sums only: a number
+	// question's median, minimum and maximum are known only without a filter or a
+	// breakdown by a question.
+	Sliced bool
 }
 
 // Group is one group of a breakdown. Hidden groups are too small to show, would give a
@@ -385,31 +389,40 @@ func groupsOf(def *Definition, dim string, rows map[aggKey]Aggregate, minSize in
 }
 
 // Suppress hides the groups with fewer than minSize respondents; a group of exactly minSize
-// is shown. When that hides exactly one group with respondents, the smallest group still
-// shown is hidden too (HiddenComplement): otherwise the hidden group's figures would follow
-// from the total minus the groups shown. Empty groups give nothing away and are hidden as
-// well (HiddenEmpty).
+// is shown. The groups hidden together follow from the total minus the groups shown: while
+// that is exactly one group with respondents, or fewer than minSize respondents, the smallest
+// group still shown is hidden too (HiddenComplement). Empty groups give nothing away and are
+// hidden as well (HiddenEmpty).
 func Suppress(gs []Group, minSize int) {
-	hidden := 0
 	for i := range gs {
 		switch {
 		case gs[i].N == 0:
 			gs[i].Hidden, gs[i].Reason = true, HiddenEmpty
 		case gs[i].N < int64(minSize):
 			gs[i].Hidden, gs[i].Reason = true, HiddenTooSmall
-			hidden++
 		}
 	}
-	if hidden != 1 {
-		return
-	}
-	next := -1
-	for i := range gs {
-		if !gs[i].Hidden && (next < 0 || gs[i].N < gs[next].N) {
-			next = i
+	// The hidden groups together are the total minus the groups shown: hide the smallest
+	// group shown while that is one group or fewer than minSize respondents.
+	for {
+		hidden, sum := 0, int64(0)
+		for _, g := range gs {
+			if g.Hidden && g.N > 0 {
+				hidden, sum = hidden+1, sum+g.N
+			}
 		}
-	}
-	if next >= 0 {
+		if hidden == 0 || hidden > 1 && sum >= int64(minSize) {
+			return
+		}
+		next := -1
+		for i := range gs {
+			if !gs[i].Hidden && (next < 0 || gs[i].N < gs[next].N) {
+				next = i
+			}
+		}
+		if next < 0 {
+			return
+		}
 		gs[next].Hidden, gs[next].Reason = true, HiddenComplement
 	}
 }

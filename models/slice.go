@@ -11,10 +11,11 @@ import (
 
 // A slice is a closed survey's results broken down by any single-choice question or register
 // attribute, optionally for a subset of the respondents (a filter). Its counts have the shape
-// of the aggregates (one row per group, question, item and option) and are computed once, on
-// first use, by one bounded statement, then kept in slice_counts: from the tallies when only
-// department, province and size class are involved, from the answers otherwise.
-// docs/results.md explains the suppression rules.
+// of the aggregates (one row per group, question, item and option) and are counted once, then
+// kept in slice_counts: from the tallies on first use when only department, province and
+// size class are involved (EnsureSlice), otherwise by the one pass over the answers after
+// closing (PrecomputeSlices, slicebatch.go; EnsureSlice can count one such slice alone, which
+// the tests compare it with). docs/results.md explains the suppression rules.
 
 // SliceCount is one stored count of a slice; Slice is the slice's key, which carries the
 // moment the survey was closed, so a reopened and closed survey never reads old counts.
@@ -180,6 +181,20 @@ func groupingBy(col, rest string) string {
 
 // tallyColumn is a register dimension's column in the tallies; "" when the dimension is a
 // question other than the profile question.
+// responseColumn is the group of a register dimension or the answers' language in a query
+// on responses r joined with municipalities m, "”" for any other.
+func responseColumn(dim string) string {
+	switch dim {
+	case DimProvince:
+		return "COALESCE(m.province, '')"
+	case DimSize:
+		return sizeCaseSQL()
+	case DimLanguage:
+		return "r.lang"
+	}
+	return "''"
+}
+
 func tallyColumn(dim string) string {
 	switch dim {
 	case DimAll:
@@ -207,6 +222,11 @@ func EnsureSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter) error {
 	key := sliceKey(s, breakdown, f)
 	if done, err := sliceStored(db, s.ID, key); err != nil || done {
 		return err
+	}
+	if questionSlice(breakdown, f) {
+		if err := CheckAnswersKept(db, s.ID); err != nil {
+			return err // counted from the answers, which are gone
+		}
 	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		if done, err := sliceStored(tx, s.ID, key); err != nil || done {
@@ -243,7 +263,11 @@ func PrepareSlice(db *gorm.DB, s *Survey, spec SliceSpec) error {
 // total. One query on any pool; after the first view of a slice it returns nothing.
 func MissingSlices(db *gorm.DB, s *Survey, spec SliceSpec) ([]SliceSpec, error) {
 	need := []SliceSpec{spec}
-	if spec.Filter != nil {
+	if spec.Filter != nil && !knownFilter(db, s, spec.Filter) {
+		need = []SliceSpec{{Breakdown: spec.Breakdown}} // LoadSlice refuses it and shows everyone
+	} else if spec.Breakdown == pairBreakdown {
+		// province × size class filtered on a question: the pass stores it alone
+	} else if spec.Filter != nil {
 		for _, b := range []string{spec.Breakdown, spec.Filter.Dim, DimAll} {
 			need = append(need, SliceSpec{Breakdown: b})
 		}
@@ -270,6 +294,25 @@ func MissingSlices(db *gorm.DB, s *Survey, spec SliceSpec) ([]SliceSpec, error) 
 		}
 	}
 	return missing, nil
+}
+
+// knownFilter reports whether f names a group its dimension can have (GroupChoices): any
+// other is refused without being counted.
+func knownFilter(db *gorm.DB, s *Survey, f *Filter) bool {
+	def, err := s.Def()
+	if err != nil {
+		return false
+	}
+	gs, err := GroupChoices(db, s, def, f.Dim)
+	if err != nil {
+		return false
+	}
+	for _, g := range gs {
+		if g.Key == f.Value {
+			return true
+		}
+	}
+	return false
 }
 
 func sliceStored(db *gorm.DB, surveyID uint, key string) (bool, error) {
@@ -416,7 +459,7 @@ func readSlice(db *gorm.DB, s *Survey, breakdown string, f *Filter, sizesOnly bo
 		return nil, nil, err
 	}
 	if !done {
-		return nil, nil, ErrSliceNotStored
+		return nil, nil, fmt.Errorf("%w: %s", ErrSliceNotStored, sliceKey(s, breakdown, f))
 	}
 	return byGroup, total, nil
 }
@@ -497,39 +540,17 @@ func groupsIn(db *gorm.DB, s *Survey, def *Definition, dim string, rows map[aggK
 	return gs, nil
 }
 
-// SuppressWithin hides the groups of a filtered set: each group the same breakdown hides
-// without the filter (all), each group whose difference from the unfiltered group is a small
-// group (0 < all − filtered < minSize), each group smaller than minSize, and then, as in
-// Suppress, the smallest group shown when only one group with respondents is hidden. all is
-// indexed by group key.
-func SuppressWithin(gs []Group, all map[string]Group, minSize int) {
-	hidden := 0
+// suppressOwnFilter hides the groups of a breakdown filtered on one of its own groups:
+// every other group is empty; the filter's group is shown, as its filter was applied only
+// because the unfiltered breakdown shows it.
+func suppressOwnFilter(gs []Group, value string) {
 	for i := range gs {
-		a, ok := all[gs[i].Key]
-		diff := a.N - gs[i].N
 		switch {
 		case gs[i].N == 0:
 			gs[i].Hidden, gs[i].Reason = true, HiddenEmpty
-		case gs[i].N < int64(minSize):
-			gs[i].Hidden, gs[i].Reason = true, HiddenTooSmall
-		case !ok || a.Hidden || (diff > 0 && diff < int64(minSize)):
-			gs[i].Hidden, gs[i].Reason = true, HiddenComplement // the unfiltered group minus this one would tell
+		case gs[i].Key != value:
+			gs[i].Hidden, gs[i].Reason = true, HiddenComplement // cannot happen: it has no respondents
 		}
-		if gs[i].Hidden && gs[i].N > 0 {
-			hidden++
-		}
-	}
-	if hidden != 1 {
-		return
-	}
-	next := -1
-	for i := range gs {
-		if !gs[i].Hidden && gs[i].N > 0 && (next < 0 || gs[i].N < gs[next].N) {
-			next = i
-		}
-	}
-	if next >= 0 {
-		gs[next].Hidden, gs[next].Reason = true, HiddenComplement
 	}
 }
 
@@ -550,6 +571,9 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 	}
 	info := &SliceInfo{}
 	f := spec.Filter
+	if f != nil && !knownFilter(db, s, f) {
+		info.Refused, info.RefusedLabel, f = f, FilterLabel(def, f), nil
+	}
 	if f != nil {
 		ok, err := filterShown(db, s, f)
 		if err != nil {
@@ -565,7 +589,7 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: spec.Breakdown}
+	rep := &Report{Survey: s, Def: def, OpenedAt: s.OpenedAt, ClosedAt: s.ClosedAt, MinGroupSize: settings.MinGroupSize, Dimension: spec.Breakdown, Sliced: true}
 	rep.Respondents = total[aggKey{}].N
 	if err := db.Model(&Municipality{}).Where("register = ?", s.Register).Count(&rep.Population).Error; err != nil {
 		return nil, nil, err
@@ -583,12 +607,14 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 			if err != nil {
 				return nil, nil, err
 			}
-			byKey := map[string]Group{}
 			for _, g := range all {
-				byKey[g.Key] = g
 				rep.Groups = append(rep.Groups, Group{Key: g.Key, Label: g.Label, N: byGroup[aggKey{grp: g.Key}].N})
 			}
-			SuppressWithin(rep.Groups, byKey, settings.MinGroupSize)
+			if spec.Breakdown == f.Dim {
+				suppressOwnFilter(rep.Groups, f.Value)
+			} else if err := suppressFiltered(db, s, def, settings.MinGroupSize, spec.Breakdown, f, all, rep.Groups); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if f != nil {
@@ -600,6 +626,125 @@ func LoadSlice(db *gorm.DB, s *Survey, spec SliceSpec) (*Report, *SliceInfo, err
 	}
 	fillQuestions(rep, def, settings, total, byGroup)
 	return rep, info, nil
+}
+
+// suppressFiltered hides the groups gs of breakdown b filtered on f as the table of b
+// against f's dimension decides (SuppressTable): the same cells that the breakdown by f's
+// dimension filtered on any group of b shows or hides. rows are b's groups unfiltered.
+func suppressFiltered(db *gorm.DB, s *Survey, def *Definition, minSize int, b string, f *Filter, rows, gs []Group) error {
+	cols, err := SliceGroups(db, s, f.Dim)
+	if err != nil {
+		return err
+	}
+	n, err := pairCounts(db, s, def, b, f.Dim, rows, cols)
+	if err != nil {
+		return err
+	}
+	reasons := SuppressTable(rows, cols, n, minSize)
+	col := -1
+	for j, c := range cols {
+		if c.Key == f.Value {
+			col = j
+		}
+	}
+	for i := range gs {
+		switch {
+		case col < 0:
+			gs[i].Hidden, gs[i].Reason = true, HiddenComplement
+		case reasons[i][col] != "":
+			gs[i].Hidden, gs[i].Reason = true, reasons[i][col]
+		}
+	}
+	return nil
+}
+
+// pairCounts counts the respondents in each row group of breakdown b and column group of
+// breakdown d, both unfiltered, from stored slices: the answers to d's question in the
+// breakdown by b (or b's in the breakdown by d), or for two register dimensions the tallies.
+// A row or column of respondents who did not answer the question is the rest of its line.
+func pairCounts(db *gorm.DB, s *Survey, def *Definition, b, d string, rows, cols []Group) ([][]int64, error) {
+	n := make([][]int64, len(rows))
+	for i := range n {
+		n[i] = make([]int64, len(cols))
+	}
+	rest := func(line []Group, other []Group, get func(i, j int) *int64) {
+		for i, g := range line {
+			blank, sum := -1, int64(0)
+			for j, o := range other {
+				if o.Key == "" {
+					blank = j
+				} else {
+					sum += *get(i, j)
+				}
+			}
+			if blank >= 0 {
+				*get(i, blank) = g.N - sum
+			}
+		}
+	}
+	if q := sliceQuestion(def, d); q != nil {
+		byRow, _, err := sliceRows(db, s, b, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			for j, c := range cols {
+				if c.Key != "" {
+					n[i][j] = byRow[aggKey{r.Key, q.Code, "", c.Key}].N
+				}
+			}
+		}
+		rest(rows, cols, func(i, j int) *int64 { return &n[i][j] })
+		return n, nil
+	}
+	if q := sliceQuestion(def, b); q != nil {
+		byCol, _, err := sliceRows(db, s, d, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			for j, c := range cols {
+				if r.Key != "" {
+					n[i][j] = byCol[aggKey{c.Key, q.Code, "", r.Key}].N
+				}
+			}
+		}
+		rest(cols, rows, func(j, i int) *int64 { return &n[i][j] })
+		return n, nil
+	}
+	rc, cc := tallyColumn(b), tallyColumn(d)
+	var counts []struct {
+		R, C string
+		N    int64
+	}
+	if rc == "" || cc == "" {
+		// The answers' language, which the tallies do not hold, against the register: from
+		// the submitted responses themselves.
+		rc, cc = responseColumn(b), responseColumn(d)
+		if err := db.Raw(`SELECT `+rc+` AS r, `+cc+` AS c, COUNT(*) AS n FROM responses r
+			LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+			WHERE r.survey_id = ? AND r.status = ? GROUP BY `+rc+`, `+cc, s.Register, s.ID, ResponseSubmitted).Scan(&counts).Error; err != nil {
+			return nil, err
+		}
+	} else if err := db.Raw(`SELECT `+rc+` AS r, `+cc+` AS c, SUM(n) AS n FROM tallies WHERE survey_id = ? AND question = ''
+		GROUP BY `+rc+`, `+cc, s.ID).Scan(&counts).Error; err != nil {
+		return nil, err
+	}
+	ri, ci := map[string]int{}, map[string]int{}
+	for i, r := range rows {
+		ri[r.Key] = i
+	}
+	for j, c := range cols {
+		ci[c.Key] = j
+	}
+	for _, x := range counts {
+		i, ok1 := ri[x.R]
+		j, ok2 := ci[x.C]
+		if ok1 && ok2 {
+			n[i][j] += x.N
+		}
+	}
+	return n, nil
 }
 
 // filterShown reports whether f's group is shown in the unfiltered breakdown by f.Dim.

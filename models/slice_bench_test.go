@@ -18,9 +18,10 @@ var benchSlices = []struct {
 	{"indeling=provincie&filter=overleg:ja", SliceSpec{Breakdown: DimProvince, Filter: &Filter{Dim: "overleg", Value: "ja"}}},
 }
 
-// BenchmarkSliceFirstUse counts a slice from scratch and stores it: what the first request
-// for a breakdown or filter pays, once per closed survey. Run it with -benchtime 1x at a
-// million responses.
+// BenchmarkSliceFirstUse counts a slice from scratch, alone, and stores it: what the first
+// request for a breakdown or filter paid before the pass after closing counted them all at
+// once (BenchmarkPrecomputeSlices); slices of the tallies still cost this on first use. Run it
+// with -benchtime 1x at a million responses.
 func BenchmarkSliceFirstUse(b *testing.B) {
 	for _, n := range benchSizes() {
 		db, s := seededSurvey(b, n)
@@ -62,5 +63,26 @@ func BenchmarkSlice(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkPrecomputeSlices counts every slice that involves a question in one pass over the
+// answers, as the background job after closing does, and stores them. Run it with
+// -benchtime 1x at a million responses.
+func BenchmarkPrecomputeSlices(b *testing.B) {
+	for _, n := range benchSizes() {
+		db, s := seededSurvey(b, n)
+		b.Run(fmt.Sprintf("%d responses", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := db.Write.Where("survey_id = ?", s.ID).Delete(&SliceCount{}).Error; err != nil {
+					b.Fatal(err)
+				}
+				stored, err := PrecomputeSlices(db.Read, db.Write, s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(stored), "slices")
+			}
+		})
 	}
 }

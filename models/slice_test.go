@@ -24,7 +24,13 @@ func articleWithOverleg(t *testing.T) (*DB, *Survey) {
 		if i%3 == 0 {
 			option = "ja"
 		}
-		article[i].Answers = append(article[i].Answers, Answer{Question: "overleg", Option: option})
+		kept := article[i].Answers[:0] // one answer to overleg: the article's own is replaced
+		for _, a := range article[i].Answers {
+			if a.Question != "overleg" {
+				kept = append(kept, a)
+			}
+		}
+		article[i].Answers = append(kept, Answer{Question: "overleg", Option: option})
 	}
 	if err := InsertSubmitted(db.Write, s, article); err != nil {
 		t.Fatal(err)
