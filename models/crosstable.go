@@ -180,19 +180,28 @@ func (ct *CrossTable) transpose() {
 	ct.Cells = cells
 }
 
+// crossFrame loads the two breakdowns of a cross table, with the same filter, and returns the
+// table with their groups as rows and columns (and what the filter did), and the rows' report.
+func crossFrame(db *gorm.DB, s *Survey, rowDim, colDim string, f *Filter) (*CrossTable, *Report, error) {
+	byRow, info, err := LoadSlice(db, s, SliceSpec{Breakdown: rowDim, Filter: f})
+	if err != nil {
+		return nil, nil, err
+	}
+	byCol, _, err := LoadSlice(db, s, SliceSpec{Breakdown: colDim, Filter: f})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &CrossTable{Rows: byRow.Groups, Cols: byCol.Groups, N: byRow.Respondents, Info: info}, byRow, nil
+}
+
 // crossSingle: rows a breakdown, columns a single-choice question, from the breakdown's
 // figures for that question; the columns are the groups of the breakdown by the question.
 func crossSingle(db *gorm.DB, s *Survey, def *Definition, rowDim, colDim string, f *Filter) (*CrossTable, error) {
 	colQ := sliceQuestion(def, colDim)
-	byRow, info, err := LoadSlice(db, s, SliceSpec{Breakdown: rowDim, Filter: f})
+	ct, byRow, err := crossFrame(db, s, rowDim, colDim, f)
 	if err != nil {
 		return nil, err
 	}
-	byCol, _, err := LoadSlice(db, s, SliceSpec{Breakdown: colDim, Filter: f})
-	if err != nil {
-		return nil, err
-	}
-	ct := &CrossTable{Rows: byRow.Groups, Cols: byCol.Groups, N: byRow.Respondents, Info: info}
 	var figures []Figures
 	for _, qr := range byRow.Questions {
 		if qr.Q.Code == colQ.Code {
@@ -259,16 +268,11 @@ func crossMulti(db *gorm.DB, s *Survey, def *Definition, rowDim string, q *Quest
 // or with a filter on a question from the slice PrecomputeSlices stores for it. No breakdown
 // shows these cells, so they follow SuppressTable on the groups of both breakdowns.
 func crossRegister(db *gorm.DB, s *Survey, def *Definition, rowDim, colDim string, f *Filter) (*CrossTable, error) {
-	byRow, info, err := LoadSlice(db, s, SliceSpec{Breakdown: rowDim, Filter: f})
+	ct, _, err := crossFrame(db, s, rowDim, colDim, f)
 	if err != nil {
 		return nil, err
 	}
-	byCol, _, err := LoadSlice(db, s, SliceSpec{Breakdown: colDim, Filter: f})
-	if err != nil {
-		return nil, err
-	}
-	ct := &CrossTable{Rows: byRow.Groups, Cols: byCol.Groups, N: byRow.Respondents, Info: info}
-	counts, err := registerPairs(db, s, rowDim, colDim, info.Filter)
+	counts, err := registerPairs(db, s, rowDim, colDim, ct.Info.Filter)
 	if err != nil {
 		return nil, err
 	}
