@@ -345,7 +345,7 @@ func TestAnInvitationInEnglish(t *testing.T) {
 		}
 	}
 	run := &models.MailRun{Kind: models.MailInvitation, Subject: "Uitnodiging: {{peiling}}", Body: "Beste {{naam}}, {{link}}"}
-	ts, err := models.MailTemplates(app.db.Read, s.ID)
+	ts, err := models.MailTemplates(app.db.Read, s.ID, app.h.mailDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type Config struct {
 	// SiteTexts replaces the default text of a footer page (SitePages) for this installation;
 	// paragraphs are separated by blank lines.
 	SiteTexts map[string]string
+	// Catalogue is every language's messages; nil: the embedded one (locales.Load). Tests give
+	// another to show that a language needs only catalogue files.
+	Catalogue *locales.Catalogue
 }
 
 // Limits on what a request may carry.
@@ -52,7 +55,9 @@ type Handler struct {
 	registers *models.Registers
 	render    *Renderer
 	lang      *locales.Catalogue
-	sessions  *sessions.CookieStore
+	// mailDefaults are the default invitation and reminder texts in every language of lang.
+	mailDefaults map[string]models.MailTemplate
+	sessions     *sessions.CookieStore
 	// adminSessions is a separate cookie: it lives only as long as the browser and expires on
 	// inactivity, unlike a respondent's month-long draft cookie.
 	adminSessions *sessions.CookieStore
@@ -75,7 +80,11 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 	if len(cfg.SessionKey) != 64 {
 		return nil, nil, fmt.Errorf("session key must be 64 bytes, got %d", len(cfg.SessionKey))
 	}
-	render, err := NewRenderer(cfg.Templates, cfg.Static, catalogue)
+	lang := cfg.Catalogue
+	if lang == nil {
+		lang = catalogue
+	}
+	render, err := NewRenderer(cfg.Templates, cfg.Static, lang)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +101,8 @@ func New(db *models.DB, cfg Config) (*echo.Echo, *Handler, error) {
 		db:             db,
 		registers:      &models.Registers{},
 		render:         render,
-		lang:           catalogue,
+		lang:           lang,
+		mailDefaults:   models.DefaultMailTemplates(lang),
 		sessions:       store,
 		adminSessions:  admin,
 		cfg:            cfg,

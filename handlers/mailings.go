@@ -110,7 +110,7 @@ func (h *Handler) mailPage(c *echo.Context, days int) (*mailView, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := models.MailTemplates(db, o.ID)
+	ts, err := models.MailTemplates(db, o.ID, h.mailDefaults)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (h *Handler) saveMailTemplates(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	current, err := models.MailTemplates(h.db.Read.WithContext(c.Request().Context()), s.ID)
+	current, err := models.MailTemplates(h.db.Read.WithContext(c.Request().Context()), s.ID, h.mailDefaults)
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (h *Handler) sendMail(c *echo.Context) error {
 	if problem != "" {
 		return h.renderSendProblem(c, kind, c.FormValue("dagen"), problem)
 	}
-	ts, err := models.MailTemplates(h.db.Read.WithContext(ctx), s.ID)
+	ts, err := models.MailTemplates(h.db.Read.WithContext(ctx), s.ID, h.mailDefaults)
 	if err != nil {
 		return err
 	}

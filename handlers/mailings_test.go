@@ -332,7 +332,7 @@ func TestResearcherEditsTheEnglishMailTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := models.MailTemplates(app.db.Read, s.ID)
+	ts, err := models.MailTemplates(app.db.Read, s.ID, app.h.mailDefaults)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestResearcherEditsTheEnglishMailTexts(t *testing.T) {
 	if p = r.post(adminBase+"/email/teksten", form); p.Status != http.StatusOK {
 		t.Fatalf("save Dutch only: %d", p.Status)
 	}
-	ts, _ = models.MailTemplates(app.db.Read, s.ID)
+	ts, _ = models.MailTemplates(app.db.Read, s.ID, app.h.mailDefaults)
 	if got := ts[models.MailKindIn(models.MailInvitation, "en")]; got.Body != "Dear {{naam}}, please join: {{link}}" {
 		t.Errorf("English invitation lost: %+v", got)
 	}

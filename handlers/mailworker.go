@@ -179,6 +179,14 @@ func (h *Handler) composeMail(q *models.QueuedMail) (mail.Message, string) {
 	if def, err := q.Survey.Def(); err == nil {
 		title = def.In(q.Invitation.Lang).Title
 	}
-	subject, body := t.Fill(models.Placeholders{Survey: title, Municipality: name, Name: q.Message.ContactName, Link: q.Run.LinkBase + token})
+	contact := q.Message.ContactName
+	if contact == "" {
+		lang := h.lang.Translator(q.Invitation.Lang)
+		if lang == nil {
+			lang = h.lang.Dutch()
+		}
+		contact = lang.Text("mail.default.no_name")
+	}
+	subject, body := t.Fill(models.Placeholders{Survey: title, Municipality: name, Name: contact, Link: q.Run.LinkBase + token})
 	return mail.Message{To: q.Message.Email, ToName: q.Message.ContactName, Subject: subject, Body: body}, ""
 }

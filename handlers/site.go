@@ -83,8 +83,8 @@ func (h *Handler) showSitePage(page string) echo.HandlerFunc {
 			v.Text = text
 		} else if text, ok := h.cfg.SiteTexts[page]; ok {
 			v.Text = text
-			if t.Code() != catalogue.Dutch().Code() {
-				v.TextLang = catalogue.Dutch().Code()
+			if t.Code() != h.lang.Dutch().Code() {
+				v.TextLang = h.lang.Dutch().Code()
 			}
 		}
 		return c.Render(http.StatusOK, "site/page", v)

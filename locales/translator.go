@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
 )
 
@@ -50,6 +51,20 @@ func (t *Translator) T(id string, args ...any) string {
 		cfg.TemplateData = data
 	}
 	msg, err := t.localizer.Localize(cfg)
+	if msg == "" && err != nil {
+		return id
+	}
+	return msg
+}
+
+// Text returns message id in t's language as the catalogue writes it, with nothing filled in:
+// for texts that hold placeholders of their own, such as the default mail texts' {{link}}. It
+// falls back to Dutch, and to the id, as T does.
+func (t *Translator) Text(id string) string {
+	if t == nil {
+		return id
+	}
+	msg, err := t.localizer.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateParser: template.IdentityParser{}})
 	if msg == "" && err != nil {
 		return id
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"peiling/locales"
 )
 
 // Kinds of e-mail to invited municipalities.
@@ -43,42 +45,30 @@ type MailSend struct {
 	Error        string    `gorm:"not null;default:''"`
 }
 
-// defaultTemplates are the texts a survey starts with.
-var defaultTemplates = map[string]MailTemplate{
-	MailInvitation: {Subject: "Uitnodiging: {{peiling}}", Body: `Beste {{naam}},
+// mailMessages are the catalogue messages of each kind's default texts: mail.default.invitation
+// .subject and .body, and so on, in every language the catalogue has.
+var mailMessages = map[string]string{
+	MailInvitation:    "mail.default.invitation",
+	MailReminder:      "mail.default.reminder",
+	MailReminderDraft: "mail.default.reminder_draft",
+}
 
-Wij nodigen gemeente {{gemeente}} uit om mee te doen aan de peiling "{{peiling}}". Met de persoonlijke link hieronder vult u de peiling in voor uw gemeente. U kunt tussendoor stoppen en later met dezelfde link verdergaan, of de link doorsturen aan een collega.
-
-{{link}}
-
-Deze link is alleen voor gemeente {{gemeente}}. Stuur hem alleen door aan collega's van uw gemeente.
-
-Met vriendelijke groet,
-Het onderzoeksteam`},
-	MailReminder: {Subject: "Herinnering: {{peiling}}", Body: `Beste {{naam}},
-
-Wij hebben nog geen antwoorden van gemeente {{gemeente}} ontvangen op de peiling "{{peiling}}". Elke gemeente telt mee. Met deze persoonlijke link vult u de peiling in:
-
-{{link}}
-
-Heeft u de antwoorden net verstuurd? Dan kunt u deze herinnering negeren.
-
-Met vriendelijke groet,
-Het onderzoeksteam`},
-	MailReminderDraft: {Subject: "Bijna klaar: {{peiling}}", Body: `Beste {{naam}},
-
-Gemeente {{gemeente}} is begonnen met de peiling "{{peiling}}", maar de antwoorden zijn nog niet verstuurd. Met deze link gaat u verder waar u was gebleven:
-
-{{link}}
-
-De antwoorden tellen pas mee als u op de laatste pagina, ‘Controleer uw antwoorden’, op de knop ‘Verstuur de antwoorden’ drukt.
-
-Met vriendelijke groet,
-Het onderzoeksteam`},
+// DefaultMailTemplates are the texts a survey starts with, by kind in each of the catalogue's
+// languages (MailKindIn): the catalogue's mail.default messages, as written, so that
+// {{link}} and the other placeholders stay for Fill.
+func DefaultMailTemplates(c *locales.Catalogue) map[string]MailTemplate {
+	out := map[string]MailTemplate{}
+	for _, t := range c.Languages() {
+		for _, kind := range MailKinds {
+			out[MailKindIn(kind, t.Code())] = MailTemplate{Kind: MailKindIn(kind, t.Code()),
+				Subject: t.Text(mailMessages[kind] + ".subject"), Body: t.Text(mailMessages[kind] + ".body")}
+		}
+	}
+	return out
 }
 
 // MailKindIn is the kind of a template in language lang: "uitnodiging" in Dutch,
-// "uitnodiging.en" in English.
+// "uitnodiging.en" in English, "uitnodiging.fy" in Frisian.
 func MailKindIn(kind, lang string) string {
 	if lang == "" || lang == DutchLanguage {
 		return kind
@@ -86,44 +76,13 @@ func MailKindIn(kind, lang string) string {
 	return kind + "." + lang
 }
 
-// englishTemplates are the default texts for contacts whose language is English.
-var englishTemplates = map[string]MailTemplate{
-	MailInvitation: {Subject: "Invitation: {{peiling}}", Body: `Dear {{naam}},
-
-We invite the municipality of {{gemeente}} to take part in the survey "{{peiling}}". Use the personal link below to answer the survey for your municipality. You can stop at any time and carry on later with the same link, or forward the link to a colleague.
-
-{{link}}
-
-This link is only for the municipality of {{gemeente}}. Only forward it to colleagues at your municipality.
-
-Kind regards,
-The research team`},
-	MailReminder: {Subject: "Reminder: {{peiling}}", Body: `Dear {{naam}},
-
-We have not yet received the answers of the municipality of {{gemeente}} to the survey "{{peiling}}". Every municipality counts. Use this personal link to answer the survey:
-
-{{link}}
-
-If you have just sent your answers, you can ignore this reminder.
-
-Kind regards,
-The research team`},
-	MailReminderDraft: {Subject: "Nearly done: {{peiling}}", Body: `Dear {{naam}},
-
-The municipality of {{gemeente}} has started the survey "{{peiling}}", but the answers have not been sent yet. Use this link to carry on where you left off:
-
-{{link}}
-
-The answers only count once you select ‘Send your answers’ on the last page, ‘Check your answers’.
-
-Kind regards,
-The research team`},
-}
-
-func init() {
-	for kind, t := range englishTemplates {
-		defaultTemplates[MailKindIn(kind, "en")] = t
+// validMailKind reports whether k is a kind of mail, in Dutch or in another language.
+func validMailKind(k string) bool {
+	kind, lang, translated := strings.Cut(k, ".")
+	if _, ok := mailMessages[kind]; !ok {
+		return false
 	}
+	return !translated || (lang != DutchLanguage && languageCode.MatchString(lang))
 }
 
 // TemplateFor is the run's text in language lang: the one the run holds for it, else the
@@ -153,14 +112,14 @@ func (r *MailRun) SetTexts(ts map[string]MailTemplate) {
 }
 
 // MailTemplates returns survey id's templates, defaults where none was saved: the three
-// kinds in Dutch and in English (MailKindIn).
-func MailTemplates(db *gorm.DB, surveyID uint) (map[string]MailTemplate, error) {
+// kinds in every language of defaults (DefaultMailTemplates), and any other saved ones.
+func MailTemplates(db *gorm.DB, surveyID uint, defaults map[string]MailTemplate) (map[string]MailTemplate, error) {
 	var saved []MailTemplate
 	if err := db.Where("survey_id = ?", surveyID).Find(&saved).Error; err != nil {
 		return nil, err
 	}
 	out := map[string]MailTemplate{}
-	for kind, t := range defaultTemplates {
+	for kind, t := range defaults {
 		t.SurveyID, t.Kind = surveyID, kind
 		out[kind] = t
 	}
@@ -174,7 +133,7 @@ func MailTemplates(db *gorm.DB, surveyID uint) (map[string]MailTemplate, error) 
 func SaveMailTemplates(db *gorm.DB, surveyID uint, ts []MailTemplate) error {
 	return db.Transaction(func(tx *gorm.DB) error {
 		for _, t := range ts {
-			if _, ok := defaultTemplates[t.Kind]; !ok {
+			if !validMailKind(t.Kind) {
 				return fmt.Errorf("mail template kind %q: %w", t.Kind, ErrNotFound)
 			}
 			t.SurveyID, t.UpdatedAt = surveyID, now()
@@ -186,7 +145,8 @@ func SaveMailTemplates(db *gorm.DB, surveyID uint, ts []MailTemplate) error {
 	})
 }
 
-// Placeholders are the values a template's {{…}} names stand for.
+// Placeholders are the values a template's {{…}} names stand for. Name is the contact's, or
+// the language's way of writing to nobody in particular (mail.default.no_name).
 type Placeholders struct {
 	Survey, Municipality, Name, Link string
 }
@@ -194,11 +154,7 @@ type Placeholders struct {
 // Fill returns the template's subject and body with the placeholders filled in. Unknown
 // names stay as they are, so a typo shows in the test mail rather than vanishing.
 func (t MailTemplate) Fill(p Placeholders) (subject, body string) {
-	name := p.Name
-	if name == "" {
-		name = "heer, mevrouw"
-	}
-	r := strings.NewReplacer("{{peiling}}", p.Survey, "{{gemeente}}", p.Municipality, "{{naam}}", name, "{{link}}", p.Link)
+	r := strings.NewReplacer("{{peiling}}", p.Survey, "{{gemeente}}", p.Municipality, "{{naam}}", p.Name, "{{link}}", p.Link)
 	// A subject is one line: a newline in it would start a new mail header.
 	subject = strings.Join(strings.Fields(r.Replace(t.Subject)), " ")
 	return subject, r.Replace(strings.ReplaceAll(t.Body, "\r\n", "\n"))

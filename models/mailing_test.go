@@ -3,6 +3,8 @@ package models
 import (
 	"strings"
 	"testing"
+
+	"peiling/locales"
 )
 
 // TestDefaultTextsAreTrueForTheDefaultSettings guards the words a new survey starts with
@@ -11,10 +13,15 @@ func TestDefaultTextsAreTrueForTheDefaultSettings(t *testing.T) {
 	if (Survey{}).BenchmarkEnabled {
 		t.Fatal("the comparison per municipality is on by default; the texts below assume it is off")
 	}
-	if s := defaultTemplates[MailInvitation].Body; strings.Contains(s, "verhouden tot") || strings.Contains(s, "vergelijk") {
+	cat, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := DefaultMailTemplates(cat)
+	if s := defaults[MailInvitation].Body; strings.Contains(s, "verhouden tot") || strings.Contains(s, "vergelijk") {
 		t.Errorf("the default invitation promises a comparison that is off by default:\n%s", s)
 	}
-	if s := defaultTemplates[MailReminderDraft].Body; strings.Contains(s, "‘Verzenden’") || !strings.Contains(s, "‘Verstuur de antwoorden’") {
+	if s := defaults[MailReminderDraft].Body; strings.Contains(s, "‘Verzenden’") || !strings.Contains(s, "‘Verstuur de antwoorden’") {
 		t.Errorf("the draft reminder names a button that does not exist:\n%s", s)
 	}
 	data, err := ReferenceSurvey()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"peiling/locales"
 	"peiling/mail/mailtest"
 	"peiling/models"
 	"peiling/models/dbtest"
@@ -53,7 +54,11 @@ func queueInvitations(t *testing.T, path string, n int) []string {
 	if _, _, err := models.Invite(db.Write, s, models.NewLinkKey(sum[:]), contacts, models.System, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	ts, err := models.MailTemplates(db.Read, s.ID)
+	cat, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := models.MailTemplates(db.Read, s.ID, models.DefaultMailTemplates(cat))
 	if err != nil {
 		t.Fatal(err)
 	}
