@@ -1,6 +1,8 @@
 package locales
 
 import (
+	"fmt"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -33,23 +35,8 @@ var sameInEnglish = map[string]bool{
 	"results.table.share":        true, // a format: two numbers
 }
 
-func languagesOf(t *testing.T) []string {
-	t.Helper()
-	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var codes []string
-	for _, tr := range c.Languages() {
-		codes = append(codes, tr.Code())
-	}
-	if len(codes) < 2 || codes[0] != "nl" {
-		t.Fatalf("languages %v, want Dutch first and at least one more", codes)
-	}
-	return codes
-}
-
-var argument = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+// argument is a message's {{.Name}}, or a mail text's own placeholder such as {{link}}.
+var argument = regexp.MustCompile(`\{\{\s*(\.?\w+)\s*\}\}`)
 
 func argumentsOf(s string) string {
 	var names []string
@@ -74,44 +61,103 @@ func slicesCompact(s []string) []string {
 // when a translation lacks the plural form "other" or an argument, and when an English text is
 // left equal to the Dutch one.
 func TestEveryLanguageHasEveryKey(t *testing.T) {
-	codes := languagesOf(t)
-	dutch, err := Messages(Files(), "nl")
+	problems, err := catalogueProblems(Files())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, code := range codes[1:] {
-		other, err := Messages(Files(), code)
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// TestANewLanguageIsCheckedToo: the completeness check covers every language the files give,
+// not only English: a Frisian catalogue missing a message or a placeholder is reported.
+func TestANewLanguageIsCheckedToo(t *testing.T) {
+	fsys := fstest.MapFS{}
+	names, _ := fs.Glob(Files(), "*.yaml")
+	for _, name := range names {
+		data, err := fs.ReadFile(Files(), name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: data}
+		if base, ok := strings.CutSuffix(name, ".en.yaml"); ok {
+			data = []byte(strings.Replace(string(data), "common.language.name: English\n", "", 1))
+			data = []byte(strings.Replace(string(data), "\n  {{link}}\n", "\n  {{lnk}}\n", 1))
+			fsys[base+".fy.yaml"] = &fstest.MapFile{Data: data}
+		}
+	}
+	problems, err := catalogueProblems(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(problems, "\n")
+	for _, want := range []string{"fy: common.language.name is missing", "fy: mail.default.invitation.body has arguments"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %q among the problems:\n%s", want, all)
+		}
+	}
+	if len(problems) != 2 {
+		t.Errorf("want 2 problems, got:\n%s", all)
+	}
+}
+
+// catalogueProblems checks the catalogue files of fsys: every language has every Dutch
+// message, with the plural form other and the same arguments, and no more; English texts
+// differ from the Dutch unless listed in sameInEnglish.
+func catalogueProblems(fsys fs.FS) ([]string, error) {
+	c, err := LoadFS(fsys)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, tr := range c.Languages() {
+		codes = append(codes, tr.Code())
+	}
+	if len(codes) < 2 || codes[0] != "nl" {
+		return nil, fmt.Errorf("languages %v, want Dutch first and at least one more", codes)
+	}
+	dutch, err := Messages(fsys, "nl")
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	for _, code := range codes[1:] {
+		other, err := Messages(fsys, code)
+		if err != nil {
+			return nil, err
 		}
 		for id, nl := range dutch {
 			m, ok := other[id]
 			if !ok {
-				t.Errorf("%s: %s is missing", code, id)
+				add("%s: %s is missing", code, id)
 				continue
 			}
 			if m["other"] == "" {
-				t.Errorf("%s: %s has no text (or no plural form other)", code, id)
+				add("%s: %s has no text (or no plural form other)", code, id)
 			}
 			// A format may pick other parts (2:05pm from Hour12 and AmPm); a message may not.
 			if !strings.HasPrefix(id, "common.format.") && argumentsOf(nl["other"]+nl["one"]) != argumentsOf(m["other"]+m["one"]) {
-				t.Errorf("%s: %s has arguments %q, Dutch %q", code, id, argumentsOf(m["other"]+m["one"]), argumentsOf(nl["other"]+nl["one"]))
+				add("%s: %s has arguments %q, Dutch %q", code, id, argumentsOf(m["other"]+m["one"]), argumentsOf(nl["other"]+nl["one"]))
 			}
 			if code == "en" && m["other"] == nl["other"] && !sameInEnglish[id] {
-				t.Errorf("en: %s is still the Dutch %q (translate it, or list it in sameInEnglish if it is a name)", id, nl["other"])
+				add("en: %s is still the Dutch %q (translate it, or list it in sameInEnglish if it is a name)", id, nl["other"])
 			}
 		}
 		for id := range other {
 			if _, ok := dutch[id]; !ok {
-				t.Errorf("%s: %s is not in the Dutch catalogue", code, id)
+				add("%s: %s is not in the Dutch catalogue", code, id)
 			}
 		}
 	}
 	for id := range sameInEnglish {
 		if _, ok := dutch[id]; !ok {
-			t.Errorf("sameInEnglish lists %s, which is no message", id)
+			add("sameInEnglish lists %s, which is no message", id)
 		}
 	}
+	sort.Strings(problems)
+	return problems, nil
 }
 
 func TestDatesAndNumbersFollowTheLanguage(t *testing.T) {
