@@ -37,7 +37,7 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 // language, where the definition gives them; s is a copy with the title changed, as s itself
 // may be shared.
 func inLanguage(c *echo.Context, s *models.Survey, def *models.Definition) (*models.Survey, *models.Definition) {
-	def = def.In(tr(c).Code())
+	def = numbersIn(c, def.In(tr(c).Code()))
 	c.Set(contentLangKey, def.Lang())
 	c.Set(contentDefKey, def)
 	if def.Title != s.Title {
@@ -55,10 +55,21 @@ func (h *Handler) defFor(c *echo.Context, s *models.Survey, r *models.Response) 
 	if err != nil {
 		return nil, err
 	}
-	def = def.In(tr(c).Code())
+	def = numbersIn(c, def.In(tr(c).Code()))
 	c.Set(contentLangKey, def.Lang())
 	c.Set(contentDefKey, def)
 	return def, nil
+}
+
+// numbersIn returns def reading and showing numbers with the decimal separator of its texts'
+// language, as the catalogue gives it (common.format.decimal): the page's, or Dutch where the
+// survey has no texts in the page's language.
+func numbersIn(c *echo.Context, def *models.Definition) *models.Definition {
+	t := tr(c)
+	if def.Lang() != t.Code() {
+		t = catalogue.Dutch()
+	}
+	return def.WithDecimal(t.T("common.format.decimal"))
 }
 
 // loadDraft returns the visitor's response to survey: the one whose private resume token

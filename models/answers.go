@@ -243,11 +243,12 @@ var (
 	englishThousands = regexp.MustCompile(`^-?\d{1,3}(,\d{3})+(\.\d+)?$`)
 )
 
-// normaliseNumber turns a typed number into Go's notation by the respondent's language. Dutch
-// writes 1.234,5 and 1.200; English 1,234.5 and 1,200. Both accept a bare decimal dot (a
-// keypad sends one), and English also a lone decimal comma (3,5), which is no thousands.
-func normaliseNumber(in, lang string) string {
-	if lang != "" && lang != "nl" {
+// normaliseNumber turns a typed number into Go's notation by the decimal separator of the
+// respondent's language (decimalOf). With a comma, as in Dutch, one writes 1.234,5 and 1.200;
+// with a point, as in English, 1,234.5 and 1,200. Both accept a bare decimal dot (a keypad
+// sends one), and a point language also a lone decimal comma (3,5), which is no thousands.
+func normaliseNumber(in, decimal string) string {
+	if decimal == "." {
 		if englishThousands.MatchString(in) {
 			return strings.ReplaceAll(in, ",", "")
 		}
@@ -270,7 +271,7 @@ func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 		}
 		return nil, nil
 	}
-	norm := normaliseNumber(in, q.lang)
+	norm := normaliseNumber(in, decimalOf(q.lang, q.decimal))
 	n, err := strconv.ParseFloat(norm, 64)
 	if err != nil || !plainNumber.MatchString(norm) || len(in) > 30 {
 		return fail("number_invalid")
@@ -287,10 +288,10 @@ func readNumber(q *Question, form url.Values, need bool) ([]Answer, []Problem) {
 	return []Answer{{Question: q.Code, Number: &n}}, nil
 }
 
-// formatNumberIn writes n as a respondent of lang typed it: Dutch with a decimal comma,
-// other languages with a point.
-func formatNumberIn(n float64, lang string) string {
-	if lang == DutchLanguage {
+// formatNumberIn writes n as a respondent typed it: with a decimal comma (as in Dutch), or
+// with a point.
+func formatNumberIn(n float64, decimal string) string {
+	if decimal == "," {
 		return FormatNumber(n)
 	}
 	return strconv.FormatFloat(n, 'f', -1, 64)
@@ -368,7 +369,7 @@ func (d *Definition) Values(answers []Answer) url.Values {
 			v.Set(q.Code, a.Text)
 		case KindNumber:
 			if a.Number != nil {
-				v.Set(q.Code, formatNumberIn(*a.Number, d.Lang()))
+				v.Set(q.Code, formatNumberIn(*a.Number, decimalOf(d.Lang(), d.decimal)))
 			}
 		}
 	}

@@ -50,6 +50,9 @@ type Definition struct {
 	Translations Translations `yaml:"-" json:"translations,omitempty"`
 
 	lang string // the language In chose for the texts; empty: Dutch
+	// decimal is the decimal separator numbers are typed and shown with (WithDecimal); empty:
+	// that of lang, as numbers() says.
+	decimal string
 	// dutchLeft are the texts In left in Dutch as lang gives none for them (TextLang).
 	dutchLeft map[string]bool
 }
@@ -101,6 +104,7 @@ type Question struct {
 	// its page's).
 	conditional bool
 	lang        string // the language of the texts (Definition.In), for reading numbers
+	decimal     string // the decimal separator of the numbers typed (Definition.WithDecimal)
 }
 
 // Option is one answer of a single, multi or likert question.

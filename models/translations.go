@@ -135,6 +135,36 @@ func (d *Definition) TextLang(text string) string {
 	return d.Lang()
 }
 
+// WithDecimal returns a copy of d whose number questions read and show numbers with decimal
+// separator sep: "," as in Dutch (3,5 and 1.200), "." as in English (3.5 and 1,200). Handlers
+// take it from the catalogue (common.format.decimal), so that a new language needs no code;
+// without it, Dutch texts mean a comma and any other language a point.
+func (d *Definition) WithDecimal(sep string) *Definition {
+	c := *d
+	c.decimal = sep
+	c.Sections = append([]Section(nil), d.Sections...)
+	for si := range c.Sections {
+		s := &c.Sections[si]
+		s.Questions = append([]Question(nil), s.Questions...)
+		for qi := range s.Questions {
+			s.Questions[qi].decimal = sep
+		}
+	}
+	return &c
+}
+
+// decimalOf is the decimal separator of numbers in texts of language lang, unless sep, set
+// by WithDecimal, says otherwise.
+func decimalOf(lang, sep string) string {
+	if sep != "" {
+		return sep
+	}
+	if lang == "" || lang == DutchLanguage {
+		return ","
+	}
+	return "."
+}
+
 // In returns a copy of d with its texts in lang where the definition gives them, in Dutch
 // where it does not (see Has). Codes, rules and order are d's own; d is not changed.
 func (d *Definition) In(lang string) *Definition {

@@ -105,15 +105,17 @@ func TestTextsPerLanguageRules(t *testing.T) {
 }
 
 func TestNumbersAreReadByTheLanguage(t *testing.T) {
-	for _, tc := range []struct{ in, lang, want string }{
-		{"1.200", "nl", "1200"},
-		{"3,5", "nl", "3.5"},
-		{"1,200", "en", "1200"},
-		{"1,234.5", "en", "1234.5"},
-		{"3.5", "en", "3.5"},
-		{"3,5", "en", "3.5"},
+	for _, tc := range []struct{ in, lang, sep, want string }{
+		{"1.200", "nl", "", "1200"},
+		{"3,5", "nl", "", "3.5"},
+		{"1,200", "en", "", "1200"},
+		{"1,234.5", "en", "", "1234.5"},
+		{"3.5", "en", "", "3.5"},
+		{"3,5", "en", "", "3.5"},
+		{"1.200", "fy", ",", "1200"}, // the catalogue's separator (WithDecimal) decides
+		{"1,200", "fy", ".", "1200"},
 	} {
-		if got := normaliseNumber(tc.in, tc.lang); got != tc.want {
+		if got := normaliseNumber(tc.in, decimalOf(tc.lang, tc.sep)); got != tc.want {
 			t.Errorf("%s in %s: %q, want %q", tc.in, tc.lang, got, tc.want)
 		}
 	}
