@@ -305,7 +305,7 @@ func columnBases(tl *locales.Translator, rep *models.Report) map[string]string {
 // codebookRows are the codebook: one row per column, then one per value of the column.
 // Its heads, the kinds of column and the texts of the columns every export has are in t's
 // language; codes stay the same in every language.
-func codebookRows(t *locales.Translator, cols []models.Column, bases map[string]string) [][]string {
+func (h *Handler) codebookRows(t *locales.Translator, cols []models.Column, bases map[string]string) [][]string {
 	rows := [][]string{{t.T("export.codebook.column"), t.T("export.codebook.question"), t.T("export.codebook.kind"),
 		t.T("export.codebook.value"), t.T("export.codebook.label"), t.T("export.codebook.base")}}
 	for _, col := range cols {
@@ -315,7 +315,7 @@ func codebookRows(t *locales.Translator, cols []models.Column, bases map[string]
 		}
 		text := col.Text
 		if key, ok := fixedColumnTexts[col.Name]; ok && col.Question == "" {
-			text = t.T(key)
+			text = t.T(key, "Languages", strings.Join(h.lang.Codes(), ", "))
 		}
 		for _, sf := range columnSuffixes {
 			if rest, ok := strings.CutSuffix(text, sf.dutch); ok {
@@ -384,7 +384,7 @@ func (h *Handler) codebook(c *echo.Context, db *gorm.DB, s *models.Survey) ([][]
 	if err != nil {
 		return nil, nil, err
 	}
-	return codebookRows(tr(c), cols, columnBases(tr(c), rep)), cols, nil
+	return h.codebookRows(tr(c), cols, columnBases(tr(c), rep)), cols, nil
 }
 
 func (h *Handler) exportCodebook(c *echo.Context, db *gorm.DB, s *models.Survey, d csvDialect) error {

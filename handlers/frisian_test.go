@@ -58,8 +58,8 @@ func withFrisian(t *testing.T) *locales.Catalogue {
 
 // TestAThirdLanguageNeedsOnlyCatalogueFiles: with *.fy.yaml files beside the Dutch and English
 // ones, and no change to the code, the switch offers Frysk, Accept-Language: fy picks it, a
-// contact listed with fy is invited with the Frisian default text, and the e-mail page holds
-// Frisian texts to edit.
+// contact listed with fy is invited with the Frisian default text, the e-mail page holds
+// Frisian texts to edit, and the hints that list the languages list fy.
 func TestAThirdLanguageNeedsOnlyCatalogueFiles(t *testing.T) {
 	srv := mailtest.Start(t)
 	app := newTestApp(t, func(c *Config) { c.Catalogue = withFrisian(t) })
@@ -72,7 +72,10 @@ func TestAThirdLanguageNeedsOnlyCatalogueFiles(t *testing.T) {
 	app.newClient().get("/privacy?lang=fy").mustContain(t, `<html lang="fy">`)
 
 	r := app.asResearcher()
-	r.get(adminBase + "/uitnodigingen")
+	// The texts that name the languages a contact or a response may have name the catalogue's.
+	r.get(adminBase+"/uitnodigingen").mustContain(t, "De taal (nl, en of fy) mag ontbreken")
+	r.get(adminBase+"/uitnodigingen?lang=en").mustContain(t, "The language (nl, en or fy) may be left out")
+	r.get(adminBase + "/uitnodigingen?lang=nl")
 	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {
 		"0344;Anna;anna@utrecht.nl;fy\n0014;Kees;kees@groningen.nl\n0003;;jan@appingedam.nl;en\n"}})
 
@@ -112,4 +115,7 @@ func TestAThirdLanguageNeedsOnlyCatalogueFiles(t *testing.T) {
 	if err := app.db.Read.Where("kind = ?", "uitnodiging.fy").First(&stored).Error; err != nil || stored.Body != "Bêste {{naam}}, {{link}} (eigen tekst)" {
 		t.Errorf("Frisian invitation stored as %+v (%v)", stored, err)
 	}
+
+	app.setStatus(refSlug, models.StatusClosed)
+	r.get(adminBase+"/export/codeboek.csv?lang=en").mustContain(t, "Language the municipality answered in (nl, en, fy)")
 }

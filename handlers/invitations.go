@@ -109,6 +109,7 @@ type invitationsView struct {
 	Population  int
 	WithEmail   int
 	MailEnabled bool
+	Languages   string // the catalogue's language codes, as a choice: "nl of en"
 	List        string // what was pasted, kept after an error
 	Errors      []problemView
 	Field       map[string]string
@@ -155,7 +156,8 @@ func (h *Handler) invitationsPage(c *echo.Context) (*invitationsView, error) {
 	if err != nil {
 		return nil, err
 	}
-	view := &invitationsView{Researcher: researcher(c), Survey: o, Population: len(reg.List), MailEnabled: h.cfg.Mail.Enabled()}
+	view := &invitationsView{Researcher: researcher(c), Survey: o, Population: len(reg.List), MailEnabled: h.cfg.Mail.Enabled(),
+		Languages: tr(c).Or(h.lang.Codes()...)}
 	for _, inv := range invs {
 		row := invitationRow{ID: inv.ID, Code: inv.MunicipalityCode, Name: inv.MunicipalityCode, Contact: inv.ContactName, Email: inv.Email,
 			State: stateViews[stateOf(states, inv.MunicipalityCode)]}

@@ -71,6 +71,15 @@ func (c *Catalogue) Languages() []*Translator {
 	return out
 }
 
+// Codes are the codes of the catalogue's languages, Dutch first: nl, en.
+func (c *Catalogue) Codes() []string {
+	out := make([]string, len(c.tags))
+	for i, tag := range c.tags {
+		out[i] = tag.String()
+	}
+	return out
+}
+
 // Translator returns the translator of language code ("nl", "en"), or nil if the catalogue
 // does not have it.
 func (c *Catalogue) Translator(code string) *Translator {

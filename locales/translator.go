@@ -71,6 +71,14 @@ func (t *Translator) Text(id string) string {
 	return msg
 }
 
+// Or writes a choice between items as the language does: "nl of en", "nl, en of fy".
+func (t *Translator) Or(items ...string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return t.T("common.format.or", "List", strings.Join(items[:len(items)-1], ", "), "Last", items[len(items)-1])
+}
+
 // Date writes a day as "3 januari 2018" or "3 January 2018", in Amsterdam time.
 func (t *Translator) Date(d time.Time) string {
 	d = d.In(Amsterdam)
