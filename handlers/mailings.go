@@ -52,7 +52,7 @@ type mailTemplateView struct {
 	Subject, Body        string
 }
 
-// mailTexts are the kinds of mail in every language that has texts, Dutch first per kind.
+// mailTexts are the kinds of mail in every language of the catalogue, Dutch first per kind.
 func (h *Handler) mailTexts(ts map[string]models.MailTemplate) []mailTemplateView {
 	var out []mailTemplateView
 	for _, kind := range models.MailKinds {
@@ -60,7 +60,7 @@ func (h *Handler) mailTexts(ts map[string]models.MailTemplate) []mailTemplateVie
 			key := models.MailKindIn(kind, l.Code())
 			t, ok := ts[key]
 			if !ok {
-				continue // no texts in this language, not even a default: Dutch ones are mailed
+				continue // not given: every catalogue language has its defaults (models.DefaultMailTemplates)
 			}
 			out = append(out, mailTemplateView{Kind: kind, Key: key, ID: strings.ReplaceAll(key, ".", "-"), Label: mailKindLabels[kind],
 				Lang: l.Code(), LangName: l.Name(), Subject: t.Subject, Body: t.Body})
