@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"text/template/parse"
 )
 
 // TestInlinedMessagesChangeNoPage plays the same visits, in Dutch and in English, on two apps:
@@ -60,5 +63,40 @@ func TestInlinedMessagesChangeNoPage(t *testing.T) {
 				t.Errorf("%s %s: a short page", lang, a[i].URL)
 			}
 		}
+	}
+}
+
+// TestInlineConstantsOnlyWhereHTMLEscapes: a string constant becomes text only in element
+// content, a quoted attribute and RCDATA, where html/template escapes it with one table; in a
+// URL, a script and an unquoted attribute it stays an action. The output is the same bytes.
+func TestInlineConstantsOnlyWhereHTMLEscapes(t *testing.T) {
+	const s = `a<b & 'c' + "d" </script> é`
+	src := strings.NewReplacer("S", strconv.Quote(s)).Replace(
+		`<title>{{S}}</title><p title="{{S}}">{{S}}</p><textarea>{{S}}</textarea><a href="/x?q={{S}}">x</a><script>var s = {{S}};</script><p class={{S}}>`)
+	parseSrc := func() *template.Template {
+		return template.Must(template.New("layout.html").Parse(src))
+	}
+	var want, got strings.Builder
+	if err := parseSrc().Execute(&want, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := parseSrc()
+	if err := inlineConstants(page); err != nil {
+		t.Fatal(err)
+	}
+	if err := page.Execute(&got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("inlined\n %s\nwant\n %s", got.String(), want.String())
+	}
+	var actions int
+	for _, n := range page.Tree.Root.Nodes {
+		if _, ok := n.(*parse.ActionNode); ok {
+			actions++
+		}
+	}
+	if actions != 3 { // the URL, the script and the unquoted attribute
+		t.Errorf("%d actions left, want 3: %s", actions, page.Tree.Root)
 	}
 }
