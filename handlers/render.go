@@ -9,8 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"text/template/parse"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -149,8 +152,12 @@ func (r *Renderer) parsePages(templates fs.FS, t *locales.Translator) (map[strin
 	for name, f := range languageFuncs(t) {
 		funcs[name] = f
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "layout.html", "partials/*.html")
+	partials, err := fs.Glob(templates, "partials/*.html")
 	if err != nil {
+		return nil, err
+	}
+	base := template.New("layout.html").Funcs(funcs)
+	if err := parseFiles(base, templates, t, append([]string{"layout.html"}, partials...)...); err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	err = fs.WalkDir(templates, ".", func(p string, d fs.DirEntry, err error) error {
@@ -161,13 +168,138 @@ func (r *Renderer) parsePages(templates fs.FS, t *locales.Translator) (map[strin
 		if err != nil {
 			return err
 		}
-		if _, err := page.ParseFS(templates, p); err != nil {
+		if err := parseFiles(page, templates, t, p); err != nil {
 			return fmt.Errorf("parse %s: %w", p, err)
+		}
+		if !inlineMessages {
+			pages[strings.TrimSuffix(p, ".html")] = page
+			return nil
+		}
+		if err := inlineConstants(page); err != nil {
+			return fmt.Errorf("escape %s: %w", p, err)
 		}
 		pages[strings.TrimSuffix(p, ".html")] = page
 		return nil
 	})
 	return pages, err
+}
+
+// inlineMessages is false only in TestInlinedMessagesChangeNoPage, which compares every page
+// with and without inlineConstants.
+var inlineMessages = true
+
+// parseFiles parses the files into t as ParseFS does (each file a template named by its base
+// name), after putting in each {{T "key"}} without arguments its message in language tr, as a
+// string constant: {{"Volgende"}}. html/template escapes a constant as the place needs, as it
+// escapes what T returns, so the page is the same; only the call and the catalogue look-up
+// are gone. The files themselves are not changed: the catalogue tests read them as written.
+func parseFiles(t *template.Template, fsys fs.FS, tr *locales.Translator, files ...string) error {
+	for _, f := range files {
+		src, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return err
+		}
+		name := path.Base(f)
+		tmpl := t
+		if name != t.Name() {
+			tmpl = t.New(name)
+		}
+		if _, err := tmpl.Parse(constantMessages(string(src), tr)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plainMessage is a T action, or a parenthesised T call, with a constant key and nothing else.
+var plainMessage = regexp.MustCompile(`\{\{(-? )?T ("[a-z0-9_.]+")( -)?\}\}|\(T ("[a-z0-9_.]+")\)`)
+
+func constantMessages(src string, tr *locales.Translator) string {
+	return plainMessage.ReplaceAllStringFunc(src, func(m string) string {
+		sub := plainMessage.FindStringSubmatch(m)
+		if sub[2] != "" {
+			key, _ := strconv.Unquote(sub[2])
+			return "{{" + sub[1] + strconv.Quote(tr.T(key)) + sub[3] + "}}"
+		}
+		key, _ := strconv.Unquote(sub[4])
+		return "(" + strconv.Quote(tr.T(key)) + ")"
+	})
+}
+
+// inlineConstants escapes page (html/template does that once, before the first execution)
+// and then turns every action that only escapes a string constant for element content, a
+// quoted attribute value or RCDATA into the escaped text itself, so that it costs nothing per
+// request. Those three escapers escape a string alike; the text is what html/template writes
+// for it (htmlText), so the bytes are the same. Every other context (URLs, scripts, styles,
+// unquoted attributes) keeps its action.
+func inlineConstants(page *template.Template) error {
+	// Escaping happens on the first execution; a nil frame fails after it, harmlessly.
+	if err := page.ExecuteTemplate(io.Discard, "layout.html", nil); err != nil && !strings.Contains(err.Error(), "executing") {
+		return err
+	}
+	for _, t := range page.Templates() {
+		if t.Tree != nil && t.Tree.Root != nil {
+			inlineList(t.Tree.Root)
+		}
+	}
+	return nil
+}
+
+func inlineList(list *parse.ListNode) {
+	if list == nil {
+		return
+	}
+	for i, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.ActionNode:
+			if s, ok := escapedConstant(n.Pipe); ok {
+				list.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: n.Pos, Text: []byte(htmlText(s))}
+			}
+		case *parse.IfNode:
+			inlineList(n.List)
+			inlineList(n.ElseList)
+		case *parse.RangeNode:
+			inlineList(n.List)
+			inlineList(n.ElseList)
+		case *parse.WithNode:
+			inlineList(n.List)
+			inlineList(n.ElseList)
+		case *parse.ListNode:
+			inlineList(n)
+		}
+	}
+}
+
+// escapedConstant reports the string of a pipeline {{"text" | escaper}}, where escaper is
+// html/template's escaper for element content, a quoted attribute or RCDATA.
+func escapedConstant(p *parse.PipeNode) (string, bool) {
+	if p == nil || len(p.Decl) > 0 || len(p.Cmds) != 2 || len(p.Cmds[0].Args) != 1 || len(p.Cmds[1].Args) != 1 {
+		return "", false
+	}
+	s, ok := p.Cmds[0].Args[0].(*parse.StringNode)
+	if !ok {
+		return "", false
+	}
+	esc, ok := p.Cmds[1].Args[0].(*parse.IdentifierNode)
+	if !ok {
+		return "", false
+	}
+	switch esc.Ident {
+	case "_html_template_htmlescaper", "_html_template_attrescaper", "_html_template_rcdataescaper":
+		return s.Text, true
+	}
+	return "", false
+}
+
+var textEscaper = template.Must(template.New("text").Parse(`{{.}}`))
+
+// htmlText is s as html/template writes a string in element content.
+func htmlText(s string) string {
+	var b strings.Builder
+	if err := textEscaper.Execute(&b, s); err != nil {
+		panic(err)
+	}
+	return b.String()
 }
 
 // Render implements echo.Renderer.

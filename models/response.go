@@ -3,6 +3,7 @@ package models
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
@@ -142,13 +143,25 @@ func FindResponse(db *gorm.DB, survey *Survey, token string) (*Response, error) 
 	if token == "" {
 		return nil, ErrNotFound
 	}
+	// Every page of a respondent looks its draft up, so the row is read by one fixed statement
+	// and scanned field by field, without gorm building the query and scanning by reflection.
+	// Every column is read, as Take read them: the Response goes on to the saves.
 	var r Response
-	err := db.Where("token_hash = ? AND survey_id = ?", HashToken(token), survey.ID).Take(&r).Error
+	err := db.Raw(findResponseSQL, HashToken(token), survey.ID).Row().Scan(&r.ID, &r.SurveyID, &r.Status,
+		&r.MunicipalityCode, &r.InvitationID, &r.SetAsideReason, &r.TokenHash, &r.SubmissionID, &r.Reference,
+		&r.Reached, &r.Version, &r.Lang, &r.CreatedAt, &r.UpdatedAt, &r.SubmittedAt, &r.SetAsideAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
-		return nil, notFound(err)
+		return nil, err
 	}
 	return &r, nil
 }
+
+const findResponseSQL = `SELECT id, survey_id, status, municipality_code, invitation_id, set_aside_reason, token_hash,
+	submission_id, reference, reached, version, lang, created_at, updated_at, submitted_at, set_aside_at
+	FROM responses WHERE token_hash = ? AND survey_id = ? LIMIT 1`
 
 // AnswersOf returns the stored answers of response id, in the order they were saved.
 func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {

@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"text/template/parse"
+)
+
+// TestInlinedMessagesChangeNoPage plays the same visits, in Dutch and in English, on two apps:
+// one whose pages were parsed as they are served (messages without arguments put in as text
+// at parse time, inlineConstants), one whose pages call T and escape its result on every
+// request (inlineMessages off). Every page must come out byte for byte the same, but for the
+// session's own tokens.
+func TestInlinedMessagesChangeNoPage(t *testing.T) {
+	inlined := newTestApp(t)
+	inlineMessages = false
+	plain := newTestApp(t)
+	inlineMessages = true
+
+	tokens := regexp.MustCompile(`[A-Za-z0-9_-]{20,}|PL-[0-9A-Z]{4}-[0-9A-Z]{4}`)
+	visit := func(app *testApp, lang, municipality string) []*page {
+		var pages []*page
+		c := app.newClient()
+		keep := func(p *page) { pages = append(pages, p) }
+		keep(c.get("/s/" + refSlug + "?lang=" + lang))
+		keep(c.start())
+		check := c.fillAll(municipality)
+		keep(check)
+		for step := 1; step <= 5; step++ {
+			keep(c.get("/s/" + refSlug + "/stap/" + string(rune('0'+step))))
+		}
+		keep(c.post("/s/"+refSlug+"/stap/2", url.Values{"kc_concreet": {strings.Repeat("x", 5000)}, "actie": {"volgende"}}))
+		keep(c.get("/s/" + refSlug + "/controleren"))
+		c.fillAll(municipality)
+		keep(c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(t, "inzending")}}))
+		r := app.asResearcher()
+		for _, p := range []string{"/admin?lang=" + lang, "/admin/surveys/" + refSlug, "/admin/surveys/" + refSlug + "/editor",
+			"/admin/surveys/" + refSlug + "/preview", "/admin/surveys/" + refSlug + "/preview/stap/2", "/admin/surveys/" + refSlug + "/uitnodigingen",
+			"/admin/surveys/" + refSlug + "/veldwerk", "/admin/surveys/new", "/admin/surveys/" + refSlug + "/sluiten", "/s/onbekend"} {
+			keep(r.get(p))
+		}
+		return pages
+	}
+	for lang, municipality := range map[string]string{"nl": "Ede", "en": "Epe"} {
+		a, b := visit(inlined, lang, municipality), visit(plain, lang, municipality)
+		for i := range a {
+			if a[i].Status != b[i].Status || a[i].URL != b[i].URL {
+				t.Fatalf("%s: %s %d against %s %d", lang, a[i].URL, a[i].Status, b[i].URL, b[i].Status)
+			}
+			if x, y := tokens.ReplaceAllString(a[i].Body, "…"), tokens.ReplaceAllString(b[i].Body, "…"); x != y {
+				n := 0
+				for n < len(x) && n < len(y) && x[n] == y[n] {
+					n++
+				}
+				t.Errorf("%s %s differs at byte %d:\n inlined %q\n plain   %q", lang, a[i].URL, n, x[max(0, n-80):min(len(x), n+80)], y[max(0, n-80):min(len(y), n+80)])
+			}
+			if a[i].Status == http.StatusOK && len(a[i].Body) < 500 {
+				t.Errorf("%s %s: a short page", lang, a[i].URL)
+			}
+		}
+	}
+}
+
+// TestInlineConstantsOnlyWhereHTMLEscapes: a string constant becomes text only in element
+// content, a quoted attribute and RCDATA, where html/template escapes it with one table; in a
+// URL, a script and an unquoted attribute it stays an action. The output is the same bytes.
+func TestInlineConstantsOnlyWhereHTMLEscapes(t *testing.T) {
+	const s = `a<b & 'c' + "d" </script> é`
+	src := strings.NewReplacer("S", strconv.Quote(s)).Replace(
+		`<title>{{S}}</title><p title="{{S}}">{{S}}</p><textarea>{{S}}</textarea><a href="/x?q={{S}}">x</a><script>var s = {{S}};</script><p class={{S}}>`)
+	parseSrc := func() *template.Template {
+		return template.Must(template.New("layout.html").Parse(src))
+	}
+	var want, got strings.Builder
+	if err := parseSrc().Execute(&want, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := parseSrc()
+	if err := inlineConstants(page); err != nil {
+		t.Fatal(err)
+	}
+	if err := page.Execute(&got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("inlined\n %s\nwant\n %s", got.String(), want.String())
+	}
+	var actions int
+	for _, n := range page.Tree.Root.Nodes {
+		if _, ok := n.(*parse.ActionNode); ok {
+			actions++
+		}
+	}
+	if actions != 3 { // the URL, the script and the unquoted attribute
+		t.Errorf("%d actions left, want 3: %s", actions, page.Tree.Root)
+	}
+}
