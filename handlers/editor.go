@@ -736,14 +736,5 @@ func definitionProblem(t *locales.Translator, de *models.DefinitionError) string
 // definitionErrorText is a definition error as DefinitionError.Error writes it, the problem in
 // t's language: file:line: path: problem.
 func definitionErrorText(t *locales.Translator, de *models.DefinitionError) string {
-	var b strings.Builder
-	b.WriteString(de.File)
-	if de.Line > 0 {
-		fmt.Fprintf(&b, ":%d", de.Line)
-	}
-	if de.Path != "" {
-		b.WriteString(": " + de.Path)
-	}
-	b.WriteString(": " + definitionProblem(t, de))
-	return b.String()
+	return de.With(definitionProblem(t, de))
 }

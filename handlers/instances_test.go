@@ -223,26 +223,17 @@ func TestTwoInstancesSendEachQueuedMailOnce(t *testing.T) {
 		app.h.cfg.Mail = srv.Config()
 	}
 	r := apps[0].asResearcher()
-	reg, err := apps[0].h.registers.Get(apps[0].db.Read, "2018")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 40
-	var list strings.Builder
-	for _, m := range reg.List[:n] {
-		fmt.Fprintf(&list, "%s;Contact %s;gemeente%s@example.nl\n", m.Code, m.Code, m.Code)
-	}
-	r.get(adminBase + "/uitnodigingen")
-	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {list.String()}})
+	codes := inviteFirst(t, apps[0], r, n)
 	sendMail(t, r, models.MailInvitation, "").mustContain(t, fmt.Sprintf("Uitnodiging: %d berichten staan klaar", n))
 	apps[1].h.mail.wake() // as its poll would: both workers now look at the queue
 	apps[0].waitForMail(t)
 	if got := len(srv.Messages()); got != n {
 		t.Errorf("%d messages delivered for %d invitations", got, n)
 	}
-	for _, m := range reg.List[:n] {
-		if got := len(srv.To("gemeente" + m.Code + "@example.nl")); got != 1 {
-			t.Errorf("gemeente %s got %d invitations", m.Code, got)
+	for _, code := range codes {
+		if got := len(srv.To("gemeente" + code + "@example.nl")); got != 1 {
+			t.Errorf("gemeente %s got %d invitations", code, got)
 		}
 	}
 }

@@ -206,20 +206,21 @@ func walkNodes(n parse.Node, f func(*parse.CommandNode)) {
 	case *parse.ActionNode:
 		walkPipe(n.Pipe, f)
 	case *parse.IfNode:
-		walkPipe(n.Pipe, f)
-		walkNodes(n.List, f)
-		walkNodes(n.ElseList, f)
+		walkBranch(&n.BranchNode, f)
 	case *parse.RangeNode:
-		walkPipe(n.Pipe, f)
-		walkNodes(n.List, f)
-		walkNodes(n.ElseList, f)
+		walkBranch(&n.BranchNode, f)
 	case *parse.WithNode:
-		walkPipe(n.Pipe, f)
-		walkNodes(n.List, f)
-		walkNodes(n.ElseList, f)
+		walkBranch(&n.BranchNode, f)
 	case *parse.TemplateNode:
 		walkPipe(n.Pipe, f)
 	}
+}
+
+// walkBranch walks an if, range or with: its pipeline and both its lists.
+func walkBranch(b *parse.BranchNode, f func(*parse.CommandNode)) {
+	walkPipe(b.Pipe, f)
+	walkNodes(b.List, f)
+	walkNodes(b.ElseList, f)
 }
 
 func walkPipe(p *parse.PipeNode, f func(*parse.CommandNode)) {

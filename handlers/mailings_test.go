@@ -262,17 +262,8 @@ func TestARunOfManyMessagesShowsItsProgressAndCompletes(t *testing.T) {
 	app := newTestApp(t)
 	app.h.cfg.Mail = srv.Config()
 	r := app.asResearcher()
-	reg, err := app.h.registers.Get(app.db.Read, "2018")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 60
-	var list strings.Builder
-	for _, m := range reg.List[:n] {
-		fmt.Fprintf(&list, "%s;Contact %s;gemeente%s@example.nl\n", m.Code, m.Code, m.Code)
-	}
-	r.get(adminBase + "/uitnodigingen")
-	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {list.String()}})
+	inviteFirst(t, app, r, n)
 
 	started := time.Now()
 	sendMail(t, r, models.MailInvitation, "").mustContain(t, fmt.Sprintf("Uitnodiging: %d berichten staan klaar", n))
@@ -355,4 +346,23 @@ func TestResearcherEditsTheEnglishMailTexts(t *testing.T) {
 	if got := ts[models.MailKindIn(models.MailInvitation, "en")]; got.Body != "Dear {{naam}}, please join: {{link}}" {
 		t.Errorf("English invitation lost: %+v", got)
 	}
+}
+
+// inviteFirst makes invitation links, each with a contact and an address, for the first n
+// municipalities of the 2018 register, and returns their codes.
+func inviteFirst(t *testing.T, app *testApp, r *client, n int) []string {
+	t.Helper()
+	reg, err := app.h.registers.Get(app.db.Read, "2018")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list strings.Builder
+	var codes []string
+	for _, m := range reg.List[:n] {
+		fmt.Fprintf(&list, "%s;Contact %s;gemeente%s@example.nl\n", m.Code, m.Code, m.Code)
+		codes = append(codes, m.Code)
+	}
+	r.get(adminBase + "/uitnodigingen")
+	r.post(adminBase+"/uitnodigingen", url.Values{"bron": {"lijst"}, "lijst": {list.String()}})
+	return codes
 }

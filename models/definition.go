@@ -136,7 +136,11 @@ type DefinitionError struct {
 	Args []any
 }
 
-func (e *DefinitionError) Error() string {
+func (e *DefinitionError) Error() string { return e.With(e.Problem) }
+
+// With writes the error as file:line: path: problem, with problem worded by the caller (a
+// page words it in its reader's language from Code and Args).
+func (e *DefinitionError) With(problem string) string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -145,7 +149,7 @@ func (e *DefinitionError) Error() string {
 	if e.Path != "" {
 		b.WriteString(": " + e.Path)
 	}
-	b.WriteString(": " + e.Problem)
+	b.WriteString(": " + problem)
 	return b.String()
 }
 
