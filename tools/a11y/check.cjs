@@ -68,8 +68,20 @@ async function checkPage(page, url, i, opts, blocked) {
   const secs = () => ((Date.now() - started) / 1000).toFixed(1) + ' s';
   const resp = await page.goto(url, { waitUntil: 'load', timeout: 30000 });
   const status = resp ? resp.status() : 0;
+  // A screenshot is for people to look at, not part of the verdict: Chromium now and then answers
+  // "Unable to capture screenshot" on a page that loaded fine (seen in CI), so try twice and say so.
+  let shotNote = '';
   if (opts.screenshot) {
-    await page.screenshot({ path: path.join(opts.screenshot, screenshotName(i, url)), fullPage: true });
+    const file = path.join(opts.screenshot, screenshotName(i, url));
+    try {
+      await page.screenshot({ path: file, fullPage: true });
+    } catch (first) {
+      try {
+        await page.screenshot({ path: file, fullPage: true });
+      } catch (err) {
+        shotNote = `no screenshot: ${err.message.split('\n')[0]}`;
+      }
+    }
   }
   // An error page is checked only when asked (--allow-4xx): a mistyped URL must not pass quietly,
   // but 403/404/410/422 pages that people do see must be accessible too.
@@ -89,6 +101,7 @@ async function checkPage(page, url, i, opts, blocked) {
   // A login redirect would otherwise pass silently with the login page's result.
   if (page.url() !== new URL(url).href) notes.push(`redirected: checked ${page.url()} instead`);
   if (result.incomplete.length) notes.push(`check by hand: ${result.incomplete.map(r => r.id).join(', ')}`);
+  if (shotNote) notes.push(shotNote);
   if (blocked.size) notes.push(`blocked ${blocked.size} non-localhost request(s), e.g. ${[...blocked][0]}`);
   const note = notes.length ? `\n     note: ${notes.join('; ')}` : '';
   const ran = result.passes.length + result.violations.length + result.incomplete.length;
