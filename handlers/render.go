@@ -411,16 +411,33 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	if flash, ok := c.Get(flashKey).(string); ok {
 		f.Flash = flash
 	}
-	if p, ok := c.Get(previewKey).(*previewFrame); ok {
-		f.Preview = p
-		var buf bytes.Buffer
-		if err := page.ExecuteTemplate(&buf, "layout.html", f); err != nil {
-			return err
-		}
-		_, err := w.Write(p.rewrite(buf.Bytes()))
+	preview, _ := c.Get(previewKey).(*previewFrame)
+	f.Preview = preview
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	buf.Reset()
+	if err := page.ExecuteTemplate(buf, "layout.html", f); err != nil {
 		return err
 	}
-	return page.ExecuteTemplate(w, "layout.html", f)
+	out := buf.Bytes()
+	if preview != nil {
+		out = preview.rewrite(out)
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// renderBuffers hold pages while they are rendered. echo renders into a new bytes.Buffer that
+// grows by doubling from nothing, about twice a page's size in garbage per request; written in
+// one piece from a pooled buffer, it is allocated once, at the page's size.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRenderBuffer returns buf to the pool unless a large page (a results page, an export
+// preview) made it big: the pool should not keep megabytes for the next small page.
+func putRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		renderBuffers.Put(buf)
+	}
 }
 
 func (r *Renderer) rendered() map[string]bool {
