@@ -35,9 +35,9 @@ func (h *Handler) loadSurvey(c *echo.Context) (*models.Survey, *models.Definitio
 
 // inLanguage returns survey s and its definition def with their texts in the visitor's
 // language, where the definition gives them; s is a copy with the title changed, as s itself
-// may be shared.
+// may be shared. The definition returned is shared too (localDef): read it, never change it.
 func inLanguage(c *echo.Context, s *models.Survey, def *models.Definition) (*models.Survey, *models.Definition) {
-	def = numbersIn(c, def.In(tr(c).Code()))
+	def = localDef(c, def)
 	c.Set(contentLangKey, def.Lang())
 	c.Set(contentDefKey, def)
 	if def.Title != s.Title {
@@ -49,28 +49,38 @@ func inLanguage(c *echo.Context, s *models.Survey, def *models.Definition) (*mod
 }
 
 // defFor is the definition of the version response r was started on, in the visitor's
-// language where it has one.
+// language where it has one; shared, as inLanguage's.
 func (h *Handler) defFor(c *echo.Context, s *models.Survey, r *models.Response) (*models.Definition, error) {
 	def, err := s.DefFor(h.db.Read.WithContext(c.Request().Context()), r)
 	if err != nil {
 		return nil, err
 	}
-	def = numbersIn(c, def.In(tr(c).Code()))
+	def = localDef(c, def)
 	c.Set(contentLangKey, def.Lang())
 	c.Set(contentDefKey, def)
 	return def, nil
 }
 
-// numbersIn returns def reading and showing numbers with the decimal separator of its texts'
-// language, as the catalogue gives it (common.format.decimal): the page's, or Dutch where the
-// survey has no texts in the page's language.
-func numbersIn(c *echo.Context, def *models.Definition) *models.Definition {
+// localDef is def with its texts in the visitor's language where it gives them, reading and
+// showing numbers with the decimal separator of its texts' language, as the catalogue gives
+// it (common.format.decimal): the page's, or Dutch where the survey has no texts in the page's
+// language. It is made once per definition, language and separator (models.Localized) and
+// shared by every request: no caller may change it.
+func localDef(c *echo.Context, def *models.Definition) *models.Definition {
 	t := tr(c)
-	if def.Lang() != t.Code() {
+	lang := t.Code()
+	if lang == "" || !def.Has(lang) { // In gives the Dutch texts then (Lang is "nl")
 		t = catalogue.Dutch()
 	}
-	return def.WithDecimal(t.T("common.format.decimal"))
+	sep := t.T("common.format.decimal")
+	if !shareLocalDefs {
+		return def.In(lang).WithDecimal(sep)
+	}
+	return def.Localized(lang, sep)
 }
+
+// shareLocalDefs is off only in the test that compares every page with and without sharing.
+var shareLocalDefs = true
 
 // loadDraft returns the visitor's response to survey: the one whose private resume token
 // this browser holds, whether it was started with an invitation or not. ErrNotFound when
@@ -123,7 +133,7 @@ type setAsideView struct {
 func (h *Handler) showSetAside(c *echo.Context, s *models.Survey, r *models.Response) error {
 	view := setAsideView{Survey: s, Reason: r.SetAsideReason, Municipality: h.municipalityName(c, s, r), Sent: r.SubmittedAt != nil}
 	if def, err := s.Def(); err == nil {
-		view.Organisation = def.In(tr(c).Code()).Organisation
+		view.Organisation = localDef(c, def).Organisation
 	}
 	return c.Render(http.StatusConflict, "respond/setaside", view)
 }

@@ -36,7 +36,7 @@ func (h *Handler) showHome(c *echo.Context) error {
 	for _, s := range ss {
 		hs := homeSurvey{Slug: s.Slug, Title: s.Title}
 		if def, err := s.Def(); err == nil {
-			local := def.In(t.Code())
+			local := localDef(c, def) // shared: read only
 			hs.Title = local.Title
 			if local.Lang() != t.Code() {
 				hs.Lang = local.Lang()

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -141,6 +142,7 @@ func (d *Definition) TextLang(text string) string {
 // without it, Dutch texts mean a comma and any other language a point.
 func (d *Definition) WithDecimal(sep string) *Definition {
 	c := *d
+	c.localized = nil // d's copies are not c's
 	c.decimal = sep
 	c.Sections = append([]Section(nil), d.Sections...)
 	for si := range c.Sections {
@@ -151,6 +153,41 @@ func (d *Definition) WithDecimal(sep string) *Definition {
 		}
 	}
 	return &c
+}
+
+type localKey struct{ lang, decimal string }
+
+// localizedMu guards every definition's localized map. One lock for all: a definition has no
+// lock of its own, as a lock in the struct would be copied with it (In, WithDecimal,
+// MarshalYAML), and holding it is one map lookup.
+var localizedMu sync.Mutex
+
+// Localized is d.In(lang).WithDecimal(sep), made once per language and separator and then
+// shared: every respondent's page needs it, and making it copies every section, question,
+// option and statement twice. The result is shared by concurrent requests, so no caller may
+// change it; one that means to, takes Clone.
+func (d *Definition) Localized(lang, sep string) *Definition {
+	if !d.Has(lang) { // In shows Dutch then: one copy for every language without texts
+		lang = DutchLanguage
+	}
+	key := localKey{lang, sep}
+	localizedMu.Lock()
+	local, ok := d.localized[key]
+	localizedMu.Unlock()
+	if ok {
+		return local
+	}
+	local = d.In(lang).WithDecimal(sep) // outside the lock: other surveys' requests go on
+	localizedMu.Lock()
+	defer localizedMu.Unlock()
+	if first, ok := d.localized[key]; ok { // made meanwhile by another request: one copy for all
+		return first
+	}
+	if d.localized == nil {
+		d.localized = map[localKey]*Definition{}
+	}
+	d.localized[key] = local
+	return local
 }
 
 // decimalOf is the decimal separator of numbers in texts of language lang, unless sep, set
@@ -169,6 +206,7 @@ func decimalOf(lang, sep string) string {
 // where it does not (see Has). Codes, rules and order are d's own; d is not changed.
 func (d *Definition) In(lang string) *Definition {
 	c := *d
+	c.localized = nil // d's copies are not c's
 	if !d.Has(lang) {
 		lang = DutchLanguage
 	}
