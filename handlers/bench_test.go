@@ -74,20 +74,35 @@ func BenchmarkBareTemplate(b *testing.B) {
 	})
 }
 
-// BenchmarkSectionPage renders the likert section (step 2) for a respondent with saved answers.
+// BenchmarkSectionPage renders the first section (the municipality picker) and the likert
+// section (step 2) for a respondent with saved answers, and step 2 on a first visit, with
+// nothing answered yet, as most section pages are seen.
 func BenchmarkSectionPage(b *testing.B) {
-	for _, step := range []int{1, 2} {
-		b.Run(fmt.Sprintf("step %d", step), func(b *testing.B) {
+	for _, bench := range []struct {
+		step   int
+		filled bool
+		name   string
+	}{{1, true, "step 1"}, {2, true, "step 2"}, {2, false, "step 2 first visit"}} {
+		step := bench.step
+		b.Run(bench.name, func(b *testing.B) {
 			app := newTestApp(b)
 			c := app.newClient()
 			c.start()
-			c.fillAll("Ede")
 			path := fmt.Sprintf("/s/%s/stap/%d", refSlug, step)
+			if bench.filled {
+				c.fillAll("Ede")
+			} else { // only the first step, which leads here
+				form := sectionAnswers("Ede")[0]
+				form.Set("actie", "volgende")
+				if p := c.post(fmt.Sprintf("/s/%s/stap/1", refSlug), form); !strings.HasSuffix(p.URL, path) {
+					b.Fatalf("after step 1: at %s", p.URL)
+				}
+			}
 			b.ReportAllocs()
 			reportCPU(b)
 			for b.Loop() {
-				if p := c.get(path); p.Status != 200 {
-					b.Fatal(p.Status)
+				if p := c.get(path); p.Status != 200 || !strings.HasSuffix(p.URL, path) {
+					b.Fatal(p.Status, p.URL)
 				}
 			}
 		})

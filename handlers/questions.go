@@ -36,6 +36,10 @@ type questionView struct {
 	// PickName ("Bedoelt u …?").
 	Picks    []choiceView
 	PickName string
+	// Markup is the question as the "question" template renders it, when nothing on it is
+	// the respondent's own (pristine): the same for every respondent (questionMarkup).
+	Markup   template.HTML
+	pristine bool
 }
 
 // pickerOption is one municipality in the picker's list, with the names people also use.
@@ -167,6 +171,7 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 			}
 		}
 		anchors[q.Code] = v.ID
+		v.pristine = q.Kind != models.KindMunicipality && untouched(values, msgs, v.fields()...)
 		views = append(views, v)
 	}
 	var summary []problemView
@@ -178,6 +183,28 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 		summary = append(summary, pv)
 	}
 	return views, summary
+}
+
+// fields are the names of the form fields of question v.
+func (v *questionView) fields() []string {
+	names := []string{v.Name}
+	if v.Other != nil {
+		names = append(names, v.Other.Name)
+	}
+	for _, s := range v.Statements {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// untouched reports whether none of the fields has a value or a problem.
+func untouched(values url.Values, msgs map[string]string, fields ...string) bool {
+	for _, f := range fields {
+		if len(values[f]) > 0 || msgs[f] != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func choices(t *locales.Translator, def *models.Definition, name string, opts []models.Option, picked []string) []choiceView {

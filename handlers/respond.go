@@ -332,6 +332,13 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 			qs = append(qs, q)
 		}
 	}
+	for i := range qs {
+		if qs[i].pristine && cacheQuestionMarkup {
+			if qs[i].Markup, err = h.render.questionMarkup(def, tr(c).Code(), &qs[i]); err != nil {
+				return err
+			}
+		}
+	}
 	view := sectionView{Survey: s, Section: def.Sections[n-1], Page: n, Questions: qs, Errors: summary,
 		ToCheck: c.QueryParam("terug") == "controleren" || c.FormValue("terug") == "controleren", BackURL: "/s/" + s.Slug}
 	view.Step, view.Steps = vis.Position(n - 1)

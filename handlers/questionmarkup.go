@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"bytes"
+	"html/template"
+	"runtime"
+	"sync"
+	"weak"
+
+	"peiling/models"
+)
+
+// questionMarkups holds, per survey definition as the respondent's pages show it (in one
+// language, with one decimal separator: a *models.Definition that the handlers reuse for every
+// request), the markup of each question as nobody has answered it yet, per page language.
+// A section page is mostly its questions, and a question's markup is the same for every
+// respondent until they type, tick or get an error: html/template spent most of a section page
+// on it, calling its escapers through reflection six times per radio button.
+//
+// The key is a weak pointer, so that a definition that is replaced (a survey reloaded, a new
+// version, a preview of the editor's draft) takes its markup with it when it is collected.
+var questionMarkups sync.Map // weak.Pointer[models.Definition] → *sync.Map (lang + "\x00" + question code → template.HTML)
+
+// cacheQuestionMarkup is false only in TestQuestionMarkupChangesNoPage, which renders every
+// section with and without the cache.
+var cacheQuestionMarkup = true
+
+// questionMarkup returns question v of def rendered by the "question" template of the page
+// set of language lang, rendering it the first time.
+func (r *Renderer) questionMarkup(def *models.Definition, lang string, v *questionView) (template.HTML, error) {
+	key := weak.Make(def)
+	m, ok := questionMarkups.Load(key)
+	if !ok {
+		var loaded bool
+		if m, loaded = questionMarkups.LoadOrStore(key, &sync.Map{}); !loaded {
+			runtime.AddCleanup(def, func(k weak.Pointer[models.Definition]) { questionMarkups.Delete(k) }, key)
+		}
+	}
+	markups := m.(*sync.Map)
+	if html, ok := markups.Load(lang + "\x00" + v.Name); ok {
+		return html.(template.HTML), nil
+	}
+	var b bytes.Buffer
+	if err := r.pages[lang]["respond/section"].ExecuteTemplate(&b, "question", *v); err != nil {
+		return "", err
+	}
+	html := template.HTML(b.String())
+	markups.Store(lang+"\x00"+v.Name, html)
+	return html, nil
+}
