@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -137,12 +138,28 @@ func main() {
 		cfg.SMTP = smtp
 	}
 
+	tuneGC()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, flag.Args(), log); err != nil {
 		fmt.Fprintln(os.Stderr, "peiling:", err)
 		os.Exit(1)
+	}
+}
+
+// tuneGC lets the heap grow to three times what is live before a collection (GOGC=200)
+// instead of twice, with a soft limit of 128 MiB: under 50 respondents the server then spends
+// 11 % less CPU per questionnaire and peaks at 93 MB instead of 74 MB (docs/performance.md,
+// "Garbage collector"), within the 100 MB it is meant to need; a big export or results page
+// makes the collector work harder near the limit rather than let the heap triple. GOGC and
+// GOMEMLIMIT in the environment still decide, as for any Go program.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(128 << 20)
 	}
 }
 

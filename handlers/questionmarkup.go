@@ -25,9 +25,8 @@ var questionMarkups sync.Map // weak.Pointer[models.Definition] → *sync.Map (l
 // section with and without the cache.
 var cacheQuestionMarkup = true
 
-// questionMarkup returns question v of def rendered by the "question" template of the page
-// set of language lang, rendering it the first time.
-func (r *Renderer) questionMarkup(def *models.Definition, lang string, v *questionView) (template.HTML, error) {
+// markupsOf is the markup kept for def, per page language and question.
+func markupsOf(def *models.Definition) *sync.Map {
 	key := weak.Make(def)
 	m, ok := questionMarkups.Load(key)
 	if !ok {
@@ -36,15 +35,26 @@ func (r *Renderer) questionMarkup(def *models.Definition, lang string, v *questi
 			runtime.AddCleanup(def, func(k weak.Pointer[models.Definition]) { questionMarkups.Delete(k) }, key)
 		}
 	}
-	markups := m.(*sync.Map)
-	if html, ok := markups.Load(lang + "\x00" + v.Name); ok {
-		return html.(template.HTML), nil
+	return m.(*sync.Map)
+}
+
+// cachedQuestion is the markup kept for question code of def on a page in language lang.
+func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string) (template.HTML, bool) {
+	html, ok := markupsOf(def).Load(lang + "\x00" + code)
+	if !ok {
+		return "", false
 	}
+	return html.(template.HTML), true
+}
+
+// keepQuestion renders question v, untouched, by the "question" template of the pages in
+// language lang, and keeps it for def.
+func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *questionView) (template.HTML, error) {
 	var b bytes.Buffer
 	if err := r.pages[lang]["respond/section"].ExecuteTemplate(&b, "question", *v); err != nil {
 		return "", err
 	}
 	html := template.HTML(b.String())
-	markups.Store(lang+"\x00"+v.Name, html)
+	markupsOf(def).Store(lang+"\x00"+v.Name, html)
 	return html, nil
 }

@@ -120,7 +120,10 @@ func fieldID(name string, parts ...string) string {
 
 // buildQuestions makes the views of section si from values and problems, and the error
 // summary that links to the fields in the same order.
-func buildQuestions(t *locales.Translator, def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register) ([]questionView, []problemView) {
+//
+// cached, when not nil, gives the markup kept for a question nobody has answered yet
+// (questionMarkup): such a question needs no view of its own, only that markup.
+func buildQuestions(t *locales.Translator, def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register, cached func(code string) (template.HTML, bool)) ([]questionView, []problemView) {
 	msgs := map[string]string{}
 	picks := map[string][]string{}
 	for _, p := range problems {
@@ -133,6 +136,13 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	var views []questionView
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
+		pristine := q.Kind != models.KindMunicipality && untouched(values, msgs, questionFields(q)...)
+		if pristine && cached != nil {
+			if html, ok := cached(q.Code); ok {
+				views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html})
+				continue
+			}
+		}
 		v := questionView{Lang: otherLang(t, def, q.Text), HelpLang: otherLang(t, def, q.Help), Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
 			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
 		if q.Help != "" {
@@ -171,7 +181,7 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 			}
 		}
 		anchors[q.Code] = v.ID
-		v.pristine = q.Kind != models.KindMunicipality && untouched(values, msgs, v.fields()...)
+		v.pristine = pristine
 		views = append(views, v)
 	}
 	var summary []problemView
@@ -185,14 +195,18 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	return views, summary
 }
 
-// fields are the names of the form fields of question v.
-func (v *questionView) fields() []string {
-	names := []string{v.Name}
-	if v.Other != nil {
-		names = append(names, v.Other.Name)
-	}
-	for _, s := range v.Statements {
-		names = append(names, s.Name)
+// questionFields are the names of the form fields of question q.
+func questionFields(q *models.Question) []string {
+	names := []string{q.Code}
+	switch q.Kind {
+	case models.KindSingle, models.KindMulti:
+		if hasOther(q.Options) {
+			names = append(names, models.OtherField(q))
+		}
+	case models.KindLikert:
+		for _, s := range q.Statements {
+			names = append(names, models.StatementField(q, s))
+		}
 	}
 	return names
 }

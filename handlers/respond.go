@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -325,16 +326,21 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	if err != nil {
 		return err
 	}
-	all, summary := buildQuestions(tr(c), def, n-1, values, wordProblems(tr(c), problems), reg)
+	lang := tr(c).Code()
+	var cached func(string) (template.HTML, bool)
+	if cacheQuestionMarkup {
+		cached = func(code string) (template.HTML, bool) { return h.render.cachedQuestion(def, lang, code) }
+	}
+	all, summary := buildQuestions(tr(c), def, n-1, values, wordProblems(tr(c), problems), reg, cached)
 	qs := all[:0]
 	for _, q := range all {
 		if vis.Question(q.Name) {
 			qs = append(qs, q)
 		}
 	}
-	for i := range qs {
-		if qs[i].pristine && cacheQuestionMarkup {
-			if qs[i].Markup, err = h.render.questionMarkup(def, tr(c).Code(), &qs[i]); err != nil {
+	for i := range qs { // seen for the first time untouched: kept for the next respondent
+		if qs[i].pristine && qs[i].Markup == "" && cacheQuestionMarkup {
+			if qs[i].Markup, err = h.render.keepQuestion(def, lang, &qs[i]); err != nil {
 				return err
 			}
 		}
