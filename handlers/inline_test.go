@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"html/template"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -47,22 +46,7 @@ func TestInlinedMessagesChangeNoPage(t *testing.T) {
 		return pages
 	}
 	for lang, municipality := range map[string]string{"nl": "Ede", "en": "Epe"} {
-		a, b := visit(inlined, lang, municipality), visit(plain, lang, municipality)
-		for i := range a {
-			if a[i].Status != b[i].Status || a[i].URL != b[i].URL {
-				t.Fatalf("%s: %s %d against %s %d", lang, a[i].URL, a[i].Status, b[i].URL, b[i].Status)
-			}
-			if x, y := tokens.ReplaceAllString(a[i].Body, "…"), tokens.ReplaceAllString(b[i].Body, "…"); x != y {
-				n := 0
-				for n < len(x) && n < len(y) && x[n] == y[n] {
-					n++
-				}
-				t.Errorf("%s %s differs at byte %d:\n inlined %q\n plain   %q", lang, a[i].URL, n, x[max(0, n-80):min(len(x), n+80)], y[max(0, n-80):min(len(y), n+80)])
-			}
-			if a[i].Status == http.StatusOK && len(a[i].Body) < 500 {
-				t.Errorf("%s %s: a short page", lang, a[i].URL)
-			}
-		}
+		samePages(t, lang+" inlined/plain", visit(inlined, lang, municipality), visit(plain, lang, municipality), tokens)
 	}
 }
 

@@ -79,21 +79,7 @@ func TestSharedLocalDefinitionsChangeNoPage(t *testing.T) {
 	}
 	for _, tc := range []struct{ lang, municipality, number, shown string }{{"nl", "Ede", "1.234,5", "1234,5"}, {"en", "Epe", "1,234.5", "1234.5"}} {
 		a, b := visit(shared, true, tc.lang, tc.municipality, tc.number), visit(own, false, tc.lang, tc.municipality, tc.number)
-		for i := range a {
-			if a[i].Status != b[i].Status || a[i].URL != b[i].URL {
-				t.Fatalf("%s: %s %d against %s %d", tc.lang, a[i].URL, a[i].Status, b[i].URL, b[i].Status)
-			}
-			if x, y := tokens.ReplaceAllString(a[i].Body, "…"), tokens.ReplaceAllString(b[i].Body, "…"); x != y {
-				n := 0
-				for n < len(x) && n < len(y) && x[n] == y[n] {
-					n++
-				}
-				t.Errorf("%s %s differs at byte %d:\n shared %q\n own    %q", tc.lang, a[i].URL, n, x[max(0, n-80):min(len(x), n+80)], y[max(0, n-80):min(len(y), n+80)])
-			}
-			if a[i].Status == http.StatusOK && len(a[i].Body) < 500 {
-				t.Errorf("%s %s: a short page", tc.lang, a[i].URL)
-			}
-		}
+		samePages(t, tc.lang+" shared/own", a, b, tokens)
 		if p := a[len(a)-4]; !strings.Contains(p.Body, `name="fte" value="`+tc.shown+`"`) {
 			t.Errorf("%s: %s is not shown again as %s on %s", tc.lang, tc.number, tc.shown, p.URL)
 		}

@@ -263,3 +263,28 @@ func (a *testApp) responses(status string) int64 {
 	}
 	return n
 }
+
+// samePages fails t where two renderings of the same visits differ: the same status and URL,
+// and the same body once what mask matches (a session's tokens, a clock time) is masked. what
+// names the two sides in the message, as "inlined/plain".
+func samePages(t *testing.T, what string, a, b []*page, mask *regexp.Regexp) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d pages against %d", what, len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Status != b[i].Status || a[i].URL != b[i].URL {
+			t.Fatalf("%s: %s %d against %s %d", what, a[i].URL, a[i].Status, b[i].URL, b[i].Status)
+		}
+		if x, y := mask.ReplaceAllString(a[i].Body, "…"), mask.ReplaceAllString(b[i].Body, "…"); x != y {
+			n := 0
+			for n < len(x) && n < len(y) && x[n] == y[n] {
+				n++
+			}
+			t.Errorf("%s: %s differs at byte %d:\n %q\n %q", what, a[i].URL, n, x[max(0, n-80):min(len(x), n+80)], y[max(0, n-80):min(len(y), n+80)])
+		}
+		if a[i].Status == http.StatusOK && len(a[i].Body) < 500 {
+			t.Errorf("%s: %s: a short page", what, a[i].URL)
+		}
+	}
+}
