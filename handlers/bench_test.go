@@ -542,3 +542,20 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkCheckPage renders the check-your-answers page of a complete draft: every answer
+// of the questionnaire with a link to change it.
+func BenchmarkCheckPage(b *testing.B) {
+	app := newTestApp(b)
+	c := app.newClient()
+	c.start()
+	c.fillAll("Ede")
+	path := "/s/" + refSlug + "/controleren"
+	b.ReportAllocs()
+	reportCPU(b)
+	for b.Loop() {
+		if p := c.get(path); p.Status != 200 || !strings.HasSuffix(p.URL, path) {
+			b.Fatal(p.Status, p.URL)
+		}
+	}
+}
