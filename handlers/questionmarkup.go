@@ -19,20 +19,23 @@ import (
 //
 // The key is a weak pointer, so that a definition that is replaced (a survey reloaded, a new
 // version, a preview of the editor's draft) takes its markup with it when it is collected.
-var questionMarkups sync.Map // weak.Pointer[models.Definition] → *sync.Map (lang + "\x00" + question code → template.HTML)
+// Each Renderer has its own (Renderer.markups): the markup is its templates' output.
+type questionMarkups struct {
+	defs sync.Map // weak.Pointer[models.Definition] → *sync.Map (lang + "\x00" + question code → template.HTML)
+}
 
 // cacheQuestionMarkup is false only in TestQuestionMarkupChangesNoPage, which renders every
 // section with and without the cache.
 var cacheQuestionMarkup = true
 
-// markupsOf is the markup kept for def, per page language and question.
-func markupsOf(def *models.Definition) *sync.Map {
+// of is the markup kept for def, per page language and question.
+func (qm *questionMarkups) of(def *models.Definition) *sync.Map {
 	key := weak.Make(def)
-	m, ok := questionMarkups.Load(key)
+	m, ok := qm.defs.Load(key)
 	if !ok {
 		var loaded bool
-		if m, loaded = questionMarkups.LoadOrStore(key, &sync.Map{}); !loaded {
-			runtime.AddCleanup(def, func(k weak.Pointer[models.Definition]) { questionMarkups.Delete(k) }, key)
+		if m, loaded = qm.defs.LoadOrStore(key, &sync.Map{}); !loaded {
+			runtime.AddCleanup(def, func(k weak.Pointer[models.Definition]) { qm.defs.Delete(k) }, key)
 		}
 	}
 	return m.(*sync.Map)
@@ -40,7 +43,7 @@ func markupsOf(def *models.Definition) *sync.Map {
 
 // cachedQuestion is the markup kept for question code of def on a page in language lang.
 func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string) (template.HTML, bool) {
-	html, ok := markupsOf(def).Load(lang + "\x00" + code)
+	html, ok := r.markups.of(def).Load(lang + "\x00" + code)
 	if !ok {
 		return "", false
 	}
@@ -55,6 +58,6 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 		return "", err
 	}
 	html := template.HTML(b.String())
-	markupsOf(def).Store(lang+"\x00"+v.Name, html)
+	r.markups.of(def).Store(lang+"\x00"+v.Name, html)
 	return html, nil
 }

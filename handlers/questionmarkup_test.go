@@ -44,14 +44,14 @@ func TestQuestionMarkupChangesNoPage(t *testing.T) {
 			return c.post("/s/"+refSlug+"/stap/2", url.Values{"kc_concreet": {strings.Repeat("x", 5000)}, "actie": {"volgende"}})
 		})
 	}
-	if n := countMarkups(); n == 0 {
+	if n := countMarkups(app.h.render); n == 0 {
 		t.Error("no question markup was cached: an untouched section page did not use the cache")
 	}
 }
 
-func countMarkups() int {
+func countMarkups(r *Renderer) int {
 	n := 0
-	questionMarkups.Range(func(_, m any) bool {
+	r.markups.defs.Range(func(_, m any) bool {
 		m.(interface{ Range(func(_, _ any) bool) }).Range(func(_, _ any) bool { n++; return true })
 		return true
 	})

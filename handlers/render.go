@@ -34,6 +34,8 @@ type Renderer struct {
 	mu     sync.Mutex
 	seen   map[string]bool
 	assets map[string]string // static path → content hash
+	// markups are the untouched questions' markup, rendered once (questionmarkup.go).
+	markups questionMarkups
 }
 
 // frame is what every page gets; Data is the page's own typed view.
