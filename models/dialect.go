@@ -68,6 +68,10 @@ type dialect struct {
 	// number (as text that reads back as the same float64, or empty) joined by the unit
 	// separator (0x1f), the answers joined by the record separator (0x1e).
 	answerList string
+	// answerArray is an aggregate over answers a: one JSON array of [question, item, option,
+	// text, number] arrays in the order the answers were saved, as text (parseAnswerList
+	// reads it). Over no answers SQLite gives "[]" and PostgreSQL NULL.
+	answerArray string
 }
 
 // Modes of lockRows.
@@ -89,6 +93,7 @@ var sqliteDialect = &dialect{
 	syncSequence:   func(string) string { return "" },
 	timeText:       func(expr string) string { return expr },
 	lockRows:       func(string, string) string { return "" },
+	answerArray:    `json_group_array(json_array(a.question, a.item, a.option, a.text, a.number) ORDER BY a.id)`,
 	answerList: `group_concat(a.question || char(31) || a.item || char(31) || a.option || char(31) ||
 		CASE WHEN a.number IS NULL THEN '' ELSE printf('%.17g', a.number) END, char(30))`,
 }
@@ -118,6 +123,7 @@ var postgresDialect = &dialect{
 	},
 	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	afterBulkLoad: "ANALYZE",
+	answerArray:   `json_agg(json_build_array(a.question, a.item, a.option, a.text, a.number) ORDER BY a.id)::text`,
 	answerList: `string_agg(a.question || chr(31) || a.item || chr(31) || a.option || chr(31) ||
 		COALESCE(a.number::text, ''), chr(30))`,
 }

@@ -355,11 +355,7 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 // the driver hands over one value per response instead of six per answer: that per-answer
 // cost was most of an export's time.
 func streamBatchAnswers(tx *gorm.DB, s *Survey, first, last uint, heads []RawResponse, cur *RawResponse, fn func(*RawResponse) error) error {
-	agg := `json_group_array(json_array(a.question, a.item, a.option, a.text, a.number) ORDER BY a.id)`
-	if dialectOf(tx).postgres() {
-		agg = `json_agg(json_build_array(a.question, a.item, a.option, a.text, a.number) ORDER BY a.id)::text`
-	}
-	rows, err := tx.Raw(`SELECT a.response_id, `+agg+`
+	rows, err := tx.Raw(`SELECT a.response_id, `+dialectOf(tx).answerArray+`
 		FROM answers a JOIN responses r ON r.id = a.response_id
 		WHERE a.response_id BETWEEN ? AND ? AND r.survey_id = ? AND r.status = ?
 		GROUP BY a.response_id ORDER BY a.response_id`, first, last, s.ID, ResponseSubmitted).Rows()
