@@ -188,13 +188,13 @@ type templateIndex struct {
 // scanTemplates reads which templates every file defines and calls. A page is parsed with the
 // layout and only the partials it reaches: html/template copies every template of a set when
 // it is cloned, and each of 41 pages × every language holding every partial was 18 MB of the
-// 39 MB that stayed on the heap (the server's peak RSS under load grew from 50 to 115 MB).
+// 39 MB live heap under load (docs/performance.md, "Speed").
 func scanTemplates(templates fs.FS) (*templateIndex, error) {
 	partials, err := fs.Glob(templates, "partials/*.html")
 	if err != nil {
 		return nil, err
 	}
-	tf := &templateIndex{definedIn: map[string]string{}, calls: map[string][]string{}, partials: partials}
+	idx := &templateIndex{definedIn: map[string]string{}, calls: map[string][]string{}, partials: partials}
 	err = fs.WalkDir(templates, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
 			return err
@@ -212,24 +212,24 @@ func scanTemplates(templates fs.FS) (*templateIndex, error) {
 		isPage := p != "layout.html" && !strings.HasPrefix(p, "partials/")
 		for name, t := range trees {
 			if !isPage {
-				tf.definedIn[name] = p
+				idx.definedIn[name] = p
 			}
-			tf.calls[p] = append(tf.calls[p], calledTemplates(t.Root, nil)...)
+			idx.calls[p] = append(idx.calls[p], calledTemplates(t.Root, nil)...)
 		}
 		return nil
 	})
-	return tf, err
+	return idx, err
 }
 
 // needs lists the files page p is parsed from: the layout, every partial that defines a
 // template the page or the layout reaches, and the page itself, last, as before: a page's
 // define replaces a partial's.
-func (tf *templateIndex) needs(p string) []string {
+func (idx *templateIndex) needs(p string) []string {
 	reached := map[string]bool{}
 	var visit func(file string)
 	visit = func(file string) {
-		for _, name := range tf.calls[file] {
-			if def, ok := tf.definedIn[name]; ok && !reached[def] {
+		for _, name := range idx.calls[file] {
+			if def, ok := idx.definedIn[name]; ok && !reached[def] {
 				reached[def] = true
 				visit(def)
 			}
@@ -239,7 +239,7 @@ func (tf *templateIndex) needs(p string) []string {
 	visit("layout.html")
 	visit(p)
 	files := []string{"layout.html"}
-	for _, f := range tf.partials {
+	for _, f := range idx.partials {
 		if reached[f] {
 			files = append(files, f)
 		}
