@@ -34,8 +34,14 @@ type Renderer struct {
 	mu     sync.Mutex
 	seen   map[string]bool
 	assets map[string]string // static path → content hash
-	// markups are the untouched questions' markup, rendered once (questionmarkup.go).
-	markups questionMarkups
+	// markups are, per survey definition as the respondent's pages show it, the markup of
+	// each question nobody has answered yet, per page language and question code
+	// (lang + "\x00" + code → template.HTML): a section page is mostly its questions, and a
+	// question's markup is the same for every respondent until they type, tick or get an
+	// error; html/template spent most of a section page on it, calling its escapers through
+	// reflection six times per radio button (questionmarkup.go). Each Renderer has its own:
+	// the markup is its templates' output.
+	markups models.DefinitionMemo
 }
 
 // frame is what every page gets; Data is the page's own typed view.

@@ -55,10 +55,6 @@ type Definition struct {
 	decimal string
 	// dutchLeft are the texts In left in Dutch as lang gives none for them (TextLang).
 	dutchLeft map[string]bool
-	// localized are the copies Localized made of this definition, so that a respondent's
-	// request does not copy the whole definition twice; guarded by localizedMu. It lives and
-	// dies with the definition, which the parse caches (Survey.Def, DefFor) keep per write.
-	localized map[localKey]*Definition
 }
 
 // Section is one page of the questionnaire.

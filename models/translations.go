@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"runtime"
 	"sync"
 	"unicode/utf8"
+	"weak"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -142,7 +144,6 @@ func (d *Definition) TextLang(text string) string {
 // without it, Dutch texts mean a comma and any other language a point.
 func (d *Definition) WithDecimal(sep string) *Definition {
 	c := *d
-	c.localized = nil // d's copies are not c's
 	c.decimal = sep
 	c.Sections = append([]Section(nil), d.Sections...)
 	for si := range c.Sections {
@@ -157,10 +158,11 @@ func (d *Definition) WithDecimal(sep string) *Definition {
 
 type localKey struct{ lang, decimal string }
 
-// localizedMu guards every definition's localized map. One lock for all: a definition has no
-// lock of its own, as a lock in the struct would be copied with it (In, WithDecimal,
-// MarshalYAML), and holding it is one map lookup.
-var localizedMu sync.Mutex
+// localizedCopies holds, per definition, the copies Localized made of it. They live outside
+// the Definition: a field filled in after the definition is shared would be written while
+// other requests copy the struct (In, WithDecimal and MarshalYAML do `c := *d`), a data race
+// that -race found.
+var localizedCopies DefinitionMemo
 
 // Localized is d.In(lang).WithDecimal(sep), made once per language and separator and then
 // shared: every respondent's page needs it, and making it copies every section, question,
@@ -170,24 +172,42 @@ func (d *Definition) Localized(lang, sep string) *Definition {
 	if !d.Has(lang) { // In shows Dutch then: one copy for every language without texts
 		lang = DutchLanguage
 	}
+	copies := localizedCopies.Of(d)
 	key := localKey{lang, sep}
-	localizedMu.Lock()
-	local, ok := d.localized[key]
-	localizedMu.Unlock()
-	if ok {
-		return local
+	if local, ok := copies.Load(key); ok {
+		return local.(*Definition)
 	}
-	local = d.In(lang).WithDecimal(sep) // outside the lock: other surveys' requests go on
-	localizedMu.Lock()
-	defer localizedMu.Unlock()
-	if first, ok := d.localized[key]; ok { // made meanwhile by another request: one copy for all
-		return first
+	// Two requests may make a copy at once; the first stored is everyone's.
+	local, _ := copies.LoadOrStore(key, d.In(lang).WithDecimal(sep))
+	return local.(*Definition)
+}
+
+// DefinitionMemo keeps what is derived from a definition (its localized copies, a question's
+// markup) for as long as the definition lives: keyed by a weak pointer, so that a definition
+// that is replaced (a new version, an edit, a preview) takes what was kept for it along when it
+// is collected.
+type DefinitionMemo struct {
+	defs sync.Map // weak.Pointer[Definition] → *sync.Map
+}
+
+// Of is the map of what is kept for d.
+func (m *DefinitionMemo) Of(d *Definition) *sync.Map {
+	key := weak.Make(d)
+	kept, ok := m.defs.Load(key)
+	if !ok {
+		var loaded bool
+		if kept, loaded = m.defs.LoadOrStore(key, &sync.Map{}); !loaded {
+			runtime.AddCleanup(d, func(k weak.Pointer[Definition]) { m.defs.Delete(k) }, key)
+		}
 	}
-	if d.localized == nil {
-		d.localized = map[localKey]*Definition{}
-	}
-	d.localized[key] = local
-	return local
+	return kept.(*sync.Map)
+}
+
+// Len is how many definitions have something kept (for tests).
+func (m *DefinitionMemo) Len() int {
+	n := 0
+	m.defs.Range(func(_, _ any) bool { n++; return true })
+	return n
 }
 
 // decimalOf is the decimal separator of numbers in texts of language lang, unless sep, set
@@ -206,7 +226,6 @@ func decimalOf(lang, sep string) string {
 // where it does not (see Has). Codes, rules and order are d's own; d is not changed.
 func (d *Definition) In(lang string) *Definition {
 	c := *d
-	c.localized = nil // d's copies are not c's
 	if !d.Has(lang) {
 		lang = DutchLanguage
 	}
