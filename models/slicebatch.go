@@ -169,13 +169,7 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 			questionOf[i] = q.Code
 		}
 	}
-	kinds := map[string]string{}
-	for _, q := range def.Questions() {
-		kinds[q.Code] = q.Kind
-	}
-	municipality := def.MunicipalityQuestion().Code
-	conditions := def.HasConditions()
-	shown := def.shownConditions()
+	rules := newTallyRules(def)
 
 	keys := map[tallyKey]int{}
 	var keyList []tallyKey
@@ -221,31 +215,11 @@ func PrecomputeSlices(read, write *gorm.DB, s *Survey) (int, error) {
 			}
 			values[i+1] = v
 		}
-		// What it adds to each group it is in.
-		contrib = append(contrib[:0], contribution{key: respondent})
-		multiSeen := map[string]bool{}
-		if conditions {
-			vis := def.Visible(answers)
-			for c := range shown {
-				if vis.Question(c) {
-					contrib = append(contrib, contribution{key: keyOf(tallyKey{question: c, item: ShownItem})})
-				}
-			}
-		}
-		for _, a := range answers {
-			if a.Question == municipality {
-				continue
-			}
-			var number float64
-			if a.Number != nil {
-				number = *a.Number
-			}
-			contrib = append(contrib, contribution{keyOf(tallyKey{a.Question, a.Item, a.Option}), number})
-			if kinds[a.Question] == KindMulti && !multiSeen[a.Question] {
-				multiSeen[a.Question] = true
-				contrib = append(contrib, contribution{key: keyOf(tallyKey{question: a.Question})})
-			}
-		}
+		// What it adds to each group it is in: what it adds to the tallies.
+		contrib = contrib[:0]
+		rules.each(answers, func(k tallyKey, number float64) {
+			contrib = append(contrib, contribution{keyOf(k), number})
+		})
 		for bi := range breakdowns {
 			for fi := range targets[bi] {
 				t := targets[bi][fi][values[fi]] // values[0] is "": no filter

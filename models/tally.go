@@ -94,6 +94,61 @@ func tallyResponses(tx *gorm.DB, s *Survey, def *Definition, fromID, toID uint) 
 // tallyKey is one tally row of one response's department, province and size class.
 type tallyKey struct{ question, item, option string }
 
+// tallyRules say which tally rows one submitted respondent adds to, and with what number:
+// tallySubmitted counts a submit with them and the slice pass (slicebatch.go) every response,
+// so that a slice counts exactly as the tallies do. Made once per definition: the slice pass
+// applies them to every response of a survey.
+type tallyRules struct {
+	def          *Definition
+	municipality string
+	multi        map[string]bool
+	shown        map[string][]*Condition // the questions skip logic can hide; nil without skip logic
+}
+
+func newTallyRules(def *Definition) tallyRules {
+	t := tallyRules{def: def, municipality: def.MunicipalityQuestion().Code, multi: map[string]bool{}}
+	for _, q := range def.Questions() {
+		t.multi[q.Code] = q.Kind == KindMulti
+	}
+	if def.HasConditions() {
+		t.shown = def.shownConditions()
+	}
+	return t
+}
+
+// each calls add for every row a respondent with answers adds to: the respondent ({}), who was
+// shown each question that skip logic can hide, each answer but the municipality (with its
+// number), and each multiple-choice question answered at all (its base).
+func (t tallyRules) each(answers []Answer, add func(k tallyKey, number float64)) {
+	add(tallyKey{}, 0)
+	if t.shown != nil {
+		vis := t.def.Visible(answers)
+		for code := range t.shown {
+			if vis.Question(code) {
+				add(tallyKey{question: code, item: ShownItem}, 0)
+			}
+		}
+	}
+	var answered map[string]bool
+	for _, a := range answers {
+		if a.Question == t.municipality {
+			continue
+		}
+		var number float64
+		if a.Number != nil {
+			number = *a.Number
+		}
+		add(tallyKey{a.Question, a.Item, a.Option}, number)
+		if t.multi[a.Question] && !answered[a.Question] {
+			if answered == nil {
+				answered = map[string]bool{}
+			}
+			answered[a.Question] = true
+			add(tallyKey{question: a.Question}, 0)
+		}
+	}
+}
+
 // tallySubmitted adds one response that is being submitted to the tallies. It adds the same
 // rows as tallyResponses, built from the answers Submit has just read instead of three
 // grouping queries, in one statement: the grouping queries were half of the submit
@@ -116,46 +171,18 @@ func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answer
 			province, size = ms[0].Province, SizeClassOf(ms[0].Population).Key
 		}
 	}
-	multi := map[string]bool{}
-	for _, q := range def.Questions() {
-		multi[q.Code] = q.Kind == KindMulti
-	}
 	type sums struct {
 		n     int64
 		total float64
 	}
-	rows := map[tallyKey]*sums{{}: {n: 1}} // the respondent
-	add := func(k tallyKey, number float64) {
+	rows := map[tallyKey]*sums{}
+	newTallyRules(def).each(answers, func(k tallyKey, number float64) {
 		if rows[k] == nil {
 			rows[k] = &sums{}
 		}
 		rows[k].n++
 		rows[k].total += number
-	}
-	answered := map[string]bool{}
-	municipality := def.MunicipalityQuestion().Code
-	if def.HasConditions() { // who was shown each question that skip logic can hide
-		vis := def.Visible(answers)
-		for code := range def.shownConditions() {
-			if vis.Question(code) {
-				add(tallyKey{question: code, item: ShownItem}, 0)
-			}
-		}
-	}
-	for _, a := range answers {
-		if a.Question == municipality {
-			continue
-		}
-		var number float64
-		if a.Number != nil {
-			number = *a.Number
-		}
-		add(tallyKey{a.Question, a.Item, a.Option}, number)
-		if multi[a.Question] && !answered[a.Question] {
-			answered[a.Question] = true
-			add(tallyKey{question: a.Question}, 0)
-		}
-	}
+	})
 	values := make([]string, 0, len(rows))
 	args := make([]any, 0, 9*len(rows))
 	for k, v := range rows {
