@@ -52,17 +52,7 @@ func TestSharedLocalDefinitionsChangeNoPage(t *testing.T) {
 		keep := func(p *page) { pages = append(pages, p) }
 		keep(c.get("/?lang=" + lang))
 		keep(c.get("/s/" + refSlug))
-		keep(c.start())
-		check := c.fillAll(municipality)
-		keep(check)
-		for step := 1; step <= 5; step++ {
-			keep(c.get("/s/" + refSlug + "/stap/" + string(rune('0'+step))))
-		}
-		keep(c.post("/s/"+refSlug+"/stap/2", url.Values{"kc_concreet": {strings.Repeat("x", 5000)}, "actie": {"volgende"}}))
-		keep(c.get("/s/" + refSlug + "/later"))
-		keep(c.get("/s/" + refSlug + "/controleren"))
-		c.fillAll(municipality)
-		keep(c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(t, "inzending")}}))
+		pages = append(pages, c.respondentPages(municipality)...)
 		keep(c.get("/s/" + refSlug))
 		// A number, shown again with the language's separator, and one it cannot read.
 		keep(c.get("/s/getallen"))

@@ -288,3 +288,23 @@ func samePages(t *testing.T, what string, a, b []*page, mask *regexp.Regexp) {
 		}
 	}
 }
+
+// respondentPages plays a whole questionnaire of the reference survey on c, as the tests that
+// render the same visits two ways need it, and returns every page a respondent sees on the
+// way: start, each step answered, a step with an error, the save-for-later page, the check
+// page and the confirmation.
+func (c *client) respondentPages(municipality string) []*page {
+	c.t.Helper()
+	pages := []*page{c.start()}
+	check := c.fillAll(municipality)
+	pages = append(pages, check)
+	for step := 1; step <= 5; step++ {
+		pages = append(pages, c.get(fmt.Sprintf("/s/%s/stap/%d", refSlug, step)))
+	}
+	pages = append(pages,
+		c.post("/s/"+refSlug+"/stap/2", url.Values{"kc_concreet": {strings.Repeat("x", 5000)}, "actie": {"volgende"}}),
+		c.get("/s/"+refSlug+"/later"),
+		c.get("/s/"+refSlug+"/controleren"))
+	c.fillAll(municipality)
+	return append(pages, c.post("/s/"+refSlug+"/verzenden", url.Values{"inzending": {check.hidden(c.t, "inzending")}}))
+}
