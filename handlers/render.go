@@ -98,8 +98,12 @@ func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, e
 	if err := r.hashAssets(static); err != nil {
 		return nil, err
 	}
+	files, err := scanTemplates(templates) // which partials each page needs: the same in every language
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range lang.Languages() {
-		pages, err := r.parsePages(templates, t)
+		pages, err := r.parsePages(templates, files, t)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +146,7 @@ func markupMessage(t *locales.Translator, id string, args ...any) template.HTML 
 	return template.HTML(msg)
 }
 
-func (r *Renderer) parsePages(templates fs.FS, t *locales.Translator) (map[string]*template.Template, error) {
+func (r *Renderer) parsePages(templates fs.FS, files *templateIndex, t *locales.Translator) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	funcs := template.FuncMap{
 		"asset":        r.asset,
@@ -160,16 +164,13 @@ func (r *Renderer) parsePages(templates fs.FS, t *locales.Translator) (map[strin
 	for name, f := range languageFuncs(t) {
 		funcs[name] = f
 	}
-	files, err := scanTemplates(templates)
-	if err != nil {
-		return nil, err
-	}
-	err = fs.WalkDir(templates, ".", func(p string, d fs.DirEntry, err error) error {
+	sources := map[string]string{} // in language t
+	err := fs.WalkDir(templates, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") || p == "layout.html" || strings.HasPrefix(p, "partials/") {
 			return err
 		}
 		page := template.New("layout.html").Funcs(funcs)
-		if err := parseFiles(page, templates, t, files.needs(p)...); err != nil {
+		if err := parseFiles(page, templates, t, sources, files.needs(p)...); err != nil {
 			return fmt.Errorf("parse %s: %w", p, err)
 		}
 		if inlineMessages {
@@ -287,18 +288,24 @@ var inlineMessages = true
 // string constant: {{"Volgende"}}. html/template escapes a constant as the place needs, as it
 // escapes what T returns, so the page is the same; only the call and the catalogue look-up
 // are gone. The files themselves are not changed: the catalogue tests read them as written.
-func parseFiles(t *template.Template, fsys fs.FS, tr *locales.Translator, files ...string) error {
+// sources keeps what it read per file: a partial is parsed into every page that reaches it.
+func parseFiles(t *template.Template, fsys fs.FS, tr *locales.Translator, sources map[string]string, files ...string) error {
 	for _, f := range files {
-		src, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return err
+		src, ok := sources[f]
+		if !ok {
+			b, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return err
+			}
+			src = constantMessages(string(b), tr)
+			sources[f] = src
 		}
 		name := path.Base(f)
 		tmpl := t
 		if name != t.Name() {
 			tmpl = t.New(name)
 		}
-		if _, err := tmpl.Parse(constantMessages(string(src), tr)); err != nil {
+		if _, err := tmpl.Parse(src); err != nil {
 			return err
 		}
 	}
