@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
@@ -41,11 +40,21 @@ func Open(dsn string, log *slog.Logger) (*DB, error) {
 // synchronous=FULL: an acknowledged answer must survive a process kill and a power loss;
 // NORMAL in WAL mode survives the first but may lose the last commits on the second.
 func openSQLite(path string, log *slog.Logger) (*DB, error) {
-	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	// _time_format=sqlite: times are written as "2006-01-02 15:04:05.999999999-07:00", as
+	// the driver this project used before wrote them, so stored times still compare as text.
+	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
 	base := "file:" + url.PathEscape(path) + "?" + pragmas
 	// secure_delete: what a delete frees is overwritten with zeros, so data deleted under a
 	// retention setting does not linger in free space of the file (retention.go).
-	return openPools(path, sqlite.Open(base+"&_pragma=secure_delete(1)&_txlock=immediate"), sqlite.Open(base+"&_pragma=query_only(1)"), log)
+	writer, err := sqliteDialector(base + "&_pragma=secure_delete(1)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	reader, err := sqliteDialector(base + "&_pragma=query_only(1)")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return openPools(path, writer, reader, log)
 }
 
 // openPools opens the two pools of every backend: one write connection, which the group
