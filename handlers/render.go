@@ -114,6 +114,7 @@ func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, e
 
 // languageFuncs are the template functions that word things in language t.
 func languageFuncs(t *locales.Translator) template.FuncMap {
+	words := newSummaryWords(t)
 	return template.FuncMap{
 		"T":        t.T,
 		"TH":       func(id string, args ...any) template.HTML { return markupMessage(t, id, args...) },
@@ -123,6 +124,9 @@ func languageFuncs(t *locales.Translator) template.FuncMap {
 		"number":   t.Number,
 		"percent":  t.Percent,
 		"lastDay":  func(at time.Time) string { return lastDay(t, at) },
+		"summaryRows": func(rows []summaryRow, edit bool) template.HTML {
+			return summaryRows(words, rows, edit)
+		},
 		// dutchTime is dateTime's old name, kept until the researcher's templates use dateTime.
 		"dutchTime": t.DateTime,
 	}
