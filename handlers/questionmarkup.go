@@ -3,6 +3,9 @@ package handlers
 import (
 	"bytes"
 	"html/template"
+	"net/url"
+	"slices"
+	"strings"
 
 	"peiling/models"
 )
@@ -30,4 +33,75 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 	html := template.HTML(b.String())
 	r.markups.Of(def).Store(lang+"\x00"+v.Name, html)
 	return html, nil
+}
+
+// tick is one ticked choice: the form field and the option's code.
+type tick struct{ field, code string }
+
+// onlyTicks returns the ticked choices of q when they are all that is the respondent's own
+// on it: a single, multiple or statements question without errors and without words in its
+// "other" field. Its markup is then the untouched markup with those inputs checked
+// (withTicks): that is how a section with saved answers is seen again.
+func onlyTicks(q *models.Question, values url.Values, msgs map[string]string) ([]tick, bool) {
+	var fields []string
+	switch q.Kind {
+	case models.KindSingle, models.KindMulti:
+		fields = []string{q.Code}
+		if hasOther(q.Options) {
+			for _, v := range values[models.OtherField(q)] {
+				if v != "" {
+					return nil, false
+				}
+			}
+			if msgs[models.OtherField(q)] != "" {
+				return nil, false
+			}
+		}
+	case models.KindLikert:
+		for _, s := range q.Statements {
+			fields = append(fields, models.StatementField(q, s))
+		}
+	default:
+		return nil, false
+	}
+	var ticks []tick
+	for _, f := range fields {
+		if msgs[f] != "" {
+			return nil, false
+		}
+		for _, code := range values[f] {
+			if !slices.Contains(ticks, tick{f, code}) {
+				ticks = append(ticks, tick{f, code})
+			}
+		}
+	}
+	return ticks, true
+}
+
+// withTicks is the untouched markup of a question with the inputs of ticks checked, as the
+// "choices" template writes them: ` checked` right after the input's id, name and value. It
+// gives up (false) when an input is not found exactly once, for a code that is not an option
+// or that the template would have escaped; the template then renders the question.
+func withTicks(html template.HTML, ticks []tick) (template.HTML, bool) {
+	s := string(html)
+	at := make([]int, 0, len(ticks))
+	for _, t := range ticks {
+		input := ` id="` + fieldID(t.field, t.code) + `" name="` + t.field + `" value="` + t.code + `"`
+		i := strings.Index(s, input)
+		if i < 0 || strings.Contains(s[i+len(input):], input) {
+			return "", false
+		}
+		at = append(at, i+len(input))
+	}
+	slices.Sort(at)
+	var b strings.Builder
+	b.Grow(len(s) + len(at)*len(" checked"))
+	last := 0
+	for _, i := range at {
+		b.WriteString(s[last:i])
+		b.WriteString(" checked")
+		last = i
+	}
+	b.WriteString(s[last:])
+	return template.HTML(b.String()), true
 }

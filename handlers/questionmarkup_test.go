@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"html/template"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"peiling/models"
 )
 
 // TestQuestionMarkupChangesNoPage renders every section of the reference survey, in Dutch and
@@ -50,3 +53,62 @@ func TestQuestionMarkupChangesNoPage(t *testing.T) {
 }
 
 var submission = regexp.MustCompile(`name="inzending" value="[^"]*"`)
+
+// TestTickedQuestionsAreTheKeptMarkupWithInputsChecked: a question whose only answers are
+// ticks is written from its kept markup (withTicks), and that is what the template writes
+// for it; a question with words in its "other" field, or an error, goes through the template.
+func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
+	app := newTestApp(t)
+	def := app.definition(refSlug)
+	s, err := models.FindSurvey(app.db.Read, refSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := app.h.registers.Get(app.db.Read, s.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := catalogue.Dutch()
+	ticked := 0
+	for si, answers := range sectionAnswers("Ede") {
+		pristine, _ := buildQuestions(tr, def, si, url.Values{}, nil, reg, nil)
+		for i := range pristine {
+			if pristine[i].pristine {
+				if _, err := app.h.render.keepQuestion(def, "nl", &pristine[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		cached := func(code string) (template.HTML, bool) { return app.h.render.cachedQuestion(def, "nl", code) }
+		plain, _ := buildQuestions(tr, def, si, answers, nil, reg, nil)
+		reused, _ := buildQuestions(tr, def, si, answers, nil, reg, cached)
+		for i, q := range def.Sections[si].Questions {
+			ticks, onlyTicked := onlyTicks(&q, answers, nil)
+			untouchedQ := q.Kind != models.KindMunicipality && untouched(answers, nil, questionFields(&q)...)
+			if kept := onlyTicked || untouchedQ; kept != (reused[i].Markup != "") {
+				t.Errorf("%s: only ticks %v (%v), untouched %v, but kept markup used: %v", q.Code, onlyTicked, ticks, untouchedQ, reused[i].Markup != "")
+			}
+			if reused[i].Markup == "" {
+				continue
+			}
+			var want strings.Builder
+			if err := app.h.render.pages["nl"]["respond/section"].ExecuteTemplate(&want, "question", plain[i]); err != nil {
+				t.Fatal(err)
+			}
+			if string(reused[i].Markup) != want.String() {
+				t.Errorf("%s: kept markup with ticks differs from the template's:\n got %s\nwant %s", q.Code, reused[i].Markup, want.String())
+			}
+			ticked += len(ticks)
+			if n := strings.Count(string(reused[i].Markup), " checked"); n != len(ticks) {
+				t.Errorf("%s: %d inputs checked, want %d", q.Code, n, len(ticks))
+			}
+		}
+	}
+	if ticked < 5 {
+		t.Errorf("%d ticks written from kept markup, want the answers' singles, multiples and statements", ticked)
+	}
+	// An option code that is not an option: not found, so the template writes the question.
+	if _, ok := withTicks(`<input id="f-a-x" name="a" value="x">`, []tick{{"a", "y"}}); ok {
+		t.Error("withTicks checked an input that is not there")
+	}
+}

@@ -143,6 +143,16 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 				continue
 			}
 		}
+		if !pristine && cached != nil {
+			if ticks, ok := onlyTicks(q, values, msgs); ok {
+				if html, ok := cached(q.Code); ok {
+					if html, ok := withTicks(html, ticks); ok {
+						views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html})
+						continue
+					}
+				}
+			}
+		}
 		v := questionView{Lang: otherLang(t, def, q.Text), HelpLang: otherLang(t, def, q.Help), Kind: q.Kind, Name: q.Code, ID: fieldID(q.Code), QuestionID: fieldID(q.Code), Text: q.Text, Help: q.Help, Optional: !q.Required,
 			Value: values.Get(q.Code), Error: msgs[q.Code], ErrorID: fieldID(q.Code, "error"), MaxLength: q.TextLimit(), Unit: q.Unit}
 		if q.Help != "" {
