@@ -6,9 +6,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 // sameInEnglish are messages whose English is rightly the Dutch: names, codes and formats.
@@ -234,4 +237,41 @@ func TestAMissingKeyShowsItsID(t *testing.T) {
 	if got := c.Translator("en").T("no.such.key"); got != "no.such.key" {
 		t.Errorf("got %q", got)
 	}
+}
+
+// A message asked for without arguments is kept after the first time: every later call, in
+// any language, gives what go-i18n gives, and a message with arguments is still filled in.
+func TestKeptMessagesAreTheCatalogues(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range c.Languages() {
+		msgs, err := Messages(Files(), tr.Code())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for id := range msgs {
+			want := tr.localize(&i18n.LocalizeConfig{MessageID: id}, id)
+			for range 2 {
+				if got := tr.T(id); got != want {
+					t.Fatalf("%s %s: %q, want %q", tr.Code(), id, got, want)
+				}
+			}
+			n++
+		}
+		if kept := lenSyncMap(tr.plain); kept < n {
+			t.Errorf("%s: %d of %d messages kept", tr.Code(), kept, n)
+		}
+	}
+	if got := c.Dutch().T("respond.summary.change_what", "Question", "Hoeveel?"); !strings.Contains(got, "Hoeveel?") {
+		t.Errorf("with an argument: %q", got)
+	}
+}
+
+func lenSyncMap(m *sync.Map) int {
+	n := 0
+	m.Range(func(any, any) bool { n++; return true })
+	return n
 }

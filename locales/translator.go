@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -17,10 +18,13 @@ import (
 type Translator struct {
 	Tag       language.Tag
 	localizer *i18n.Localizer
+	// plain keeps the messages asked for without arguments, which never change: go-i18n looks
+	// a message up and runs its template on every call (1-2 % of a questionnaire's CPU).
+	plain *sync.Map
 }
 
 func newTranslator(bundle *i18n.Bundle, tag language.Tag) *Translator {
-	return &Translator{Tag: tag, localizer: i18n.NewLocalizer(bundle, tag.String())}
+	return &Translator{Tag: tag, localizer: i18n.NewLocalizer(bundle, tag.String()), plain: &sync.Map{}}
 }
 
 // Code is the language's code for lang attributes, cookies and the database: "nl", "en".
@@ -38,6 +42,14 @@ func (t *Translator) T(id string, args ...any) string {
 	if t == nil {
 		return id
 	}
+	if len(args) == 0 && t.plain != nil {
+		if msg, ok := t.plain.Load(id); ok {
+			return msg.(string)
+		}
+		msg := t.localize(&i18n.LocalizeConfig{MessageID: id}, id)
+		t.plain.Store(id, msg)
+		return msg
+	}
 	cfg := &i18n.LocalizeConfig{MessageID: id}
 	if len(args) > 0 {
 		data := make(map[string]any, len(args)/2)
@@ -50,6 +62,10 @@ func (t *Translator) T(id string, args ...any) string {
 		}
 		cfg.TemplateData = data
 	}
+	return t.localize(cfg, id)
+}
+
+func (t *Translator) localize(cfg *i18n.LocalizeConfig, id string) string {
 	msg, err := t.localizer.Localize(cfg)
 	if msg == "" && err != nil {
 		return id

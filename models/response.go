@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -9,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,10 +183,17 @@ func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {
 		}
 		as = append(as, a)
 	}
-	return as, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(as, func(a, b Answer) int { return cmp.Compare(a.ID, b.ID) })
+	return as, nil
 }
 
-const answersOfSQL = `SELECT id, response_id, question, item, option, text, number FROM answers WHERE response_id = ? ORDER BY id`
+// answersOfSQL has no ORDER BY: the rows come in the order of the index on (response_id,
+// question), and SQLite sorted them by id in a temporary B-tree on every read (15 % of the
+// statement for a questionnaire's answers). A few dozen rows sort in Go for nothing.
+const answersOfSQL = `SELECT id, response_id, question, item, option, text, number FROM answers WHERE response_id = ?`
 
 // SaveSection replaces the answers to section si of a draft. Naming a municipality claims
 // nothing; but a municipality that has an invitation can only be answered for through it, so
