@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/labstack/echo/v5"
 
 	"peiling/models"
 )
@@ -104,4 +107,54 @@ func withTicks(html template.HTML, ticks []tick) (template.HTML, bool) {
 	}
 	b.WriteString(s[last:])
 	return template.HTML(b.String()), true
+}
+
+// csrfMark stands for the CSRF token in a kept section page: letters only, so no escaper
+// changes it, and found nowhere else on a page.
+const csrfMark = "PEILINGCSRFTOKENMARK"
+
+// keptSectionMain returns the "main" block of section page view when every question on it is
+// untouched (kept markup) and nothing else on it is the respondent's own: the same bytes for
+// every respondent who sees this section with the same steps, so it is rendered once and kept
+// for def, with the CSRF token put in per request. It is empty when the page must be rendered
+// as it is.
+//
+// key holds everything the block shows besides def's texts in the page's language: the
+// survey's slug and title, which page and step of how many, the questions shown (skip logic
+// may hide some), whether the respondent came from the check page, and the language of the
+// survey's texts. TestQuestionMarkupChangesNoPage renders every page with and without.
+func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view *sectionView) (template.HTML, error) {
+	if !cacheQuestionMarkup || len(view.Errors) > 0 || view.Locked != "" || c.Get(previewKey) != nil {
+		return "", nil
+	}
+	if content, _ := c.Get(contentDefKey).(*models.Definition); content != def {
+		return "", nil
+	}
+	t := tr(c)
+	f := h.render.frameOf(c, t, *view)
+	var key strings.Builder
+	fmt.Fprintf(&key, "main\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%v", t.Code(), f.ContentLang, view.Survey.Slug, view.Survey.Title, view.Page, view.Step, view.Steps, view.ToCheck)
+	for _, q := range view.Questions {
+		if !q.pristine || q.Markup == "" {
+			return "", nil
+		}
+		key.WriteString("\x00" + q.Name)
+	}
+	kept := h.render.markups.Of(def)
+	main, ok := kept.Load(key.String())
+	if !ok {
+		token := f.CSRF
+		f.CSRF = csrfMark
+		var b strings.Builder
+		if err := h.render.pages[t.Code()]["respond/section"].ExecuteTemplate(&b, "main", f); err != nil {
+			return "", err
+		}
+		if strings.Count(b.String(), csrfMark) != 1 {
+			return "", nil
+		}
+		main = b.String()
+		kept.Store(key.String(), main)
+		f.CSRF = token
+	}
+	return template.HTML(strings.Replace(main.(string), csrfMark, htmlEscaper.Replace(f.CSRF), 1)), nil
 }

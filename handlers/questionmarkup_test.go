@@ -47,6 +47,28 @@ func TestQuestionMarkupChangesNoPage(t *testing.T) {
 			return c.post("/s/"+refSlug+"/stap/2", url.Values{"kc_concreet": {strings.Repeat("x", 5000)}, "actie": {"volgende"}})
 		})
 	}
+	// Another respondent sees the untouched sections as kept (keptSectionMain), with a CSRF
+	// token of their own.
+	for _, lang := range []string{"nl", "en"} {
+		c := app.newClient()
+		c.get("/s/" + refSlug + "?lang=" + lang)
+		c.start()
+		c.post("/s/"+refSlug+"/stap/1", func() url.Values { f := sectionAnswers("Ede")[0]; f.Set("actie", "volgende"); return f }())
+		for step := 2; step <= 5; step++ {
+			u := "/s/" + refSlug + "/stap/" + string(rune('0'+step))
+			p := both(c, func() *page { return c.get(u) })
+			cookie := ""
+			srv, _ := url.Parse(app.srv.URL)
+			for _, ck := range c.http.Jar.Cookies(srv) {
+				if ck.Name == "peiling_csrf" {
+					cookie = ck.Value
+				}
+			}
+			if m := csrfField.FindStringSubmatch(p.Body); m == nil || m[1] != cookie || cookie == "" || strings.Contains(p.Body, csrfMark) {
+				t.Errorf("%s step %d: the page's CSRF token is not this respondent's (%q)", lang, step, cookie)
+			}
+		}
+	}
 	if app.h.render.markups.Len() == 0 {
 		t.Error("no question markup was cached: an untouched section page did not use the cache")
 	}

@@ -139,7 +139,7 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 		pristine := q.Kind != models.KindMunicipality && untouched(values, msgs, questionFields(q)...)
 		if pristine && cached != nil {
 			if html, ok := cached(q.Code); ok {
-				views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html})
+				views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html, pristine: true})
 				continue
 			}
 		}

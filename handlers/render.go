@@ -417,6 +417,24 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	r.mu.Lock()
 	r.seen[name] = true
 	r.mu.Unlock()
+	f := r.frameOf(c, t, data)
+	preview := f.Preview
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	buf.Reset()
+	if err := page.ExecuteTemplate(buf, "layout.html", f); err != nil {
+		return err
+	}
+	out := buf.Bytes()
+	if preview != nil {
+		out = preview.rewrite(out)
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// frameOf is what the layout of every page in language t is rendered with.
+func (r *Renderer) frameOf(c *echo.Context, t *locales.Translator, data any) frame {
 	f := frame{Data: data, Lang: t.Code(), Languages: r.languageLinks(c, t)}
 	if lang, ok := c.Get(contentLangKey).(string); ok && lang != t.Code() {
 		f.ContentLang = lang
@@ -430,20 +448,8 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	if flash, ok := c.Get(flashKey).(string); ok {
 		f.Flash = flash
 	}
-	preview, _ := c.Get(previewKey).(*previewFrame)
-	f.Preview = preview
-	buf := renderBuffers.Get().(*bytes.Buffer)
-	defer putRenderBuffer(buf)
-	buf.Reset()
-	if err := page.ExecuteTemplate(buf, "layout.html", f); err != nil {
-		return err
-	}
-	out := buf.Bytes()
-	if preview != nil {
-		out = preview.rewrite(out)
-	}
-	_, err := w.Write(out)
-	return err
+	f.Preview, _ = c.Get(previewKey).(*previewFrame)
+	return f
 }
 
 // renderBuffers hold pages while they are rendered. echo renders into a new bytes.Buffer that

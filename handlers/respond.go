@@ -277,6 +277,8 @@ type sectionView struct {
 	BackURL   string
 	// Locked is the invited municipality: its question shows the name, not a picker.
 	Locked, LockedCode string
+	// Main is the page's main block as kept for every respondent (keptSectionMain), if so.
+	Main template.HTML
 }
 
 // step reads the section number from the URL.
@@ -353,6 +355,9 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	}
 	if r.Invited() && r.MunicipalityCode != nil {
 		view.Locked, view.LockedCode = h.codeName(s, *r.MunicipalityCode), *r.MunicipalityCode
+	}
+	if view.Main, err = h.keptSectionMain(c, def, &view); err != nil {
+		return err
 	}
 	return c.Render(status, "respond/section", view)
 }
