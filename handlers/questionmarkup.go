@@ -29,8 +29,12 @@ func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string) (te
 // keepQuestion renders question v, untouched, by the "question" template of the pages in
 // language lang, and keeps it for def.
 func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *questionView) (template.HTML, error) {
+	section, err := r.template(lang, "respond/section")
+	if err != nil {
+		return "", err
+	}
 	var b bytes.Buffer
-	if err := r.pages[lang]["respond/section"].ExecuteTemplate(&b, "question", *v); err != nil {
+	if err := section.ExecuteTemplate(&b, "question", *v); err != nil {
 		return "", err
 	}
 	html := template.HTML(b.String())
@@ -145,8 +149,12 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 	if !ok {
 		token := f.CSRF
 		f.CSRF = csrfMark
+		section, err := h.render.template(t.Code(), "respond/section")
+		if err != nil {
+			return "", err
+		}
 		var b strings.Builder
-		if err := h.render.pages[t.Code()]["respond/section"].ExecuteTemplate(&b, "main", f); err != nil {
+		if err := section.ExecuteTemplate(&b, "main", f); err != nil {
 			return "", err
 		}
 		if strings.Count(b.String(), csrfMark) != 1 {

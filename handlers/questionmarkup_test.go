@@ -114,7 +114,11 @@ func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 				continue
 			}
 			var want strings.Builder
-			if err := app.h.render.pages["nl"]["respond/section"].ExecuteTemplate(&want, "question", plain[i]); err != nil {
+			section, err := app.h.render.template("nl", "respond/section")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := section.ExecuteTemplate(&want, "question", plain[i]); err != nil {
 				t.Fatal(err)
 			}
 			if string(reused[i].Markup) != want.String() {

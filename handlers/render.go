@@ -29,7 +29,7 @@ type Renderer struct {
 	// pages holds every page once per language (code → name → page): T and the date and
 	// number functions are bound to the language at parse time, so that templates and partials
 	// call {{T "key"}} whatever their dot is, and no per-request value enters a FuncMap.
-	pages  map[string]map[string]*template.Template
+	pages  map[string]map[string]*lazyPage
 	lang   *locales.Catalogue
 	mu     sync.Mutex
 	seen   map[string]bool
@@ -94,7 +94,7 @@ type languageLink struct{ Code, Name, URL string }
 // NewRenderer parses every page below templates once per language of the catalogue and
 // hashes every static file.
 func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, error) {
-	r := &Renderer{pages: map[string]map[string]*template.Template{}, lang: lang, seen: map[string]bool{}, assets: map[string]string{}}
+	r := &Renderer{pages: map[string]map[string]*lazyPage{}, lang: lang, seen: map[string]bool{}, assets: map[string]string{}}
 	if err := r.hashAssets(static); err != nil {
 		return nil, err
 	}
@@ -150,8 +150,34 @@ func markupMessage(t *locales.Translator, id string, args ...any) template.HTML 
 	return template.HTML(msg)
 }
 
-func (r *Renderer) parsePages(templates fs.FS, files *templateIndex, t *locales.Translator) (map[string]*template.Template, error) {
-	pages := map[string]*template.Template{}
+// lazyPage is one page's templates in one language, parsed and escaped on first use: a process
+// serving respondents never holds the researcher's 25 pages, and what the garbage collector
+// has to mark at every cycle, and may let grow threefold (tuneGC), is the pages in use.
+// Parsing every page at start had them all live: 7 of 16 MB of live heap under the load run,
+// 104 MB peak RSS against 81 (docs/performance.md, "Speed").
+type lazyPage struct {
+	once  sync.Once
+	parse func() (*template.Template, error)
+	t     *template.Template
+	err   error
+}
+
+func (p *lazyPage) template() (*template.Template, error) {
+	p.once.Do(func() { p.t, p.err = p.parse(); p.parse = nil })
+	return p.t, p.err
+}
+
+// template is page name in language lang, parsed if this is its first use.
+func (r *Renderer) template(lang, name string) (*template.Template, error) {
+	p, ok := r.pages[lang][name]
+	if !ok {
+		return nil, fmt.Errorf("no template %q in %q", name, lang)
+	}
+	return p.template()
+}
+
+func (r *Renderer) parsePages(templates fs.FS, files *templateIndex, t *locales.Translator) (map[string]*lazyPage, error) {
+	pages := map[string]*lazyPage{}
 	funcs := template.FuncMap{
 		"asset":        r.asset,
 		"paragraphs":   paragraphs,
@@ -168,21 +194,35 @@ func (r *Renderer) parsePages(templates fs.FS, files *templateIndex, t *locales.
 	for name, f := range languageFuncs(t) {
 		funcs[name] = f
 	}
-	sources := map[string]string{} // in language t
+	// Every file's source in language t, read now: pages are parsed later, by whichever
+	// request comes first, so the map must not change then.
+	sources := map[string]string{}
+	inline := inlineMessages // as when the renderer was made, not when a page is first used
 	err := fs.WalkDir(templates, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") || p == "layout.html" || strings.HasPrefix(p, "partials/") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
 			return err
 		}
-		page := template.New("layout.html").Funcs(funcs)
-		if err := parseFiles(page, templates, t, sources, files.needs(p)...); err != nil {
-			return fmt.Errorf("parse %s: %w", p, err)
+		b, err := fs.ReadFile(templates, p)
+		if err != nil {
+			return err
 		}
-		if inlineMessages {
-			if err := inlineConstants(page); err != nil {
-				return fmt.Errorf("escape %s: %w", p, err)
+		sources[p] = constantMessages(string(b), t)
+		if p == "layout.html" || strings.HasPrefix(p, "partials/") {
+			return nil
+		}
+		needs := files.needs(p)
+		pages[strings.TrimSuffix(p, ".html")] = &lazyPage{parse: func() (*template.Template, error) {
+			tmpl := template.New("layout.html").Funcs(funcs)
+			if err := parseFiles(tmpl, sources, needs...); err != nil {
+				return nil, fmt.Errorf("parse %s: %w", p, err)
 			}
-		}
-		pages[strings.TrimSuffix(p, ".html")] = page
+			if inline {
+				if err := inlineConstants(tmpl); err != nil {
+					return nil, fmt.Errorf("escape %s: %w", p, err)
+				}
+			}
+			return tmpl, nil
+		}}
 		return nil
 	})
 	return pages, err
@@ -293,16 +333,11 @@ var inlineMessages = true
 // escapes what T returns, so the page is the same; only the call and the catalogue look-up
 // are gone. The files themselves are not changed: the catalogue tests read them as written.
 // sources keeps what it read per file: a partial is parsed into every page that reaches it.
-func parseFiles(t *template.Template, fsys fs.FS, tr *locales.Translator, sources map[string]string, files ...string) error {
+func parseFiles(t *template.Template, sources map[string]string, files ...string) error {
 	for _, f := range files {
 		src, ok := sources[f]
 		if !ok {
-			b, err := fs.ReadFile(fsys, f)
-			if err != nil {
-				return err
-			}
-			src = constantMessages(string(b), tr)
-			sources[f] = src
+			return fmt.Errorf("no template file %s", f)
 		}
 		name := path.Base(f)
 		tmpl := t
@@ -410,9 +445,13 @@ func htmlText(s string) string {
 // Render implements echo.Renderer.
 func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) error {
 	t := tr(c)
-	page, ok := r.pages[t.Code()][name]
+	p, ok := r.pages[t.Code()][name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
+	}
+	page, err := p.template()
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	r.seen[name] = true
@@ -429,7 +468,7 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	if preview != nil {
 		out = preview.rewrite(out)
 	}
-	_, err := w.Write(out)
+	_, err = w.Write(out)
 	return err
 }
 

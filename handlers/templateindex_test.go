@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"html/template"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -43,5 +45,59 @@ func TestPagesHoldOnlyThePartialsTheyReach(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPagesAreParsedOnFirstUse: a new renderer holds no parsed page; the first use parses
+// that page only, once, however many requests ask for it at the same time; and every page
+// of every language parses (whether or not another test renders it).
+func TestPagesAreParsedOnFirstUse(t *testing.T) {
+	r, err := NewRenderer(os.DirFS("../templates"), os.DirFS("../static"), catalogue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := func() (names []string) {
+		for lang, pages := range r.pages {
+			for name, p := range pages {
+				if p.t != nil {
+					names = append(names, lang+" "+name)
+				}
+			}
+		}
+		return names
+	}
+	if got := parsed(); len(got) != 0 {
+		t.Fatalf("parsed before any use: %v", got)
+	}
+	var wg sync.WaitGroup
+	tmpls := make([]*template.Template, 8)
+	for i := range tmpls {
+		wg.Go(func() {
+			var err error
+			if tmpls[i], err = r.template("nl", "respond/start"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, tm := range tmpls[1:] {
+		if tm != tmpls[0] {
+			t.Fatal("the same page parsed twice")
+		}
+	}
+	if got := parsed(); !slices.Equal(got, []string{"nl respond/start"}) {
+		t.Errorf("parsed after one use: %v", got)
+	}
+	n := 0
+	for lang, pages := range r.pages {
+		for name := range pages {
+			if _, err := r.template(lang, name); err != nil {
+				t.Errorf("%s %s: %v", lang, name, err)
+			}
+			n++
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d pages", n)
 	}
 }
