@@ -149,28 +149,35 @@ func FindResponse(db *gorm.DB, survey *Survey, token string) (*Response, error) 
 	// Every page of a respondent looks its draft up, so the row is read by one fixed statement
 	// and scanned field by field, without gorm building the query and scanning by reflection.
 	// Every column is read, as Take read them: the Response goes on to the saves.
-	var r Response
-	err := db.Raw(findResponseSQL, HashToken(token), survey.ID).Row().Scan(&r.ID, &r.SurveyID, &r.Status,
-		&r.MunicipalityCode, &r.InvitationID, &r.SetAsideReason, &r.TokenHash, &r.SubmissionID, &r.Reference,
-		&r.Reached, &r.Version, &r.Lang, &r.CreatedAt, &r.UpdatedAt, &r.SubmittedAt, &r.SetAsideAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	rows, err := query(db, findResponseSQL, HashToken(token), survey.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, ErrNotFound
+	}
+	var r Response
+	if err := rows.Scan(&r.ID, &r.SurveyID, &r.Status, &r.MunicipalityCode, &r.InvitationID, &r.SetAsideReason,
+		&r.TokenHash, &r.SubmissionID, &r.Reference, &r.Reached, &r.Version, &r.Lang, &r.CreatedAt, &r.UpdatedAt,
+		&r.SubmittedAt, &r.SetAsideAt); err != nil {
+		return nil, err
+	}
+	return &r, rows.Close()
 }
 
 const findResponseSQL = `SELECT id, survey_id, status, municipality_code, invitation_id, set_aside_reason, token_hash,
 	submission_id, reference, reached, version, lang, created_at, updated_at, submitted_at, set_aside_at
-	FROM responses WHERE token_hash = ? AND survey_id = ? LIMIT 1`
+	FROM responses WHERE token_hash = $1 AND survey_id = $2 LIMIT 1`
 
 // AnswersOf returns the stored answers of response id, in the order they were saved.
 func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {
 	// Every section page, check page, submit and confirmation reads them, so, as FindResponse,
 	// by one fixed statement scanned field by field: no query building, no reflection.
-	rows, err := db.Raw(answersOfSQL, id).Rows()
+	rows, err := query(db, answersOfSQL, id)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +200,7 @@ func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {
 // answersOfSQL has no ORDER BY: the rows come in the order of the index on (response_id,
 // question), and SQLite sorted them by id in a temporary B-tree on every read (15 % of the
 // statement for a questionnaire's answers). A few dozen rows sort in Go for nothing.
-const answersOfSQL = `SELECT id, response_id, question, item, option, text, number FROM answers WHERE response_id = ?`
+const answersOfSQL = `SELECT id, response_id, question, item, option, text, number FROM answers WHERE response_id = $1`
 
 // SaveSection replaces the answers to section si of a draft. Naming a municipality claims
 // nothing; but a municipality that has an invitation can only be answered for through it, so
