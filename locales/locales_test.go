@@ -275,3 +275,51 @@ func lenSyncMap(m *sync.Map) int {
 	m.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+// TestFilledMessagesAreGoI18nsWords fills every message of every language with arguments for
+// its placeholders, strings with markup and braces and numbers, by T (which cuts a message
+// at its placeholders when it can) and by go-i18n's template, and requires the same words.
+func TestFilledMessagesAreGoI18nsWords(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\{\{-?\s*\.([A-Za-z][A-Za-z0-9_]*)`)
+	for _, tr := range c.Languages() {
+		msgs, err := Messages(Files(), tr.Code())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, all := 0, 0
+		for id := range msgs {
+			text := tr.Text(id)
+			if !strings.Contains(text, "{{") {
+				continue
+			}
+			for round, value := range []func(string) any{
+				func(name string) any { return `<b>"` + name + `" & {{.X}} 'é'</b>` },
+				func(name string) any { return len(name) * 1000 },
+			} {
+				var args []any
+				data := map[string]any{}
+				for _, m := range names.FindAllStringSubmatch(text, -1) {
+					if name := m[1]; name != "Count" && data[name] == nil {
+						data[name] = value(name)
+						args = append(args, name, data[name])
+					}
+				}
+				want := tr.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data}, id)
+				if got := tr.T(id, args...); got != want {
+					t.Errorf("%s %s (round %d): %q, want %q", tr.Code(), id, round, got, want)
+				}
+				if _, ok := tr.fill(id, args); ok {
+					fast++
+				}
+				all++
+			}
+		}
+		if fast*2 < all {
+			t.Errorf("%s: %d of %d fillings cut, want most", tr.Code(), fast, all)
+		}
+	}
+}
