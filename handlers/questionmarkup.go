@@ -17,18 +17,31 @@ import (
 // section with and without the cache.
 var cacheQuestionMarkup = true
 
-// cachedQuestion is the markup kept for question code of def on a page in language lang.
-func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string) (template.HTML, bool) {
-	html, ok := r.markups.Of(def).Load(lang + "\x00" + code)
+// keptQuestion is a question's markup as kept. The municipality picker lists the survey's
+// register, which can be reloaded while the definition stays: its markup holds for that
+// register only (and keeps it, so that no other register can take its address).
+type keptQuestion struct {
+	html template.HTML
+	reg  *models.Register // the picker's; nil for every other question
+}
+
+// cachedQuestion is the markup kept for question code of def on a page in language lang,
+// with register reg.
+func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string, reg *models.Register) (template.HTML, bool) {
+	v, ok := r.markups.Of(def).Load(lang + "\x00" + code)
 	if !ok {
 		return "", false
 	}
-	return html.(template.HTML), true
+	k := v.(keptQuestion)
+	if k.reg != nil && k.reg != reg {
+		return "", false
+	}
+	return k.html, true
 }
 
 // keepQuestion renders question v, untouched, by the "question" template of the pages in
-// language lang, and keeps it for def.
-func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *questionView) (template.HTML, error) {
+// language lang, and keeps it for def (and, for the picker, reg).
+func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *questionView, reg *models.Register) (template.HTML, error) {
 	section, err := r.template(lang, "respond/section")
 	if err != nil {
 		return "", err
@@ -37,9 +50,42 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 	if err := section.ExecuteTemplate(&b, "question", *v); err != nil {
 		return "", err
 	}
-	html := template.HTML(b.String())
-	r.markups.Of(def).Store(lang+"\x00"+v.Name, html)
-	return html, nil
+	k := keptQuestion{html: template.HTML(b.String())}
+	if v.Kind == models.KindMunicipality {
+		k.reg = reg
+	}
+	r.markups.Of(def).Store(lang+"\x00"+v.Name, k)
+	return k.html, nil
+}
+
+// withAnswer is the kept, untouched markup html of q with the respondent's answer on it, when
+// the answer is all that differs: ticks on choices (withTicks), or the typed name of a
+// municipality (withValue); false when the template must render q.
+func withAnswer(html template.HTML, q *models.Question, values url.Values, msgs map[string]string) (template.HTML, bool) {
+	if q.Kind == models.KindMunicipality {
+		if msgs[q.Code] != "" || len(values[models.PickField(q)]) > 0 {
+			return "", false
+		}
+		return withValue(html, q.Code, values.Get(q.Code))
+	}
+	ticks, ok := onlyTicks(q, values, msgs)
+	if !ok {
+		return "", false
+	}
+	return withTicks(html, ticks)
+}
+
+// withValue is the kept markup of a text input named field with value in its empty value
+// attribute, escaped as html/template escapes an attribute.
+func withValue(html template.HTML, field, value string) (template.HTML, bool) {
+	s := string(html)
+	input := ` id="` + fieldID(field) + `" name="` + field + `" value=""`
+	i := strings.Index(s, input)
+	if i < 0 || strings.Contains(s[i+len(input):], input) {
+		return "", false
+	}
+	at := i + len(input) - 1 // before the closing quote
+	return template.HTML(s[:at] + htmlEscaper.Replace(value) + s[at:]), true
 }
 
 // tick is one ticked choice: the form field and the option's code.
@@ -118,7 +164,7 @@ func withTicks(html template.HTML, ticks []tick) (template.HTML, bool) {
 const csrfMark = "PEILINGCSRFTOKENMARK"
 
 // keptSectionMain returns the "main" block of section page view when every question on it is
-// untouched (kept markup) and nothing else on it is the respondent's own: the same bytes for
+// untouched (kept markup, with register reg for the picker) and nothing else on it is the respondent's own: the same bytes for
 // every respondent who sees this section with the same steps, so it is rendered once and kept
 // for def, with the CSRF token put in per request. It is empty when the page must be rendered
 // as it is.
@@ -127,7 +173,7 @@ const csrfMark = "PEILINGCSRFTOKENMARK"
 // survey's slug and title, which page and step of how many, the questions shown (skip logic
 // may hide some), whether the respondent came from the check page, and the language of the
 // survey's texts. TestQuestionMarkupChangesNoPage renders every page with and without.
-func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view *sectionView) (template.HTML, error) {
+func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view *sectionView, reg *models.Register) (template.HTML, error) {
 	if !cacheQuestionMarkup || len(view.Errors) > 0 || view.Locked != "" || c.Get(previewKey) != nil {
 		return "", nil
 	}
@@ -145,8 +191,9 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 		key.WriteString("\x00" + q.Name)
 	}
 	kept := h.render.markups.Of(def)
-	main, ok := kept.Load(key.String())
-	if !ok {
+	v, ok := kept.Load(key.String())
+	main, _ := v.(keptQuestion)
+	if !ok || main.reg != nil && main.reg != reg {
 		token := f.CSRF
 		f.CSRF = csrfMark
 		section, err := h.render.template(t.Code(), "respond/section")
@@ -160,9 +207,9 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 		if strings.Count(b.String(), csrfMark) != 1 {
 			return "", nil
 		}
-		main = b.String()
+		main = keptQuestion{html: template.HTML(b.String()), reg: reg} // the picker may be on it
 		kept.Store(key.String(), main)
 		f.CSRF = token
 	}
-	return template.HTML(strings.Replace(main.(string), csrfMark, htmlEscaper.Replace(f.CSRF), 1)), nil
+	return template.HTML(strings.Replace(string(main.html), csrfMark, htmlEscaper.Replace(f.CSRF), 1)), nil
 }

@@ -91,24 +91,28 @@ func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := catalogue.Dutch()
-	ticked := 0
+	ticked, names := 0, 0
 	for si, answers := range sectionAnswers("Ede") {
 		pristine, _ := buildQuestions(tr, def, si, url.Values{}, nil, reg, nil)
 		for i := range pristine {
 			if pristine[i].pristine {
-				if _, err := app.h.render.keepQuestion(def, "nl", &pristine[i]); err != nil {
+				if _, err := app.h.render.keepQuestion(def, "nl", &pristine[i], reg); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		cached := func(code string) (template.HTML, bool) { return app.h.render.cachedQuestion(def, "nl", code) }
+		cached := func(code string) (template.HTML, bool) { return app.h.render.cachedQuestion(def, "nl", code, reg) }
 		plain, _ := buildQuestions(tr, def, si, answers, nil, reg, nil)
 		reused, _ := buildQuestions(tr, def, si, answers, nil, reg, cached)
 		for i, q := range def.Sections[si].Questions {
 			ticks, onlyTicked := onlyTicks(&q, answers, nil)
-			untouchedQ := q.Kind != models.KindMunicipality && untouched(answers, nil, questionFields(&q)...)
-			if kept := onlyTicked || untouchedQ; kept != (reused[i].Markup != "") {
-				t.Errorf("%s: only ticks %v (%v), untouched %v, but kept markup used: %v", q.Code, onlyTicked, ticks, untouchedQ, reused[i].Markup != "")
+			untouchedQ := untouched(answers, nil, questionFields(&q)...)
+			typedName := q.Kind == models.KindMunicipality && answers.Get(q.Code) != ""
+			if kept := onlyTicked || untouchedQ || typedName; kept != (reused[i].Markup != "") {
+				t.Errorf("%s: only ticks %v (%v), untouched %v, a name %v, but kept markup used: %v", q.Code, onlyTicked, ticks, untouchedQ, typedName, reused[i].Markup != "")
+			}
+			if typedName {
+				names++
 			}
 			if reused[i].Markup == "" {
 				continue
@@ -125,10 +129,37 @@ func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 				t.Errorf("%s: kept markup with ticks differs from the template's:\n got %s\nwant %s", q.Code, reused[i].Markup, want.String())
 			}
 			ticked += len(ticks)
-			if n := strings.Count(string(reused[i].Markup), " checked"); n != len(ticks) {
+			if n := strings.Count(string(reused[i].Markup), " checked"); !typedName && n != len(ticks) {
 				t.Errorf("%s: %d inputs checked, want %d", q.Code, n, len(ticks))
 			}
 		}
+	}
+	if names != 1 {
+		t.Errorf("%d municipality names written into kept markup, want 1", names)
+	}
+	// A typed name is escaped as the template escapes it.
+	for _, name := range []string{"'s-Hertogenbosch", `Bergen <b>"&+</b>`} {
+		values := url.Values{"gemeente": {name}}
+		plain, _ := buildQuestions(tr, def, 0, values, nil, reg, nil)
+		reused, _ := buildQuestions(tr, def, 0, values, nil, reg, func(code string) (template.HTML, bool) {
+			return app.h.render.cachedQuestion(def, "nl", code, reg)
+		})
+		section, err := app.h.render.template("nl", "respond/section")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want strings.Builder
+		if err := section.ExecuteTemplate(&want, "question", plain[0]); err != nil {
+			t.Fatal(err)
+		}
+		if reused[0].Markup == "" || string(reused[0].Markup) != want.String() {
+			t.Errorf("%q: kept picker with the name differs from the template's", name)
+		}
+	}
+	// The picker's markup holds for its register only.
+	other := *reg
+	if _, ok := app.h.render.cachedQuestion(def, "nl", "gemeente", &other); ok {
+		t.Error("the picker's kept markup was given for another register")
 	}
 	if ticked < 5 {
 		t.Errorf("%d ticks written from kept markup, want the answers' singles, multiples and statements", ticked)

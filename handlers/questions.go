@@ -136,7 +136,7 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	var views []questionView
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
-		pristine := q.Kind != models.KindMunicipality && untouched(values, msgs, questionFields(q)...)
+		pristine := untouched(values, msgs, questionFields(q)...)
 		if pristine && cached != nil {
 			if html, ok := cached(q.Code); ok {
 				views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html, pristine: true})
@@ -144,12 +144,10 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 			}
 		}
 		if !pristine && cached != nil {
-			if ticks, ok := onlyTicks(q, values, msgs); ok {
-				if html, ok := cached(q.Code); ok {
-					if html, ok := withTicks(html, ticks); ok {
-						views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html})
-						continue
-					}
+			if html, ok := cached(q.Code); ok {
+				if html, ok := withAnswer(html, q, values, msgs); ok {
+					views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html})
+					continue
 				}
 			}
 		}
@@ -217,6 +215,8 @@ func questionFields(q *models.Question) []string {
 		for _, s := range q.Statements {
 			names = append(names, models.StatementField(q, s))
 		}
+	case models.KindMunicipality:
+		names = append(names, models.PickField(q))
 	}
 	return names
 }

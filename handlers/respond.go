@@ -331,7 +331,7 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	lang := tr(c).Code()
 	var cached func(string) (template.HTML, bool)
 	if cacheQuestionMarkup {
-		cached = func(code string) (template.HTML, bool) { return h.render.cachedQuestion(def, lang, code) }
+		cached = func(code string) (template.HTML, bool) { return h.render.cachedQuestion(def, lang, code, reg) }
 	}
 	all, summary := buildQuestions(tr(c), def, n-1, values, wordProblems(tr(c), problems), reg, cached)
 	qs := all[:0]
@@ -342,7 +342,7 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	}
 	for i := range qs { // seen for the first time untouched: kept for the next respondent
 		if qs[i].pristine && qs[i].Markup == "" && cacheQuestionMarkup {
-			if qs[i].Markup, err = h.render.keepQuestion(def, lang, &qs[i]); err != nil {
+			if qs[i].Markup, err = h.render.keepQuestion(def, lang, &qs[i], reg); err != nil {
 				return err
 			}
 		}
@@ -356,7 +356,7 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 	if r.Invited() && r.MunicipalityCode != nil {
 		view.Locked, view.LockedCode = h.codeName(s, *r.MunicipalityCode), *r.MunicipalityCode
 	}
-	if view.Main, err = h.keptSectionMain(c, def, &view); err != nil {
+	if view.Main, err = h.keptSectionMain(c, def, &view, reg); err != nil {
 		return err
 	}
 	return c.Render(status, "respond/section", view)
