@@ -59,27 +59,62 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 }
 
 // withAnswer is the kept, untouched markup html of q with the respondent's answer on it, when
-// the answer is all that differs: ticks on choices (withTicks), or the typed name of a
-// municipality (withValue); false when the template must render q.
+// the answer is all that differs: ticks on choices (withTicks) and the words of "other", a
+// municipality's name or a number (withValue), a text (withText); false when the template
+// must render q (an error on it, a did-you-mean choice, an input not found exactly once).
 func withAnswer(html template.HTML, q *models.Question, values url.Values, msgs map[string]string) (template.HTML, bool) {
-	if q.Kind == models.KindMunicipality {
+	switch q.Kind {
+	case models.KindMunicipality:
 		if msgs[q.Code] != "" || len(values[models.PickField(q)]) > 0 {
 			return "", false
 		}
-		return withValue(html, q.Code, values.Get(q.Code))
+		return withValue(html, fieldID(q.Code), q.Code, values.Get(q.Code))
+	case models.KindNumber:
+		if msgs[q.Code] != "" {
+			return "", false
+		}
+		return withValue(html, fieldID(q.Code), q.Code, values.Get(q.Code))
+	case models.KindText:
+		if msgs[q.Code] != "" {
+			return "", false
+		}
+		return withText(html, fieldID(q.Code), q.Code, values.Get(q.Code))
 	}
 	ticks, ok := onlyTicks(q, values, msgs)
 	if !ok {
 		return "", false
 	}
-	return withTicks(html, ticks)
+	if html, ok = withTicks(html, ticks); !ok {
+		return "", false
+	}
+	if other := models.OtherField(q); hasOther(q.Options) && values.Get(other) != "" {
+		return withValue(html, fieldID(other, "tekst"), other, values.Get(other))
+	}
+	return html, true
 }
 
-// withValue is the kept markup of a text input named field with value in its empty value
-// attribute, escaped as html/template escapes an attribute.
-func withValue(html template.HTML, field, value string) (template.HTML, bool) {
+// withText is the kept markup of the textarea with id and name with text as its content,
+// escaped as html/template escapes it there (RCDATA, the same table).
+func withText(html template.HTML, id, name, text string) (template.HTML, bool) {
 	s := string(html)
-	input := ` id="` + fieldID(field) + `" name="` + field + `" value=""`
+	start := `<textarea class="textarea" id="` + id + `" name="` + name + `"`
+	i := strings.Index(s, start)
+	if i < 0 || strings.Contains(s[i+len(start):], start) {
+		return "", false
+	}
+	end := strings.Index(s[i:], "></textarea>")
+	if end < 0 {
+		return "", false
+	}
+	at := i + end + 1 // after the start tag's >
+	return template.HTML(s[:at] + htmlEscaper.Replace(text) + s[at:]), true
+}
+
+// withValue is the kept markup of the text input with id and name with value in its empty
+// value attribute, escaped as html/template escapes an attribute.
+func withValue(html template.HTML, id, name, value string) (template.HTML, bool) {
+	s := string(html)
+	input := ` id="` + id + `" name="` + name + `" value=""`
 	i := strings.Index(s, input)
 	if i < 0 || strings.Contains(s[i+len(input):], input) {
 		return "", false
@@ -91,24 +126,18 @@ func withValue(html template.HTML, field, value string) (template.HTML, bool) {
 // tick is one ticked choice: the form field and the option's code.
 type tick struct{ field, code string }
 
-// onlyTicks returns the ticked choices of q when they are all that is the respondent's own
-// on it: a single, multiple or statements question without errors and without words in its
-// "other" field. Its markup is then the untouched markup with those inputs checked
-// (withTicks): that is how a section with saved answers is seen again.
+// onlyTicks returns the ticked choices of q when they are, besides the words in its "other"
+// field, all that is the respondent's own on it: a single, multiple or statements question
+// without errors. Its markup is then the untouched markup with those inputs checked
+// (withTicks) and the words put in (withValue): that is how a section with saved answers is
+// seen again.
 func onlyTicks(q *models.Question, values url.Values, msgs map[string]string) ([]tick, bool) {
 	var fields []string
 	switch q.Kind {
 	case models.KindSingle, models.KindMulti:
 		fields = []string{q.Code}
-		if hasOther(q.Options) {
-			for _, v := range values[models.OtherField(q)] {
-				if v != "" {
-					return nil, false
-				}
-			}
-			if msgs[models.OtherField(q)] != "" {
-				return nil, false
-			}
+		if hasOther(q.Options) && msgs[models.OtherField(q)] != "" {
+			return nil, false
 		}
 	case models.KindLikert:
 		for _, s := range q.Statements {
