@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
 
 	"peiling/models"
 )
@@ -188,15 +189,19 @@ func withTicks(html template.HTML, ticks []tick) (template.HTML, bool) {
 	return template.HTML(b.String()), true
 }
 
-// csrfMark stands for the CSRF token in a kept section page: letters only, so no escaper
-// changes it, and found nowhere else on a page.
-const csrfMark = "PEILINGCSRFTOKENMARK"
+// csrfMark and questionsMark stand for the CSRF token and the questions in a kept section
+// block: letters only, so no escaper changes them, and found nowhere else on a page.
+const (
+	csrfMark      = "PEILINGCSRFTOKENMARK"
+	questionsMark = "PEILINGQUESTIONSMARK"
+)
 
-// keptSectionMain returns the "main" block of section page view when every question on it is
-// untouched (kept markup, with register reg for the picker) and nothing else on it is the respondent's own: the same bytes for
-// every respondent who sees this section with the same steps, so it is rendered once and kept
-// for def, with the CSRF token put in per request. It is empty when the page must be rendered
-// as it is.
+// keptSectionMain returns the "main" block of section page view when every question on it
+// comes as markup (kept untouched, or with the respondent's answers put in: withAnswer) and
+// nothing else on it is the respondent's own. The block around the questions is the same
+// bytes for every respondent who sees this section with the same steps, so it is rendered
+// once and kept for def (and reg, for the picker's section), with the CSRF token and the
+// questions put in per request. It is empty when the page must be rendered as it is.
 //
 // key holds everything the block shows besides def's texts in the page's language: the
 // survey's slug and title, which page and step of how many, the questions shown (skip logic
@@ -210,35 +215,54 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 		return "", nil
 	}
 	t := tr(c)
-	f := h.render.frameOf(c, t, *view)
 	var key strings.Builder
-	fmt.Fprintf(&key, "main\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%v", t.Code(), f.ContentLang, view.Survey.Slug, view.Survey.Title, view.Page, view.Step, view.Steps, view.ToCheck)
+	size := 0
 	for _, q := range view.Questions {
-		if !q.pristine || q.Markup == "" {
+		if q.Markup == "" {
 			return "", nil
 		}
 		key.WriteString("\x00" + q.Name)
+		size += len(q.Markup)
 	}
+	f := h.render.frameOf(c, t, *view)
+	fmt.Fprintf(&key, "\x00main\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%v", t.Code(), f.ContentLang, view.Survey.Slug, view.Survey.Title, view.Page, view.Step, view.Steps, view.ToCheck)
 	kept := h.render.markups.Of(def)
 	v, ok := kept.Load(key.String())
 	main, _ := v.(keptQuestion)
 	if !ok || main.reg != nil && main.reg != reg {
-		token := f.CSRF
-		f.CSRF = csrfMark
 		section, err := h.render.template(t.Code(), "respond/section")
 		if err != nil {
 			return "", err
 		}
+		marked := *view
+		marked.Questions = []questionView{{Markup: questionsMark}}
+		f.Data, f.CSRF = marked, csrfMark
 		var b strings.Builder
 		if err := section.ExecuteTemplate(&b, "main", f); err != nil {
 			return "", err
 		}
-		if strings.Count(b.String(), csrfMark) != 1 {
+		if strings.Count(b.String(), csrfMark) != 1 || strings.Count(b.String(), questionsMark) != 1 {
 			return "", nil
 		}
-		main = keptQuestion{html: template.HTML(b.String()), reg: reg} // the picker may be on it
+		main = keptQuestion{html: template.HTML(b.String()), reg: reg} // the picker's list may be on it
 		kept.Store(key.String(), main)
-		f.CSRF = token
 	}
-	return template.HTML(strings.Replace(string(main.html), csrfMark, htmlEscaper.Replace(f.CSRF), 1)), nil
+	token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	before, after, _ := strings.Cut(string(main.html), questionsMark)
+	var b strings.Builder
+	b.Grow(len(main.html) + size + len(token))
+	withToken := func(part string) { // the token is in one of the two parts
+		pre, post, found := strings.Cut(part, csrfMark)
+		b.WriteString(pre)
+		if found {
+			htmlEscaper.WriteString(&b, token)
+			b.WriteString(post)
+		}
+	}
+	withToken(before)
+	for _, q := range view.Questions {
+		b.WriteString(string(q.Markup))
+	}
+	withToken(after)
+	return template.HTML(b.String()), nil
 }
