@@ -109,6 +109,13 @@ func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, e
 		}
 		r.pages[t.Code()] = pages
 	}
+	// A broken template fails the start, not a request: every page is parsed once now, in
+	// Dutch, and dropped (the pages are kept only from their first use, lazyPage).
+	for name, p := range r.pages[locales.Default.String()] {
+		if _, err := p.parse(); err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+	}
 	return r, nil
 }
 

@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"html/template"
+	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 )
 
 // TestPagesHoldOnlyThePartialsTheyReach: each page is parsed with the layout, the partials it
@@ -99,5 +102,25 @@ func TestPagesAreParsedOnFirstUse(t *testing.T) {
 	}
 	if n < 40 {
 		t.Errorf("only %d pages", n)
+	}
+}
+
+// A broken page fails NewRenderer, though pages are kept only from their first use.
+func TestABrokenPageFailsTheStart(t *testing.T) {
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS("../templates"), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(os.DirFS("../templates"), p)
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["admin/purge.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{if .Data}}unclosed{{end}}`)}
+	if _, err := NewRenderer(fsys, os.DirFS("../static"), catalogue); err == nil || !strings.Contains(err.Error(), "admin/purge") {
+		t.Errorf("a broken page: %v, want an error naming it", err)
 	}
 }
