@@ -42,6 +42,20 @@ func (a *testApp) definition(slug string) *models.Definition {
 	return def
 }
 
+// register is the list of municipalities survey slug is answered for.
+func (a *testApp) register(slug string) *models.Register {
+	a.t.Helper()
+	s, err := models.FindSurvey(a.db.Read, slug)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	reg, err := a.h.registers.Get(a.db.Read, s.Register)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return reg
+}
+
 func codes(def *models.Definition) string {
 	var out []string
 	for _, s := range def.Sections {

@@ -308,10 +308,7 @@ func TestAnInvitationInEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := app.h.registers.Get(app.db.Read, s.Register)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := app.register(refSlug)
 	contacts, problems := models.ReadContacts(strings.NewReader("0344;Anna;anna@utrecht.nl;en\n0363;Bert;bert@amsterdam.nl\n"), reg)
 	if len(problems) > 0 {
 		t.Fatal(problems)

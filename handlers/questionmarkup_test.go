@@ -77,19 +77,12 @@ func TestQuestionMarkupChangesNoPage(t *testing.T) {
 var submission = regexp.MustCompile(`name="inzending" value="[^"]*"`)
 
 // TestTickedQuestionsAreTheKeptMarkupWithInputsChecked: a question whose only answers are
-// ticks is written from its kept markup (withTicks), and that is what the template writes
-// for it; a question with words in its "other" field, or an error, goes through the template.
+// ticks, words in "other", a name, a number or a text is written from its kept markup
+// (withAnswer), and that is what the template writes for it.
 func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 	app := newTestApp(t)
 	def := app.definition(refSlug)
-	s, err := models.FindSurvey(app.db.Read, refSlug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := app.h.registers.Get(app.db.Read, s.Register)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := app.register(refSlug)
 	tr := catalogue.Dutch()
 	ticked, names := 0, 0
 	for si, answers := range sectionAnswers("Ede") {
