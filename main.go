@@ -150,10 +150,10 @@ func main() {
 
 // tuneGC lets the heap grow to three times what is live before a collection (GOGC=200)
 // instead of twice, with a soft limit of 128 MiB: under 50 respondents the server then spends
-// 11 % less CPU per questionnaire and peaks at 93 MB instead of 74 MB (docs/performance.md,
-// "Garbage collector"), within the 100 MB it is meant to need; a big export or results page
-// makes the collector work harder near the limit rather than let the heap triple. GOGC and
-// GOMEMLIMIT in the environment still decide, as for any Go program.
+// about 11 % less CPU per questionnaire and peaks at 77 MB instead of 63 MB
+// (docs/performance.md, "Speed (issue 14)"), within the 100 MB it is meant to need; a big
+// export or results page makes the collector work harder near the limit rather than let the
+// heap triple. GOGC and GOMEMLIMIT in the environment still decide, as for any Go program.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)

@@ -18,12 +18,13 @@ import (
 // section with and without the cache.
 var cacheQuestionMarkup = true
 
-// keptQuestion is a question's markup as kept. The municipality picker lists the survey's
-// register, which can be reloaded while the definition stays: its markup holds for that
-// register only (and keeps it, so that no other register can take its address).
-type keptQuestion struct {
+// keptMarkup is the markup kept for a question, or for the block around a section's
+// questions. The municipality picker lists the survey's register, which can be reloaded while
+// the definition stays: markup holding it is valid for that register only (and keeps it, so
+// that no other register can take its address).
+type keptMarkup struct {
 	html template.HTML
-	reg  *models.Register // the picker's; nil for every other question
+	reg  *models.Register // the picker's, when it is on it; nil otherwise
 }
 
 // cachedQuestion is the markup kept for question code of def on a page in language lang,
@@ -33,7 +34,7 @@ func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string, reg
 	if !ok {
 		return "", false
 	}
-	k := v.(keptQuestion)
+	k := v.(keptMarkup)
 	if k.reg != nil && k.reg != reg {
 		return "", false
 	}
@@ -51,7 +52,7 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 	if err := section.ExecuteTemplate(&b, "question", *v); err != nil {
 		return "", err
 	}
-	k := keptQuestion{html: template.HTML(b.String())}
+	k := keptMarkup{html: template.HTML(b.String())}
 	if v.Kind == models.KindMunicipality {
 		k.reg = reg
 	}
@@ -98,9 +99,8 @@ func withAnswer(html template.HTML, q *models.Question, values url.Values, msgs 
 // escaped as html/template escapes it there (RCDATA, the same table).
 func withText(html template.HTML, id, name, text string) (template.HTML, bool) {
 	s := string(html)
-	start := `<textarea class="textarea" id="` + id + `" name="` + name + `"`
-	i := strings.Index(s, start)
-	if i < 0 || strings.Contains(s[i+len(start):], start) {
+	i, ok := indexOnce(s, `<textarea class="textarea" id="`+id+`" name="`+name+`"`)
+	if !ok {
 		return "", false
 	}
 	end := strings.Index(s[i:], "></textarea>")
@@ -116,12 +116,22 @@ func withText(html template.HTML, id, name, text string) (template.HTML, bool) {
 func withValue(html template.HTML, id, name, value string) (template.HTML, bool) {
 	s := string(html)
 	input := ` id="` + id + `" name="` + name + `" value=""`
-	i := strings.Index(s, input)
-	if i < 0 || strings.Contains(s[i+len(input):], input) {
+	i, ok := indexOnce(s, input)
+	if !ok {
 		return "", false
 	}
 	at := i + len(input) - 1 // before the closing quote
 	return template.HTML(s[:at] + htmlEscaper.Replace(value) + s[at:]), true
+}
+
+// indexOnce is where part is in s, when it is there exactly once: an input found more than
+// once, or not at all, is left to the template.
+func indexOnce(s, part string) (int, bool) {
+	i := strings.Index(s, part)
+	if i < 0 || strings.Contains(s[i+len(part):], part) {
+		return 0, false
+	}
+	return i, true
 }
 
 // tick is one ticked choice: the form field and the option's code.
@@ -170,8 +180,8 @@ func withTicks(html template.HTML, ticks []tick) (template.HTML, bool) {
 	at := make([]int, 0, len(ticks))
 	for _, t := range ticks {
 		input := ` id="` + fieldID(t.field, t.code) + `" name="` + t.field + `" value="` + t.code + `"`
-		i := strings.Index(s, input)
-		if i < 0 || strings.Contains(s[i+len(input):], input) {
+		i, ok := indexOnce(s, input)
+		if !ok {
 			return "", false
 		}
 		at = append(at, i+len(input))
@@ -224,11 +234,10 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 		key.WriteString("\x00" + q.Name)
 		size += len(q.Markup)
 	}
-	f := h.render.frameOf(c, t, *view)
-	fmt.Fprintf(&key, "\x00main\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%v", t.Code(), f.ContentLang, view.Survey.Slug, view.Survey.Title, view.Page, view.Step, view.Steps, view.ToCheck)
+	fmt.Fprintf(&key, "\x00main\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%v", t.Code(), contentLang(c, t), view.Survey.Slug, view.Survey.Title, view.Page, view.Step, view.Steps, view.ToCheck)
 	kept := h.render.markups.Of(def)
 	v, ok := kept.Load(key.String())
-	main, _ := v.(keptQuestion)
+	main, _ := v.(keptMarkup)
 	if !ok || main.reg != nil && main.reg != reg {
 		section, err := h.render.template(t.Code(), "respond/section")
 		if err != nil {
@@ -236,7 +245,8 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 		}
 		marked := *view
 		marked.Questions = []questionView{{Markup: questionsMark}}
-		f.Data, f.CSRF = marked, csrfMark
+		f := h.render.frameOf(c, t, marked)
+		f.CSRF = csrfMark
 		var b strings.Builder
 		if err := section.ExecuteTemplate(&b, "main", f); err != nil {
 			return "", err
@@ -244,7 +254,7 @@ func (h *Handler) keptSectionMain(c *echo.Context, def *models.Definition, view 
 		if strings.Count(b.String(), csrfMark) != 1 || strings.Count(b.String(), questionsMark) != 1 {
 			return "", nil
 		}
-		main = keptQuestion{html: template.HTML(b.String()), reg: reg} // the picker's list may be on it
+		main = keptMarkup{html: template.HTML(b.String()), reg: reg} // the picker's list may be on it
 		kept.Store(key.String(), main)
 	}
 	token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)

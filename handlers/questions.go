@@ -36,10 +36,11 @@ type questionView struct {
 	// PickName ("Bedoelt u …?").
 	Picks    []choiceView
 	PickName string
-	// Markup is the question as the "question" template renders it, when nothing on it is
-	// the respondent's own (pristine): the same for every respondent (questionMarkup).
+	// Markup is the question as the "question" template renders it, from the markup kept for
+	// it untouched (questionmarkup.go): as it is when the question is pristine, with the
+	// respondent's answer put in (withAnswer) otherwise.
 	Markup   template.HTML
-	pristine bool
+	pristine bool // nothing on it is the respondent's own
 }
 
 // pickerOption is one municipality in the picker's list, with the names people also use.
@@ -121,8 +122,9 @@ func fieldID(name string, parts ...string) string {
 // buildQuestions makes the views of section si from values and problems, and the error
 // summary that links to the fields in the same order.
 //
-// cached, when not nil, gives the markup kept for a question nobody has answered yet
-// (questionMarkup): such a question needs no view of its own, only that markup.
+// cached, when not nil, gives the markup kept for a question untouched (questionmarkup.go):
+// a question with that markup and at most an answer on it (withAnswer) needs no view of its
+// own, only the markup.
 func buildQuestions(t *locales.Translator, def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register, cached func(code string) (template.HTML, bool)) ([]questionView, []problemView) {
 	msgs := map[string]string{}
 	picks := map[string][]string{}
@@ -137,16 +139,13 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 	for qi := range def.Sections[si].Questions {
 		q := &def.Sections[si].Questions[qi]
 		pristine := untouched(values, msgs, questionFields(q)...)
-		if pristine && cached != nil {
+		if cached != nil {
 			if html, ok := cached(q.Code); ok {
-				views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html, pristine: true})
-				continue
-			}
-		}
-		if !pristine && cached != nil {
-			if html, ok := cached(q.Code); ok {
-				if html, ok := withAnswer(html, q, values, msgs); ok {
-					views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html})
+				if !pristine {
+					html, ok = withAnswer(html, q, values, msgs)
+				}
+				if ok {
+					views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html, pristine: pristine})
 					continue
 				}
 			}

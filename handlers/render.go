@@ -23,8 +23,8 @@ import (
 	"peiling/models"
 )
 
-// Renderer renders pages: each page file is parsed once per language, at start, into its own
-// set with the layout and the partials it reaches.
+// Renderer renders pages: each page file is parsed once per language, on its first use, into
+// its own set with the layout and the partials it reaches.
 type Renderer struct {
 	// pages holds every page once per language (code → name → page): T and the date and
 	// number functions are bound to the language at parse time, so that templates and partials
@@ -35,12 +35,12 @@ type Renderer struct {
 	seen   map[string]bool
 	assets map[string]string // static path → content hash
 	// markups are, per survey definition as the respondent's pages show it, the markup of
-	// each question nobody has answered yet, per page language and question code
-	// (lang + "\x00" + code → template.HTML): a section page is mostly its questions, and a
-	// question's markup is the same for every respondent until they type, tick or get an
-	// error; html/template spent most of a section page on it, calling its escapers through
-	// reflection six times per radio button (questionmarkup.go). Each Renderer has its own:
-	// the markup is its templates' output.
+	// each question untouched, per page language and question code (lang + "\x00" + code →
+	// keptMarkup), and of the blocks around a section's questions (keptSectionMain): a section
+	// page is mostly its questions, and a question's markup is the same for every respondent
+	// but for their answer, which is put in (withAnswer); html/template spent most of a section
+	// page on it, calling its escapers through reflection six times per radio button
+	// (questionmarkup.go). Each Renderer has its own: the markup is its templates' output.
 	markups models.DefinitionMemo
 }
 
@@ -91,8 +91,8 @@ func dutchTime(t time.Time) string {
 // languageLink is one entry of the language switch, named in its own language.
 type languageLink struct{ Code, Name, URL string }
 
-// NewRenderer parses every page below templates once per language of the catalogue and
-// hashes every static file.
+// NewRenderer reads every page below templates, for each language of the catalogue, checks
+// that every page parses, and hashes every static file.
 func NewRenderer(templates, static fs.FS, lang *locales.Catalogue) (*Renderer, error) {
 	r := &Renderer{pages: map[string]map[string]*lazyPage{}, lang: lang, seen: map[string]bool{}, assets: map[string]string{}}
 	if err := r.hashAssets(static); err != nil {
@@ -339,7 +339,7 @@ var inlineMessages = true
 // string constant: {{"Volgende"}}. html/template escapes a constant as the place needs, as it
 // escapes what T returns, so the page is the same; only the call and the catalogue look-up
 // are gone. The files themselves are not changed: the catalogue tests read them as written.
-// sources keeps what it read per file: a partial is parsed into every page that reaches it.
+// sources holds every file's source in the page's language, messages put in.
 func parseFiles(t *template.Template, sources map[string]string, files ...string) error {
 	for _, f := range files {
 		src, ok := sources[f]
@@ -452,11 +452,7 @@ func htmlText(s string) string {
 // Render implements echo.Renderer.
 func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) error {
 	t := tr(c)
-	p, ok := r.pages[t.Code()][name]
-	if !ok {
-		return fmt.Errorf("no template %q", name)
-	}
-	page, err := p.template()
+	page, err := r.template(t.Code(), name)
 	if err != nil {
 		return err
 	}
@@ -481,10 +477,7 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 
 // frameOf is what the layout of every page in language t is rendered with.
 func (r *Renderer) frameOf(c *echo.Context, t *locales.Translator, data any) frame {
-	f := frame{Data: data, Lang: t.Code(), Languages: r.languageLinks(c, t)}
-	if lang, ok := c.Get(contentLangKey).(string); ok && lang != t.Code() {
-		f.ContentLang = lang
-	}
+	f := frame{Data: data, Lang: t.Code(), Languages: r.languageLinks(c, t), ContentLang: contentLang(c, t)}
 	if def, ok := c.Get(contentDefKey).(*models.Definition); ok {
 		f.content = def
 	}
@@ -496,6 +489,15 @@ func (r *Renderer) frameOf(c *echo.Context, t *locales.Translator, data any) fra
 	}
 	f.Preview, _ = c.Get(previewKey).(*previewFrame)
 	return f
+}
+
+// contentLang is the language of the survey texts a handler put on the page, when it is not
+// the page's language t (frame.ContentLang).
+func contentLang(c *echo.Context, t *locales.Translator) string {
+	if lang, ok := c.Get(contentLangKey).(string); ok && lang != t.Code() {
+		return lang
+	}
+	return ""
 }
 
 // renderBuffers hold pages while they are rendered. echo renders into a new bytes.Buffer that

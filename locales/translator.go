@@ -136,30 +136,29 @@ func (t *Translator) fill(id string, args []any) (string, bool) {
 	var b strings.Builder
 	for i, name := range f.names {
 		b.WriteString(f.text[i])
-		found := false
-		for j := 0; j < len(args); j += 2 {
-			if args[j] != name {
-				continue
-			}
-			switch a := args[j+1].(type) {
-			case string:
-				b.WriteString(a)
-			case int:
-				b.WriteString(strconv.Itoa(a))
-			case int64:
-				b.WriteString(strconv.FormatInt(a, 10))
-			default:
-				return "", false
-			}
-			found = true
-			break
-		}
-		if !found {
+		switch a := namedArg(args, name).(type) {
+		case string:
+			b.WriteString(a)
+		case int:
+			b.WriteString(strconv.Itoa(a))
+		case int64:
+			b.WriteString(strconv.FormatInt(a, 10))
+		default: // missing, or printed otherwise by a template
 			return "", false
 		}
 	}
 	b.WriteString(f.text[len(f.names)])
 	return b.String(), true
+}
+
+// namedArg is the value of the argument called name in args (name, value pairs), or nil.
+func namedArg(args []any, name string) any {
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] == name {
+			return args[i+1]
+		}
+	}
+	return nil
 }
 
 // Text returns message id in t's language as the catalogue writes it, with nothing filled in:

@@ -67,12 +67,15 @@ type stmtCacheConn struct {
 
 type cachedStmt struct {
 	query string
-	stmt  interface {
-		driver.Stmt
-		driver.StmtExecContext
-		driver.StmtQueryContext
-	}
-	busy bool // its rows are open
+	stmt  driverStmt
+	busy  bool // its rows are open
+}
+
+// driverStmt is what modernc.org/sqlite's prepared statement implements and the cache uses.
+type driverStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
 }
 
 func newStmtCacheConn(c driver.Conn) driver.Conn {
@@ -116,11 +119,7 @@ func (c *stmtCacheConn) lookup(ctx context.Context, query string) (*cachedStmt, 
 	if err != nil {
 		return nil, err
 	}
-	st, ok := s.(interface {
-		driver.Stmt
-		driver.StmtExecContext
-		driver.StmtQueryContext
-	})
+	st, ok := s.(driverStmt)
 	if !ok {
 		s.Close()
 		return nil, nil
