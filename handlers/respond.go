@@ -96,6 +96,24 @@ func (h *Handler) loadDraft(c *echo.Context, s *models.Survey) (*models.Response
 // It also returns the definition of the version the draft was started on.
 func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Response, def *models.Definition, ok bool, err error) {
 	r, err = h.loadDraft(c, s)
+	return h.ownDraft(c, s, r, err)
+}
+
+// loadOwnDraftAnswers is loadOwnDraft for the pages that show the draft's answers: they are
+// read with it, by one statement.
+func (h *Handler) loadOwnDraftAnswers(c *echo.Context, s *models.Survey) (r *models.Response, def *models.Definition, answers []models.Answer, ok bool, err error) {
+	r, answers, err = h.loadDraftAnswers(c, s)
+	r, def, ok, err = h.ownDraft(c, s, r, err)
+	return r, def, answers, ok, err
+}
+
+// loadDraftAnswers is loadDraft with the draft's answers.
+func (h *Handler) loadDraftAnswers(c *echo.Context, s *models.Survey) (*models.Response, []models.Answer, error) {
+	return models.FindResponseWithAnswers(h.db.Read.WithContext(c.Request().Context()), s, h.draftToken(c, s.Slug))
+}
+
+// ownDraft sends the visitor where loadOwnDraft says, given what looking up their draft gave.
+func (h *Handler) ownDraft(c *echo.Context, s *models.Survey, r *models.Response, err error) (*models.Response, *models.Definition, bool, error) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, nil, false, h.noDraft(c, s)
@@ -106,7 +124,7 @@ func (h *Handler) loadOwnDraft(c *echo.Context, s *models.Survey) (r *models.Res
 	case r.SetAside():
 		return nil, nil, false, h.showSetAside(c, s, r)
 	}
-	def, err = h.defFor(c, s, r)
+	def, err := h.defFor(c, s, r)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -301,7 +319,7 @@ func (h *Handler) showSection(c *echo.Context) error {
 	if _, err := step(c, def); err != nil { // before any lookup: a bad URL is a 404
 		return err
 	}
-	r, def, ok, err := h.loadOwnDraft(c, s)
+	r, def, answers, ok, err := h.loadOwnDraftAnswers(c, s)
 	if !ok {
 		return err
 	}
@@ -311,10 +329,6 @@ func (h *Handler) showSection(c *echo.Context) error {
 	}
 	if n > r.Reached+1 { // no skipping past unanswered pages
 		return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, r.Reached+1))
-	}
-	answers, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
-	if err != nil {
-		return err
 	}
 	vis := def.Visible(answers)
 	if !vis.Section(n - 1) { // skipped by an earlier answer
@@ -491,16 +505,12 @@ func (h *Handler) renderCheck(c *echo.Context, status int, problems ...problemVi
 	if err := s.Accepting(); err != nil {
 		return err
 	}
-	r, def, ok, err := h.loadOwnDraft(c, s)
+	r, def, answers, ok, err := h.loadOwnDraftAnswers(c, s)
 	if !ok {
 		return err
 	}
 	if r.Reached < len(def.Sections) {
 		return c.Redirect(http.StatusSeeOther, stepURL(s.Slug, r.Reached+1))
-	}
-	answers, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
-	if err != nil {
-		return err
 	}
 	view := newCheckView(tr(c), s, def, answers, problems)
 	if len(view.Errors) > 0 && status == http.StatusOK && c.Request().Method == http.MethodPost {
@@ -580,7 +590,7 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.loadDraft(c, s)
+	r, answers, err := h.loadDraftAnswers(c, s)
 	if errors.Is(err, models.ErrNotFound) {
 		return h.noDraft(c, s)
 	}
@@ -595,10 +605,6 @@ func (h *Handler) showConfirmation(c *echo.Context) error {
 	}
 	if !r.Submitted() {
 		return c.Redirect(http.StatusSeeOther, continueURL(s.Slug, r, len(def.Sections)))
-	}
-	answers, err := models.AnswersOf(h.db.Read.WithContext(c.Request().Context()), r.ID)
-	if err != nil {
-		return err
 	}
 	view := confirmView{Survey: s, Reference: *r.Reference, Municipality: h.municipalityName(c, s, r), SubmittedAt: *r.SubmittedAt,
 		Sections: summarise(tr(c), def, s.Slug, answers)}

@@ -22,7 +22,7 @@ func TestFindResponseReadsWhatTakeRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := strings.Fields(strings.NewReplacer(",", " ").Replace(strings.SplitN(strings.TrimPrefix(findResponseSQL, "SELECT "), "FROM", 2)[0]))
+	sel := strings.Fields(strings.NewReplacer(",", " ").Replace(strings.SplitN(strings.TrimPrefix(responseColumns, "SELECT "), "FROM", 2)[0]))
 	if !reflect.DeepEqual(sel, sch.DBNames) {
 		t.Fatalf("FindResponse reads %v, Response has %v", sel, sch.DBNames)
 	}
@@ -60,6 +60,59 @@ func TestFindResponseReadsWhatTakeRead(t *testing.T) {
 		t.Errorf("the set columns came back as %+v", got)
 	}
 	if _, err := FindResponse(db.Read, s, "no such token"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an unknown token: %v, want ErrNotFound", err)
+	}
+}
+
+// TestFindResponseWithAnswersReadsWhatTwoReadsRead: the response and its answers read by one
+// statement are the response FindResponse reads and the answers AnswersOf reads, in the same
+// order, ids aside: for a draft without answers (PostgreSQL's aggregate gives NULL), and for
+// one with numbers, empty fields, quotes, escapes and text beyond ASCII.
+func TestFindResponseWithAnswersReadsWhatTwoReadsRead(t *testing.T) {
+	db := openSeeded(t, dbtest.DSN(t, "p.db"))
+	s := referenceSurvey(t, db)
+	_, empty, err := StartDraft(db.Write, s, "nl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, full, err := StartDraft(db.Write, s, "nl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, twelve := 1.0/3, 12.0
+	stored := []Answer{
+		{ResponseID: r.ID, Question: "z_last_code_first", Option: "o1"},
+		{ResponseID: r.ID, Question: "a", Item: "s1", Option: "3", Number: &third},
+		{ResponseID: r.ID, Question: "b", Text: "\"quoted\" \\ back\nslash, tab\t, ünïcödé € and \u0001"},
+		{ResponseID: r.ID, Question: "a", Item: "s2", Number: &twelve},
+	}
+	if err := db.Write.Create(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{empty, full} {
+		wantR, err := FindResponse(db.Read, s, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := AnswersOf(db.Read, wantR.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			want[i].ID = 0
+		}
+		gotR, got, err := FindResponseWithAnswers(db.Read, s, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotR, wantR) || !reflect.DeepEqual(got, want) {
+			t.Errorf("one read gave\n %+v\n %+v\ntwo reads\n %+v\n %+v", gotR, got, wantR, want)
+		}
+		if got == nil {
+			t.Error("no answers came back as nil, not empty")
+		}
+	}
+	if _, _, err := FindResponseWithAnswers(db.Read, s, "no such token"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("an unknown token: %v, want ErrNotFound", err)
 	}
 }

@@ -180,7 +180,7 @@ func (g *groupWriter) transaction(group []*write) (errs []error, err error) {
 // rows in different orders) runs again: the ROLLBACK TO released the locks it took, so the
 // other group goes on, and the write waits its turn instead of failing.
 func savepoint(tx *gorm.DB, name string, fn func(*gorm.DB) error) (err, lost error) {
-	if lost := tx.Exec("SAVEPOINT " + name).Error; lost != nil {
+	if _, lost := exec(tx, "SAVEPOINT "+name); lost != nil {
 		return nil, fmt.Errorf("savepoint: %w", lost)
 	}
 	for attempt := 1; ; attempt++ {
@@ -188,14 +188,14 @@ func savepoint(tx *gorm.DB, name string, fn func(*gorm.DB) error) (err, lost err
 		if err == nil {
 			break
 		}
-		if lost := tx.Exec("ROLLBACK TO " + name).Error; lost != nil {
+		if _, lost := exec(tx, "ROLLBACK TO "+name); lost != nil {
 			return err, fmt.Errorf("rollback to savepoint: %w", lost)
 		}
 		if attempt == maxWriteAttempts || !lostADeadlock(err) {
 			break
 		}
 	}
-	if lost := tx.Exec("RELEASE " + name).Error; lost != nil {
+	if _, lost := exec(tx, "RELEASE "+name); lost != nil {
 		return err, fmt.Errorf("release savepoint: %w", lost)
 	}
 	return err, nil

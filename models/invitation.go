@@ -147,7 +147,8 @@ func setAside(q *gorm.DB, reason string, at time.Time) (int64, error) {
 // hasLiveInvitation reports whether municipality code of survey surveyID has a live link.
 func hasLiveInvitation(tx *gorm.DB, surveyID uint, code string) (bool, error) {
 	var n int64
-	err := tx.Model(&Invitation{}).Where("survey_id = ? AND municipality_code = ? AND revoked_at IS NULL", surveyID, code).Count(&n).Error
+	err := queryRow(tx, `SELECT COUNT(*) FROM invitations WHERE survey_id = $1 AND municipality_code = $2 AND revoked_at IS NULL`,
+		[]any{surveyID, code}, &n)
 	return n > 0, err
 }
 

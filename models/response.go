@@ -131,12 +131,13 @@ func StartDraft(db *gorm.DB, survey *Survey, lang string) (*Response, string, er
 // and locks the row for key share until the transaction ends, as checkWritable does.
 func surveyForWriting(tx *gorm.DB, id uint) (*Survey, error) {
 	var s Survey
-	res := tx.Raw("SELECT id, status, closes_at, access_mode, version FROM surveys WHERE id = ?"+dialectOf(tx).lockRows(lockKeyShare, ""), id).Scan(&s)
-	if res.Error != nil {
-		return nil, res.Error
-	}
-	if res.RowsAffected == 0 {
+	err := queryRow(tx, "SELECT id, status, closes_at, access_mode, version FROM surveys WHERE id = $1"+dialectOf(tx).lockRows(lockKeyShare, ""),
+		[]any{id}, &s.ID, &s.Status, &s.ClosesAt, &s.AccessMode, &s.Version)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
@@ -149,29 +150,88 @@ func FindResponse(db *gorm.DB, survey *Survey, token string) (*Response, error) 
 	// Every page of a respondent looks its draft up, so the row is read by one fixed statement
 	// and scanned field by field, without gorm building the query and scanning by reflection.
 	// Every column is read, as Take read them: the Response goes on to the saves.
-	rows, err := query(db, findResponseSQL, HashToken(token), survey.ID)
+	return readResponse(db, responseColumns+` WHERE token_hash = $1 AND survey_id = $2 LIMIT 1`, HashToken(token), survey.ID)
+}
+
+// FindResponseWithAnswers is FindResponse that also reads the response's answers, in the
+// order they were saved, by the same statement: the pages that show a draft (each section,
+// the check page, the confirmation) read both, and as two statements each took its own
+// connection and read transaction, and the answers came one row of seven values each. The
+// database hands them over as one JSON array (dialect.answerArray). The answers have no ID
+// (no page needs one; SaveSection reads its own) and r.Answers is left empty.
+func FindResponseWithAnswers(db *gorm.DB, survey *Survey, token string) (*Response, []Answer, error) {
+	if token == "" {
+		return nil, nil, ErrNotFound
+	}
+	var (
+		r    Response
+		list sql.NullString // PostgreSQL's json_agg over no answers is NULL
+	)
+	err := queryRow(db, responseWithAnswersSQL(db), []any{HashToken(token), survey.ID}, append(r.columns(), &list)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	answers := make([]Answer, 0, 16) // as AnswersOf: none is empty, not nil
+	if list.Valid {
+		var numbers []float64
+		if answers, err = parseAnswerList(list.String, answers, &numbers); err != nil {
+			return nil, nil, fmt.Errorf("answers of response %d: %w", r.ID, err)
+		}
+	}
+	for i := range answers {
+		answers[i].ResponseID = r.ID
+	}
+	return &r, answers, nil
+}
+
+// responseWithAnswersSQL is responseColumns with the answers as one more column.
+func responseWithAnswersSQL(db *gorm.DB) string {
+	if dialectOf(db).postgres() {
+		return postgresResponseWithAnswers
+	}
+	return sqliteResponseWithAnswers
+}
+
+var (
+	sqliteResponseWithAnswers   = withAnswers(sqliteDialect)
+	postgresResponseWithAnswers = withAnswers(postgresDialect)
+)
+
+func withAnswers(d *dialect) string {
+	return "SELECT " + responseColumnList + ",\n\t(SELECT " + d.answerArray + " FROM answers a WHERE a.response_id = responses.id)\n\t" +
+		"FROM responses WHERE token_hash = $1 AND survey_id = $2 LIMIT 1"
+}
+
+// readResponse reads the one response that q (responseColumns and a condition) selects, or
+// ErrNotFound.
+func readResponse(db *gorm.DB, q string, args ...any) (*Response, error) {
+	var r Response
+	err := queryRow(db, q, args, r.columns()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, ErrNotFound
-	}
-	var r Response
-	if err := rows.Scan(&r.ID, &r.SurveyID, &r.Status, &r.MunicipalityCode, &r.InvitationID, &r.SetAsideReason,
-		&r.TokenHash, &r.SubmissionID, &r.Reference, &r.Reached, &r.Version, &r.Lang, &r.CreatedAt, &r.UpdatedAt,
-		&r.SubmittedAt, &r.SetAsideAt); err != nil {
-		return nil, err
-	}
-	return &r, rows.Close()
+	return &r, nil
 }
 
-const findResponseSQL = `SELECT id, survey_id, status, municipality_code, invitation_id, set_aside_reason, token_hash,
-	submission_id, reference, reached, version, lang, created_at, updated_at, submitted_at, set_aside_at
-	FROM responses WHERE token_hash = $1 AND survey_id = $2 LIMIT 1`
+// columns are the places to scan responseColumnList into.
+func (r *Response) columns() []any {
+	return []any{&r.ID, &r.SurveyID, &r.Status, &r.MunicipalityCode, &r.InvitationID, &r.SetAsideReason,
+		&r.TokenHash, &r.SubmissionID, &r.Reference, &r.Reached, &r.Version, &r.Lang, &r.CreatedAt, &r.UpdatedAt,
+		&r.SubmittedAt, &r.SetAsideAt}
+}
+
+// responseColumns selects every column of a Response, as gorm's Take read them.
+const (
+	responseColumnList = `id, survey_id, status, municipality_code, invitation_id, set_aside_reason, token_hash,
+	submission_id, reference, reached, version, lang, created_at, updated_at, submitted_at, set_aside_at`
+	responseColumns = "SELECT " + responseColumnList + " FROM responses"
+)
 
 // AnswersOf returns the stored answers of response id, in the order they were saved.
 func AnswersOf(db *gorm.DB, id uint) ([]Answer, error) {
@@ -230,8 +290,10 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 				return &InvitedError{Code: *code}
 			}
 		}
-		if err := tx.Where("response_id = ? AND question IN ?", r.ID, codes).Delete(&Answer{}).Error; err != nil {
-			return err
+		if len(codes) > 0 {
+			if _, err := exec(tx, deleteSectionSQL(tx, len(codes)), append([]any{r.ID}, anySlice(codes)...)...); err != nil {
+				return err
+			}
 		}
 		if err := insertAnswers(tx, r.ID, answers); err != nil {
 			return err
@@ -253,11 +315,12 @@ func SaveSection(db *gorm.DB, survey *Survey, r *Response, si int, answers []Ans
 				reached++
 			}
 		}
-		updates := map[string]any{"updated_at": now(), "reached": reached}
 		if containsString(codes, mq.Code) && r.InvitationID == nil { // an invitation fixes the municipality
-			updates["municipality_code"] = code
+			_, err = exec(tx, `UPDATE responses SET updated_at = $1, reached = $2, municipality_code = $3 WHERE id = $4`, now(), reached, code, r.ID)
+		} else {
+			_, err = exec(tx, `UPDATE responses SET updated_at = $1, reached = $2 WHERE id = $3`, now(), reached, r.ID)
 		}
-		return tx.Model(&Response{}).Where("id = ?", r.ID).Updates(updates).Error
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("save section %d of response %d: %w", si+1, r.ID, err)
@@ -276,9 +339,9 @@ func checkWritable(tx *gorm.DB, surveyID, responseID uint) error {
 		ClosesAt                     *time.Time
 	}
 	// Scanned field by field: every save runs this, inside the group writer's turn.
-	err := tx.Raw(`SELECT s.status, r.status, s.closes_at
-		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = ? AND s.id = ?`+dialectOf(tx).lockRows(lockKeyShare, "s"),
-		responseID, surveyID).Row().Scan(&state.SurveyStatus, &state.ResponseStatus, &state.ClosesAt)
+	err := queryRow(tx, `SELECT s.status, r.status, s.closes_at
+		FROM responses r JOIN surveys s ON s.id = r.survey_id WHERE r.id = $1 AND s.id = $2`+dialectOf(tx).lockRows(lockKeyShare, "s"),
+		[]any{responseID, surveyID}, &state.SurveyStatus, &state.ResponseStatus, &state.ClosesAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -304,20 +367,37 @@ func insertAnswers(tx *gorm.DB, id uint, answers []Answer) error {
 		n := min(len(answers), answersPerInsert)
 		var b strings.Builder
 		b.WriteString(insertAnswersSQL)
+		newParams(tx, &b).rows(n, 6)
 		args := make([]any, 0, 6*n)
-		for i, a := range answers[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
+		for _, a := range answers[:n] {
 			args = append(args, id, a.Question, a.Item, a.Option, a.Text, a.Number)
 		}
-		if err := tx.Exec(b.String(), args...).Error; err != nil {
+		if _, err := exec(tx, b.String(), args...); err != nil {
 			return err
 		}
 		answers = answers[n:]
 	}
 	return nil
+}
+
+// deleteSectionSQL deletes a response's answers to n questions: the response's id and the
+// questions' codes are its parameters.
+func deleteSectionSQL(tx *gorm.DB, n int) string {
+	var b strings.Builder
+	p := newParams(tx, &b)
+	b.WriteString("DELETE FROM answers WHERE response_id = ")
+	p.one()
+	b.WriteString(" AND question IN ")
+	p.rows(1, n)
+	return b.String()
+}
+
+func anySlice(list []string) []any {
+	out := make([]any, len(list))
+	for i, v := range list {
+		out[i] = v
+	}
+	return out
 }
 
 // insertAnswersSQL names every column of Answer but its id (TestInsertAnswersStoresWhatCreateStored).
@@ -363,10 +443,11 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID, lang string)
 		return err
 	}
 	err = db.Transaction(func(tx *gorm.DB) error {
-		var cur Response
-		if err := tx.Where("id = ?", r.ID).Take(&cur).Error; err != nil {
-			return notFound(err)
+		found, err := readResponse(tx, responseColumns+` WHERE id = $1`, r.ID)
+		if err != nil {
+			return err
 		}
+		cur := *found
 		if cur.Submitted() || cur.SetAside() && cur.SubmissionID != nil {
 			if cur.SubmissionID != nil && *cur.SubmissionID == submissionID {
 				*r = cur
@@ -390,10 +471,9 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID, lang string)
 			return err
 		}
 		if reason != "" {
-			err = tx.Model(&Response{}).Where("id = ? AND status = ?", r.ID, ResponseDraft).Updates(map[string]any{
-				"status": ResponseSetAside, "set_aside_reason": reason, "set_aside_at": t, "submitted_at": t,
-				"submission_id": submissionID, "updated_at": t,
-			}).Error
+			_, err = exec(tx, `UPDATE responses SET status = $1, set_aside_reason = $2, set_aside_at = $3, submitted_at = $3,
+				submission_id = $4, updated_at = $3 WHERE id = $5 AND status = $6`,
+				ResponseSetAside, reason, t, submissionID, r.ID, ResponseDraft)
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
 				return ErrAlreadySubmitted // the submission id belongs to another response
 			}
@@ -404,9 +484,9 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID, lang string)
 			*r = cur
 			return nil
 		}
-		err = tx.Model(&Response{}).Where("id = ? AND status = ?", r.ID, ResponseDraft).Updates(map[string]any{
-			"status": ResponseSubmitted, "submitted_at": t, "submission_id": submissionID, "reference": ref, "updated_at": t, "lang": lang,
-		}).Error
+		_, err = exec(tx, `UPDATE responses SET status = $1, submitted_at = $2, submission_id = $3, reference = $4,
+			updated_at = $2, lang = $5 WHERE id = $6 AND status = $7`,
+			ResponseSubmitted, t, submissionID, ref, lang, r.ID, ResponseDraft)
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return ErrAlreadySubmitted // the submission id belongs to another response, or the municipality's raced in
 		}
@@ -443,7 +523,7 @@ func newReference() string {
 func mayCount(tx *gorm.DB, s *Survey, r *Response) (string, error) {
 	if r.InvitationID != nil {
 		var revoked int64
-		err := tx.Model(&Invitation{}).Where("id = ? AND revoked_at IS NOT NULL", *r.InvitationID).Count(&revoked).Error
+		err := queryRow(tx, `SELECT COUNT(*) FROM invitations WHERE id = $1 AND revoked_at IS NOT NULL`, []any{*r.InvitationID}, &revoked)
 		if err != nil || revoked > 0 {
 			return SetAsideRevoked, err
 		}
@@ -460,8 +540,8 @@ func mayCount(tx *gorm.DB, s *Survey, r *Response) (string, error) {
 		}
 	}
 	var sent int64
-	err := tx.Model(&Response{}).Where("survey_id = ? AND municipality_code = ? AND status = ?", s.ID, *r.MunicipalityCode, ResponseSubmitted).
-		Count(&sent).Error
+	err := queryRow(tx, `SELECT COUNT(*) FROM responses WHERE survey_id = $1 AND municipality_code = $2 AND status = $3`,
+		[]any{s.ID, *r.MunicipalityCode, ResponseSubmitted}, &sent)
 	if err != nil || sent > 0 {
 		return SetAsideLaterSent, err
 	}

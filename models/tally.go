@@ -1,6 +1,8 @@
 package models
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -163,12 +165,14 @@ func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answer
 		}
 	}
 	if r.MunicipalityCode != nil {
-		var ms []Municipality
-		if err := tx.Where("register = ? AND code = ?", s.Register, *r.MunicipalityCode).Limit(1).Find(&ms).Error; err != nil {
+		var population int
+		err := queryRow(tx, `SELECT province, population FROM municipalities WHERE register = $1 AND code = $2 LIMIT 1`,
+			[]any{s.Register, *r.MunicipalityCode}, &province, &population)
+		switch {
+		case err == nil:
+			size = SizeClassOf(population).Key
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
-		}
-		if len(ms) == 1 {
-			province, size = ms[0].Province, SizeClassOf(ms[0].Population).Key
 		}
 	}
 	type sums struct {
@@ -183,15 +187,15 @@ func tallySubmitted(tx *gorm.DB, s *Survey, def *Definition, r *Response, answer
 		rows[k].n++
 		rows[k].total += number
 	})
-	values := make([]string, 0, len(rows))
+	var b strings.Builder
+	b.WriteString(`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total) VALUES `)
+	newParams(tx, &b).rows(len(rows), 9)
+	b.WriteString(tallyUpsert)
 	args := make([]any, 0, 9*len(rows))
 	for k, v := range rows {
-		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, s.ID, k.question, k.item, k.option, dept, province, size, v.n, v.total)
 	}
-	err := tx.Exec(`INSERT INTO tallies (survey_id, question, item, option, department, province, size, n, total)
-		VALUES `+strings.Join(values, ", ")+tallyUpsert, args...).Error
-	if err != nil {
+	if _, err := exec(tx, b.String(), args...); err != nil {
 		return fmt.Errorf("tally response %d of survey %d: %w", r.ID, s.ID, err)
 	}
 	return nil

@@ -92,20 +92,9 @@ func testSubmitTalliesEqualARecount(t *testing.T, skip bool) {
 	ms = append(ms, Municipality{Code: "9999"}) // not in the register: no province or size class
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := range ms {
-		code := ms[i].Code
-		r := Response{SurveyID: s.ID, Status: ResponseDraft, TokenHash: HashToken(NewToken()), MunicipalityCode: &code, Reached: len(def.Sections), Version: s.Version}
-		if err := db.Write.Create(&r).Error; err != nil {
-			t.Fatal(err)
-		}
-		answers := RandomAnswers(def, &ms[i], rng)
-		for j := range answers {
-			answers[j].ResponseID = r.ID
-		}
-		if err := db.Write.Create(&answers).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := Submit(db.Write, s, &r, NewToken(), "nl"); err != nil {
-			t.Fatalf("submit %s: %v", code, err)
+		r := completeDraft(t, db, s, def, &ms[i], rng)
+		if err := Submit(db.Write, s, r, NewToken(), "nl"); err != nil {
+			t.Fatalf("submit %s: %v", ms[i].Code, err)
 		}
 	}
 	kept := talliesOf(t, db, s.ID)
