@@ -74,3 +74,22 @@ func TestServerCPUReadsProcStat(t *testing.T) {
 		t.Errorf("a process that does not exist: %v", got)
 	}
 }
+
+// TestOwnCPUAgreesWithProcStat: the tool's own CPU time, reported next to the server's, is
+// the same clock as /proc/PID/stat gives for this process (to its tick), and grows with work.
+func TestOwnCPUAgreesWithProcStat(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	before := ownCPU()
+	for start := time.Now(); ownCPU() < before+30*time.Millisecond && time.Since(start) < 10*time.Second; {
+		_ = strings.Repeat("x", 1000)
+	}
+	own, stat := ownCPU(), serverCPU(os.Getpid())
+	if own < before+30*time.Millisecond {
+		t.Errorf("own CPU %v after 10 s of work, %v before", own, before)
+	}
+	if d := own - stat; d < -2*clockTick || d > 2*clockTick {
+		t.Errorf("own CPU %v, /proc/self/stat %v", own, stat)
+	}
+}
