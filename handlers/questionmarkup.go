@@ -25,20 +25,67 @@ var cacheQuestionMarkup = true
 type keptMarkup struct {
 	html template.HTML
 	reg  *models.Register // the picker's, when it is on it; nil otherwise
+	// inputs maps the id, name and value attributes of each input in html, as withAnswer
+	// looks them up (` id="…" name="…" value="…"`), to where they end; -1 for attributes
+	// found more than once. Looked up, not searched for: a statements question has dozens of
+	// inputs, and searching its markup for each ticked one was a fifth of a page seen again.
+	inputs map[string]int
+}
+
+// newKeptMarkup keeps html, with the index of its inputs.
+func newKeptMarkup(html template.HTML) keptMarkup {
+	s := string(html)
+	inputs := map[string]int{}
+	for i := 0; ; {
+		j := strings.Index(s[i:], "<input ")
+		if j < 0 {
+			break
+		}
+		start := i + j
+		end := strings.IndexByte(s[start:], '>')
+		if end < 0 {
+			break
+		}
+		tag := s[start : start+end]
+		i = start + end
+		id := strings.Index(tag, ` id="`)
+		value := strings.Index(tag, ` value="`)
+		if id < 0 || value < id {
+			continue
+		}
+		closing := strings.IndexByte(tag[value+len(` value="`):], '"')
+		if closing < 0 {
+			continue
+		}
+		stop := value + len(` value="`) + closing + 1
+		key := tag[id:stop]
+		if _, seen := inputs[key]; seen || strings.Count(s, key) != 1 {
+			inputs[key] = -1 // as indexOnce: found more than once, left to the template
+			continue
+		}
+		inputs[key] = start + stop
+	}
+	return keptMarkup{html: html, inputs: inputs}
+}
+
+// after is where input (` id="…" name="…" value="…"`) ends in k, when it is there once.
+func (k keptMarkup) after(input string) (int, bool) {
+	i, ok := k.inputs[input]
+	return i, ok && i >= 0
 }
 
 // cachedQuestion is the markup kept for question code of def on a page in language lang,
 // with register reg.
-func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string, reg *models.Register) (template.HTML, bool) {
+func (r *Renderer) cachedQuestion(def *models.Definition, lang, code string, reg *models.Register) (keptMarkup, bool) {
 	v, ok := r.markups.Of(def).Load(lang + "\x00" + code)
 	if !ok {
-		return "", false
+		return keptMarkup{}, false
 	}
 	k := v.(keptMarkup)
 	if k.reg != nil && k.reg != reg {
-		return "", false
+		return keptMarkup{}, false
 	}
-	return k.html, true
+	return k, true
 }
 
 // keepQuestion renders question v, untouched, by the "question" template of the pages in
@@ -52,7 +99,7 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 	if err := section.ExecuteTemplate(&b, "question", *v); err != nil {
 		return "", err
 	}
-	k := keptMarkup{html: template.HTML(b.String())}
+	k := newKeptMarkup(template.HTML(b.String()))
 	if v.Kind == models.KindMunicipality {
 		k.reg = reg
 	}
@@ -64,35 +111,63 @@ func (r *Renderer) keepQuestion(def *models.Definition, lang string, v *question
 // the answer is all that differs: ticks on choices (withTicks) and the words of "other", a
 // municipality's name or a number (withValue), a text (withText); false when the template
 // must render q (an error on it, a did-you-mean choice, an input not found exactly once).
-func withAnswer(html template.HTML, q *models.Question, values url.Values, msgs map[string]string) (template.HTML, bool) {
+func withAnswer(k keptMarkup, q *models.Question, values url.Values, msgs map[string]string) (template.HTML, bool) {
+	var ins []insertion
 	switch q.Kind {
 	case models.KindMunicipality:
 		if msgs[q.Code] != "" || len(values[models.PickField(q)]) > 0 {
 			return "", false
 		}
-		return withValue(html, fieldID(q.Code), q.Code, values.Get(q.Code))
+		ins = withValue(k, fieldID(q.Code), q.Code, values.Get(q.Code), ins)
 	case models.KindNumber:
 		if msgs[q.Code] != "" {
 			return "", false
 		}
-		return withValue(html, fieldID(q.Code), q.Code, values.Get(q.Code))
+		ins = withValue(k, fieldID(q.Code), q.Code, values.Get(q.Code), ins)
 	case models.KindText:
 		if msgs[q.Code] != "" {
 			return "", false
 		}
-		return withText(html, fieldID(q.Code), q.Code, values.Get(q.Code))
+		return withText(k.html, fieldID(q.Code), q.Code, values.Get(q.Code))
+	default:
+		ticks, ok := onlyTicks(q, values, msgs)
+		if !ok {
+			return "", false
+		}
+		ins = withTicks(k, ticks)
+		if other := models.OtherField(q); ins != nil && hasOther(q.Options) && values.Get(other) != "" {
+			ins = withValue(k, fieldID(other, "tekst"), other, values.Get(other), ins)
+		}
 	}
-	ticks, ok := onlyTicks(q, values, msgs)
-	if !ok {
+	if ins == nil {
 		return "", false
 	}
-	if html, ok = withTicks(html, ticks); !ok {
-		return "", false
+	return spliced(string(k.html), ins), true
+}
+
+// insertion is text to put into kept markup at byte at.
+type insertion struct {
+	at   int
+	text string
+}
+
+// spliced is s with every insertion made, in one copy.
+func spliced(s string, ins []insertion) template.HTML {
+	slices.SortFunc(ins, func(a, b insertion) int { return a.at - b.at })
+	n := len(s)
+	for _, in := range ins {
+		n += len(in.text)
 	}
-	if other := models.OtherField(q); hasOther(q.Options) && values.Get(other) != "" {
-		return withValue(html, fieldID(other, "tekst"), other, values.Get(other))
+	var b strings.Builder
+	b.Grow(n)
+	last := 0
+	for _, in := range ins {
+		b.WriteString(s[last:in.at])
+		b.WriteString(in.text)
+		last = in.at
 	}
-	return html, true
+	b.WriteString(s[last:])
+	return template.HTML(b.String())
 }
 
 // withText is the kept markup of the textarea with id and name with text as its content,
@@ -111,17 +186,15 @@ func withText(html template.HTML, id, name, text string) (template.HTML, bool) {
 	return template.HTML(s[:at] + htmlEscaper.Replace(text) + s[at:]), true
 }
 
-// withValue is the kept markup of the text input with id and name with value in its empty
-// value attribute, escaped as html/template escapes an attribute.
-func withValue(html template.HTML, id, name, value string) (template.HTML, bool) {
-	s := string(html)
-	input := ` id="` + id + `" name="` + name + `" value=""`
-	i, ok := indexOnce(s, input)
+// withValue adds to ins the value for the text input with id and name in k, in its empty
+// value attribute, escaped as html/template escapes an attribute; nil when the input is not
+// there once.
+func withValue(k keptMarkup, id, name, value string, ins []insertion) []insertion {
+	end, ok := k.after(` id="` + id + `" name="` + name + `" value=""`)
 	if !ok {
-		return "", false
+		return nil
 	}
-	at := i + len(input) - 1 // before the closing quote
-	return template.HTML(s[:at] + htmlEscaper.Replace(value) + s[at:]), true
+	return append(ins, insertion{end - 1, htmlEscaper.Replace(value)}) // before the closing quote
 }
 
 // indexOnce is where part is in s, when it is there exactly once: an input found more than
@@ -171,32 +244,20 @@ func onlyTicks(q *models.Question, values url.Values, msgs map[string]string) ([
 	return ticks, true
 }
 
-// withTicks is the untouched markup of a question with the inputs of ticks checked, as the
+// withTicks is what checks the inputs of ticks in a question's untouched markup k, as the
 // "choices" template writes them: ` checked` right after the input's id, name and value. It
-// gives up (false) when an input is not found exactly once, for a code that is not an option
+// gives up (nil) when an input is not found exactly once, for a code that is not an option
 // or that the template would have escaped; the template then renders the question.
-func withTicks(html template.HTML, ticks []tick) (template.HTML, bool) {
-	s := string(html)
-	at := make([]int, 0, len(ticks))
+func withTicks(k keptMarkup, ticks []tick) []insertion {
+	ins := make([]insertion, 0, len(ticks)+1)
 	for _, t := range ticks {
-		input := ` id="` + fieldID(t.field, t.code) + `" name="` + t.field + `" value="` + t.code + `"`
-		i, ok := indexOnce(s, input)
+		end, ok := k.after(` id="` + fieldID(t.field, t.code) + `" name="` + t.field + `" value="` + t.code + `"`)
 		if !ok {
-			return "", false
+			return nil
 		}
-		at = append(at, i+len(input))
+		ins = append(ins, insertion{end, " checked"})
 	}
-	slices.Sort(at)
-	var b strings.Builder
-	b.Grow(len(s) + len(at)*len(" checked"))
-	last := 0
-	for _, i := range at {
-		b.WriteString(s[last:i])
-		b.WriteString(" checked")
-		last = i
-	}
-	b.WriteString(s[last:])
-	return template.HTML(b.String()), true
+	return ins
 }
 
 // csrfMark and questionsMark stand for the CSRF token and the questions in a kept section

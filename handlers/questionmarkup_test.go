@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"html/template"
 	"net/url"
 	"regexp"
 	"strings"
@@ -94,7 +93,7 @@ func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 				}
 			}
 		}
-		cached := func(code string) (template.HTML, bool) { return app.h.render.cachedQuestion(def, "nl", code, reg) }
+		cached := func(code string) (keptMarkup, bool) { return app.h.render.cachedQuestion(def, "nl", code, reg) }
 		plain, _ := buildQuestions(tr, def, si, answers, nil, reg, nil)
 		reused, _ := buildQuestions(tr, def, si, answers, nil, reg, cached)
 		for i, q := range def.Sections[si].Questions {
@@ -134,7 +133,7 @@ func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 	for _, name := range []string{"'s-Hertogenbosch", `Bergen <b>"&+</b>`} {
 		values := url.Values{"gemeente": {name}}
 		plain, _ := buildQuestions(tr, def, 0, values, nil, reg, nil)
-		reused, _ := buildQuestions(tr, def, 0, values, nil, reg, func(code string) (template.HTML, bool) {
+		reused, _ := buildQuestions(tr, def, 0, values, nil, reg, func(code string) (keptMarkup, bool) {
 			return app.h.render.cachedQuestion(def, "nl", code, reg)
 		})
 		section, err := app.h.render.template("nl", "respond/section")
@@ -158,7 +157,15 @@ func TestTickedQuestionsAreTheKeptMarkupWithInputsChecked(t *testing.T) {
 		t.Errorf("%d ticks written from kept markup, want the answers' singles, multiples and statements", ticked)
 	}
 	// An option code that is not an option: not found, so the template writes the question.
-	if _, ok := withTicks(`<input id="f-a-x" name="a" value="x">`, []tick{{"a", "y"}}); ok {
+	if ins := withTicks(newKeptMarkup(`<input id="f-a-x" name="a" value="x">`), []tick{{"a", "y"}}); ins != nil {
 		t.Error("withTicks checked an input that is not there")
+	}
+	// An input that is there twice: left to the template, as before the index.
+	twice := newKeptMarkup(`<input id="f-a-x" name="a" value="x"><input id="f-a-x" name="a" value="x"><input id="f-a-z" name="a" value="z">`)
+	if ins := withTicks(twice, []tick{{"a", "x"}}); ins != nil {
+		t.Error("withTicks checked an input that is there twice")
+	}
+	if ins := withTicks(twice, []tick{{"a", "z"}}); len(ins) != 1 || spliced(string(twice.html), ins) != `<input id="f-a-x" name="a" value="x"><input id="f-a-x" name="a" value="x"><input id="f-a-z" name="a" value="z" checked>` {
+		t.Errorf("the input there once: %v", ins)
 	}
 }

@@ -125,7 +125,7 @@ func fieldID(name string, parts ...string) string {
 // cached, when not nil, gives the markup kept for a question untouched (questionmarkup.go):
 // a question with that markup and at most an answer on it (withAnswer) needs no view of its
 // own, only the markup.
-func buildQuestions(t *locales.Translator, def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register, cached func(code string) (template.HTML, bool)) ([]questionView, []problemView) {
+func buildQuestions(t *locales.Translator, def *models.Definition, si int, values url.Values, problems []models.Problem, reg *models.Register, cached func(code string) (keptMarkup, bool)) ([]questionView, []problemView) {
 	msgs := map[string]string{}
 	picks := map[string][]string{}
 	for _, p := range problems {
@@ -140,9 +140,10 @@ func buildQuestions(t *locales.Translator, def *models.Definition, si int, value
 		q := &def.Sections[si].Questions[qi]
 		pristine := untouched(values, msgs, questionFields(q)...)
 		if cached != nil {
-			if html, ok := cached(q.Code); ok {
+			if k, ok := cached(q.Code); ok {
+				html := k.html
 				if !pristine {
-					html, ok = withAnswer(html, q, values, msgs)
+					html, ok = withAnswer(k, q, values, msgs)
 				}
 				if ok {
 					views = append(views, questionView{Kind: q.Kind, Name: q.Code, Markup: html, pristine: pristine})

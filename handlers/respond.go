@@ -343,9 +343,9 @@ func (h *Handler) renderSection(c *echo.Context, status int, s *models.Survey, d
 		return err
 	}
 	lang := tr(c).Code()
-	var cached func(string) (template.HTML, bool)
+	var cached func(string) (keptMarkup, bool)
 	if cacheQuestionMarkup {
-		cached = func(code string) (template.HTML, bool) { return h.render.cachedQuestion(def, lang, code, reg) }
+		cached = func(code string) (keptMarkup, bool) { return h.render.cachedQuestion(def, lang, code, reg) }
 	}
 	all, summary := buildQuestions(tr(c), def, n-1, values, wordProblems(tr(c), problems), reg, cached)
 	qs := all[:0]
