@@ -119,7 +119,13 @@ func StartDraft(db *gorm.DB, survey *Survey, lang string) (*Response, string, er
 			return ErrInvitationOnly
 		}
 		r.Version = cur.Version
-		return tx.Create(&r).Error
+		r.CreatedAt = now()
+		r.UpdatedAt = r.CreatedAt
+		// A fixed statement, not gorm's Create, which builds it by reflection every time;
+		// inside the group writer's turn. The columns left out take their defaults.
+		return queryRow(tx, `INSERT INTO responses (survey_id, status, token_hash, version, lang, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			[]any{r.SurveyID, r.Status, r.TokenHash, r.Version, r.Lang, r.CreatedAt, r.UpdatedAt}, &r.ID)
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("start draft for %s: %w", survey.Slug, err)

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"peiling/models/dbtest"
@@ -68,4 +69,30 @@ func completeDraft(t *testing.T, db *DB, s *Survey, def *Definition, m *Municipa
 		t.Fatal(err)
 	}
 	return &r
+}
+
+// TestStartDraftReturnsWhatItStored: StartDraft inserts by a fixed statement; the draft it
+// returns is the row as stored, defaults included, times to the database's resolution.
+func TestStartDraftReturnsWhatItStored(t *testing.T) {
+	db := openSeeded(t, dbtest.DSN(t, "s.db"))
+	s := referenceSurvey(t, db)
+	r, token, err := StartDraft(db.Write, s, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := FindResponse(db.Read, s, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dialectOf(db.Write)
+	if !d.sameStoredTime(r.CreatedAt, stored.CreatedAt) || !d.sameStoredTime(r.UpdatedAt, stored.UpdatedAt) || r.CreatedAt.IsZero() {
+		t.Errorf("times: returned %v / %v, stored %v / %v", r.CreatedAt, r.UpdatedAt, stored.CreatedAt, stored.UpdatedAt)
+	}
+	r.CreatedAt, r.UpdatedAt = stored.CreatedAt, stored.UpdatedAt
+	if !reflect.DeepEqual(*r, *stored) {
+		t.Errorf("returned\n %+v\nstored\n %+v", *r, *stored)
+	}
+	if r.ID == 0 || r.Status != ResponseDraft || r.Lang != "en" || r.Version != s.Version || r.Reached != 0 {
+		t.Errorf("the draft: %+v", *r)
+	}
 }
