@@ -471,6 +471,9 @@ func (r *Renderer) Render(c *echo.Context, w io.Writer, name string, data any) e
 	if preview != nil {
 		out = preview.rewrite(out)
 	}
+	// The whole page is here, so its length is known: without it net/http sends any page
+	// over 2 KB in chunks, a write and an encoding more per response on both ends.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(out)))
 	_, err = w.Write(out)
 	return err
 }
