@@ -231,6 +231,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	db.TallyInBackground(log)            // the submitted responses queued for the tallies
 	closeDueSurveys(db, time.Now(), log) // closing times that passed while the process was down
 	purgeDue(db, time.Now(), log)        // retention that ran out while the process was down
 	ctx, cancel := context.WithCancel(ctx)

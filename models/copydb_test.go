@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -73,6 +74,13 @@ func fillInstallation(t *testing.T, db *DB) {
 	must(err)
 	_, _, err = StartInvitedDraft(db.Write, next, &invs[0])
 	must(err)
+	// A response sent and not yet tallied (no background pass runs here): queued.
+	nextDef, err := next.Def()
+	must(err)
+	var m Municipality
+	must(db.Read.Where("register = ?", next.Register).Order("code DESC").First(&m).Error)
+	sent := completeDraft(t, db, next, nextDef, &m, rand.New(rand.NewPCG(1, 1)))
+	must(Submit(db.Write, next, sent, NewToken(), "nl"))
 
 	for _, m := range tables {
 		var n int64

@@ -22,7 +22,8 @@ type DB struct {
 	Write *gorm.DB
 	Read  *gorm.DB
 
-	group *groupWriter // respondents' writes, grouped into one transaction on Write (groupwrite.go)
+	group   *groupWriter // respondents' writes, grouped into one transaction on Write (groupwrite.go)
+	tallier *tallier     // adds the submitted responses queued for the tallies, when serving (tallyqueue.go)
 }
 
 // Open opens the database dsn names and migrates it: a PostgreSQL database for a
@@ -107,6 +108,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close checkpoints the WAL (on SQLite) and closes both pools.
 func (d *DB) Close() error {
+	d.stopTallier() // before the group writer it writes through
 	d.group.close()
 	var errs []error
 	if rsql, err := d.Read.DB(); err == nil {

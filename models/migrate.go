@@ -45,6 +45,9 @@ var steps = []string{
 	// 10: the language a response was answered in and an invitation is sent in (responses.lang,
 	// invitations.lang): shape only, made by AutoMigrate.
 	``,
+	// 11: the submitted responses not yet added to the tallies (untallied, tally.go): shape
+	// only, made by AutoMigrate. An older binary would leave them out of the results.
+	``,
 }
 
 // postgresSteps holds, by step number, PostgreSQL's form of a step whose SQL PostgreSQL does
@@ -62,7 +65,7 @@ func step(d *dialect, n int) string {
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
-	&ResultSettings{}, &Aggregate{}, &Tally{}, &Theme{}, &AnswerTheme{}, &APIToken{},
+	&ResultSettings{}, &Aggregate{}, &Tally{}, &Untallied{}, &Theme{}, &AnswerTheme{}, &APIToken{},
 	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}, &FailureCount{}, &Preview{}}
 
 // ErrSchemaNewer: the database was migrated by a newer Peiling than this one.

@@ -248,10 +248,11 @@ func profileQuestion(def *Definition) *Question {
 // ComputeAggregates computes and stores the aggregates of a survey that is being closed;
 // it runs inside the closing transaction.
 //
-// The counts come from the tallies that every submit added to (models/tally.go): per answer
-// and per cell of department × province × size class. Closing sums those small tables into
-// the overall figures and each breakdown; it never reads the answers, unless the tallies do not
-// add up to the submitted responses, in which case they are recounted first.
+// The counts come from the tallies (models/tally.go): per answer and per cell of department
+// × province × size class. Closing adds the responses still queued for them, then sums those
+// small tables into the overall figures and each breakdown; it never reads the answers of
+// more than the queue, unless the tallies do not add up to the submitted responses, in which
+// case they are recounted first.
 func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 	var s Survey
 	if err := tx.Take(&s, surveyID).Error; err != nil {
@@ -259,6 +260,9 @@ func ComputeAggregates(tx *gorm.DB, surveyID uint) error {
 	}
 	def, err := s.Def()
 	if err != nil {
+		return err
+	}
+	if err := catchUpAllTallies(tx, surveyID, tallyBatch); err != nil {
 		return err
 	}
 	agree, err := talliesAgree(tx, surveyID)

@@ -94,7 +94,7 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 	if err != nil {
 		return err
 	}
-	return tallyResponses(tx, s, def, next, next+uint(len(batch))-1) // as Submit does, in bulk
+	return tallyResponses(tx, s, def, responseIDs{from: next, to: next + uint(len(batch)) - 1}) // as the queue is tallied, in bulk
 }
 
 // SeedResponses writes n submitted responses with random but valid answers to every question

@@ -39,6 +39,9 @@ func TestSubmitRefusesTheSubmissionIDOfAnotherResponse(t *testing.T) {
 	if second.Status != ResponseDraft || second.SubmissionID != nil || second.Reference != nil {
 		t.Errorf("the refused response became %s (submission %v, reference %v)", second.Status, second.SubmissionID, second.Reference)
 	}
+	if err := catchUpAllTallies(db.Write, s.ID, tallyBatch); err != nil {
+		t.Fatal(err)
+	}
 	var tallied int64
 	if err := db.Read.Raw(`SELECT COALESCE(SUM(n), 0) FROM tallies WHERE survey_id = ? AND question = ''`, s.ID).Scan(&tallied).Error; err != nil {
 		t.Fatal(err)
