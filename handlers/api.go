@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -253,27 +252,13 @@ func figuresJSON(q *models.Question, f models.Figures) figuresDoc {
 		fd.Disagree, fd.Neutral, fd.Agree = &dis, &neu, &agr
 	}
 	if q.Kind == models.KindNumber {
-		mean, median, lo, hi := clean(f.Mean), clean(f.Median), clean(f.Min), clean(f.Max)
+		mean, median, lo, hi := models.CleanNumber(f.Mean), models.CleanNumber(f.Median), models.CleanNumber(f.Min), models.CleanNumber(f.Max)
 		fd.Mean = &mean
 		if f.N > 0 && f.Stats {
 			fd.Median, fd.Min, fd.Max = &median, &lo, &hi
 		}
 	}
 	return fd
-}
-
-// clean drops the noise of binary floating point from a computed number, so that JSON and
-// spreadsheets show 446866.078 rather than 446866.0779999999: 15 significant digits are
-// all a float64 holds reliably.
-func clean(x float64) float64 {
-	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-		return x // a whole number has no noise to lose (and costs no formatting)
-	}
-	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 15, 64), 64)
-	if err != nil {
-		return x
-	}
-	return y
 }
 
 // tokensView is the researcher's list of API tokens; NewSecret is shown once, right after

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -156,73 +155,6 @@ func (w csvWriter) flush() error {
 	return w.buf.Flush()
 }
 
-// formulaLike reports whether a spreadsheet that opens a CSV would evaluate text s as a
-// formula (CSV injection): after any leading white space it starts with = or @ and has more
-// to it, or with + or - followed by something that can be a formula. A lone "-", "+", or a
-// text that ends in an operator such as "-geen-" is no valid formula and stays text.
-func formulaLike(s string) bool {
-	t := strings.TrimLeft(s, " \t\r\n")
-	if len(t) < 2 {
-		return false
-	}
-	switch t[0] {
-	case '=', '@':
-		return true
-	case '+', '-':
-		if strings.Trim(t, "+- ") == "" {
-			return false
-		}
-		return !strings.ContainsRune("+-*/^&=<>(,;:", rune(t[len(t)-1]))
-	}
-	return false
-}
-
-// neutralise keeps a spreadsheet from reading a CSV text as a formula: only a text that
-// would be evaluated gets a leading apostrophe. XLSX needs none (xlsxText).
-func neutralise(s string) string {
-	if formulaLike(s) {
-		return "'" + s
-	}
-	return s
-}
-
-// amsterdamTime is t as Dutch wall-clock time: "04-12-2017 10:12:00", which Dutch Excel
-// reads as a date and time, for the Dutch CSV; ISO 8601 with the offset for the plain one.
-func amsterdamTime(t time.Time, d csvDialect) string {
-	t = t.In(amsterdam)
-	if d.dutch {
-		return t.Format("02-01-2006 15:04:05")
-	}
-	return t.Format(time.RFC3339)
-}
-
-func formatCell(cell models.Cell, d csvDialect) string {
-	switch {
-	case cell.IsTime:
-		return amsterdamTime(cell.Time, d)
-	case !cell.IsNumber:
-		return neutralise(cell.Text)
-	}
-	x := clean(cell.Number)
-	if x >= 0 && x < float64(len(smallNumbers)) && x == math.Trunc(x) {
-		return smallNumbers[int(x)] // flags, codes, counts: no string of their own per cell
-	}
-	s := strconv.FormatFloat(x, 'f', -1, 64)
-	if d.dutch {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
-}
-
-// smallNumbers are the texts of 0 to 999.
-var smallNumbers = func() []string {
-	out := make([]string, 1000)
-	for i := range out {
-		out[i] = strconv.Itoa(i)
-	}
-	return out
-}()
-
 func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d csvDialect) error {
 	if err := models.CheckAnswersKept(db, s.ID); err != nil {
 		return err // before the download starts: a 410 page that says when, not an empty file
@@ -234,6 +166,9 @@ func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d
 	cols, err := h.exportColumns(c, s, def)
 	if err != nil {
 		return err
+	}
+	if s.Status == models.StatusClosed {
+		h.startSlices(s) // packs the records if that was not done after this close: the next export reads packs
 	}
 	name := s.Slug + "-antwoorden.csv"
 	if d.dutch {
@@ -248,12 +183,7 @@ func (h *Handler) exportRawCSV(c *echo.Context, db *gorm.DB, s *models.Survey, d
 		return err
 	}
 	n := 0
-	fields := make([]string, len(cols))
-	layout := models.NewRowLayout(cols)
-	err = models.StreamResponses(db, s, func(r *models.RawResponse) error {
-		for i, cell := range layout.Row(r) {
-			fields[i] = formatCell(cell, d)
-		}
+	err = models.StreamCSV(db, s, cols, d.dutch, func(fields []string) error {
 		if err := w.Write(fields); err != nil {
 			return err
 		}
@@ -399,7 +329,7 @@ func (h *Handler) exportCodebook(c *echo.Context, db *gorm.DB, s *models.Survey,
 	w := newCSVWriter(download(c, "text/csv; charset=utf-8", name), d)
 	for _, row := range book {
 		for i := range row {
-			row[i] = neutralise(row[i])
+			row[i] = models.Neutralise(row[i])
 		}
 		if err := w.Write(row); err != nil {
 			return err
@@ -438,7 +368,7 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 
 // xlsxText is a text cell: a text that looks like a formula gets the quote-prefix style.
 func xlsxText(s string, st xlsxStyles) any {
-	if formulaLike(s) {
+	if models.FormulaLike(s) {
 		return excelize.Cell{StyleID: st.text, Value: s}
 	}
 	return s
@@ -454,7 +384,7 @@ func xlsxCell(cell models.Cell, st xlsxStyles) any {
 		local := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
 		return excelize.Cell{StyleID: st.time, Value: local}
 	case cell.IsNumber:
-		return clean(cell.Number)
+		return models.CleanNumber(cell.Number)
 	}
 	return xlsxText(cell.Text, st)
 }
@@ -578,11 +508,11 @@ func writeSheet(f *excelize.File, name string, rows [][]any, st xlsxStyles) erro
 			case percent:
 				v, style = float64(x)/100, st.percent
 			case string:
-				if formulaLike(x) {
+				if models.FormulaLike(x) {
 					style = st.text
 				}
 			case float64:
-				v = clean(x)
+				v = models.CleanNumber(x)
 			}
 			if err := f.SetCellValue(name, cell, v); err != nil {
 				return err
@@ -703,7 +633,7 @@ func (h *Handler) exportRawJSON(c *echo.Context, db *gorm.DB, s *models.Survey, 
 			case cell.IsTime:
 				v = cell.Time.UTC().Format(time.RFC3339)
 			case cell.IsNumber:
-				v = clean(cell.Number)
+				v = models.CleanNumber(cell.Number)
 			case cell.Text != "":
 				v = cell.Text
 			}

@@ -409,7 +409,7 @@ func (h *Handler) downloadInvitations(c *echo.Context) error {
 	w := newCSVWriter(download(c, "text/csv; charset=utf-8", "uitnodigingen-"+s.Slug+".csv"), dutchCSV)
 	for _, r := range rows {
 		for i := range r {
-			r[i] = neutralise(r[i])
+			r[i] = models.Neutralise(r[i])
 		}
 		if err := w.Write(r); err != nil {
 			return err

@@ -543,7 +543,7 @@ func (h *Handler) exportCrossTable(c *echo.Context) error {
 	for _, r := range rows {
 		fields := make([]string, len(r))
 		for i, v := range r {
-			fields[i] = neutralise(v)
+			fields[i] = models.Neutralise(v)
 		}
 		if err := rw.Write(fields); err != nil {
 			return err

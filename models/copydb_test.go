@@ -41,6 +41,8 @@ func fillInstallation(t *testing.T, db *DB) {
 	must(InsertSubmitted(db.Write, s, article))
 	must(CloseSurvey(db.Write, s.ID, System, at))
 	s = referenceSurvey(t, db)
+	_, err = PackRecords(db.Write, s) // as the pass after closing does
+	must(err)
 	must(SaveSettings(db.Write, s, ResultSettings{SurveyID: s.ID, MinGroupSize: 3, MultiBase: BaseAnswered, AnsweredOnly: "kc_plannen"}))
 	must(SaveRetention(db.Write, s.ID, 10, 20, 400, System, at))
 	must(CreateTheme(db.Write, s, "kc_concreet", "Digitaal"))

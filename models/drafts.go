@@ -121,6 +121,10 @@ func WithdrawResponse(db *gorm.DB, s *Survey, id uint, subject string, who Actor
 		if n == 0 {
 			return ErrWrongStatus
 		}
+		// Its export record goes: records are kept for submitted responses only.
+		if _, err := exec(tx, `DELETE FROM response_records WHERE response_id = $1`, id); err != nil {
+			return err
+		}
 		def, err := cur.Def()
 		if err != nil {
 			return err

@@ -217,8 +217,11 @@ func NewRowLayout(cols []Column) *RowLayout {
 
 // Row returns the response's value for each column. The slice is the layout's own: it is
 // overwritten by the next call.
-func (l *RowLayout) Row(r *RawResponse) []Cell {
-	out := l.out
+func (l *RowLayout) Row(r *RawResponse) []Cell { return l.rowInto(r, l.out) }
+
+// rowInto fills out (one cell per column) with the response's values and returns it. It
+// reads nothing of the layout but its columns, so goroutines may share a layout this way.
+func (l *RowLayout) rowInto(r *RawResponse, out []Cell) []Cell {
 	clear(out)
 	for i, f := range l.fills {
 		switch f {
@@ -298,6 +301,55 @@ const streamBatch = 500
 // again for each of its answers, and no two cursors are open at once (PostgreSQL's driver
 // allows one per connection).
 func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error {
+	return inExportSnapshot(db, s, func(tx *gorm.DB) error {
+		var (
+			heads []RawResponse
+			cur   RawResponse
+			last  uint
+			err   error
+		)
+		for {
+			heads, err = readHeads(tx, s, heads[:0], `r.id > ? ORDER BY r.id LIMIT ?`, last, streamBatch)
+			if err != nil || len(heads) == 0 {
+				return err
+			}
+			last = heads[len(heads)-1].ID
+			if err := streamBatchAnswers(tx, s, responseIDs{from: heads[0].ID, to: last}, heads, &cur, fn); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// readHeads appends to heads the submitted responses of s that the rest of a WHERE clause
+// picks (and orders), without their answers.
+func readHeads(tx *gorm.DB, s *Survey, heads []RawResponse, where string, args ...any) ([]RawResponse, error) {
+	rows, err := tx.Raw(`SELECT r.id, r.submitted_at, r.version, r.lang, COALESCE(m.province, ''), `+sizeCaseSQL()+`
+		FROM responses r LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
+		WHERE r.survey_id = ? AND r.status = ? AND `+where, append([]any{s.Register, s.ID, ResponseSubmitted}, args...)...).Rows()
+	if err != nil {
+		return heads, fmt.Errorf("read responses of %s: %w", s.Slug, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h RawResponse
+		var at sql.NullTime
+		if err := rows.Scan(&h.ID, &at, &h.Version, &h.Lang, &h.Province, &h.Size); err != nil {
+			return heads, fmt.Errorf("read responses of %s: %w", s.Slug, err)
+		}
+		h.SubmittedAt = at.Time
+		heads = append(heads, h)
+	}
+	if err := rows.Err(); err != nil {
+		return heads, fmt.Errorf("read responses of %s: %w", s.Slug, err)
+	}
+	return heads, nil
+}
+
+// inExportSnapshot runs fn in the one read transaction an export reads in, after checking
+// that s is closed and its answers kept: repeatable read on PostgreSQL; SQLite's read
+// transaction is a snapshot as it is.
+func inExportSnapshot(db *gorm.DB, s *Survey, fn func(tx *gorm.DB) error) error {
 	if err := CheckReportable(s); err != nil {
 		return err
 	}
@@ -309,56 +361,34 @@ func StreamResponses(db *gorm.DB, s *Survey, fn func(*RawResponse) error) error 
 		if err := CheckAnswersKept(tx, s.ID); err != nil {
 			return err
 		}
-		var (
-			heads []RawResponse
-			cur   RawResponse
-			last  uint
-		)
-		for {
-			heads = heads[:0]
-			rows, err := tx.Raw(`SELECT r.id, r.submitted_at, r.version, r.lang, COALESCE(m.province, ''), `+sizeCaseSQL()+`
-				FROM responses r LEFT JOIN municipalities m ON m.register = ? AND m.code = r.municipality_code
-				WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
-				s.Register, s.ID, ResponseSubmitted, last, streamBatch).Rows()
-			if err != nil {
-				return fmt.Errorf("read responses of %s: %w", s.Slug, err)
-			}
-			for rows.Next() {
-				var h RawResponse
-				var at sql.NullTime
-				if err := rows.Scan(&h.ID, &at, &h.Version, &h.Lang, &h.Province, &h.Size); err != nil {
-					rows.Close()
-					return fmt.Errorf("read responses of %s: %w", s.Slug, err)
-				}
-				h.SubmittedAt = at.Time
-				heads = append(heads, h)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("read responses of %s: %w", s.Slug, err)
-			}
-			if len(heads) == 0 {
-				return nil
-			}
-			first := heads[0].ID
-			last = heads[len(heads)-1].ID
-			if err := streamBatchAnswers(tx, s, first, last, heads, &cur, fn); err != nil {
-				return err
-			}
-		}
+		return fn(tx)
 	}, opts)
 }
 
-// streamBatchAnswers reads the answers of the submitted responses first..last and hands each
-// of heads on with its answers, and what skip logic showed it. The database gathers each
+// streamBatchAnswers reads the answers of the submitted responses ids and hands each of heads
+// (the same responses, in order) on with its answers, and what skip logic showed it. The database gathers each
 // response's answers into one JSON array of [question, item, option, text, number] rows, so
 // the driver hands over one value per response instead of six per answer: that per-answer
 // cost was most of an export's time.
-func streamBatchAnswers(tx *gorm.DB, s *Survey, first, last uint, heads []RawResponse, cur *RawResponse, fn func(*RawResponse) error) error {
+func streamBatchAnswers(tx *gorm.DB, s *Survey, ids responseIDs, heads []RawResponse, cur *RawResponse, fn func(*RawResponse) error) error {
+	// The definitions of the batch's versions, read before the cursor opens: PostgreSQL's
+	// driver runs no second query on a connection while one is open, and a response read
+	// without its version's skip logic would lose its "niet getoond".
+	defs := map[int]*Definition{}
+	for _, h := range heads {
+		if defs[h.Version] == nil {
+			def, err := s.DefFor(tx, &Response{Version: h.Version})
+			if err != nil {
+				return err
+			}
+			defs[h.Version] = def
+		}
+	}
+	which, args := ids.where("a.response_id")
 	rows, err := tx.Raw(`SELECT a.response_id, `+dialectOf(tx).answerArray+`
 		FROM answers a JOIN responses r ON r.id = a.response_id
-		WHERE a.response_id BETWEEN ? AND ? AND r.survey_id = ? AND r.status = ?
-		GROUP BY a.response_id ORDER BY a.response_id`, first, last, s.ID, ResponseSubmitted).Rows()
+		WHERE `+which+` AND r.survey_id = ? AND r.status = ?
+		GROUP BY a.response_id ORDER BY a.response_id`, append(args, s.ID, ResponseSubmitted)...).Rows()
 	if err != nil {
 		return fmt.Errorf("read answers of %s: %w", s.Slug, err)
 	}
@@ -370,7 +400,7 @@ func streamBatchAnswers(tx *gorm.DB, s *Survey, first, last uint, heads []RawRes
 		numbers []float64 // the batch's numbers, so an answer can point at one
 	)
 	emit := func() error {
-		if def, err := s.DefFor(tx, &Response{Version: cur.Version}); err == nil && def.HasConditions() {
+		if def := defs[cur.Version]; def.HasConditions() {
 			v := def.Visible(cur.Answers)
 			cur.shown = &v
 		} else {

@@ -48,6 +48,11 @@ var steps = []string{
 	// 11: the submitted responses not yet added to the tallies (untallied, tally.go): shape
 	// only, made by AutoMigrate. An older binary would leave them out of the results.
 	``,
+	// 12: each submitted response's row of the raw-data CSV (response_records,
+	// exportrecord.go) and a closed survey's packs of them (record_packs, recordpack.go):
+	// shape only, made by AutoMigrate. An older binary would submit without a record, and
+	// reopen without dropping the packs.
+	``,
 }
 
 // postgresSteps holds, by step number, PostgreSQL's form of a step whose SQL PostgreSQL does
@@ -65,7 +70,7 @@ func step(d *dialect, n int) string {
 }
 
 var tables = []any{&Setting{}, &Municipality{}, &Survey{}, &Response{}, &Answer{}, &Researcher{}, &AuditEntry{},
-	&ResultSettings{}, &Aggregate{}, &Tally{}, &Untallied{}, &Theme{}, &AnswerTheme{}, &APIToken{},
+	&ResultSettings{}, &Aggregate{}, &Tally{}, &Untallied{}, &ResponseRecord{}, &RecordPack{}, &Theme{}, &AnswerTheme{}, &APIToken{},
 	&Invitation{}, &MailTemplate{}, &MailSend{}, &SurveyVersion{}, &Retention{}, &MailRun{}, &MailMessage{}, &SliceCount{}, &FailureCount{}, &Preview{}}
 
 // ErrSchemaNewer: the database was migrated by a newer Peiling than this one.

@@ -471,7 +471,8 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID, lang string)
 		if len(def.Missing(answers)) > 0 {
 			return ErrIncomplete
 		}
-		t, ref := now(), newReference()
+		// To the microsecond, as PostgreSQL keeps it: the export's record holds this time too.
+		t, ref := now().Truncate(time.Microsecond), newReference()
 		reason, err := mayCount(tx, survey, &cur)
 		if err != nil {
 			return err
@@ -502,6 +503,11 @@ func Submit(db *gorm.DB, survey *Survey, r *Response, submissionID, lang string)
 		// Into the queue of the tallies (tally.go), not into the tallies: ~40 rows upserted
 		// here were the largest part of the group writer's turn.
 		if _, err := exec(tx, `INSERT INTO untallied (response_id, survey_id) VALUES ($1, $2)`, r.ID, survey.ID); err != nil {
+			return err
+		}
+		// Its row of the raw-data CSV, made now from the answers in hand (exportrecord.go).
+		slices.SortFunc(answers, func(a, b Answer) int { return cmp.Compare(a.ID, b.ID) }) // as the export reads them
+		if err := writeRecord(tx, def, &RawResponse{ID: r.ID, SubmittedAt: t, Version: cur.Version, Lang: lang, Answers: answers}); err != nil {
 			return err
 		}
 		cur.Status, cur.SubmittedAt, cur.SubmissionID, cur.Reference, cur.Lang = ResponseSubmitted, &t, &submissionID, &ref, lang

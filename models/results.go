@@ -385,6 +385,10 @@ func DropAggregates(tx *gorm.DB, surveyID uint) error {
 	if err := tx.Where("survey_id = ?", surveyID).Delete(&Aggregate{}).Error; err != nil {
 		return err
 	}
+	// The packs of the export's records hold the responses as they were at closing.
+	if err := tx.Where("survey_id = ?", surveyID).Delete(&RecordPack{}).Error; err != nil {
+		return err
+	}
 	return tx.Model(&ResultSettings{}).Where("survey_id = ?", surveyID).
 		Updates(map[string]any{"published": false, "published_at": nil}).Error
 }

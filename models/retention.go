@@ -261,9 +261,9 @@ func purgeContacts(tx *gorm.DB, surveyID uint) (int64, error) {
 	return n, nil
 }
 
-// purgeResponses deletes the answers (and their theme tags) of survey surveyID's responses
-// with one of statuses, and with rows the responses themselves, and returns how many
-// responses and answers it deleted.
+// purgeResponses deletes the answers (and their theme tags, export records and packs) of survey
+// surveyID's responses with one of statuses, and with rows the responses themselves, and
+// returns how many responses and answers it deleted.
 func purgeResponses(tx *gorm.DB, surveyID uint, statuses []string, rows bool) (responses, answers int64, err error) {
 	ids := `SELECT id FROM responses WHERE survey_id = ? AND status IN ?`
 	type step struct {
@@ -272,6 +272,7 @@ func purgeResponses(tx *gorm.DB, surveyID uint, statuses []string, rows bool) (r
 	}
 	steps := []step{
 		{`DELETE FROM answer_themes WHERE answer_id IN (SELECT id FROM answers WHERE response_id IN (` + ids + `))`, nil},
+		{`DELETE FROM response_records WHERE response_id IN (` + ids + `)`, nil}, // a copy of the answers
 		{`DELETE FROM answers WHERE response_id IN (` + ids + `)`, &answers},
 	}
 	if rows {
@@ -287,6 +288,11 @@ func purgeResponses(tx *gorm.DB, surveyID uint, statuses []string, rows bool) (r
 		if st.count != nil {
 			*st.count = res.RowsAffected
 		}
+	}
+	// The packs of the export's records (recordpack.go) copy records; the next export packs
+	// again what is left.
+	if err := tx.Where("survey_id = ?", surveyID).Delete(&RecordPack{}).Error; err != nil {
+		return responses, answers, err
 	}
 	return responses, answers, nil
 }

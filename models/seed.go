@@ -38,7 +38,8 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 	if err := tx.Raw("SELECT COALESCE(MAX(id), 0) + 1 FROM responses").Scan(&next).Error; err != nil {
 		return err
 	}
-	const respCols, ansCols = 9, 6
+	const respCols, ansCols = 10, 6
+	version := max(s.Version, 1) // answered on the current definition, as RandomAnswers makes them
 	var rs, as []any
 	flush := func(table, cols string, n int, args *[]any) error {
 		if len(*args) == 0 {
@@ -50,7 +51,7 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 		*args = (*args)[:0]
 		return err
 	}
-	const rcols = "id, survey_id, status, municipality_code, token_hash, reached, created_at, updated_at, submitted_at"
+	const rcols = "id, survey_id, status, municipality_code, token_hash, reached, version, created_at, updated_at, submitted_at"
 	const acols = "response_id, question, item, option, text, number"
 	for i, r := range batch {
 		id := next + uint(i)
@@ -62,7 +63,9 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 		if at.IsZero() {
 			at = now()
 		}
-		rs = append(rs, id, s.ID, ResponseSubmitted, code, HashToken(fmt.Sprintf("seed:%d:%d", s.ID, id)), 0, at, at, at)
+		at = at.Truncate(time.Microsecond) // as PostgreSQL keeps it, and the records below
+		batch[i].SubmittedAt = at
+		rs = append(rs, id, s.ID, ResponseSubmitted, code, HashToken(fmt.Sprintf("seed:%d:%d", s.ID, id)), 0, version, at, at, at)
 		if len(rs) >= 300*respCols {
 			if err := flush("responses", rcols, respCols, &rs); err != nil {
 				return err
@@ -88,6 +91,27 @@ func insertBatch(tx *gorm.DB, s *Survey, batch []SeededResponse) error {
 		}
 	}
 	if err := flush("answers", acols, ansCols, &as); err != nil {
+		return err
+	}
+	// Their export records, as Submit writes them (in Dutch, the rows' default language).
+	vdef, err := s.DefFor(tx, &Response{Version: version})
+	if err != nil {
+		return err
+	}
+	var recs []any
+	for i, r := range batch {
+		key, cells, err := makeRecord(vdef, &RawResponse{SubmittedAt: r.SubmittedAt, Version: version, Lang: "nl", Answers: r.Answers})
+		if err != nil {
+			return err
+		}
+		recs = append(recs, next+uint(i), key, cells)
+		if len(recs) >= 300*3 {
+			if err := flush("response_records", "response_id, layout, cells", 3, &recs); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush("response_records", "response_id, layout, cells", 3, &recs); err != nil {
 		return err
 	}
 	def, err := s.Def()

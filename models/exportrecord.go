@@ -1,0 +1,459 @@
+package models
+
+import (
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"gorm.io/gorm"
+)
+
+// A submitted response's row of the raw-data CSV is formatted once, when it is submitted, and
+// kept beside its answers as its record. A CSV export of 100,000 responses then reads one
+// value per response instead of gathering ~60 answers each out of the database, which was
+// nearly all of its time (issue 14). The answers stay the source: a record is only read when
+// it was made from the same definition the export would read the response with, and any
+// response without one is formatted from its answers as before. TestRecordsExportWhatTheAnswersExport
+// holds both ways to the same bytes.
+//
+// A record holds what cannot change once a response is sent: its answers' cells, when it was
+// sent, its version and language. The response's id, and its municipality's province and size
+// class (a new register may move them), come from the export's own query.
+
+// recordFormat is the version of how a record is made: bump it when Row, CSVCell or the
+// encoding below changes, and records made before are passed over instead of read wrong.
+const recordFormat = 1
+
+// ResponseRecord is one submitted response's cells of the raw-data CSV. Submit writes it in
+// the submit's transaction; withdrawing and deleting the answers delete it with them.
+type ResponseRecord struct {
+	ResponseID uint      `gorm:"primaryKey;autoIncrement:false"`
+	Response   *Response `gorm:"constraint:OnDelete:CASCADE"`
+	// Layout says which definition the cells were made from (recordLayout.key).
+	Layout int64  `gorm:"not null"`
+	Cells  []byte `gorm:"not null"`
+}
+
+func (ResponseRecord) TableName() string { return "response_records" }
+
+// recordLayout is how records of one definition are laid out: every column of its raw export
+// (the municipality's too, whatever the settings; a multi question's flags empty when nothing
+// was ticked, whatever its base), then the time it was sent as Dutch Excel reads it.
+type recordLayout struct {
+	cols  []Column
+	rows  *RowLayout // shared: only its rowInto is used
+	key   int64      // recordFormat and the definition's shape: all but its texts
+	shape string     // the columns, to compare with another definition's
+}
+
+var recordLayouts sync.Map // *Definition → *recordLayout; definitions are cached per version
+
+func recordLayoutOf(def *Definition) (*recordLayout, error) {
+	if l, ok := recordLayouts.Load(def); ok {
+		return l.(*recordLayout), nil
+	}
+	// Texts may be corrected after closing (ChangeDefinition); cells hold none of them.
+	body, err := json.Marshal(shapeOf(def))
+	if err != nil {
+		return nil, err
+	}
+	cols := Columns(def, ResultSettings{})
+	var shape strings.Builder
+	for i := range cols {
+		cols[i].zeroUnticked = false
+		c := &cols[i]
+		fmt.Fprintf(&shape, "%q %q %q %q %q %t %t\n", c.Name, c.Question, c.Kind, c.item, c.option, c.flag, c.other)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "record format %d\n", recordFormat)
+	h.Write(body)
+	l := &recordLayout{cols: cols, rows: NewRowLayout(cols), key: int64(h.Sum64()), shape: shape.String()}
+	got, _ := recordLayouts.LoadOrStore(def, l)
+	return got.(*recordLayout), nil
+}
+
+// fromQuery reports whether column fill f is filled from the export's query, not the record.
+func fromQuery(f fill) bool { return f == fillID || f == fillProvince || f == fillSize }
+
+// makeRecord formats the cells of sent response r of definition def (r's id, province and
+// size are not read).
+func makeRecord(def *Definition, r *RawResponse) (key int64, cells []byte, err error) {
+	l, err := recordLayoutOf(def)
+	if err != nil {
+		return 0, nil, err
+	}
+	r.shown = nil
+	if def.HasConditions() {
+		v := def.Visible(r.Answers)
+		r.shown = &v
+	}
+	row := l.rows.rowInto(r, make([]Cell, len(l.cols)))
+	var b []byte
+	for i, cell := range row {
+		s := ""
+		if !fromQuery(l.rows.fills[i]) {
+			s = CSVCell(cell, false)
+		}
+		b = appendField(b, s)
+	}
+	return l.key, appendField(b, CSVTime(r.SubmittedAt, true)), nil
+}
+
+// writeRecord stores the record of sent response r, of definition def.
+func writeRecord(tx *gorm.DB, def *Definition, r *RawResponse) error {
+	key, cells, err := makeRecord(def, r)
+	if err != nil {
+		return err
+	}
+	_, err = exec(tx, `INSERT INTO response_records (response_id, layout, cells) VALUES ($1, $2, $3)`, r.ID, key, cells)
+	return err
+}
+
+// appendField appends s to a record: its length, then its bytes.
+func appendField(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// cutFields cuts a record's fields into out (slices of rec, not copies) and reports whether
+// it held exactly len(out) of them.
+func cutFields(rec string, out []string) bool {
+	for i := range out {
+		n, w := uvarint(rec)
+		if w <= 0 || uint64(len(rec)-w) < n {
+			return false
+		}
+		out[i], rec = rec[w:w+int(n)], rec[w+int(n):]
+	}
+	return rec == ""
+}
+
+// uvarint is binary.Uvarint of a string.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			return x | uint64(c)<<(7*i), i + 1
+		}
+		x |= uint64(c&0x7f) << (7 * i)
+	}
+	return 0, 0
+}
+
+// csvFix is what the export does to a record's field to get its CSV text.
+type csvFix uint8
+
+const (
+	fixNone      csvFix = iota
+	fixID               // the response's id, from the query
+	fixProvince         // from the query
+	fixSize             // from the query
+	fixDutchTime        // the record's last field
+	fixComma            // a decimal comma in a number
+	fixZero             // a multi flag under the base "shown": 0 when nothing was ticked
+)
+
+// csvPlan turns records of one definition into the CSV fields of an export's columns: the
+// export's columns are the record's, less those its settings leave out.
+type csvPlan struct {
+	src  []int // per export column, its field in the record
+	fix  []csvFix
+	full int // fields in a record
+}
+
+// newCSVPlan plans cols, made by Columns from the definition of l. ok is false when cols is
+// not l's columns less some (then no record is read).
+func newCSVPlan(l *recordLayout, cols []Column, dutch bool) (p csvPlan, ok bool) {
+	p = csvPlan{src: make([]int, len(cols)), fix: make([]csvFix, len(cols)), full: len(l.cols) + 1}
+	j := 0
+	for i, c := range cols {
+		for j < len(l.cols) && (l.cols[j].Name != c.Name || l.cols[j].Question != c.Question || l.cols[j].Kind != c.Kind) {
+			j++
+		}
+		if j == len(l.cols) {
+			return p, false
+		}
+		p.src[i] = j
+		switch f := l.rows.fills[j]; {
+		case f == fillID:
+			p.fix[i] = fixID
+		case f == fillProvince:
+			p.fix[i] = fixProvince
+		case f == fillSize:
+			p.fix[i] = fixSize
+		case f == fillTime && dutch:
+			p.fix[i] = fixDutchTime
+		case f == fillNumber && dutch:
+			p.fix[i] = fixComma
+		case f == fillFlag && c.zeroUnticked:
+			p.fix[i] = fixZero
+		}
+		j++
+	}
+	return p, true
+}
+
+// StreamCSV calls fn with the CSV fields of cols (from Columns of s's definition) for every
+// submitted response of closed survey s, in the order they were started: dutch for Dutch
+// Excel. fields is refilled for each response: fn must not keep it. A response is read as its
+// record when that was made from the definition it is read with and cols are that
+// definition's columns; else it is formatted from its answers (StreamResponses). Like that
+// function, it reads one snapshot, batch by batch, in constant memory.
+func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields []string) error) error {
+	def, err := s.Def()
+	if err != nil {
+		return err
+	}
+	current, err := recordLayoutOf(def)
+	if err != nil {
+		return err
+	}
+	plan, planned := newCSVPlan(current, cols, dutch)
+	live := NewRowLayout(cols)
+	fields := make([]string, len(cols))
+	record := make([]string, plan.full)
+	// fromRecord writes a response from its record's fields.
+	fromRecord := func(id uint, record []string, at place) error {
+		for i, j := range plan.src {
+			v := record[j]
+			switch plan.fix[i] {
+			case fixID:
+				v = smallOrItoa(id)
+			case fixProvince:
+				v = at.province
+			case fixSize:
+				v = at.size
+			case fixDutchTime:
+				v = record[plan.full-1]
+			case fixComma:
+				v = strings.Replace(v, ".", ",", 1)
+			case fixZero:
+				if v == "" {
+					v = "0"
+				}
+			}
+			fields[i] = v
+		}
+		return fn(fields)
+	}
+	fromAnswers := func(r *RawResponse) error {
+		for i, cell := range live.Row(r) {
+			fields[i] = CSVCell(cell, dutch)
+		}
+		return fn(fields)
+	}
+	return inExportSnapshot(db, s, func(tx *gorm.DB) error {
+		// Everything a record row needs besides itself is read before the first cursor opens:
+		// PostgreSQL's driver runs one query at a time on a connection.
+		keys := map[int]int64{} // per version, the key of the records that may be read
+		if planned {
+			if keys, err = recordKeys(tx, s, current); err != nil {
+				return err
+			}
+		}
+		places, err := registerPlaces(tx, s.Register)
+		if err != nil {
+			return err
+		}
+		var (
+			run   []uint // responses to read from their answers, before the next record
+			heads []RawResponse
+			cur   RawResponse
+		)
+		usable := func(version int, layout int64) bool { return layout != 0 && keys[version] == layout }
+		// readRun writes the run out from the answers; no cursor may be open.
+		readRun := func() error {
+			if len(run) == 0 {
+				return nil
+			}
+			var err error
+			if heads, err = readHeads(tx, s, heads[:0], `r.id IN ? ORDER BY r.id`, run); err != nil {
+				return err
+			}
+			err = streamBatchAnswers(tx, s, responseIDs{list: run}, heads, &cur, fromAnswers)
+			run = run[:0]
+			return err
+		}
+		packed, err := packedCount(tx, s.ID, closedStamp(s))
+		if err != nil {
+			return err
+		}
+		if packed >= 0 {
+			var submitted int
+			if err := tx.Raw(`SELECT COUNT(*) FROM responses WHERE survey_id = ? AND status = ?`, s.ID, ResponseSubmitted).Scan(&submitted).Error; err != nil {
+				return err
+			}
+			if submitted == packed {
+				return streamPacks(tx, s, record, func(e packEntry) error {
+					if !usable(e.version, e.layout) {
+						run = append(run, e.id)
+						return nil
+					}
+					if e.fields != len(record) {
+						return fmt.Errorf("export of %s: the packed record of response %d is damaged", s.Slug, e.id)
+					}
+					if err := readRun(); err != nil {
+						return err
+					}
+					return fromRecord(e.id, record, places[e.code])
+				}, readRun)
+			}
+		}
+		// Not packed (yet): record by record.
+		var last uint
+		for {
+			rows, err := tx.Raw(`SELECT r.id, r.version, r.municipality_code, rr.layout, rr.cells
+				FROM responses r LEFT JOIN response_records rr ON rr.response_id = r.id
+				WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
+				s.ID, ResponseSubmitted, last, streamBatch).Rows()
+			if err != nil {
+				return fmt.Errorf("read records of %s: %w", s.Slug, err)
+			}
+			n := 0
+			for rows.Next() {
+				var (
+					id          uint
+					version     int
+					code, cells sql.RawBytes // valid until the next row: written out before it
+					layout      sql.NullInt64
+				)
+				if err := rows.Scan(&id, &version, &code, &layout, &cells); err != nil {
+					rows.Close()
+					return fmt.Errorf("read records of %s: %w", s.Slug, err)
+				}
+				n++
+				if !usable(version, layout.Int64) {
+					run = append(run, id)
+					continue
+				}
+				if len(run) > 0 {
+					break // the run first; the next query reads this row again
+				}
+				last = id
+				if !cutFields(string(cells), record) {
+					rows.Close()
+					return fmt.Errorf("export of %s: the record of response %d is damaged", s.Slug, id)
+				}
+				if err := fromRecord(id, record, places[string(code)]); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("read records of %s: %w", s.Slug, err)
+			}
+			if len(run) > 0 {
+				last = run[len(run)-1]
+				if err := readRun(); err != nil {
+					return err
+				}
+				continue
+			}
+			if n < streamBatch {
+				return nil
+			}
+		}
+	})
+}
+
+// streamPacks calls fn for each response in the finished packs of closed survey s, in order,
+// with its record's fields in record, and no cursor open; end runs after each pack.
+func streamPacks(tx *gorm.DB, s *Survey, record []string, fn func(packEntry) error, end func() error) error {
+	var (
+		last  uint
+		texts []string
+	)
+	for {
+		var (
+			n     int
+			cells []byte
+		)
+		err := queryRow(tx, `SELECT first_id, count, cells FROM record_packs WHERE survey_id = $1 AND closed = $2 AND first_id > $3
+			ORDER BY first_id LIMIT 1`, []any{s.ID, closedStamp(s), last}, &last, &n, &cells)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read packs of %s: %w", s.Slug, err)
+		}
+		// The pack's bytes are this function's own and never change: read them in place.
+		p, ok := readPackTexts(unsafe.String(unsafe.SliceData(cells), len(cells)), texts)
+		if !ok {
+			return fmt.Errorf("export of %s: the pack from response %d is damaged", s.Slug, last)
+		}
+		texts = p.texts
+		for range n {
+			e, ok := p.next(record)
+			if !ok {
+				return fmt.Errorf("export of %s: the pack from response %d is damaged", s.Slug, last)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if err := end(); err != nil {
+			return err
+		}
+	}
+}
+
+// place is where a municipality lies: its province and size class, as an export writes them.
+type place struct{ province, size string }
+
+// registerPlaces reads the province and size class of every municipality of register, by code.
+func registerPlaces(tx *gorm.DB, register string) (map[string]place, error) {
+	rows, err := tx.Raw(`SELECT m.code, COALESCE(m.province, ''), `+sizeCaseSQL()+` FROM municipalities m WHERE m.register = ?`, register).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read register %s: %w", register, err)
+	}
+	defer rows.Close()
+	out := map[string]place{}
+	for rows.Next() {
+		var code, province, size string
+		if err := rows.Scan(&code, &province, &size); err != nil {
+			return nil, fmt.Errorf("read register %s: %w", register, err)
+		}
+		out[code] = place{Neutralise(province), Neutralise(size)}
+	}
+	return out, rows.Err()
+}
+
+// recordKeys gives, per version of s, the key of the records an export with the columns of
+// current may read: those made from that version's definition, if its columns are current's.
+func recordKeys(tx *gorm.DB, s *Survey, current *recordLayout) (map[int]int64, error) {
+	var versions []int
+	if err := tx.Raw(`SELECT number FROM survey_versions WHERE survey_id = ?`, s.ID).Scan(&versions).Error; err != nil {
+		return nil, fmt.Errorf("versions of %s: %w", s.Slug, err)
+	}
+	keys := map[int]int64{}
+	for _, v := range append(versions, 0, s.Version) {
+		def, err := s.DefFor(tx, &Response{Version: v})
+		if err != nil {
+			return nil, err
+		}
+		l, err := recordLayoutOf(def)
+		if err != nil {
+			return nil, err
+		}
+		if l.shape == current.shape {
+			keys[v] = l.key
+		}
+	}
+	return keys, nil
+}
+
+// smallOrItoa is n as text, without a new string for the first thousand.
+func smallOrItoa(n uint) string {
+	if n < uint(len(smallNumbers)) {
+		return smallNumbers[n]
+	}
+	return strconv.FormatUint(uint64(n), 10)
+}
