@@ -56,6 +56,9 @@ func PackRecords(write *gorm.DB, s *Survey) (int, error) {
 		return 0, nil
 	}
 	stamp := closedStamp(s)
+	if n, err := packedCount(write, s.ID, stamp); err != nil || n >= 0 {
+		return 0, err // packed already: no write transaction for every export that asks
+	}
 	var last uint
 	total := 0
 	for first := true; ; first = false {
