@@ -446,9 +446,8 @@ func (h *Handler) exportXLSX(c *echo.Context, db *gorm.DB, s *models.Survey) err
 	}
 	row := 2
 	values := make([]any, len(cols))
-	layout := models.NewRowLayout(cols)
-	err = models.StreamResponses(db, s, func(r *models.RawResponse) error {
-		for i, cell := range layout.Row(r) {
+	err = models.StreamCells(db, s, cols, func(cells []models.Cell) error {
+		for i, cell := range cells {
 			values[i] = xlsxCell(cell, st)
 		}
 		cellName, _ := excelize.CoordinatesToCellName(1, row)

@@ -96,6 +96,15 @@ func CSVCell(cell Cell, dutch bool) string {
 	return s
 }
 
+// plainCell is cell as CSVCell writes it for the plain CSV, texts not neutralised: what a
+// record keeps (exportrecord.go).
+func plainCell(cell Cell) string {
+	if !cell.IsTime && !cell.IsNumber {
+		return cell.Text
+	}
+	return CSVCell(cell, false)
+}
+
 // smallNumbers are the texts of 0 to 999.
 var smallNumbers = func() []string {
 	out := make([]string, 1000)

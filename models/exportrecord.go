@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"gorm.io/gorm"
@@ -29,7 +30,7 @@ import (
 
 // recordFormat is the version of how a record is made: bump it when Row, CSVCell or the
 // encoding below changes, and records made before are passed over instead of read wrong.
-const recordFormat = 1
+const recordFormat = 2
 
 // ResponseRecord is one submitted response's cells of the raw-data CSV. Submit writes it in
 // the submit's transaction; withdrawing and deleting the answers delete it with them.
@@ -99,7 +100,7 @@ func makeRecord(def *Definition, r *RawResponse) (key int64, cells []byte, err e
 	for i, cell := range row {
 		s := ""
 		if !fromQuery(l.rows.fills[i]) {
-			s = CSVCell(cell, false)
+			s = plainCell(cell) // texts as typed: a CSV neutralises them, a spreadsheet does not
 		}
 		b = appendField(b, s)
 	}
@@ -147,31 +148,19 @@ func uvarint(s string) (uint64, int) {
 	return 0, 0
 }
 
-// csvFix is what the export does to a record's field to get its CSV text.
-type csvFix uint8
-
-const (
-	fixNone      csvFix = iota
-	fixID               // the response's id, from the query
-	fixProvince         // from the query
-	fixSize             // from the query
-	fixDutchTime        // the record's last field
-	fixComma            // a decimal comma in a number
-	fixZero             // a multi flag under the base "shown": 0 when nothing was ticked
-)
-
-// csvPlan turns records of one definition into the CSV fields of an export's columns: the
-// export's columns are the record's, less those its settings leave out.
-type csvPlan struct {
-	src  []int // per export column, its field in the record
-	fix  []csvFix
-	full int // fields in a record
+// exportPlan places an export's columns in the records of one definition: the export's
+// columns are the record's, less those its settings leave out.
+type exportPlan struct {
+	src  []int  // per export column, its field in the record
+	fill []fill // per export column, where its value comes from
+	zero []bool // per export column: a multi flag that is 0 when nothing was ticked
+	full int    // fields in a record
 }
 
-// newCSVPlan plans cols, made by Columns from the definition of l. ok is false when cols is
-// not l's columns less some (then no record is read).
-func newCSVPlan(l *recordLayout, cols []Column, dutch bool) (p csvPlan, ok bool) {
-	p = csvPlan{src: make([]int, len(cols)), fix: make([]csvFix, len(cols)), full: len(l.cols) + 1}
+// newExportPlan plans cols, made by Columns from the definition of l. ok is false when cols
+// is not l's columns less some (then no record is read).
+func newExportPlan(l *recordLayout, cols []Column) (p exportPlan, ok bool) {
+	p = exportPlan{src: make([]int, len(cols)), fill: make([]fill, len(cols)), zero: make([]bool, len(cols)), full: len(l.cols) + 1}
 	j := 0
 	for i, c := range cols {
 		for j < len(l.cols) && (l.cols[j].Name != c.Name || l.cols[j].Question != c.Question || l.cols[j].Kind != c.Kind) {
@@ -180,24 +169,48 @@ func newCSVPlan(l *recordLayout, cols []Column, dutch bool) (p csvPlan, ok bool)
 		if j == len(l.cols) {
 			return p, false
 		}
-		p.src[i] = j
-		switch f := l.rows.fills[j]; {
-		case f == fillID:
-			p.fix[i] = fixID
-		case f == fillProvince:
-			p.fix[i] = fixProvince
-		case f == fillSize:
-			p.fix[i] = fixSize
-		case f == fillTime && dutch:
-			p.fix[i] = fixDutchTime
-		case f == fillNumber && dutch:
-			p.fix[i] = fixComma
-		case f == fillFlag && c.zeroUnticked:
-			p.fix[i] = fixZero
-		}
+		p.src[i], p.fill[i], p.zero[i] = j, l.rows.fills[j], c.zeroUnticked
 		j++
 	}
 	return p, true
+}
+
+// csvFix is what a CSV export does to a record's field of a column.
+type csvFix uint8
+
+const (
+	fixNone      csvFix = iota // numbers and times of the plain CSV
+	fixText                    // neutralised
+	fixID                      // the response's id, from the query
+	fixProvince                // from the register
+	fixSize                    // from the register
+	fixDutchTime               // the record's last field
+	fixComma                   // a decimal comma in a number
+	fixZero                    // a multi flag under the base "shown": 0 when nothing was ticked
+)
+
+// csvFixes decides per column of p what a CSV does to its field: dutch for Dutch Excel.
+func csvFixes(p *exportPlan, dutch bool) []csvFix {
+	out := make([]csvFix, len(p.fill))
+	for i, f := range p.fill {
+		switch {
+		case f == fillOption, f == fillText, f == fillOther, f == fillGM, f == fillLang:
+			out[i] = fixText
+		case f == fillID:
+			out[i] = fixID
+		case f == fillProvince:
+			out[i] = fixProvince
+		case f == fillSize:
+			out[i] = fixSize
+		case f == fillTime && dutch:
+			out[i] = fixDutchTime
+		case f == fillNumber && dutch:
+			out[i] = fixComma
+		case f == fillFlag && p.zero[i]:
+			out[i] = fixZero
+		}
+	}
+	return out
 }
 
 // StreamCSV calls fn with the CSV fields of cols (from Columns of s's definition) for every
@@ -207,31 +220,29 @@ func newCSVPlan(l *recordLayout, cols []Column, dutch bool) (p csvPlan, ok bool)
 // definition's columns; else it is formatted from its answers (StreamResponses). Like that
 // function, it reads one snapshot, batch by batch, in constant memory.
 func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields []string) error) error {
-	def, err := s.Def()
-	if err != nil {
-		return err
-	}
-	current, err := recordLayoutOf(def)
-	if err != nil {
-		return err
-	}
-	plan, planned := newCSVPlan(current, cols, dutch)
-	live := NewRowLayout(cols)
 	fields := make([]string, len(cols))
-	record := make([]string, plan.full)
-	// fromRecord writes a response from its record's fields.
-	fromRecord := func(id uint, record []string, at place) error {
-		for i, j := range plan.src {
+	var fixes []csvFix // per column, decided once per export
+	return streamExport(db, s, cols, func(p *exportPlan, id uint, record, neutral []string, at place) error {
+		if fixes == nil {
+			fixes = csvFixes(p, dutch)
+		}
+		for i, j := range p.src {
 			v := record[j]
-			switch plan.fix[i] {
+			switch fixes[i] {
+			case fixText:
+				if neutral != nil {
+					v = neutral[j]
+				} else {
+					v = Neutralise(v)
+				}
 			case fixID:
 				v = smallOrItoa(id)
 			case fixProvince:
-				v = at.province
+				v = at.safeProvince
 			case fixSize:
-				v = at.size
+				v = at.safeSize
 			case fixDutchTime:
-				v = record[plan.full-1]
+				v = record[p.full-1]
 			case fixComma:
 				v = strings.Replace(v, ".", ",", 1)
 			case fixZero:
@@ -242,13 +253,67 @@ func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields
 			fields[i] = v
 		}
 		return fn(fields)
-	}
-	fromAnswers := func(r *RawResponse) error {
-		for i, cell := range live.Row(r) {
+	}, func(row []Cell) error {
+		for i, cell := range row {
 			fields[i] = CSVCell(cell, dutch)
 		}
 		return fn(fields)
+	})
+}
+
+// StreamCells calls fn with the cells of cols (from Columns of s's definition) for every
+// submitted response of closed survey s, in the order they were started, as a spreadsheet
+// writes them: numbers and times as values, texts as typed. row is refilled for each
+// response: fn must not keep it. It reads as StreamCSV does.
+func StreamCells(db *gorm.DB, s *Survey, cols []Column, fn func(row []Cell) error) error {
+	cells := make([]Cell, len(cols))
+	return streamExport(db, s, cols, func(p *exportPlan, id uint, record, _ []string, at place) error {
+		for i, j := range p.src {
+			v := record[j]
+			c := Cell{Text: v}
+			switch f := p.fill[i]; f {
+			case fillID:
+				c = Cell{Number: float64(id), IsNumber: true}
+			case fillProvince:
+				c.Text = at.province
+			case fillSize:
+				c.Text = at.size
+			case fillTime:
+				t, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					return fmt.Errorf("export of %s: the record of response %d has no time: %w", s.Slug, id, err)
+				}
+				c = Cell{Time: t, IsTime: true}
+			case fillVersion, fillNumber, fillFlag:
+				if v == "" && f == fillFlag && p.zero[i] {
+					v = "0"
+				}
+				// A number, or a text where skip logic hid the question ("niet getoond").
+				if x, err := strconv.ParseFloat(v, 64); err == nil {
+					c = Cell{Number: x, IsNumber: true}
+				}
+			}
+			cells[i] = c
+		}
+		return fn(cells)
+	}, fn)
+}
+
+// streamExport is the reading under StreamCSV and StreamCells: each response goes to
+// fromRecord when its record can be read (in neutral, when it is not nil, the record's fields
+// neutralised for a CSV), else to fromAnswers with its row of cols.
+func streamExport(db *gorm.DB, s *Survey, cols []Column, fromRecord func(p *exportPlan, id uint, record, neutral []string, at place) error, fromAnswers func(row []Cell) error) error {
+	def, err := s.Def()
+	if err != nil {
+		return err
 	}
+	current, err := recordLayoutOf(def)
+	if err != nil {
+		return err
+	}
+	plan, planned := newExportPlan(current, cols)
+	live := NewRowLayout(cols)
+	record, neutral := make([]string, plan.full), make([]string, plan.full)
 	return inExportSnapshot(db, s, func(tx *gorm.DB) error {
 		// Everything a record row needs besides itself is read before the first cursor opens:
 		// PostgreSQL's driver runs one query at a time on a connection.
@@ -277,7 +342,7 @@ func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields
 			if heads, err = readHeads(tx, s, heads[:0], `r.id IN ? ORDER BY r.id`, run); err != nil {
 				return err
 			}
-			err = streamBatchAnswers(tx, s, responseIDs{list: run}, heads, &cur, fromAnswers)
+			err = streamBatchAnswers(tx, s, responseIDs{list: run}, heads, &cur, func(r *RawResponse) error { return fromAnswers(live.Row(r)) })
 			run = run[:0]
 			return err
 		}
@@ -291,7 +356,7 @@ func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields
 				return err
 			}
 			if submitted == packed {
-				return streamPacks(tx, s, record, func(e packEntry) error {
+				return streamPacks(tx, s, record, neutral, func(e packEntry) error {
 					if !usable(e.version, e.layout) {
 						run = append(run, e.id)
 						return nil
@@ -302,7 +367,7 @@ func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields
 					if err := readRun(); err != nil {
 						return err
 					}
-					return fromRecord(e.id, record, places[e.code])
+					return fromRecord(&plan, e.id, record, neutral, places[e.code])
 				}, readRun)
 			}
 		}
@@ -341,7 +406,7 @@ func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields
 					rows.Close()
 					return fmt.Errorf("export of %s: the record of response %d is damaged", s.Slug, id)
 				}
-				if err := fromRecord(id, record, places[string(code)]); err != nil {
+				if err := fromRecord(&plan, id, record, nil, places[string(code)]); err != nil {
 					rows.Close()
 					return err
 				}
@@ -365,11 +430,13 @@ func StreamCSV(db *gorm.DB, s *Survey, cols []Column, dutch bool, fn func(fields
 }
 
 // streamPacks calls fn for each response in the finished packs of closed survey s, in order,
-// with its record's fields in record, and no cursor open; end runs after each pack.
-func streamPacks(tx *gorm.DB, s *Survey, record []string, fn func(packEntry) error, end func() error) error {
+// with its record's fields in record and neutralised in neutral, and no cursor open; end runs
+// after each pack.
+func streamPacks(tx *gorm.DB, s *Survey, record, neutral []string, fn func(packEntry) error, end func() error) error {
 	var (
 		last  uint
 		texts []string
+		safe  []string // texts neutralised: once per pack, not per cell
 	)
 	for {
 		var (
@@ -389,9 +456,12 @@ func streamPacks(tx *gorm.DB, s *Survey, record []string, fn func(packEntry) err
 		if !ok {
 			return fmt.Errorf("export of %s: the pack from response %d is damaged", s.Slug, last)
 		}
-		texts = p.texts
+		texts, safe = p.texts, safe[:0]
+		for _, t := range texts {
+			safe = append(safe, Neutralise(t))
+		}
 		for range n {
-			e, ok := p.next(record)
+			e, ok := p.next(record, neutral, safe)
 			if !ok {
 				return fmt.Errorf("export of %s: the pack from response %d is damaged", s.Slug, last)
 			}
@@ -405,8 +475,9 @@ func streamPacks(tx *gorm.DB, s *Survey, record []string, fn func(packEntry) err
 	}
 }
 
-// place is where a municipality lies: its province and size class, as an export writes them.
-type place struct{ province, size string }
+// place is where a municipality lies: its province and size class, as typed and neutralised
+// for a CSV.
+type place struct{ province, size, safeProvince, safeSize string }
 
 // registerPlaces reads the province and size class of every municipality of register, by code.
 func registerPlaces(tx *gorm.DB, register string) (map[string]place, error) {
@@ -421,7 +492,7 @@ func registerPlaces(tx *gorm.DB, register string) (map[string]place, error) {
 		if err := rows.Scan(&code, &province, &size); err != nil {
 			return nil, fmt.Errorf("read register %s: %w", register, err)
 		}
-		out[code] = place{Neutralise(province), Neutralise(size)}
+		out[code] = place{province, size, Neutralise(province), Neutralise(size)}
 	}
 	return out, rows.Err()
 }

@@ -251,9 +251,10 @@ func (p *packReader) text() (string, bool) {
 	return p.texts[i], true
 }
 
-// next reads the next response, its record's fields into record; ok is false when the pack
-// is damaged or the record has more fields than record holds.
-func (p *packReader) next(record []string) (e packEntry, ok bool) {
+// next reads the next response, its record's fields into record and their entries in safe
+// (the pack's texts neutralised) into neutral; ok is false when the pack is damaged or the
+// record has more fields than record holds.
+func (p *packReader) next(record, neutral, safe []string) (e packEntry, ok bool) {
 	var id, version, layout, n uint64
 	if id, ok = p.num(); !ok {
 		return e, false
@@ -271,9 +272,11 @@ func (p *packReader) next(record []string) (e packEntry, ok bool) {
 		return e, false
 	}
 	for i := range n {
-		if record[i], ok = p.text(); !ok {
+		t, ok := p.num()
+		if !ok || t >= uint64(len(p.texts)) {
 			return e, false
 		}
+		record[i], neutral[i] = p.texts[t], safe[t]
 	}
 	e.id, e.version, e.layout, e.fields = uint(id), int(version), int64(layout), int(n)
 	return e, true
