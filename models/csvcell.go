@@ -17,6 +17,14 @@ import (
 // to it, or with + or - followed by something that can be a formula. A lone "-", "+", or a
 // text that ends in an operator such as "-geen-" is no valid formula and stays text.
 func FormulaLike(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	switch s[0] { // most texts start otherwise: no trimming for them
+	case ' ', '\t', '\r', '\n', '=', '@', '+', '-':
+	default:
+		return false
+	}
 	t := strings.TrimLeft(s, " \t\r\n")
 	if len(t) < 2 {
 		return false

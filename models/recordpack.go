@@ -271,13 +271,24 @@ func (p *packReader) next(record, neutral, safe []string) (e packEntry, ok bool)
 	if n, ok = p.num(); !ok || n > uint64(len(record)) {
 		return e, false
 	}
+	rest, texts := p.rest, p.texts
 	for i := range n {
-		t, ok := p.num()
-		if !ok || t >= uint64(len(p.texts)) {
+		var t uint64
+		if rest != "" && rest[0] < 0x80 { // one byte: the first 128 texts of a pack, most cells
+			t, rest = uint64(rest[0]), rest[1:]
+		} else {
+			v, w := uvarint(rest)
+			if w <= 0 {
+				return e, false
+			}
+			t, rest = v, rest[w:]
+		}
+		if t >= uint64(len(texts)) {
 			return e, false
 		}
-		record[i], neutral[i] = p.texts[t], safe[t]
+		record[i], neutral[i] = texts[t], safe[t]
 	}
+	p.rest = rest
 	e.id, e.version, e.layout, e.fields = uint(id), int(version), int64(layout), int(n)
 	return e, true
 }
