@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"peiling/models/dbtest"
 )
@@ -70,9 +71,12 @@ func BenchmarkStreamCSV(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if _, err := PackRecords(u.Write, s); err != nil {
+	started := time.Now()
+	packed, err := PackRecords(u.Write, s)
+	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("packed %d responses with unique texts in %v", packed, time.Since(started).Round(time.Millisecond))
 	b.Run("unique texts", func(b *testing.B) { benchStreamCSV(b, u, s) })
 }
 
