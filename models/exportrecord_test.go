@@ -253,12 +253,15 @@ func TestRecordsExportWhatTheAnswersExport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	defer func(size, per int) { packSize, packsPerWrite = size, per }(packSize, packsPerWrite)
-	packSize, packsPerWrite = 5, 2 // three packs, in two writes
+	defer func(size, bytes, per int) { packSize, packBytes, packsPerWrite = size, bytes, per }(packSize, packBytes, packsPerWrite)
+	packSize, packBytes, packsPerWrite = 5, 600, 2 // packs of 5 responses, or fewer where they grow past 600 bytes; two to a write
 
 	same("every response with its record")
 	away("answers", "the answers out of reach")
 	pack(12)
+	if n := count(t, db, `SELECT COUNT(*) FROM record_packs WHERE first_id > 0`); n <= 3 {
+		t.Fatalf("%d packs: 12 responses of 5 to a pack make 3, and some packs should have ended early on their size", n)
+	}
 	same("packed")
 	pack(0) // done for this close
 	away("response_records", "packed, the records out of reach")

@@ -20,10 +20,12 @@ import (
 // is only read when that is the survey's, and when the count the packing wrote at its end
 // equals the survey's submitted responses; else the export reads record by record.
 
-// packSize is how many responses one pack holds: about 250 KB of records; packsPerWrite is how
-// many packs one write transaction stores: the writer is the respondents' too, so a
-// million-response survey is packed in short turns. Variables for the tests only.
-var packSize, packsPerWrite = 500, 10
+// packSize is how many responses one pack holds at most: 30–200 KB for answers of the usual
+// length; packBytes is how large a pack may grow before it ends early (open answers run to
+// 20,000 characters, and an export holds one pack in memory); packsPerWrite is how many packs
+// one write transaction stores: the writer is the respondents' too, so a million-response
+// survey is packed in short turns. Variables for the tests only.
+var packSize, packBytes, packsPerWrite = 500, 1 << 20, 10
 
 // packFormat is the version of how a pack is written (readPack), kept in the end mark: a pack
 // written otherwise is not read, and the next pass packs again.
@@ -123,7 +125,8 @@ func packedCount(tx *gorm.DB, surveyID uint, stamp int64) (int, error) {
 	return marks[0].Count, nil
 }
 
-// readPack reads the next up to packSize submitted responses of s after id last into a pack.
+// readPack reads the next up to packSize submitted responses of s after id last into a pack,
+// fewer when it would grow past packBytes.
 // A pack is a table of the distinct texts in it (most cells are a handful of codes), then per
 // response its id, version, municipality code, record layout (0: none) and record's fields,
 // each text as its place in the table: a third of the bytes of the records themselves.
@@ -141,6 +144,7 @@ func readPack(tx *gorm.DB, s *Survey, last uint) (pack []byte, firstID, lastID u
 		places  = map[string]uint64{}
 		entries []byte
 		fields  []string
+		size    int // the texts' bytes so far
 	)
 	text := func(s string) uint64 {
 		i, ok := places[s]
@@ -148,10 +152,14 @@ func readPack(tx *gorm.DB, s *Survey, last uint) (pack []byte, firstID, lastID u
 			i = uint64(len(texts))
 			places[s] = i
 			texts = append(texts, s)
+			size += len(s)
 		}
 		return i
 	}
 	for rows.Next() {
+		if n > 0 && size+len(entries) > packBytes {
+			break // the rest goes into the next pack
+		}
 		var (
 			id, version uint64
 			layout      int64
