@@ -443,8 +443,8 @@ func streamPacks(tx *gorm.DB, s *Survey, record, neutral []string, fn func(packE
 			n     int
 			cells []byte
 		)
-		err := queryRow(tx, `SELECT first_id, count, cells FROM record_packs WHERE survey_id = $1 AND closed = $2 AND first_id > $3
-			ORDER BY first_id LIMIT 1`, []any{s.ID, closedStamp(s), last}, &last, &n, &cells)
+		err := queryRow(tx, `SELECT first_id, count, cells FROM record_packs WHERE survey_id = $1 AND closed = $2 AND format = $3
+			AND first_id > $4 ORDER BY first_id LIMIT 1`, []any{s.ID, closedStamp(s), packFormat, last}, &last, &n, &cells)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,6 +265,32 @@ func TestRecordsExportWhatTheAnswersExport(t *testing.T) {
 	}
 	same("packed")
 	pack(0) // done for this close
+	// A packing that stopped halfway is finished by the next, from where it stopped.
+	if _, err := exec(db.Write, `DELETE FROM record_packs WHERE first_id = 0 OR first_id = (SELECT MAX(first_id) FROM record_packs)`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := PackRecords(db.Write, s); err != nil || n == 0 || n >= 12 {
+		t.Fatalf("carrying on packed %d (%v): want the last pack's responses only", n, err)
+	}
+	same("packed in two goes")
+	// Two at once (two instances) each add what the other has not.
+	unpack()
+	var wg sync.WaitGroup
+	packedBy := make([]int, 2)
+	for i := range packedBy {
+		wg.Go(func() {
+			n, err := PackRecords(db.Write, s)
+			if err != nil {
+				t.Error(err)
+			}
+			packedBy[i] = n
+		})
+	}
+	wg.Wait()
+	if packedBy[0]+packedBy[1] != 12 || count(t, db, `SELECT SUM(count) FROM record_packs WHERE first_id > 0`) != 12 {
+		t.Fatalf("two packings at once packed %v", packedBy)
+	}
+	same("packed by two at once")
 	away("response_records", "packed, the records out of reach")
 	// A packing that does not count what was sent is not read (its packs, garbled here, would
 	// not give these rows).
