@@ -24,11 +24,13 @@ import (
 // response without one is formatted from its answers as before. TestRecordsExportWhatTheAnswersExport
 // holds both ways to the same bytes.
 //
-// A record holds what cannot change once a response is sent: its answers' cells, when it was
+// A record holds what cannot change once a response is sent: its answers' cells in the plain
+// CSV's form with texts as typed (a CSV neutralises them, a spreadsheet does not), when it was
 // sent, its version and language. The response's id, and its municipality's province and size
-// class (a new register may move them), come from the export's own query.
+// class (a new register may move them), come from the export's own reading. The XLSX's raw
+// sheet reads records too (StreamCells); after closing they are read in packs (recordpack.go).
 
-// recordFormat is the version of how a record is made: bump it when Row, CSVCell or the
+// recordFormat is the version of how a record is made: bump it when Row, plainCell or the
 // encoding below changes, and records made before are passed over instead of read wrong.
 const recordFormat = 2
 
