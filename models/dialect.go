@@ -39,10 +39,11 @@ type dialect struct {
 	// result loses the column's type (MAX of a time column comes back from SQLite as text).
 	// PostgreSQL's form has a fixed six-digit fraction, so its texts also sort as times.
 	timeText func(expr string) string
-	// plainParams: statements built with many parameters (params in fixedsql.go) write them
-	// as ?. SQLite reads $1 as a parameter named "$1", and its driver looks each name up in
-	// the list of all of them: for the submit's tally upsert of 360 parameters that lookup
-	// was a third of the statement. PostgreSQL reads only numbered parameters.
+	// plainParams: statements built with many parameters (params in fixedsql.go: a section's
+	// answers, six parameters each) write them as ?. SQLite reads $1 as a parameter named
+	// "$1", and its driver looks each name up in the list of all of them: for an upsert of 360
+	// parameters that lookup was a third of the statement. PostgreSQL reads only numbered
+	// parameters.
 	plainParams bool
 	// lockRows ends a SELECT that locks the rows it read of the table named of (of every table
 	// when of is "") until the transaction ends, in mode lockUpdate (against everyone) or

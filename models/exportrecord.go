@@ -50,8 +50,7 @@ func (ResponseRecord) TableName() string { return "response_records" }
 // (the municipality's too, whatever the settings; a multi question's flags empty when nothing
 // was ticked, whatever its base), then the time it was sent as Dutch Excel reads it.
 type recordLayout struct {
-	cols  []Column
-	rows  *RowLayout // shared: only its rowInto is used
+	rows  *RowLayout // its columns; shared: only its rowInto is used
 	key   int64      // recordFormat and the definition's shape: all but its texts
 	shape string     // the columns, to compare with another definition's
 }
@@ -77,7 +76,7 @@ func recordLayoutOf(def *Definition) (*recordLayout, error) {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "record format %d\n", recordFormat)
 	h.Write(body)
-	l := &recordLayout{cols: cols, rows: NewRowLayout(cols), key: int64(h.Sum64()), shape: shape.String()}
+	l := &recordLayout{rows: NewRowLayout(cols), key: int64(h.Sum64()), shape: shape.String()}
 	got, _ := recordLayouts.LoadOrStore(def, l)
 	return got.(*recordLayout), nil
 }
@@ -97,7 +96,7 @@ func makeRecord(def *Definition, r *RawResponse) (key int64, cells []byte, err e
 		v := def.Visible(r.Answers)
 		r.shown = &v
 	}
-	row := l.rows.rowInto(r, make([]Cell, len(l.cols)))
+	row := l.rows.rowInto(r, make([]Cell, len(l.rows.cols)))
 	var b []byte
 	for i, cell := range row {
 		s := ""
@@ -124,18 +123,24 @@ func appendField(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-// cutFields cuts a record's fields into out (slices of rec, not copies) and reports whether
-// it held exactly len(out) of them.
-func cutFields(rec string, out []string) bool {
-	for i := range out {
+// appendFields appends a record's fields to out (slices of rec, not copies); ok is false when
+// the record is damaged.
+func appendFields(out []string, rec string) (_ []string, ok bool) {
+	for rec != "" {
 		n, w := uvarint(rec)
 		if w <= 0 || uint64(len(rec)-w) < n {
-			return false
+			return out, false
 		}
-		out[i], rec = rec[w:w+int(n)], rec[w+int(n):]
+		out, rec = append(out, rec[w:w+int(n)]), rec[w+int(n):]
 	}
-	return rec == ""
+	return out, true
 }
+
+// recordRowsSQL reads, after an id, a batch of a survey's submitted responses with their
+// records, in order: the export record by record, and the packing.
+const recordRowsSQL = `SELECT r.id, r.version, COALESCE(r.municipality_code, ''), COALESCE(rr.layout, 0), rr.cells
+	FROM responses r LEFT JOIN response_records rr ON rr.response_id = r.id
+	WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`
 
 // uvarint is binary.Uvarint of a string.
 func uvarint(s string) (uint64, int) {
@@ -162,13 +167,14 @@ type exportPlan struct {
 // newExportPlan plans cols, made by Columns from the definition of l. ok is false when cols
 // is not l's columns less some (then no record is read).
 func newExportPlan(l *recordLayout, cols []Column) (p exportPlan, ok bool) {
-	p = exportPlan{src: make([]int, len(cols)), fill: make([]fill, len(cols)), zero: make([]bool, len(cols)), full: len(l.cols) + 1}
+	rc := l.rows.cols
+	p = exportPlan{src: make([]int, len(cols)), fill: make([]fill, len(cols)), zero: make([]bool, len(cols)), full: len(rc) + 1}
 	j := 0
 	for i, c := range cols {
-		for j < len(l.cols) && (l.cols[j].Name != c.Name || l.cols[j].Question != c.Question || l.cols[j].Kind != c.Kind) {
+		for j < len(rc) && (rc[j].Name != c.Name || rc[j].Question != c.Question || rc[j].Kind != c.Kind) {
 			j++
 		}
-		if j == len(l.cols) {
+		if j == len(rc) {
 			return p, false
 		}
 		p.src[i], p.fill[i], p.zero[i] = j, l.rows.fills[j], c.zeroUnticked
@@ -376,10 +382,7 @@ func streamExport(db *gorm.DB, s *Survey, cols []Column, fromRecord func(p *expo
 		// Not packed (yet): record by record.
 		var last uint
 		for {
-			rows, err := tx.Raw(`SELECT r.id, r.version, r.municipality_code, rr.layout, rr.cells
-				FROM responses r LEFT JOIN response_records rr ON rr.response_id = r.id
-				WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
-				s.ID, ResponseSubmitted, last, streamBatch).Rows()
+			rows, err := tx.Raw(recordRowsSQL, s.ID, ResponseSubmitted, last, streamBatch).Rows()
 			if err != nil {
 				return fmt.Errorf("read records of %s: %w", s.Slug, err)
 			}
@@ -389,14 +392,14 @@ func streamExport(db *gorm.DB, s *Survey, cols []Column, fromRecord func(p *expo
 					id          uint
 					version     int
 					code, cells sql.RawBytes // valid until the next row: written out before it
-					layout      sql.NullInt64
+					layout      int64
 				)
 				if err := rows.Scan(&id, &version, &code, &layout, &cells); err != nil {
 					rows.Close()
 					return fmt.Errorf("read records of %s: %w", s.Slug, err)
 				}
 				n++
-				if !usable(version, layout.Int64) {
+				if !usable(version, layout) {
 					run = append(run, id)
 					continue
 				}
@@ -404,7 +407,7 @@ func streamExport(db *gorm.DB, s *Survey, cols []Column, fromRecord func(p *expo
 					break // the run first; the next query reads this row again
 				}
 				last = id
-				if !cutFields(string(cells), record) {
+				if fields, ok := appendFields(record[:0], string(cells)); !ok || len(fields) != len(record) {
 					rows.Close()
 					return fmt.Errorf("export of %s: the record of response %d is damaged", s.Slug, id)
 				}

@@ -26,7 +26,7 @@ var shapes = map[int]string{
 	9:  "edddf820651dcfee63abe35886a6c4e0c32d2a94998eed9d03d213190980a9e2", // step 9 adds an index only
 	10: "2e7f58fef06c8958a5e633dcf80e0b6007e4415dc692b5820bc5540b98736b33",
 	11: "6dbbd0e447627340332e687984fa26f9a37b4c647d931cc6fe01a85978b55588", // the queue of the tallies
-	12: "2a58eb6a4d92e6ac601634c39eebc248923556942be5ef0f6f95a6dc33f4f4b5", // the export's records of submitted responses, and their packs
+	12: "d2af8ed41b8b068e061a457cc1dfa99a3ebc3271f09b38a423c24267f96465d2", // the export's records of submitted responses, and their packs
 }
 
 // tableShape fingerprints the Go shape of the tables: every field's name, type and gorm tag.

@@ -41,9 +41,9 @@ type RecordPack struct {
 	// FirstID is its first response's id; 0 marks the end of the packing, and its Count is
 	// then how many responses all packs hold.
 	FirstID uint   `gorm:"primaryKey;autoIncrement:false"`
-	LastID  uint   `gorm:"not null"`
+	LastID  uint   `gorm:"not null;default:0"`
 	Count   int    `gorm:"not null"`
-	Format  int    `gorm:"not null"` // packFormat
+	Format  int    `gorm:"not null;default:0"` // packFormat; 0 in packs made before it was kept: never read
 	Cells   []byte // none in the end mark
 }
 
@@ -142,10 +142,7 @@ func packedCount(tx *gorm.DB, surveyID uint, stamp int64) (int, error) {
 // response its id, version, municipality code, record layout (0: none) and record's fields,
 // each text as its place in the table: a third of the bytes of the records themselves.
 func readPack(tx *gorm.DB, s *Survey, last uint) (pack []byte, firstID, lastID uint, n int, err error) {
-	rows, err := tx.Raw(`SELECT r.id, r.version, COALESCE(r.municipality_code, ''), COALESCE(rr.layout, 0), rr.cells
-		FROM responses r LEFT JOIN response_records rr ON rr.response_id = r.id
-		WHERE r.survey_id = ? AND r.status = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
-		s.ID, ResponseSubmitted, last, packSize).Rows()
+	rows, err := tx.Raw(recordRowsSQL, s.ID, ResponseSubmitted, last, packSize).Rows()
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
@@ -180,23 +177,14 @@ func readPack(tx *gorm.DB, s *Survey, last uint) (pack []byte, firstID, lastID u
 		if err := rows.Scan(&id, &version, &code, &layout, &record); err != nil {
 			return nil, 0, 0, 0, err
 		}
-		cells := string(record)
 		if n == 0 {
 			firstID = uint(id)
 		}
 		lastID = uint(id)
 		n++
-		fields = fields[:0]
-		for rest := cells; rest != ""; {
-			f, w := uvarint(rest)
-			if w <= 0 || uint64(len(rest)-w) < f {
-				layout, fields = 0, fields[:0] // damaged: read from the answers
-				break
-			}
-			fields, rest = append(fields, rest[w:w+int(f)]), rest[w+int(f):]
-		}
-		if layout == 0 {
-			fields = fields[:0]
+		var ok bool
+		if fields, ok = appendFields(fields[:0], string(record)); !ok || layout == 0 {
+			layout, fields = 0, fields[:0] // none, or damaged: read from the answers
 		}
 		entries = binary.AppendUvarint(entries, id)
 		entries = binary.AppendUvarint(entries, version)
